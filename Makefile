@@ -1,0 +1,54 @@
+# Everything runs inside .venv, created on first use from the Python 3.11+ on PATH.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app lms
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install install-test run test e2e bench translations clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	$(BIN)/pybabel compile --domain lms -d lms/translations --statistics 2>/dev/null || true
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## Set up and serve on SQLite at http://127.0.0.1:5000
+run: install
+	$(FLASK) lms setup
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## Every test that needs no browser and no server besides SQLite (PostgreSQL too when LMS_TEST_DATABASE_URL is set)
+test: install-test
+	$(BIN)/pytest -m "not e2e"
+
+## Browser tests: Playwright driving the system Chromium (see tests/e2e/README.md)
+e2e: install-test
+	$(BIN)/pip install --quiet -e '.[e2e]'
+	$(BIN)/pytest -m e2e tests/e2e
+
+## Benchmarks against baselines in the same run (bench/README.md)
+bench: install-test
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench
+
+## Refresh the message catalogs after changing strings
+translations: install
+	$(FLASK) lms translations extract
+	$(FLASK) lms translations update
+	$(FLASK) lms translations compile
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,31 @@
+"""The standalone host: a thin Flask app with the LMS extension mounted at the root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, redirect, url_for
+
+from lms.config import STANDALONE_DEFAULTS, load_environment
+from lms.extension import LMS
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask("lms", instance_relative_config=True, instance_path=os.environ.get("LMS_INSTANCE_PATH"))
+    app.config.from_mapping(STANDALONE_DEFAULTS)
+    if config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        load_environment(app.config)
+    else:
+        app.config.from_mapping(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    LMS(app, url_prefix=app.config.get("LMS_URL_PREFIX", ""))
+    app.extensions["lms"].standalone = True
+    from lms.web import register_error_pages
+
+    register_error_pages(app)
+    if app.config.get("LMS_URL_PREFIX"):
+        app.add_url_rule("/", "index", lambda: redirect(url_for("lms_courses.catalog")))
+    return app

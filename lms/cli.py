@@ -1,0 +1,225 @@
+"""The ``flask lms ...`` command group (also the ``lms`` console script).
+
+Commands import what they use inside their bodies, so ``flask --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, ScriptInfo
+
+lms_group = AppGroup("lms", help="Manage the microcourse engine.")
+db_group = AppGroup("db", help="Database schema (Alembic migrations).")
+courses_group = AppGroup("courses", help="Course files: check, sync into the database, schema.")
+users_group = AppGroup("users", help="People and roles.")
+translations_group = AppGroup("translations", help="Message catalogs (wraps pybabel).")
+for _group in (db_group, courses_group, users_group, translations_group):
+    lms_group.add_command(_group)
+
+
+def main() -> None:
+    """The ``lms`` console script: ``lms courses check`` = ``flask --app lms lms courses check``."""
+    from lms.app import create_app
+
+    lms_group.main(obj=ScriptInfo(create_app=lambda: create_app()), prog_name="lms")
+
+
+# -- set-up -------------------------------------------------------------------------------------
+
+
+@lms_group.command("setup")
+def setup_command() -> None:
+    """First run: instance config with a secret key, schema, courses, first admin."""
+    ensure_instance_config()
+    _upgrade()
+    _sync_courses(strict=False)
+    _create_first_admin()
+
+
+def ensure_instance_config() -> None:
+    instance = Path(current_app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    config_file = instance / "config.py"
+    if config_file.exists():
+        return
+    secret = secrets.token_hex(32)
+    config_file.write_text(
+        "# Written by `flask lms setup`. Keep this file out of version control.\n"
+        f"SECRET_KEY = {secret!r}\n"
+        "# LMS_DATABASE_URL = 'postgresql+psycopg://user@host/dbname'\n"
+        "# SESSION_COOKIE_SECURE = True  # behind HTTPS\n",
+        encoding="utf-8",
+    )
+    config_file.chmod(0o600)
+    current_app.config["SECRET_KEY"] = secret
+    click.echo(f"Wrote {config_file} with a new secret key.")
+
+
+def _create_first_admin() -> None:
+    from lms.accounts.services import admins_exist, create_user, generate_password
+    from lms.db import transaction
+
+    if not current_app.config["LMS_CREATE_FIRST_ADMIN"]:
+        return
+    with transaction():
+        if admins_exist():
+            return
+        password = generate_password()
+        user = create_user("admin@example.org", "Administrator", password, is_admin=True, is_facilitator=True)
+    click.echo("")
+    click.echo("An admin account was created. This password is shown only once:")
+    click.echo(f"    email:    {user.email}")
+    click.echo(f"    password: {password}")
+    click.echo("")
+
+
+# -- database -----------------------------------------------------------------------------------
+
+
+def _upgrade(revision: str = "head") -> None:
+    from lms import migrations
+    from lms.db import database_state
+
+    migrations.upgrade(database_state().engine, revision)
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Bring the schema up to REVISION (default: the newest)."""
+    _upgrade(revision)
+    click.echo("Database is up to date.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade(revision: str) -> None:
+    """Step the schema down to REVISION (default: one step)."""
+    from lms import migrations
+    from lms.db import database_state
+
+    migrations.downgrade(database_state().engine, revision)
+
+
+# -- courses ------------------------------------------------------------------------------------
+
+
+@courses_group.command("check", with_appcontext=False)
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def courses_check(path: Path | None) -> None:
+    """Check course files in PATH (a courses folder or one course folder) without touching the database."""
+    from lms.courses.loader import check_courses
+
+    root = path or Path("courses")
+    if not root.exists():
+        raise click.ClickException(f"{root}: no such folder")
+    result = check_courses(root)
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    for slug in sorted(result.courses):
+        click.echo(f"ok  {slug}")
+    if result.problems:
+        click.echo(f"{len(result.problems)} problem(s) in {root}", err=True)
+        sys.exit(1)
+    if not result.courses:
+        click.echo(f"{root}: no course folders (each needs a course.toml)", err=True)
+        sys.exit(1)
+
+
+def _sync_courses(strict: bool = True) -> None:
+    from lms.db import transaction
+    from lms.extension import lms_state
+
+    with transaction() as session:
+        report = lms_state().catalog.sync(session)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    for label, slugs in (("added", report.added), ("updated", report.updated), ("retired", report.retired), ("reactivated", report.reactivated)):
+        for slug in slugs:
+            click.echo(f"{label:<11} {slug}")
+    click.echo(f"{len(report.unchanged)} unchanged, {len(report.problems)} problem(s)")
+    if strict and report.problems:
+        sys.exit(1)
+
+
+@courses_group.command("sync")
+def courses_sync() -> None:
+    """Load course files and bring the course table in line (retires removed courses)."""
+    _sync_courses()
+
+
+@courses_group.command("schema", with_appcontext=False)
+def courses_schema() -> None:
+    """Print the course file's JSON Schema (for editors)."""
+    from lms.courses.definitions import course_json_schema
+
+    click.echo(json.dumps(course_json_schema(), indent=2, ensure_ascii=False))
+
+
+# -- users --------------------------------------------------------------------------------------
+
+
+@users_group.command("create")
+@click.option("--email", prompt=True)
+@click.option("--name", "display_name", prompt=True)
+@click.option("--role", "roles", multiple=True, type=click.Choice(["learner", "facilitator", "admin"]), default=["learner"], show_default=True)
+@click.option("--password", help="Omit to be asked (or to generate one with --generate-password).")
+@click.option("--generate-password", is_flag=True, help="Generate a password and print it once.")
+def users_create(email: str, display_name: str, roles: tuple[str, ...], password: str | None, generate_password: bool) -> None:
+    """Create a person with the given roles."""
+    from lms.accounts.services import AccountError, create_user
+    from lms.accounts.services import generate_password as make_password
+    from lms.db import transaction
+
+    if generate_password:
+        password = make_password()
+    elif not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.ClickException("The password needs at least 8 characters.")
+    try:
+        with transaction():
+            user = create_user(email, display_name, password, is_facilitator="facilitator" in roles or "admin" in roles, is_admin="admin" in roles)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.email} ({', '.join(user.roles)})")
+    if generate_password:
+        click.echo(f"Password (shown once): {password}")
+
+
+# -- translations -------------------------------------------------------------------------------
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+def _pybabel(*args: str) -> None:
+    from babel.messages.frontend import CommandLineInterface
+
+    CommandLineInterface().run(["pybabel", *args])
+
+
+@translations_group.command("extract", with_appcontext=False)
+def translations_extract() -> None:
+    """Collect every marked string into lms/translations/lms.pot."""
+    _pybabel(
+        "extract", "-F", str(PACKAGE_DIR.parent / "babel.cfg"), "-k", "_l", "-k", "N_", "--sort-by-file",
+        "--project", "lms", "-o", str(PACKAGE_DIR / "translations" / "lms.pot"), str(PACKAGE_DIR),
+    )
+
+
+@translations_group.command("update", with_appcontext=False)
+def translations_update() -> None:
+    """Merge lms.pot into each language's catalog."""
+    _pybabel("update", "-i", str(PACKAGE_DIR / "translations" / "lms.pot"), "-d", str(PACKAGE_DIR / "translations"), "-D", "lms", "--no-fuzzy-matching")
+
+
+@translations_group.command("compile", with_appcontext=False)
+def translations_compile() -> None:
+    """Build the .mo files the app reads."""
+    _pybabel("compile", "-d", str(PACKAGE_DIR / "translations"), "-D", "lms", "--statistics")

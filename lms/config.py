@@ -1,0 +1,71 @@
+"""Defaults for every setting the engine reads. Every key starts with ``LMS_``.
+
+A host application (or ``instance/config.py``, or an ``LMS_*`` environment variable) overrides
+any of them; :meth:`lms.extension.LMS.init_app` only fills in what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # Where the engine keeps its tables. A host may point this at its own database: every table
+    # is prefixed with ``lms_`` and Alembic keeps its own version table.
+    "LMS_DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "LMS_DATABASE_ECHO": False,
+    "LMS_COURSES_DIR": None,  # None: ``courses/`` next to the instance folder
+    "LMS_URL_PREFIX": "",
+    "LMS_ORGANISATION": "National Education Association",
+    "LMS_SITE_NAME": "Microcourses",
+    "LMS_LANGUAGES": ("en", "es"),
+    "LMS_DEFAULT_LOCALE": "en",
+    "LMS_DEFAULT_TIMEZONE": "America/New_York",
+    "LMS_MAIL_SENDER": "no-reply@localhost",
+    # "log" writes outgoing mail to the application log (development); "smtp" sends it.
+    "LMS_MAIL_BACKEND": "log",
+    "LMS_SMTP_HOST": "localhost",
+    "LMS_SMTP_PORT": 25,
+    "LMS_RATELIMIT_STORAGE_URI": "memory://",
+    "LMS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "LMS_PASSWORD_RESET_MAX_AGE": 3600,
+    "LMS_PAGE_SIZE": 50,
+    "LMS_ATTENDANCE_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,
+    "LMS_ATTENDANCE_UPLOAD_MAX_ROWS": 5000,
+    "LMS_REFLECTION_MAX_CHARS": 20_000,
+    "LMS_CREATE_FIRST_ADMIN": True,
+}
+
+# Flask's own keys that the standalone host sets; a host app that mounts the extension keeps
+# whatever it chose.
+STANDALONE_DEFAULTS: dict[str, Any] = {
+    "SESSION_COOKIE_NAME": "lms_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS; instance config does in production
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+}
+
+
+def apply_defaults(config: MutableMapping[str, Any]) -> None:
+    for key, value in DEFAULTS.items():
+        config.setdefault(key, value)
+
+
+def load_environment(config: MutableMapping[str, Any], environ: Mapping[str, str] = os.environ) -> None:
+    """Copy ``LMS_*`` (and ``SECRET_KEY``) environment variables into the config.
+
+    Values are parsed as JSON when they look like JSON (numbers, booleans, lists), so
+    ``LMS_PAGE_SIZE=100`` becomes an int; anything else stays a string.
+    """
+    for key, raw in environ.items():
+        if not (key.startswith("LMS_") or key == "SECRET_KEY") or key.startswith("LMS_TEST_"):
+            continue
+        try:
+            config[key] = json.loads(raw)
+        except ValueError:
+            config[key] = raw

@@ -1,0 +1,238 @@
+"""The course file schema (pydantic). No Flask, no SQLAlchemy.
+
+Step kinds live in :data:`STEP_KINDS`; a host or a later release adds one with
+:func:`register_step_kind` and the course model is rebuilt from the registry on next use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+
+PathName = Literal["live", "recording", "self_paced"]
+PATHS: tuple[str, ...] = ("live", "recording", "self_paced")
+GRADES: tuple[str, ...] = ("early-childhood", "elementary", "middle", "high", "higher-education", "adult")
+FORMATS: tuple[str, ...] = ("webinar", "workshop", "training", "microcourse", "course")
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", min_length=2, max_length=80)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=120)]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class CertificateRule(Strict):
+    hours: float = Field(gt=0, le=100, description="Hours printed on the certificate.")
+    minimum_minutes: int = Field(gt=0, le=24 * 60, strict=True, description="Attendance needed for a certificate.")
+
+
+class StepDefinition(Strict):
+    """Fields every step has. Subclasses set ``kind`` to a Literal of their own name."""
+
+    kind: str
+    id: Identifier
+    title: ShortText | None = None
+    paths: tuple[PathName, ...] | None = Field(
+        default=None, description="Paths this step belongs to; omitted means every path of the course."
+    )
+    required: bool = True
+
+    # Translatable text fields of this kind (see [translations.<lang>.steps.<id>]).
+    translatable: ClassVar[tuple[str, ...]] = ("title",)
+    # File names this kind refers to, checked for existence by the loader.
+    def referenced_files(self) -> list[str]:
+        return []
+
+    def applies_to(self, path: str) -> bool:
+        return self.paths is None or path in self.paths
+
+
+class WatchStep(StepDefinition):
+    kind: Literal["watch"]
+    video: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        description="An https:// URL, or a file in the course folder."
+    )
+    captions: dict[LanguageCode, FileName] = Field(default_factory=dict, description="WebVTT files by language.")
+    duration_seconds: int | None = Field(default=None, gt=0, le=24 * 3600, strict=True)
+    required_fraction: float = Field(default=0.9, gt=0, le=1)
+
+    def referenced_files(self) -> list[str]:
+        files = list(self.captions.values())
+        if not self.video.startswith(("https://", "http://")):
+            files.append(self.video)
+        return files
+
+
+class ReadStep(StepDefinition):
+    kind: Literal["read"]
+    body: FileName = Field(description="A Markdown file in the course folder.")
+    translatable: ClassVar[tuple[str, ...]] = ("title", "body")
+
+    def referenced_files(self) -> list[str]:
+        return [self.body]
+
+
+class ReflectStep(StepDefinition):
+    kind: Literal["reflect"]
+    prompt: LongText
+    outcome: int | None = Field(default=None, ge=1, strict=True, description="The 1-based outcome this prompt reflects on.")
+    min_words: int = Field(default=0, ge=0, le=2000, strict=True)
+    translatable: ClassVar[tuple[str, ...]] = ("title", "prompt")
+
+
+class AttendStep(StepDefinition):
+    kind: Literal["attend"]
+
+
+STEP_KINDS: dict[str, type[StepDefinition]] = {}
+
+
+def register_step_kind(step_class: type[StepDefinition]) -> type[StepDefinition]:
+    kind = step_class.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
+    STEP_KINDS[kind] = step_class
+    if "course_file_model" in globals():  # built lazily; rebuilt with the new kind on next use
+        course_file_model.cache_clear()
+    return step_class
+
+
+for _kind in (WatchStep, ReadStep, ReflectStep, AttendStep):
+    register_step_kind(_kind)
+
+
+class StepTranslation(Strict):
+    title: ShortText | None = None
+    prompt: LongText | None = None
+    body: FileName | None = None
+
+
+class CourseTranslation(Strict):
+    title: ShortText | None = None
+    summary: LongText | None = None
+    description: FileName | None = None
+    developed_by: ShortText | None = None
+    outcomes: tuple[LongText, ...] | None = None
+    topics: tuple[ShortText, ...] | None = None
+    steps: dict[Identifier, StepTranslation] = Field(default_factory=dict)
+
+
+class CourseFields(Strict):
+    """Every course field except ``steps``, whose type is built from the step-kind registry."""
+
+    slug: Slug
+    title: ShortText
+    summary: LongText
+    description: FileName | None = Field(default=None, description="A Markdown file with the longer description.")
+    developed_by: ShortText
+    last_updated: dt.date
+    minutes: int = Field(gt=0, le=100 * 60, strict=True)
+    format: Literal["webinar", "workshop", "training", "microcourse", "course"] = "microcourse"
+    audience_roles: tuple[Identifier, ...] = Field(min_length=1)
+    grades: tuple[Literal["early-childhood", "elementary", "middle", "high", "higher-education", "adult"], ...] = ()
+    topics: tuple[ShortText, ...] = ()
+    outcomes: tuple[LongText, ...] = Field(min_length=1, max_length=20)
+    paths: tuple[PathName, ...] = Field(min_length=1)
+    languages: tuple[LanguageCode, ...] = ("en",)
+    certificate: CertificateRule | None = None
+    translations: dict[LanguageCode, CourseTranslation] = Field(default_factory=dict)
+
+
+class CourseDefinition(CourseFields):
+    steps: tuple[StepDefinition, ...]
+
+    translatable: ClassVar[tuple[str, ...]] = ("title", "summary", "description", "developed_by", "outcomes", "topics")
+
+    def steps_for(self, path: str) -> list[StepDefinition]:
+        return [step for step in self.steps if step.applies_to(path)]
+
+    def step(self, step_id: str) -> StepDefinition | None:
+        return next((step for step in self.steps if step.id == step_id), None)
+
+    @property
+    def offers_certificate(self) -> bool:
+        return "live" in self.paths and self.certificate is not None
+
+    def referenced_files(self) -> list[str]:
+        files = [self.description] if self.description else []
+        for step in self.steps:
+            files.extend(step.referenced_files())
+        for translation in self.translations.values():
+            if translation.description:
+                files.append(translation.description)
+            files.extend(t.body for t in translation.steps.values() if t.body)
+        return files
+
+
+@cache
+def course_file_model() -> type[CourseDefinition]:
+    """The course model with ``steps`` typed as a union of the registered kinds."""
+    kinds = tuple(STEP_KINDS.values())
+    step_type = Annotated[Union[kinds], Field(discriminator="kind")] if len(kinds) > 1 else kinds[0]  # type: ignore[valid-type]
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "CourseFile",
+        __base__=CourseDefinition,
+        steps=(tuple[step_type, ...], Field(min_length=1)),  # type: ignore[valid-type]
+    )
+
+
+def course_json_schema() -> dict[str, Any]:
+    schema = course_file_model().model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Course file (course.toml)"
+    return schema
+
+
+def consistency_problems(course: CourseDefinition) -> list[tuple[str, str]]:
+    """Rules that span fields, as (field, message) pairs; an empty list means consistent."""
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for index, step in enumerate(course.steps):
+        where = f"steps[{index}]"
+        if step.id in seen:
+            problems.append((f"{where}.id", f"step id {step.id!r} is used twice"))
+        seen.add(step.id)
+        for path in step.paths or ():
+            if path not in course.paths:
+                problems.append((f"{where}.paths", f"path {path!r} is not one of the course's paths {list(course.paths)}"))
+        if isinstance(step, ReflectStep) and step.outcome is not None and step.outcome > len(course.outcomes):
+            problems.append((f"{where}.outcome", f"outcome {step.outcome} does not exist (the course has {len(course.outcomes)})"))
+        if isinstance(step, AttendStep) and step.paths != ("live",):
+            problems.append((f"{where}.paths", 'an "attend" step belongs to the live path only: paths = ["live"]'))
+    for path in course.paths:
+        steps = course.steps_for(path)
+        if not steps:
+            problems.append(("paths", f"path {path!r} has no steps"))
+        if path == "live" and not any(isinstance(s, AttendStep) for s in steps):
+            problems.append(("steps", 'the live path needs an "attend" step'))
+        if path == "recording" and not any(isinstance(s, WatchStep) for s in steps):
+            problems.append(("steps", 'the recording path needs a "watch" step'))
+    if "live" in course.paths and course.certificate is None:
+        problems.append(("certificate", "a course with a live path needs [certificate] hours and minimum_minutes"))
+    if "live" not in course.paths and course.certificate is not None:
+        problems.append(("certificate", "only live attendance earns a certificate, and this course has no live path"))
+    if course.certificate and course.certificate.minimum_minutes > course.minutes:
+        problems.append(("certificate.minimum_minutes", f"is more than the course's length ({course.minutes} minutes)"))
+    for language, translation in course.translations.items():
+        where = f"translations.{language}"
+        if language not in course.languages:
+            problems.append((where, f"language {language!r} is not listed in languages {list(course.languages)}"))
+        if translation.outcomes is not None and len(translation.outcomes) != len(course.outcomes):
+            problems.append((f"{where}.outcomes", f"has {len(translation.outcomes)} outcomes, the course has {len(course.outcomes)}"))
+        if translation.topics is not None and len(translation.topics) != len(course.topics):
+            problems.append((f"{where}.topics", f"has {len(translation.topics)} topics, the course has {len(course.topics)}"))
+        for step_id, step_translation in translation.steps.items():
+            step = course.step(step_id)
+            if step is None:
+                problems.append((f"{where}.steps.{step_id}", "no step has this id"))
+                continue
+            for field in step_translation.model_fields_set:
+                if field not in type(step).translatable:
+                    problems.append((f"{where}.steps.{step_id}.{field}", f"a {step.kind!r} step has no translatable {field!r}"))
+    return problems

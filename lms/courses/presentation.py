@@ -1,0 +1,182 @@
+"""How course definitions are shown: labels for ids, catalog filters, the course page's data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+from flask_babel import get_locale
+
+from lms.courses.loader import LoadedCourse
+from lms.i18n import _, _l
+
+AUDIENCE_LABELS = {
+    "education-support-professional": _l("Education Support Professionals"),
+    "teacher": _l("Teachers"),
+    "higher-education-faculty": _l("Higher education faculty"),
+    "administrator": _l("School administrators"),
+    "affiliate-leader": _l("Affiliate leaders"),
+    "affiliate-member": _l("Affiliate members"),
+    "all-educators": _l("All educators"),
+    "other": _l("Other"),
+}
+GRADE_LABELS = {
+    "early-childhood": _l("Early Childhood"),
+    "elementary": _l("Elementary School"),
+    "middle": _l("Middle School"),
+    "high": _l("High School"),
+    "higher-education": _l("Higher Education"),
+    "adult": _l("Adult learners"),
+}
+PATH_LABELS = {
+    "live": _l("Live session"),
+    "recording": _l("Recording"),
+    "self_paced": _l("Self-paced"),
+}
+FORMAT_LABELS = {
+    "webinar": _l("Webinar"),
+    "workshop": _l("Workshop"),
+    "training": _l("Training"),
+    "microcourse": _l("Microcourse"),
+    "course": _l("Course"),
+}
+
+
+def _label(labels: Mapping[str, Any], key: str) -> str:
+    return str(labels.get(key, key.replace("-", " ").replace("_", " ").capitalize()))
+
+
+def audience_label(key: str) -> str:
+    return _label(AUDIENCE_LABELS, key)
+
+
+def grade_label(key: str) -> str:
+    return _label(GRADE_LABELS, key)
+
+
+def path_label(key: str) -> str:
+    return _label(PATH_LABELS, str(key))
+
+
+def format_label(key: str) -> str:
+    return _label(FORMAT_LABELS, key)
+
+
+def current_locale() -> str:
+    return str(get_locale() or "en")
+
+
+def format_minutes(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return _("%(hours)s h %(minutes)s min", hours=hours, minutes=rest)
+    if hours:
+        return _("%(hours)s h", hours=hours)
+    return _("%(minutes)s min", minutes=rest)
+
+
+@dataclass(frozen=True)
+class CatalogFilters:
+    audience: str = ""
+    grade: str = ""
+    topic: str = ""
+    path: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> CatalogFilters:
+        return cls(**{name: (args.get(name) or "").strip()[:100] for name in ("audience", "grade", "topic", "path", "q")})
+
+    @property
+    def active(self) -> bool:
+        return any((self.audience, self.grade, self.topic, self.path, self.q))
+
+    @staticmethod
+    def options(courses: Iterable[LoadedCourse]) -> dict[str, list[str]]:
+        audiences, grades, topics, paths = set(), set(), set(), set()
+        for course in courses:
+            definition = course.definition
+            audiences.update(definition.audience_roles)
+            grades.update(definition.grades)
+            topics.update(definition.topics)
+            paths.update(definition.paths)
+        grade_order = list(GRADE_LABELS)
+        path_order = list(PATH_LABELS)
+        return {
+            "audience": sorted(audiences, key=audience_label),
+            "grade": sorted(grades, key=lambda g_: grade_order.index(g_) if g_ in grade_order else 99),
+            "topic": sorted(topics, key=str.casefold),
+            "path": sorted(paths, key=lambda p: path_order.index(p) if p in path_order else 99),
+        }
+
+
+def filter_courses(courses: Iterable[LoadedCourse], filters: CatalogFilters) -> list[LoadedCourse]:
+    shown = []
+    locale = current_locale()
+    needle = filters.q.casefold()
+    for course in courses:
+        d = course.definition
+        if filters.audience and filters.audience not in d.audience_roles:
+            continue
+        if filters.grade and filters.grade not in d.grades:
+            continue
+        if filters.topic and filters.topic not in d.topics:
+            continue
+        if filters.path and filters.path not in d.paths:
+            continue
+        if needle:
+            haystack = " ".join([course.localized("title", locale), course.localized("summary", locale), *d.topics]).casefold()
+            if needle not in haystack:
+                continue
+        shown.append(course)
+    return shown
+
+
+# Sections other areas add to a course page (start buttons, live cohorts...): each takes the
+# course and returns HTML, or "" when it has nothing to show.
+CoursePanel = Callable[[LoadedCourse], str]
+COURSE_PANELS: list[CoursePanel] = []
+
+
+def register_course_panel(panel: CoursePanel) -> CoursePanel:
+    COURSE_PANELS.append(panel)
+    return panel
+
+
+def course_page_context(course: LoadedCourse) -> dict[str, Any]:
+    locale = current_locale()
+    d = course.definition
+    topics = course.localized("topics", locale)
+    return {
+        "course": course,
+        "definition": d,
+        "locale": locale,
+        "content_language": course.content_language(locale),
+        "title": course.localized("title", locale),
+        "summary": course.localized("summary", locale),
+        "description_html": render_markdown(course.localized("description", locale)),
+        "developed_by": course.localized("developed_by", locale),
+        "outcomes": course.localized("outcomes", locale),
+        "topics": topics,
+        "length": format_minutes(d.minutes),
+        "audience_label": audience_label,
+        "grade_label": grade_label,
+        "path_label": path_label,
+        "format_label": format_label,
+        "panels": [html for panel in COURSE_PANELS if (html := panel(course))],
+    }
+
+
+def render_markdown(text: str) -> str:
+    from lms.markdown import render_markdown as render
+
+    return render(text)
+
+
+def content_lang_attr(course: LoadedCourse) -> str:
+    return course.content_language(current_locale())
+
+
+

@@ -1,0 +1,158 @@
+"""The ``LMS`` Flask extension: everything the engine registers on a (host) app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, has_request_context, request, session
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from lms import db
+from lms.config import apply_defaults
+
+
+@dataclass
+class LMSState:
+    """What the extension keeps per app, in ``app.extensions["lms"]``."""
+
+    extension: LMS
+    url_prefix: str
+    database: db.DatabaseState
+    catalog: Any  # lms.courses.catalog.CourseCatalog
+    blueprints: list[str] = field(default_factory=list)
+    # True when the LMS is the whole app (create_app): its pages, error pages included, are ours.
+    standalone: bool = False
+
+
+class LMS:
+    def __init__(self, app: Flask | None = None, **options: Any) -> None:
+        if app is not None:
+            self.init_app(app, **options)
+
+    def init_app(self, app: Flask, url_prefix: str = "") -> None:
+        if "lms" in app.extensions:
+            raise RuntimeError("The LMS extension is already registered on this app.")
+        apply_defaults(app.config)
+        url_prefix = url_prefix.rstrip("/")
+        app.config["LMS_URL_PREFIX"] = url_prefix
+
+        from lms.courses.catalog import CourseCatalog
+
+        database_url = app.config["LMS_DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'lms.sqlite'}"
+        app.config["LMS_DATABASE_URL"] = database_url
+        courses_dir = Path(app.config["LMS_COURSES_DIR"] or Path(app.root_path).parent / "courses")
+        app.config["LMS_COURSES_DIR"] = str(courses_dir)
+        state = LMSState(
+            extension=self,
+            url_prefix=url_prefix,
+            database=db.DatabaseState(database_url, echo=app.config["LMS_DATABASE_ECHO"]),
+            catalog=CourseCatalog(courses_dir),
+        )
+        app.extensions["lms"] = state
+
+        self._init_babel(app)
+        self._init_login(app)
+        if "csrf" not in app.extensions:
+            CSRFProtect(app)
+        from lms.security import init_security
+
+        init_security(app)
+        self._register_blueprints(app, state)
+        if not app.config.get("SECRET_KEY"):
+            app.before_request(_refuse_without_secret_key)
+
+        app.teardown_appcontext(db.close_session)
+        app.after_request(_commit_request)
+        app.context_processor(_template_context)
+        from lms.formatting import register_filters
+
+        register_filters(app)
+
+        from lms.cli import lms_group
+
+        app.cli.add_command(lms_group)
+
+    def _init_babel(self, app: Flask) -> None:
+        app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["LMS_DEFAULT_LOCALE"])
+        if "babel" not in app.extensions:
+            Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    def _init_login(self, app: Flask) -> None:
+        if hasattr(app, "login_manager"):
+            return  # the host owns login; it must load lms users (docs/architecture.md)
+        from lms.accounts.services import load_user
+
+        manager = LoginManager(app)
+        manager.login_view = "lms_accounts.login"
+        manager.login_message = None  # the login page says why on its own
+        manager.session_protection = "strong"
+        manager.user_loader(load_user)
+
+    def _register_blueprints(self, app: Flask, state: LMSState) -> None:
+        from lms.views import blueprints
+
+        core = Blueprint("lms", __name__, static_folder="static", static_url_path="/static/lms-assets", template_folder="templates")
+        for blueprint in (core, *blueprints()):
+            app.register_blueprint(blueprint, url_prefix=state.url_prefix or None)
+            state.blueprints.append(blueprint.name)
+
+
+def lms_state(app: Flask | None = None) -> LMSState:
+    return (app or current_app).extensions["lms"]
+
+
+def is_lms_request() -> bool:
+    if lms_state().standalone:
+        return True
+    return bool(request.blueprint) and request.blueprint.split(".")[0].startswith("lms")
+
+
+def select_locale() -> str | None:
+    languages = current_app.config["LMS_LANGUAGES"]
+    if "_lms_locale" in g:  # set by code that renders for someone else (a learner's certificate)
+        return g._lms_locale
+    if not has_request_context():
+        return current_app.config["LMS_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("lms_locale")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["LMS_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str | None:
+    if not has_request_context():
+        return current_app.config["LMS_DEFAULT_TIMEZONE"]
+    if current_user and current_user.is_authenticated:
+        return current_user.time_zone
+    return session.get("lms_time_zone") or current_app.config["LMS_DEFAULT_TIMEZONE"]
+
+
+def _refuse_without_secret_key() -> Any:
+    # Never a built-in default key: sessions signed with a known key can be forged.
+    current_app.logger.error("No SECRET_KEY: run `flask --app lms lms setup` or set SECRET_KEY.")
+    return "This site is not configured yet: it has no SECRET_KEY. Run `flask --app lms lms setup`.", 503
+
+
+def _commit_request(response: Any) -> Any:
+    """One commit per request: what a successful request flushed is committed, else rolled back."""
+    if "_lms_session" not in g:
+        return response
+    if response.status_code < 400:
+        db.commit_if_open()
+    else:
+        db.get_session().rollback()
+    return response
+
+
+def _template_context() -> dict[str, Any]:
+    if not is_lms_request():
+        return {}
+    from lms.web import template_globals
+
+    return template_globals()

@@ -1,0 +1,134 @@
+"""What every page of the engine shares: template globals, access checks, error pages."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from lms.i18n import LANGUAGE_NAMES, domain
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def gettext_markup(message: str, **variables: Any) -> Markup:
+    """The templates' ``_``: translated text is trusted, the values put into it are escaped."""
+    translated = Markup(domain.gettext(message))
+    return translated % variables if variables else translated
+
+
+def ngettext_markup(singular: str, plural: str, num: int, **variables: Any) -> Markup:
+    variables.setdefault("num", num)
+    return Markup(domain.ngettext(singular, plural, num)) % variables
+
+
+def template_globals() -> dict[str, Any]:
+    locale = str(get_locale() or current_app.config["LMS_DEFAULT_LOCALE"])
+    return {
+        "_": gettext_markup,
+        "gettext": gettext_markup,
+        "ngettext": ngettext_markup,
+        "current_locale": locale,
+        "language_names": {code: LANGUAGE_NAMES.get(code, code) for code in current_app.config["LMS_LANGUAGES"]},
+        "site_name": current_app.config["LMS_SITE_NAME"],
+        "organisation": current_app.config["LMS_ORGANISATION"],
+        # Lets shared templates link to an area's page only where that page exists.
+        "url_endpoints": current_app.view_functions,
+    }
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Allow a view to signed-in users who have one of ``roles`` ("facilitator", "admin")."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            if not any(_has_role(role) for role in roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def _has_role(role: str) -> bool:
+    if role == "admin":
+        return bool(current_user.is_admin)
+    if role == "facilitator":
+        return bool(current_user.can_facilitate)
+    return role == "learner"
+
+
+def safe_next_url(target: str | None, fallback: str) -> str:
+    """Only a path on this site may follow a login: never another host (no open redirect)."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+def register_error_pages(target: Flask | Any) -> None:
+    for code in (400, 403, 404, 405, 413, 429):
+        target.register_error_handler(code, _http_error)
+    target.register_error_handler(CSRFError, _csrf_error)
+    target.register_error_handler(500, _server_error)
+
+
+ERROR_MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Please check what you sent and try again."),
+    403: ("Not allowed", "You do not have permission to open this page."),
+    404: ("Page not found", "We could not find that page. It may have moved or been removed."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    413: ("Too large", "What you sent is larger than we accept."),
+    429: ("Too many attempts", "Please wait a little before you try again."),
+    500: ("Something went wrong", "We could not finish that. Nothing was saved; please try again."),
+}
+
+
+def _http_error(error: HTTPException) -> Any:
+    code = error.code or 500
+    if _wants_json():
+        return {"error": code}, code
+    title, message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
+    return render_template("lms/error.html", code=code, title=domain.gettext(title), message=domain.gettext(message)), code
+
+
+def _csrf_error(error: CSRFError) -> Any:
+    if _wants_json():
+        return {"error": 400, "reason": "csrf"}, 400
+    message = domain.gettext("Your session expired or the form was sent twice. Go back, reload the page and try again; what you typed is still in your browser's back page.")
+    return render_template("lms/error.html", code=400, title=domain.gettext("Please try again"), message=message), 400
+
+
+def _server_error(error: Exception) -> Any:
+    code = 500
+    title, message = ERROR_MESSAGES[code]
+    try:
+        return render_template("lms/error.html", code=code, title=domain.gettext(title), message=domain.gettext(message)), code
+    except Exception:  # the error page itself must never fail
+        return domain.gettext(message), code
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def url_for_next() -> str:
+    return request.full_path if request.query_string else request.path
+
+
+def home_url() -> str:
+    return url_for("lms_courses.catalog")

@@ -1,0 +1,171 @@
+"""Fixtures shared by every test: an app on its own database, clients, and people factories.
+
+SQLite is the default: the schema is built once by the migrations and copied for each test.
+With ``LMS_TEST_DATABASE_URL`` set (PostgreSQL), the migrations run once and every test starts
+from emptied tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from werkzeug.security import generate_password_hash
+
+from lms import create_app
+from lms.db import Base, make_engine
+
+REPO = Path(__file__).resolve().parent.parent
+COURSES_DIR = REPO / "courses"
+POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
+TEST_PASSWORD = "correct horse battery staple"
+# Tests create many people; a cheap hash keeps them fast (production uses scrypt).
+TEST_PASSWORD_HASH = generate_password_hash(TEST_PASSWORD, method="pbkdf2:sha256:1000")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"lms database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (temporary files)'}"
+
+
+def _lms_tables() -> list[str]:
+    return [table.name for table in reversed(Base.metadata.sorted_tables)]
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database with the schema built by the migrations; a URL (PostgreSQL) or a file path."""
+    import lms.models  # noqa: F401
+    from lms import migrations
+
+    if POSTGRES_URL:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            for table in _lms_tables() + [migrations.VERSION_TABLE]:
+                connection.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+        migrations.upgrade(engine)
+        engine.dispose()
+        return POSTGRES_URL
+    path = tmp_path_factory.mktemp("template") / "lms.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    migrations.upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
+    if POSTGRES_URL:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in _lms_tables()) + " RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        yield POSTGRES_URL
+        return
+    path = tmp_path / "lms.sqlite"
+    shutil.copy(migrated_database, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    """Override keys in a test module with its own ``app_config`` fixture wrapping this one."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SERVER_NAME": "lms.test",
+        "LMS_DATABASE_URL": database_url,
+        "LMS_COURSES_DIR": str(COURSES_DIR),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "LMS_MAIL_BACKEND": "log",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
+    os.environ["LMS_INSTANCE_PATH"] = str(tmp_path / "instance")
+    try:
+        application = create_app(app_config)
+    finally:
+        os.environ.pop("LMS_INSTANCE_PATH", None)
+    with application.app_context():
+        from lms.db import db_session
+        from lms.extension import lms_state
+
+        lms_state().catalog.sync(db_session)
+        db_session.commit()
+    yield application
+    application.extensions["lms"].database.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """The session inside an app context, for arranging and checking data directly."""
+    with app.app_context():
+        from lms.db import db_session
+
+        yield db_session
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., Any]:
+    """Create and commit a person: ``make_user(role="facilitator", email=..., ...)``."""
+    counter = {"n": 0}
+
+    def factory(role: str = "learner", **fields: Any) -> Any:
+        from lms.accounts.models import User
+        from lms.db import db_session
+
+        counter["n"] += 1
+        n = counter["n"]
+        fields.setdefault("email", f"{role}{n}@example.org")
+        fields.setdefault("display_name", f"{role.capitalize()} {n}")
+        user = User(
+            password_hash=TEST_PASSWORD_HASH,
+            is_facilitator=role in ("facilitator", "admin"),
+            is_admin=role == "admin",
+            locale=fields.pop("locale", "en"),
+            time_zone=fields.pop("time_zone", "America/New_York"),
+            active=fields.pop("active", True),
+            **fields,
+        )
+        with app.app_context():
+            db_session.add(user)
+            db_session.commit()
+            db_session.expunge(user)
+        return user
+
+    return factory
+
+
+def login(client: FlaskClient, user: Any, password: str = TEST_PASSWORD) -> None:
+    response = client.post("/auth/login", data={"email": user.email, "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
+    def do_login(user: Any) -> FlaskClient:
+        login(client, user)
+        return client
+
+    return do_login

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from lms import LMS, create_app
+
+from tests.conftest import COURSES_DIR
+
+
+def test_catalog_lists_the_shipped_courses(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "A Dialogue with ESPs about Racial Justice in Education" in page
+    assert "Social Justice Training Program" in page
+    assert "Community Partnerships for Student Success" in page
+
+
+def test_security_headers_forbid_inline_script(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_extension_refuses_a_second_registration(app):
+    with pytest.raises(RuntimeError, match="already registered"):
+        LMS(app)
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/courses/no-such-course")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_mounted_under_a_prefix_in_a_host_app(database_url, tmp_path):
+    host = Flask("host", instance_path=str(tmp_path / "host-instance"))
+    host.config.update(
+        SECRET_KEY="host-secret", TESTING=True, SERVER_NAME="host.test",
+        LMS_DATABASE_URL=database_url, LMS_COURSES_DIR=str(COURSES_DIR), WTF_CSRF_ENABLED=False,
+    )
+
+    @host.get("/")
+    def host_home():
+        return "the host's own home page"
+
+    LMS().init_app(host, url_prefix="/learn")
+    client = host.test_client()
+    assert client.get("/").get_data(as_text=True) == "the host's own home page"
+    catalog = client.get("/learn/")
+    assert catalog.status_code == 200
+    page = catalog.get_data(as_text=True)
+    assert 'href="/learn/courses/esp-racial-justice-dialogue"' in page
+    assert 'href="/learn/static/lms-assets/lms/app.css"' in page
+    course = client.get("/learn/courses/esp-racial-justice-dialogue")
+    assert course.status_code == 200
+    assert client.get("/learn/static/lms-assets/lms/app.css").status_code == 200
+    # The host's own responses are not given the engine's headers.
+    assert "Content-Security-Policy" not in client.get("/").headers
+    host.extensions["lms"].database.engine.dispose()
+
+
+def test_an_app_without_a_secret_key_refuses_to_serve(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "instance"))
+    application = create_app({"LMS_DATABASE_URL": database_url, "LMS_COURSES_DIR": str(COURSES_DIR)})
+    response = application.test_client().get("/")
+    assert response.status_code == 503
+    assert "SECRET_KEY" in response.get_data(as_text=True)
+    application.extensions["lms"].database.engine.dispose()
+
+
+def test_instance_config_and_environment_override_defaults(tmp_path, monkeypatch, database_url):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("SECRET_KEY = 'from-instance'\nLMS_SITE_NAME = 'From instance'\n")
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("LMS_PAGE_SIZE", "17")
+    monkeypatch.setenv("LMS_DATABASE_URL", database_url)
+    application = create_app()
+    assert application.config["SECRET_KEY"] == "from-instance"
+    assert application.config["LMS_SITE_NAME"] == "From instance"
+    assert application.config["LMS_PAGE_SIZE"] == 17
+    application.extensions["lms"].database.engine.dispose()
+
+
+def test_a_failing_request_leaves_nothing_written(app, client):
+    from sqlalchemy import func, select
+
+    from lms.accounts.models import User
+    from lms.db import db_session
+
+    @app.get("/boom-after-write")
+    def boom():
+        db_session.add(User(email="half@example.org", display_name="Half written"))
+        db_session.flush()
+        raise RuntimeError("fails mid-way")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom-after-write")
+    assert response.status_code == 500
+    assert "Nothing was saved" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db_session.scalar(select(func.count()).select_from(User).where(User.email == "half@example.org")) == 0
+
+
+def test_package_data_includes_templates_and_migrations():
+    package = Path(__file__).resolve().parent.parent / "lms"
+    assert (package / "templates" / "lms" / "base.html").exists()
+    assert any((package / "migrations" / "versions").glob("*.py"))

@@ -7,10 +7,11 @@ Step kinds live in :data:`STEP_KINDS`; a host or a later release adds one with
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 PathName = Literal["live", "recording", "self_paced"]
 PATHS: tuple[str, ...] = ("live", "recording", "self_paced")
@@ -23,6 +24,24 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=120)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+
+
+def _no_duplicates(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    duplicates = sorted({str(v) for v in values if values.count(v) > 1})
+    if duplicates:
+        raise ValueError(f"lists {', '.join(duplicates)} more than once")
+    return values
+
+
+def _video_source(value: str) -> str:
+    # A local video is a plain file name in the course folder (never a path that could leave
+    # it); anything else must be an https URL.
+    if value.startswith("https://") or re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+        return value
+    raise ValueError("must be an https:// URL or the name of a file in the course folder")
+
+
+Unique = AfterValidator(_no_duplicates)
 
 
 class Strict(BaseModel):
@@ -40,8 +59,8 @@ class StepDefinition(Strict):
     kind: str
     id: Identifier
     title: ShortText | None = None
-    paths: tuple[PathName, ...] | None = Field(
-        default=None, description="Paths this step belongs to; omitted means every path of the course."
+    paths: Annotated[tuple[PathName, ...], Unique] | None = Field(
+        default=None, min_length=1, description="Paths this step belongs to; omitted means every path of the course."
     )
     required: bool = True
 
@@ -57,7 +76,7 @@ class StepDefinition(Strict):
 
 class WatchStep(StepDefinition):
     kind: Literal["watch"]
-    video: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+    video: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_video_source)] = Field(
         description="An https:// URL, or a file in the course folder."
     )
     captions: dict[LanguageCode, FileName] = Field(default_factory=dict, description="WebVTT files by language.")
@@ -66,7 +85,7 @@ class WatchStep(StepDefinition):
 
     def referenced_files(self) -> list[str]:
         files = list(self.captions.values())
-        if not self.video.startswith(("https://", "http://")):
+        if not self.video.startswith("https://"):
             files.append(self.video)
         return files
 
@@ -134,12 +153,12 @@ class CourseFields(Strict):
     last_updated: dt.date
     minutes: int = Field(gt=0, le=100 * 60, strict=True)
     format: Literal["webinar", "workshop", "training", "microcourse", "course"] = "microcourse"
-    audience_roles: tuple[Identifier, ...] = Field(min_length=1)
-    grades: tuple[Literal["early-childhood", "elementary", "middle", "high", "higher-education", "adult"], ...] = ()
-    topics: tuple[ShortText, ...] = ()
+    audience_roles: Annotated[tuple[Identifier, ...], Unique] = Field(min_length=1)
+    grades: Annotated[tuple[Literal["early-childhood", "elementary", "middle", "high", "higher-education", "adult"], ...], Unique] = ()
+    topics: Annotated[tuple[ShortText, ...], Unique] = ()
     outcomes: tuple[LongText, ...] = Field(min_length=1, max_length=20)
-    paths: tuple[PathName, ...] = Field(min_length=1)
-    languages: tuple[LanguageCode, ...] = ("en",)
+    paths: Annotated[tuple[PathName, ...], Unique] = Field(min_length=1)
+    languages: Annotated[tuple[LanguageCode, ...], Unique] = Field(default=("en",), min_length=1)
     certificate: CertificateRule | None = None
     translations: dict[LanguageCode, CourseTranslation] = Field(default_factory=dict)
 
@@ -219,6 +238,9 @@ def consistency_problems(course: CourseDefinition) -> list[tuple[str, str]]:
         problems.append(("certificate", "only live attendance earns a certificate, and this course has no live path"))
     if course.certificate and course.certificate.minimum_minutes > course.minutes:
         problems.append(("certificate.minimum_minutes", f"is more than the course's length ({course.minutes} minutes)"))
+    for language in course.languages[1:]:
+        if language not in course.translations:
+            problems.append(("languages", f"lists {language!r}, but there is no [translations.{language}] table"))
     for language, translation in course.translations.items():
         where = f"translations.{language}"
         if language not in course.languages:

@@ -95,13 +95,17 @@ class LoadResult:
 
 
 def content_hash(folder: Path) -> str:
+    """A digest of the course's text files' bytes, and of its media files' names and sizes."""
     digest = hashlib.sha256()
     for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix in HASHED_SUFFIXES:
-            digest.update(path.name.encode())
-            digest.update(b"\0")
+        if not path.is_file():
+            continue
+        digest.update(path.name.encode() + b"\0")
+        if path.suffix in HASHED_SUFFIXES:
             digest.update(path.read_bytes())
-            digest.update(b"\0")
+        else:
+            digest.update(str(path.stat().st_size).encode())
+        digest.update(b"\0")
     return digest.hexdigest()
 
 
@@ -231,6 +235,8 @@ def _validation_problem(shown: str, error: Any, lines: KeyLines) -> Problem:
     loc = _clean_loc(error["loc"])
     field = _format_loc(loc)
     message = _MESSAGES.get(error["type"], error["msg"])
+    if error["type"] == "value_error":  # our own validators' sentences, without pydantic's prefix
+        message = str(error.get("ctx", {}).get("error", message))
     if error["type"] == "union_tag_invalid":
         message = f"unknown step kind; use one of {', '.join(sorted(STEP_KINDS))}"
     if error["type"] == "union_tag_not_found":

@@ -201,3 +201,41 @@ def test_loader_and_definitions_import_neither_flask_nor_sqlalchemy():
 def test_wrong_types_are_explained(tmp_path, bad_value):
     write_course(tmp_path, "typed", VALID.format(slug="typed").replace("minutes = 60", f"minutes = {bad_value}"))
     assert any(": minutes: " in p for p in problems_of(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "video, accepted",
+    [("recording.mp4", True), ("https://example.org/v.mp4", True), ("/etc/hostname", False), ("../other/recording.mp4", False), ("http://example.org/v.mp4", False)],
+)
+def test_a_local_video_must_be_a_file_in_the_course_folder(tmp_path, video, accepted):
+    text = VALID.format(slug="vid").replace('video = "https://example.org/video.mp4"', f'video = "{video}"')
+    files = {"recording_mp4": "not really a video"}
+    write_course(tmp_path, "vid", text, **files)
+    problems = problems_of(tmp_path)
+    assert (problems == []) is accepted, problems
+    if not accepted:
+        assert any("steps[0].video" in p for p in problems)
+
+
+def test_duplicates_empty_step_paths_and_untranslated_languages_are_refused(tmp_path):
+    text = (
+        VALID.format(slug="dups")
+        .replace('languages = ["en", "es"]', 'languages = ["en", "en", "es", "fr"]')
+        .replace('paths = ["recording"]', "paths = []")
+    )
+    write_course(tmp_path, "dups", text)
+    problems = "\n".join(problems_of(tmp_path))
+    assert "languages: lists en more than once" in problems
+    assert "steps[0].paths" in problems
+    text = VALID.format(slug="nofr").replace('languages = ["en", "es"]', 'languages = ["en", "es", "fr"]')
+    write_course(tmp_path, "nofr", text)
+    assert "there is no [translations.fr] table" in "\n".join(problems_of(tmp_path))
+
+
+def test_replacing_the_video_file_changes_the_content_hash(tmp_path):
+    from lms.courses.loader import content_hash
+
+    folder = write_course(tmp_path, "media", recording_mp4="short")
+    before = content_hash(folder)
+    (folder / "recording.mp4").write_text("a longer replacement clip")
+    assert content_hash(folder) != before

@@ -101,3 +101,7 @@ class TestRedisRateLimitStorage:
             first.post("/auth/login", data={"email": user.email, "password": "wrong"})
         # A second client from the same address (another app server would see the same store).
         assert second.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code == 429
+        import redis
+
+        store = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+        assert store.keys(app.config["RATELIMIT_KEY_PREFIX"] + "*"), "the counters live in Redis, not in process memory"

@@ -104,4 +104,4 @@ class TestRedisRateLimitStorage:
         import redis
 
         store = redis.Redis.from_url("redis://127.0.0.1:6379/15")
-        assert store.keys(app.config["RATELIMIT_KEY_PREFIX"] + "*"), "the counters live in Redis, not in process memory"
+        assert store.keys("*" + app.config["RATELIMIT_KEY_PREFIX"] + "*"), "the counters live in Redis, not in process memory"

@@ -25,9 +25,11 @@ def gettext_markup(message: str, **variables: Any) -> Markup:
     return translated % variables if variables else translated
 
 
-def ngettext_markup(singular: str, plural: str, num: int, **variables: Any) -> Markup:
-    variables.setdefault("num", num)
-    return Markup(domain.ngettext(singular, plural, num)) % variables
+def ngettext_markup(singular: str, plural: str, count: float, **variables: Any) -> Markup:
+    """Plural forms by ``count``; ``%(num)s`` shows it, unless a formatted ``num`` is given."""
+    variables.setdefault("num", count)
+    # Not domain.ngettext: it formats with ``num`` alone, before the other values are given.
+    return Markup(domain.get_translations().ungettext(singular, plural, count)) % variables
 
 
 def template_globals() -> dict[str, Any]:

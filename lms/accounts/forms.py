@@ -5,10 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from lms.accounts.models import AUDIENCE_ROLES
+from lms.accounts.models import AUDIENCE_ROLES, MIN_PASSWORD_LENGTH
 from lms.i18n import _l
-
-MIN_PASSWORD_LENGTH = 10  # lms.accounts.services.MIN_PASSWORD_LENGTH
 
 _PASSWORD_HINT = _l("At least 10 characters. A few unrelated words make a strong password that is easy to remember.")
 _PASSWORD_TOO_SHORT = _l("Use at least 10 characters for your password.")

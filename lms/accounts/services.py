@@ -12,7 +12,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
-from lms.accounts.models import User, count_admins
+from lms.accounts.models import MIN_PASSWORD_LENGTH, User, count_admins
 from lms.db import db_session, utcnow
 from lms.i18n import _
 from lms.mail import send_mail
@@ -100,7 +100,6 @@ def users_by_ids(ids: list[int]) -> list[User]:
 
 # --- registration, password reset, profile, deletion ------------------------------------------
 
-MIN_PASSWORD_LENGTH = 10
 RESET_SALT = "lms-password-reset"
 
 

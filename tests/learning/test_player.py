@@ -194,3 +194,23 @@ def test_overview_lists_steps_and_what_is_left(learner_client):
     post_segments(learner_client, enrollment_id, [[0, 30]])
     assert "3 steps left" in text_of(learner_client.get(f"/learn/{enrollment_id}").get_data(as_text=True))
     assert "3 steps left" in text_of(learner_client.get("/me").get_data(as_text=True))
+
+
+def test_live_enrollments_show_their_steps_and_take_reflections(learner_client, learner, in_db):
+    from lms.courses.models import Course
+    from lms.learning.models import LearningPath
+
+    with in_db() as db:
+        course = db.scalar(select(Course).where(Course.slug == FLAGSHIP))
+        enrollment = Enrollment(user_id=learner.id, course_id=course.id, path=LearningPath.live, status=EnrollmentStatus.registered)
+        db.add(enrollment)
+        db.commit()
+        enrollment_id = enrollment.id
+    text = text_of(learner_client.get(f"/learn/{enrollment_id}").get_data(as_text=True))
+    assert "Join the live session" in text and "Watch the webinar recording" not in text
+    page = learner_client.get(f"/learn/{enrollment_id}/live-session")
+    assert page.status_code == 200 and "your facilitator records that you attended" in page.get_data(as_text=True)
+    assert learner_client.get(f"/learn/{enrollment_id}/recording").status_code == 404, "not a step of the live path"
+    assert learner_client.post(f"/learn/{enrollment_id}/outcome-1/reflection", data={"body": FORTY_WORDS, "submit": "1"}).status_code == 303
+    with in_db() as db:
+        assert db.get(Enrollment, enrollment_id).status is EnrollmentStatus.registered, "attendance is still missing"

@@ -84,12 +84,18 @@
     sending = true;
     fetch(video.dataset.progressUrl, { method: "POST", headers: headers, body: body, credentials: "same-origin", keepalive: !!leaving })
       .then(function (response) {
-        if (!response.ok) { throw new Error(String(response.status)); }
+        if (response.status >= 400 && response.status < 500) {
+          // Refused (an expired session, say): sending the same again would not help.
+          throw new Error("refused");
+        }
+        if (!response.ok) { pending = batch.concat(pending); throw new Error(String(response.status)); }
         return response.json();
       })
       .then(function (result) { show(result); })
-      .catch(function () {
-        pending = batch.concat(pending); // try again with the next report
+      .catch(function (error) {
+        if (error && error.message !== "refused" && pending.indexOf(batch[0]) < 0) {
+          pending = batch.concat(pending); // a network failure: try again with the next report
+        }
         if (status && !leaving) { status.textContent = video.dataset.msgFailed || ""; }
       })
       .then(function () { sending = false; });

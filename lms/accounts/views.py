@@ -43,7 +43,6 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-        form.email.data = form.email.data or request.args.get("email", "")[:254]
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:

@@ -62,7 +62,6 @@ def start_panel(course) -> Markup:
         paths=paths,
         existing=existing,
         path_label=path_label,
-        form=StartForm(),
         summarize=lambda enrollment: services.summarize(enrollment, current_locale(), course),
     )
     return Markup(html)

@@ -9,6 +9,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.db import Base, UTCDateTime, utcnow
 
+MIN_PASSWORD_LENGTH = 10
+
 # Audience roles a learner can pick in their profile; course files use the same ids.
 AUDIENCE_ROLES = (
     "education-support-professional",

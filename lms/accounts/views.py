@@ -1,15 +1,40 @@
+"""Sign in and out, registration, password reset and the profile (blueprint ``lms_accounts``).
+
+No user enumeration: signing in, registering and asking for a reset answer the same whether
+or not an account uses the address. Registration with an address that already has an account
+mails its owner instead (see ``lms.accounts.services.register_account``), and the person who
+typed it sees the same "check your email" message as a new learner.
+"""
+
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.accounts.forms import LoginForm
-from lms.accounts.services import authenticate
+from lms.accounts.forms import LoginForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from lms.accounts.services import (
+    AccountError,
+    authenticate,
+    register_account,
+    request_password_reset,
+    reset_password,
+    update_profile,
+    user_for_reset_token,
+)
 from lms.i18n import _
 from lms.security import limiter, login_rate_limit
 from lms.web import safe_next_url
 
 blueprint = Blueprint("lms_accounts", __name__, url_prefix="/auth")
+
+
+def account_rate_limit() -> str:
+    return current_app.config["LMS_ACCOUNT_RATE_LIMIT"]
+
+
+def _form_status(form) -> int:
+    return 200 if request.method == "GET" or not form.errors else 422
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -25,7 +50,7 @@ def login():
             return redirect(safe_next_url(form.next.data, url_for("lms_learning.dashboard")), code=303)
         # The same message whether the email is unknown or the password wrong.
         form.password.errors.append(_("That email and password do not match an active account."))
-    return render_template("lms/accounts/login.html", form=form), 200 if request.method == "GET" or not form.errors else 422
+    return render_template("lms/accounts/login.html", form=form), _form_status(form)
 
 
 @blueprint.post("/logout")
@@ -36,4 +61,79 @@ def logout():
     return redirect(url_for("lms_courses.catalog"), code=303)
 
 
+@blueprint.route("/register", methods=["GET", "POST"])
+@limiter.limit(account_rate_limit, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("lms_learning.dashboard"), code=303)
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            register_account(
+                form.email.data,
+                form.display_name.data,
+                form.password.data,
+                locale=str(get_locale() or current_app.config["LMS_DEFAULT_LOCALE"]),
+                time_zone=current_app.config["LMS_DEFAULT_TIMEZONE"],
+            )
+        except AccountError:
+            pass  # two registrations of one address at the same moment: answer as for any other
+        # The same answer for a new address and one that already has an account.
+        flash(_("Check your email: we have sent a message to %(email)s. If the address is new here, your account is ready and you can sign in now. If it already had an account, the message explains how to get back into it.", email=form.email.data.strip()), "success")
+        return redirect(url_for("lms_accounts.login"), code=303)
+    return render_template("lms/accounts/register.html", form=form), _form_status(form)
 
+
+@blueprint.route("/reset", methods=["GET", "POST"])
+@limiter.limit(account_rate_limit, methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        request_password_reset(form.email.data)
+        # The same answer whether or not an account uses the address.
+        flash(_("If an account uses %(email)s, we have sent it a link to choose a new password. The link works for %(minutes)s minutes.", email=form.email.data.strip(), minutes=current_app.config["LMS_PASSWORD_RESET_MAX_AGE"] // 60), "success")
+        return redirect(url_for("lms_accounts.login"), code=303)
+    return render_template("lms/accounts/reset_request.html", form=form), _form_status(form)
+
+
+@blueprint.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
+@limiter.limit(account_rate_limit, methods=["POST"])
+def reset_password_view(token: str):
+    user = user_for_reset_token(token)
+    if user is None:
+        return render_template("lms/accounts/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(user, form.password.data)
+        except AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            if current_user.is_authenticated and current_user.id != user.id:
+                logout_user()
+            flash(_("Your password has been changed. Sign in with the new one."), "success")
+            return redirect(url_for("lms_accounts.login"), code=303)
+    return render_template("lms/accounts/reset_password.html", form=form), _form_status(form)
+
+
+@blueprint.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user
+    form = ProfileForm(obj=user, current_zone=user.time_zone)
+    if form.validate_on_submit():
+        try:
+            update_profile(
+                user,
+                display_name=form.display_name.data,
+                locale=form.locale.data,
+                time_zone=form.time_zone.data,
+                affiliate=form.affiliate.data or "",
+                audience_role=form.audience_role.data or "",
+            )
+        except AccountError as error:
+            form.display_name.errors.append(str(error))
+        else:
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("lms_accounts.profile"), code=303)
+    return render_template("lms/accounts/profile.html", form=form), _form_status(form)

@@ -1,0 +1,74 @@
+"""With CSRF on, as in production: JSON POSTs need the X-CSRFToken header."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from lms.learning.models import Reflection
+from tests.conftest import TEST_PASSWORD
+from tests.learning.conftest import FLAGSHIP, FORTY_WORDS
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "WTF_CSRF_ENABLED": True}
+
+
+def token_in(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in_and_start(client, user) -> int:
+    token = token_in(client.get("/auth/login").get_data(as_text=True))
+    assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 400, "no token: refused"
+    assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}).status_code == 303
+    token = token_in(client.get(f"/courses/{FLAGSHIP}").get_data(as_text=True))
+    response = client.post(f"/courses/{FLAGSHIP}/start", data={"path": "recording", "csrf_token": token})
+    assert response.status_code == 303
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_progress_json_needs_the_csrf_header(client, make_user):
+    enrollment_id = sign_in_and_start(client, make_user())
+    page = client.get(f"/learn/{enrollment_id}/recording").get_data(as_text=True)
+    token = re.search(r'data-csrf-token="([^"]+)"', page).group(1)
+    url = f"/learn/{enrollment_id}/recording/progress"
+    payload = {"segments": [[0, 10]], "duration": 30}
+    refused = client.post(url, json=payload)
+    assert refused.status_code == 400 and refused.get_json()["reason"] == "csrf"
+    assert client.post(url, json=payload, headers={"X-CSRFToken": "forged"}).status_code == 400
+    accepted = client.post(url, json=payload, headers={"X-CSRFToken": token})
+    assert accepted.status_code == 200 and accepted.get_json()["percent"] == 33
+
+
+def test_draft_json_needs_the_csrf_header(client, make_user, in_db):
+    enrollment_id = sign_in_and_start(client, make_user())
+    page = client.get(f"/learn/{enrollment_id}/outcome-1").get_data(as_text=True)
+    token = re.search(r'data-csrf-token="([^"]+)"', page).group(1)
+    url = f"/learn/{enrollment_id}/outcome-1/reflection/draft"
+    assert client.post(url, json={"body": "forged"}).status_code == 400
+    with in_db() as db:
+        assert db.scalar(select(Reflection)) is None
+    assert client.post(url, json={"body": "mine"}, headers={"X-CSRFToken": token}).get_json()["saved"] is True
+    with in_db() as db:
+        assert db.scalar(select(Reflection.body)) == "mine"
+
+
+def test_an_expired_token_on_submit_keeps_everything_typed_and_saves_nothing(client, make_user, in_db):
+    enrollment_id = sign_in_and_start(client, make_user())
+    url = f"/learn/{enrollment_id}/outcome-1/reflection"
+    response = client.post(url, data={"body": FORTY_WORDS + " typed before the session expired", "submit": "Submit", "csrf_token": "expired"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "typed before the session expired" in html
+    assert "Your session expired" in html
+    with in_db() as db:
+        assert db.scalar(select(Reflection)) is None, "a request that failed its CSRF check changes nothing"
+    # The page carries a fresh token: sending again works.
+    response = client.post(url, data={"body": FORTY_WORDS, "submit": "Submit", "csrf_token": token_in(html)})
+    assert response.status_code == 303

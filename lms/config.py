@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "LMS_SMTP_PORT": 25,
     "LMS_RATELIMIT_STORAGE_URI": "memory://",
     "LMS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Public certificate verification (/verify/<code>): enough for people, too few to guess codes.
+    "LMS_VERIFY_RATE_LIMIT": "30 per minute;300 per hour",
     "LMS_PASSWORD_RESET_MAX_AGE": 3600,
     "LMS_PAGE_SIZE": 50,
     "LMS_ATTENDANCE_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,

@@ -34,7 +34,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-__all__ = ["CertificateContent", "render_certificate", "render_bare_page", "N_"]
+__all__ = ["N_", "CertificateContent", "render_bare_page", "render_certificate"]
 
 
 def N_(message: str) -> str:
@@ -50,7 +50,6 @@ HOURS_ONE = N_("%(hours)s hour")
 HOURS_MANY = N_("%(hours)s hours")
 FACILITATOR_LABEL = N_("Facilitator")
 ISSUED_BY_LABEL = N_("Issued by")
-CODE_LABEL = N_("Certificate code %(code)s")
 VERIFY_AT = N_("Verify at %(url)s")
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(letter)
@@ -62,11 +61,11 @@ MUTED = (0.37, 0.40, 0.45)  # grey for connective phrases and labels
 ACCENT = (0.106, 0.310, 0.478)  # blue for the border and the organisation
 
 FONTS_DIR = Path(__file__).with_name("fonts")
+DEFAULT_LOCALE = "en"
 
 # Binary (zlib only) streams: ReportLab's default ASCII85 layer makes files a quarter larger and
 # costs a pure-Python encoding pass over every font subset. PDF readers all accept both.
 rl_config.useA85 = 0
-DEFAULT_LOCALE = "en"
 
 
 @dataclass(frozen=True)
@@ -116,25 +115,32 @@ _font_lock = threading.Lock()
 
 
 def _register_truetype(name: str, filename: str) -> _TrueTypeFace:
+    # asciiReadable=False numbers glyphs in order of use, so a subset holds only the glyphs drawn
+    # (not all of ASCII too): smaller files and about a millisecond less per certificate.
     font = TTFont(name, str(FONTS_DIR / filename), asciiReadable=False)
     pdfmetrics.registerFont(font)
     return _TrueTypeFace(name, frozenset(font.face.charToGlyph))
 
 
 @functools.cache
-def _fonts() -> _Fonts:
-    """Register the shipped fonts once per process; parsing a TrueType file costs milliseconds."""
-    with _font_lock:
-        dejavu = _register_truetype("LMS-DejaVuSans", "DejaVuSans.ttf")
-        dejavu_bold = _register_truetype("LMS-DejaVuSans-Bold", "DejaVuSans-Bold.ttf")
-        devanagari = _register_truetype("LMS-NotoSansDevanagari", "NotoSansDevanagari-Regular.ttf")
-        devanagari_bold = _register_truetype("LMS-NotoSansDevanagari-Bold", "NotoSansDevanagari-Bold.ttf")
-        for cid_font in (_CJK_FONT_CHINESE, _CJK_FONT_JAPANESE, _CJK_FONT_KOREAN):
-            pdfmetrics.registerFont(UnicodeCIDFont(cid_font))
+def _load_fonts() -> _Fonts:
+    dejavu = _register_truetype("LMS-DejaVuSans", "DejaVuSans.ttf")
+    dejavu_bold = _register_truetype("LMS-DejaVuSans-Bold", "DejaVuSans-Bold.ttf")
+    devanagari = _register_truetype("LMS-NotoSansDevanagari", "NotoSansDevanagari-Regular.ttf")
+    devanagari_bold = _register_truetype("LMS-NotoSansDevanagari-Bold", "NotoSansDevanagari-Bold.ttf")
+    for cid_font in (_CJK_FONT_CHINESE, _CJK_FONT_JAPANESE, _CJK_FONT_KOREAN):
+        pdfmetrics.registerFont(UnicodeCIDFont(cid_font))
     return _Fonts(
         regular=_FontFamily(dejavu, (devanagari,)),
         bold=_FontFamily(dejavu_bold, (devanagari_bold,)),
     )
+
+
+def _fonts() -> _Fonts:
+    """The shipped fonts, registered once per process (parsing them takes tens of milliseconds);
+    the lock keeps two threads' first certificates from registering them twice."""
+    with _font_lock:
+        return _load_fonts()
 
 
 def _is_kana(char: str) -> bool:
@@ -206,7 +212,7 @@ def _font_runs(visual_text: str, bold: bool) -> tuple[tuple[str, str], ...]:
 
 def _unit_width(text: str, bold: bool) -> float:
     """Width of text at a font size of 1 point."""
-    return sum(pdfmetrics.stringWidth(run, font, 1.0) for run, font in _font_runs(text, bold))
+    return float(sum(pdfmetrics.stringWidth(run, font, 1.0) for run, font in _font_runs(text, bold)))
 
 
 # --------------------------------------------------------------------------- shaping
@@ -307,12 +313,8 @@ def _reorder_devanagari(text: str) -> str:
     return _DEVANAGARI_PRE_BASE_I.sub("\u093f\\1", text)
 
 
-def _has_arabic(text: str) -> bool:
-    return any("\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u077f" for char in text)
-
-
-def _has_devanagari(text: str) -> bool:
-    return any("\u0900" <= char <= "\u097f" for char in text)
+_ARABIC_LETTERS = re.compile("[\u0600-\u06ff\u0750-\u077f]")
+_DEVANAGARI_LETTERS = re.compile("[\u0900-\u097f]")
 
 
 def _is_right_to_left(char: str) -> bool:
@@ -322,16 +324,16 @@ def _is_right_to_left(char: str) -> bool:
 def _shape(text: str) -> str:
     """Logical-order text with the glyph substitutions the fonts need, without format controls."""
     text = unicodedata.normalize("NFC", " ".join(text.split()))
-    if _has_arabic(text):
+    if _ARABIC_LETTERS.search(text):
         text = _shape_arabic(text)
-    if _has_devanagari(text):
+    if _DEVANAGARI_LETTERS.search(text):
         text = _reorder_devanagari(text)
     return "".join(char for char in text if unicodedata.category(char) != "Cf")
 
 
 # --------------------------------------------------------------------------- bidi
 
-_MIRRORED = dict(zip("()[]{}<>«»‹›", ")(][}{><»«›‹"))
+_MIRRORED = dict(zip("()[]{}<>«»\u2039\u203a", ")(][}{><»«\u203a\u2039", strict=True))
 _OPENING_BRACKETS = frozenset("([{")
 _CLOSING_BRACKETS = {")": "(", "]": "[", "}": "{"}
 _NEUTRAL = frozenset(("B", "S", "WS", "ON", "BN", "LRE", "LRO", "RLE", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"))
@@ -356,7 +358,7 @@ def _bidi_types(text: str, base_level: int) -> list[str]:
             types[index] = "R"
     for index in range(1, len(types) - 1):  # W4: one separator between two numbers joins them
         before, kind, after = types[index - 1], types[index], types[index + 1]
-        if kind == "ES" and before == after == "EN" or kind == "CS" and before == after and before in ("EN", "AN"):
+        if (kind == "ES" and before == after == "EN") or (kind == "CS" and before == after in ("EN", "AN")):
             types[index] = before
     for index, kind in enumerate(types):  # W5: currency and percent signs next to numbers
         if kind == "ET" and (
@@ -430,9 +432,14 @@ def _resolve_neutrals(types: list[str], base_level: int) -> list[str]:
     return resolved
 
 
+_RIGHT_TO_LEFT_BLOCKS = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
+
+
 def _visual_order(line: str) -> str:
     """Reorder one line from logical to visual order (Unicode bidi, implicit levels only)."""
-    if not any(_is_right_to_left(char) for char in line):
+    if not _RIGHT_TO_LEFT_BLOCKS.search(line):
         return line
     first_strong = next((char for char in line if unicodedata.bidirectional(char) in ("L", "R", "AL")), "")
     base_level = 1 if first_strong and _is_right_to_left(first_strong) else 0
@@ -443,7 +450,7 @@ def _visual_order(line: str) -> str:
         levels = [0 if kind == "L" else 1 if kind == "R" else 2 for kind in types]
     else:  # I2
         levels = [2 if kind in ("L", "EN", "AN") else 1 for kind in types]
-    characters = [_MIRRORED.get(char, char) if level % 2 else char for char, level in zip(line, levels)]
+    characters = [_MIRRORED.get(char, char) if level % 2 else char for char, level in zip(line, levels, strict=True)]
     for level in range(max(levels), 0, -1):  # L2: reverse every run at or above each odd level
         index = 0
         while index < len(levels):
@@ -472,6 +479,7 @@ class _TextBlock:
 
 
 def _split_long_word(word: str, unit_limit: float, bold: bool) -> list[str]:
+    """Break a word wider than the line (a long unspaced name, or CJK) between characters."""
     pieces: list[str] = []
     current = ""
     for char in word:
@@ -483,23 +491,42 @@ def _split_long_word(word: str, unit_limit: float, bold: bool) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-def _wrap(text: str, bold: bool, font_size: float, max_width: float) -> list[str]:
-    unit_limit = max_width / font_size
+def _wrap(text: str, bold: bool, unit_limit: float) -> list[str]:
+    """Greedy word wrap, measuring each word once (ReportLab does no kerning, so widths add up)."""
+    space = _unit_width(" ", bold)
     words: list[str] = []
     for word in text.split(" "):
         words.extend(_split_long_word(word, unit_limit, bold) if _unit_width(word, bold) > unit_limit else [word])
-    lines: list[str] = []
+    lines: list[list[str]] = []
+    line_width = 0.0
     for word in words:
-        candidate = f"{lines[-1]} {word}" if lines else word
-        if lines and _unit_width(candidate, bold) <= unit_limit:
-            lines[-1] = candidate
+        width = _unit_width(word, bold)
+        if lines and line_width + space + width <= unit_limit:
+            lines[-1].append(word)
+            line_width += space + width
         else:
-            lines.append(word)
-    return lines
+            lines.append([word])
+            line_width = width
+    return [" ".join(line) for line in lines]
 
 
-def _ellipsize(line: str, bold: bool, font_size: float, max_width: float) -> str:
-    unit_limit = max_width / font_size
+def _balanced_wrap(text: str, bold: bool, unit_limit: float) -> list[str]:
+    """Wrap into as few lines as greedy wrapping needs, but with lines of even length, which
+    reads better centred than a full line over a short one."""
+    lines = _wrap(text, bold, unit_limit)
+    if len(lines) < 2:
+        return lines
+    low, high = unit_limit / len(lines), unit_limit
+    for _ in range(12):
+        middle = (low + high) / 2
+        if len(_wrap(text, bold, middle)) <= len(lines):
+            high = middle
+        else:
+            low = middle
+    return _wrap(text, bold, high)
+
+
+def _ellipsize(line: str, bold: bool, unit_limit: float) -> str:
     while line and _unit_width(line + "…", bold) > unit_limit:
         line = line[:-1].rstrip()
     return line + "…"
@@ -515,24 +542,24 @@ def _fit(
     max_width: float = TEXT_WIDTH,
     max_lines: int = 1,
 ) -> _TextBlock:
-    """Largest size (max_size down to min_size) at which the text fits in max_lines lines; below
-    that, the last line is cut with an ellipsis so nothing ever leaves the page."""
+    """Set text as large as it fits (max_size down to min_size): on one line if that keeps it near
+    full size, otherwise wrapped into up to max_lines; text too long even then is cut with an
+    ellipsis, so nothing ever runs off the page."""
     shaped = _shape(text)
-    single_line_size = max_width / max(_unit_width(shaped, bold), 1e-6)
-    if single_line_size >= min_size or max_lines == 1:
-        size = min(max_size, max(single_line_size, min_size))
-        if single_line_size >= min_size:
-            return _TextBlock((shaped,), size, bold)
-        return _TextBlock((_ellipsize(shaped, bold, size, max_width),), size, bold)
+    one_line_size = min(max_size, max_width / max(_unit_width(shaped, bold), 1e-6))
+    if one_line_size >= min_size and (max_lines == 1 or one_line_size >= 0.8 * max_size):
+        return _TextBlock((shaped,), one_line_size, bold)
     size = max_size
-    while size >= min_size:
-        lines = _wrap(shaped, bold, size, max_width)
+    while max_lines > 1 and size >= min_size and size > one_line_size:
+        lines = _wrap(shaped, bold, max_width / size)
         if len(lines) <= max_lines:
-            return _TextBlock(tuple(lines), size, bold)
+            return _TextBlock(tuple(_balanced_wrap(shaped, bold, max_width / size)), size, bold)
         size -= 1
-    lines = _wrap(shaped, bold, min_size, max_width)
-    kept = [*lines[: max_lines - 1], _ellipsize(" ".join(lines[max_lines - 1 :]), bold, min_size, max_width)]
-    return _TextBlock(tuple(kept), min_size, bold)
+    if one_line_size >= min_size:
+        return _TextBlock((shaped,), one_line_size, bold)
+    lines = _wrap(shaped, bold, max_width / min_size)
+    last_line = _ellipsize(" ".join(lines[max_lines - 1 :]), bold, max_width / min_size)
+    return _TextBlock((*lines[: max_lines - 1], last_line), min_size, bold)
 
 
 def _draw_line(canvas: Canvas, line: str, *, bold: bool, font_size: float, center_x: float, y: float) -> None:
@@ -600,28 +627,21 @@ def _draw_border(canvas: Canvas) -> None:
 _QR_MASK = 1
 
 
+_DARK_MODULE_RUN = re.compile(b"\x01+")
+
+
 def _draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> None:
     """Draw the QR code as one filled vector path: each row's runs of dark modules become one
     rectangle, written straight into the content stream (thousands of path calls would cost more)."""
-    qr = segno.make(data, error="m", micro=False, mask=_QR_MASK)
-    matrix = qr.matrix
+    matrix = segno.make(data, error="m", micro=False, mask=_QR_MASK).matrix
     module_count = len(matrix)
-    rectangles: list[str] = []
-    for row_index, row in enumerate(matrix):
-        y_modules = module_count - 1 - row_index
-        column = 0
-        while column < module_count:
-            if not row[column]:
-                column += 1
-                continue
-            start = column
-            while column < module_count and row[column]:
-                column += 1
-            rectangles.append(f"{start} {y_modules} {column - start} 1 re")
+    rectangles = [
+        f"{run.start()} {module_count - 1 - row_index} {run.end() - run.start()} 1 re"
+        for row_index, row in enumerate(matrix)
+        for run in _DARK_MODULE_RUN.finditer(bytes(row))
+    ]
     scale = size / module_count
-    canvas.addLiteral(
-        f"q 0 g {scale:.4f} 0 0 {scale:.4f} {x:.2f} {y:.2f} cm\n" + "\n".join(rectangles) + "\nf Q"
-    )
+    canvas.addLiteral(f"q 0 g {scale:.4f} 0 0 {scale:.4f} {x:.2f} {y:.2f} cm\n" + "\n".join(rectangles) + "\nf Q")
 
 
 def _signature_block(canvas: Canvas, value: str, label: str, *, center_x: float, width: float) -> None:
@@ -671,6 +691,7 @@ def render_certificate(content: CertificateContent, translate: Callable[[str], s
     canvas = Canvas(
         buffer,
         pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+        initialFontName=_fonts().regular.primary.name,  # else ReportLab lists an unused Helvetica
         pageCompression=1,
         invariant=1,
         lang=str(locale).replace("_", "-"),
@@ -689,9 +710,9 @@ def render_certificate(content: CertificateContent, translate: Callable[[str], s
             _StackItem(_fit(content.organisation, bold=True, max_size=13, min_size=8), ACCENT, gap_before=0),
             _StackItem(_fit(translate(HEADING), bold=True, max_size=34, min_size=18), INK, gap_before=24),
             _StackItem(_fit(translate(CERTIFIES_THAT), bold=False, max_size=14, min_size=9), MUTED, gap_before=46),
-            _StackItem(_fit(content.learner_name, bold=True, max_size=36, min_size=16, max_lines=2), INK, 20),
+            _StackItem(_fit(content.learner_name, bold=True, max_size=36, min_size=14, max_lines=2), INK, 20),
             _StackItem(_fit(translate(COMPLETED_LIVE_SESSION), bold=False, max_size=14, min_size=9), MUTED, 20),
-            _StackItem(_fit(content.course_title, bold=True, max_size=22, min_size=11, max_lines=3), INK, 16),
+            _StackItem(_fit(content.course_title, bold=True, max_size=22, min_size=10, max_lines=3), INK, 16),
             _StackItem(_fit(details, bold=False, max_size=13, min_size=8), MUTED, gap_before=16),
         ],
         top=560,

@@ -149,3 +149,19 @@ def test_cancelled_cohort_shows_cancelled_to_registered_learners(app, make_user,
     assert "Cancelled" in panel and f"/cohorts/{cohort_id}" in panel
     assert login_as(make_user()).post(f"/cohorts/{cohort_id}/register", follow_redirects=True).status_code == 200
     assert "was cancelled" in client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+
+
+def test_register_needs_the_csrf_token_when_csrf_is_on(app, make_user, login_as):
+    import re
+
+    facilitator = make_user("facilitator")
+    learner = make_user()
+    cohort_id = schedule(app, facilitator)
+    client = login_as(learner)
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post(f"/cohorts/{cohort_id}/register").status_code == 400
+    assert enrollment_of(app, learner, cohort_id) is None
+    page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post(f"/cohorts/{cohort_id}/register", data={"csrf_token": token}).status_code == 303
+    assert enrollment_of(app, learner, cohort_id).status == "registered"

@@ -23,6 +23,15 @@ for _group in (db_group, courses_group, users_group, translations_group):
     lms_group.add_command(_group)
 
 
+def _add_area_commands() -> None:
+    from lms.certificates.cli import certificates_group
+
+    lms_group.add_command(certificates_group)
+
+
+_add_area_commands()
+
+
 def main() -> None:
     """The ``lms`` console script: ``lms courses check`` = ``flask --app lms lms courses check``."""
     from lms.app import create_app

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "LMS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     # Registration and password-reset requests (both send mail), per client address.
     "LMS_ACCOUNT_RATE_LIMIT": "5 per minute;30 per hour",
+    # Public certificate verification (/verify/<code>): enough for people, too few to guess codes.
+    "LMS_VERIFY_RATE_LIMIT": "30 per minute;300 per hour",
     "LMS_PASSWORD_RESET_MAX_AGE": 3600,
     "LMS_PAGE_SIZE": 50,
     "LMS_ATTENDANCE_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,

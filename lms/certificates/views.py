@@ -1,5 +1,220 @@
+"""Certificates: issue from the roster, PDF and ZIP downloads, admin revoke/reissue, public verification."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+import tempfile
+import zipfile
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from lms.certificates import services
+from lms.certificates.services import CertificateError, NotEligibleError
+from lms.cohorts.services import managed_cohort
+from lms.db import db_session
+from lms.i18n import _, _l, ngettext
+from lms.learning.models import Enrollment
+from lms.security import limiter
+from lms.web import roles_required
 
 blueprint = Blueprint("lms_certificates", __name__)
+
+
+class ActionForm(FlaskForm):
+    """A button that POSTs: only the CSRF token."""
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason for revoking the certificate.")), Length(max=services.MAX_REASON)], description=_l("Kept in the audit log; not shown on the public verification page."))
+    submit = SubmitField(_l("Revoke certificate"))
+
+
+class VerifyForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    code = StringField(_l("Certificate code"), validators=[DataRequired(), Length(max=64)], description=_l("The code printed under the QR code, for example K7QD-3MPX-W9TA-HF2C."))
+    submit = SubmitField(_l("Check"))
+
+
+def verify_rate_limit() -> str:
+    return current_app.config["LMS_VERIFY_RATE_LIMIT"]
+
+
+def _managed_or_404(cohort_id: int):
+    cohort = managed_cohort(current_user, cohort_id)
+    if cohort is None:
+        abort(404)
+    return cohort
+
+
+def _to_roster(cohort_id: int):
+    return redirect(url_for("lms_cohorts.roster", cohort_id=cohort_id), code=303)
+
+
+# -- issuing (facilitators of the cohort, admins) ---------------------------------------------
+
+
+@blueprint.post("/facilitate/cohorts/<int:cohort_id>/certificates")
+@roles_required("facilitator")
+def issue_cohort(cohort_id: int):
+    cohort = _managed_or_404(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        report = services.issue_for_cohort(cohort, current_user)
+    except CertificateError as error:
+        flash(str(error), "error")
+        return _to_roster(cohort.id)
+    flash(ngettext("%(num)s certificate issued.", "%(num)s certificates issued.", len(report.issued)), "success")
+    if report.existing:
+        flash(ngettext("%(num)s person already had one.", "%(num)s people already had one.", len(report.existing)), "success")
+    for _enrollment, reason in report.not_eligible:
+        flash(reason, "error")
+    return _to_roster(cohort.id)
+
+
+@blueprint.post("/facilitate/cohorts/<int:cohort_id>/certificates/issue")
+@roles_required("facilitator")
+def issue_one(cohort_id: int):
+    cohort = _managed_or_404(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        enrollment = db_session.get(Enrollment, int(request.form.get("enrollment_id", "")))
+    except ValueError:
+        abort(400)
+    if enrollment is None:
+        abort(404)
+    try:
+        services.ensure_certifiable(enrollment)  # a recording never earns one: say so plainly
+    except NotEligibleError as error:
+        flash(str(error), "error")
+        return _to_roster(cohort.id)
+    if enrollment.cohort_id != cohort.id:
+        abort(404)
+    try:
+        result = services.issue_certificate(enrollment, current_user)
+    except CertificateError as error:
+        flash(str(error), "error")
+        return _to_roster(cohort.id)
+    if result.created:
+        flash(_("Certificate %(code)s issued to %(name)s.", code=result.certificate.code, name=enrollment.user.display_name), "success")
+    else:
+        flash(_("%(name)s already has certificate %(code)s.", code=result.certificate.code, name=enrollment.user.display_name), "success")
+    return _to_roster(cohort.id)
+
+
+def _download_name(certificate) -> str:
+    ascii_name = re.sub(r"[^A-Za-z0-9]+", "-", certificate.learner_name).strip("-")[:60]
+    return f"certificate-{certificate.code}{'-' + ascii_name if ascii_name else ''}.pdf"
+
+
+@blueprint.get("/facilitate/cohorts/<int:cohort_id>/certificates.zip")
+@roles_required("facilitator")
+def cohort_zip(cohort_id: int):
+    cohort = _managed_or_404(cohort_id)
+    certificates = services.cohort_certificates(cohort)
+    # Spooled: in memory while small, on disk past 16 MB, so a large cohort keeps memory flat.
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for certificate in certificates:
+            archive.writestr(_download_name(certificate), services.render_pdf(certificate))
+    spool.seek(0)
+    return send_file(spool, mimetype="application/zip", as_attachment=True, download_name=f"cohort-{cohort.id}-certificates.zip", max_age=0)
+
+
+# -- the PDF ----------------------------------------------------------------------------------
+
+
+@blueprint.get("/certificates/<code>.pdf")
+@login_required
+def certificate_pdf(code: str):
+    certificate = services.find_certificate(code)
+    if certificate is None or not services.can_download(current_user, certificate):
+        abort(404)
+    response = Response(services.render_pdf(certificate), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{_download_name(certificate)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# -- admin: revoke, reissue -------------------------------------------------------------------
+
+
+def _certificate_or_404(code: str):
+    certificate = services.find_certificate(code)
+    if certificate is None:
+        abort(404)
+    return certificate
+
+
+@blueprint.get("/certificates/<code>/manage")
+@roles_required("admin")
+def manage(code: str):
+    certificate = _certificate_or_404(code)
+    return render_template("lms/certificates/manage.html", certificate=certificate, form=RevokeForm(formdata=None), action_form=ActionForm(formdata=None), verification=services.verify(code))
+
+
+@blueprint.post("/certificates/<code>/revoke")
+@roles_required("admin")
+def revoke(code: str):
+    certificate = _certificate_or_404(code)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            services.revoke_certificate(certificate, current_user, form.reason.data)
+        except CertificateError as error:
+            form.reason.errors = [*form.reason.errors, str(error)]
+        else:
+            flash(_("Certificate %(code)s is revoked.", code=certificate.code), "success")
+            return redirect(url_for("lms_certificates.manage", code=certificate.code), code=303)
+    return render_template("lms/certificates/manage.html", certificate=certificate, form=form, action_form=ActionForm(formdata=None), verification=services.verify(code)), 422
+
+
+@blueprint.post("/certificates/<code>/reissue")
+@roles_required("admin")
+def reissue(code: str):
+    certificate = _certificate_or_404(code)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        new = services.reissue_certificate(certificate, current_user)
+    except CertificateError as error:
+        flash(str(error), "error")
+        return redirect(url_for("lms_certificates.manage", code=certificate.code), code=303)
+    flash(_("Certificate %(old)s is replaced by %(new)s.", old=certificate.code, new=new.code), "success")
+    return redirect(url_for("lms_certificates.manage", code=new.code), code=303)
+
+
+# -- public verification ----------------------------------------------------------------------
+
+
+@blueprint.get("/verify")
+@limiter.limit(verify_rate_limit)
+def verify_form():
+    form = VerifyForm(request.args)
+    if request.args and form.validate():
+        canonical = services.normalise_code(form.code.data)
+        if canonical is not None:
+            return redirect(url_for("lms_certificates.verify", code=canonical), code=303)
+        form.code.errors = [*form.code.errors, _("That is not a certificate code: it has 16 letters and digits.")]
+    return render_template("lms/certificates/verify_form.html", form=form), 200 if not form.errors else 422
+
+
+@blueprint.get("/verify/<code>")
+@limiter.limit(verify_rate_limit)
+def verify(code: str):
+    verification = services.verify(code)
+    if verification is None:
+        return render_template("lms/certificates/verify_unknown.html", form=VerifyForm(formdata=None), code=code[:64]), 404
+    canonical = verification.certificate.code
+    if code != canonical:
+        return redirect(url_for("lms_certificates.verify", code=canonical), code=301)
+    response = Response(render_template("lms/certificates/verify.html", verification=verification, certificate=verification.certificate))
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

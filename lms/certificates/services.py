@@ -1,0 +1,341 @@
+"""Certificates of completion: eligibility, issue (idempotent), revoke, reissue, PDF, verification.
+
+Only a completed **live** enrollment earns a certificate. A recording or self-paced enrollment is
+refused by :func:`ensure_certifiable` with :class:`RecordingNotCertifiedError`, whichever entry
+point asks (roster button, whole cohort, CLI, reissue).
+
+Issuing twice is harmless and safe under simultaneous requests: the enrollment row is locked,
+the valid certificate looked up, and the insert runs in a SAVEPOINT; the database's partial
+unique index (one certificate with ``revoked_at IS NULL`` per enrollment) is the last word: an
+IntegrityError there returns the certificate the other request made.
+
+Verification shows what the certificate prints and its state. A revocation's reason is private
+(it may concern the person): the public page shows only that it was revoked, and when.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from lms.accounts.models import User
+from lms.audit.services import record_event
+from lms.certificates.models import Certificate
+from lms.certificates.signals import certificate_issued, certificate_revoked
+from lms.cohorts.locking import lock_row
+from lms.cohorts.models import Cohort, CohortStatus
+from lms.db import db_session, utcnow
+from lms.i18n import _
+from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
+from lms.learning.progress import refresh_completion
+
+# Crockford's base32: digits and letters without I, L, O, U (never confused with 1, 0 or V).
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 16  # 16 x 5 bits = 80 bits of randomness
+GROUP = 4
+REPLACED = "replaced"
+MAX_REASON = 1000
+
+
+class CertificateError(ValueError):
+    """A certificate operation that cannot be done; the message is shown to the person."""
+
+
+class NotEligibleError(CertificateError):
+    """The enrollment has not earned a certificate (yet)."""
+
+
+class RecordingNotCertifiedError(NotEligibleError):
+    """Recordings and self-paced courses never earn a certificate."""
+
+    def __init__(self) -> None:
+        super().__init__(_("Certificates of completion are only for attending a live session. Recordings and self-paced courses are informational and do not earn a certificate."))
+
+
+# -- codes ------------------------------------------------------------------------------------
+
+
+def generate_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i:i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
+
+
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def normalise_code(text: str) -> str | None:
+    """A typed code in its canonical form (upper case, grouped), or None if it cannot be one."""
+    raw = re.sub(r"[\s-]", "", (text or "")[:64]).upper().translate(_CONFUSABLE)
+    if len(raw) != CODE_LENGTH or any(char not in ALPHABET for char in raw):
+        return None
+    return "-".join(raw[i:i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
+
+
+def find_certificate(code: str) -> Certificate | None:
+    canonical = normalise_code(code)
+    if canonical is None:
+        return None
+    return db_session.scalar(select(Certificate).where(Certificate.code == canonical))
+
+
+# -- eligibility ------------------------------------------------------------------------------
+
+
+def ensure_certifiable(enrollment: Enrollment) -> None:
+    """Refuse any enrollment that is not on the live path, before anything else."""
+    if enrollment.path is not LearningPath.live or enrollment.cohort_id is None:
+        raise RecordingNotCertifiedError()
+
+
+def _catalog() -> Any:
+    from lms.extension import lms_state
+
+    return lms_state().catalog
+
+
+@dataclass
+class Eligibility:
+    cohort: Cohort
+    loaded: Any  # LoadedCourse
+
+
+def check_eligible(enrollment: Enrollment) -> Eligibility:
+    ensure_certifiable(enrollment)
+    cohort = db_session.get(Cohort, enrollment.cohort_id)
+    name = enrollment.user.display_name
+    if cohort is None or cohort.status is CohortStatus.cancelled:
+        raise NotEligibleError(_("%(name)s's session was cancelled, so it earns no certificate.", name=name))
+    loaded = _catalog().get(enrollment.course.slug)
+    if loaded is None or loaded.definition.certificate is None or "live" not in loaded.definition.paths:
+        raise NotEligibleError(_("This course does not offer a certificate any more."))
+    if enrollment.status in (EnrollmentStatus.waitlisted, EnrollmentStatus.withdrawn):
+        raise NotEligibleError(_("%(name)s does not hold a seat in this session.", name=name))
+    if not refresh_completion(enrollment, loaded.definition):
+        raise NotEligibleError(_("%(name)s has not completed the course yet: attendance and every required reflection are needed.", name=name))
+    return Eligibility(cohort, loaded)
+
+
+def valid_certificate(enrollment: Enrollment, *, fresh: bool = False) -> Certificate | None:
+    query = select(Certificate).where(Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_(None))
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return db_session.scalar(query)
+
+
+# -- issue ------------------------------------------------------------------------------------
+
+
+def _snapshot(enrollment: Enrollment, eligibility: Eligibility) -> dict[str, Any]:
+    from zoneinfo import ZoneInfo
+
+    user = enrollment.user
+    cohort = eligibility.cohort
+    locale = user.locale if user.locale in current_app.config["LMS_LANGUAGES"] else current_app.config["LMS_DEFAULT_LOCALE"]
+    session_date: date = cohort.starts_at.astimezone(ZoneInfo(cohort.time_zone)).date()
+    facilitators = ", ".join(f.display_name for f in cohort.facilitators)
+    return {
+        "learner_name": user.display_name[:200],
+        "course_title": eligibility.loaded.localized("title", locale)[:300],
+        "hours": float(eligibility.loaded.definition.certificate.hours),
+        "session_date": session_date,
+        "facilitator_name": facilitators[:300],
+        "organisation": str(current_app.config["LMS_ORGANISATION"])[:200],
+        "locale": locale,
+    }
+
+
+@dataclass
+class IssueResult:
+    certificate: Certificate
+    created: bool
+
+
+def issue_certificate(enrollment: Enrollment, actor: User | None) -> IssueResult:
+    """The enrollment's valid certificate, issued now if it has none. Idempotent and race-safe."""
+    eligibility = check_eligible(enrollment)
+    lock_row(Enrollment, enrollment.id)
+    existing = valid_certificate(enrollment, fresh=True)
+    if existing is not None:
+        return IssueResult(existing, False)
+    snapshot = _snapshot(enrollment, eligibility)
+    certificate = _insert(enrollment, actor, snapshot)
+    if isinstance(certificate, IssueResult):
+        return certificate
+    record_event(actor, "certificate.issued", certificate, enrollment_id=enrollment.id, user_id=enrollment.user_id, code=certificate.code)
+    certificate_issued.send(current_app._get_current_object(), certificate=certificate, actor=actor)  # type: ignore[attr-defined]
+    return IssueResult(certificate, True)
+
+
+def _insert(enrollment: Enrollment, actor: User | None, snapshot: dict[str, Any]) -> Certificate | IssueResult:
+    for _attempt in range(5):
+        certificate = Certificate(code=generate_code(), enrollment_id=enrollment.id, issued_at=utcnow(), issued_by_id=actor.id if actor else None, revoked_reason="", **snapshot)
+        try:
+            with db_session.begin_nested():
+                db_session.add(certificate)
+        except IntegrityError:
+            existing = valid_certificate(enrollment, fresh=True)
+            if existing is not None:  # another request issued it first
+                return IssueResult(existing, False)
+            continue  # the random code was taken (about never): draw another
+        return certificate
+    raise CertificateError(_("The certificate could not be issued. Please try again."))
+
+
+@dataclass
+class CohortIssueReport:
+    issued: list[Certificate] = field(default_factory=list)
+    existing: list[Certificate] = field(default_factory=list)
+    not_eligible: list[tuple[Enrollment, str]] = field(default_factory=list)
+
+
+def issue_for_cohort(cohort: Cohort, actor: User | None) -> CohortIssueReport:
+    """Certificates for everyone in the cohort who completed; the others are listed with why not."""
+    report = CohortIssueReport()
+    if cohort.status is CohortStatus.cancelled:
+        raise CertificateError(_("This cohort was cancelled, so it earns no certificates."))
+    enrollments = db_session.scalars(
+        select(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_((EnrollmentStatus.registered, EnrollmentStatus.in_progress, EnrollmentStatus.completed))).order_by(Enrollment.id)
+    ).all()
+    for enrollment in enrollments:
+        try:
+            result = issue_certificate(enrollment, actor)
+        except NotEligibleError as error:
+            report.not_eligible.append((enrollment, str(error)))
+            continue
+        (report.issued if result.created else report.existing).append(result.certificate)
+    return report
+
+
+# -- revoke and reissue -----------------------------------------------------------------------
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None and not actor.is_admin:
+        raise CertificateError(_("Only an admin can revoke or reissue a certificate."))
+
+
+def revoke_certificate(certificate: Certificate, actor: User | None, reason: str) -> Certificate:
+    _require_admin(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_("Give a reason for revoking the certificate."))
+    if len(reason) > MAX_REASON:
+        raise CertificateError(_("The reason can be at most %(max)s characters.", max=MAX_REASON))
+    lock_row(Certificate, certificate.id)
+    db_session.refresh(certificate)
+    if certificate.revoked_at is not None:
+        raise CertificateError(_("This certificate was already revoked."))
+    certificate.revoked_at = utcnow()
+    certificate.revoked_reason = reason
+    certificate.revoked_by_id = actor.id if actor else None
+    db_session.flush()
+    record_event(actor, "certificate.revoked", certificate, code=certificate.code, enrollment_id=certificate.enrollment_id, reason=reason)
+    certificate_revoked.send(current_app._get_current_object(), certificate=certificate, actor=actor, reason=reason)  # type: ignore[attr-defined]
+    return certificate
+
+
+def reissue_certificate(certificate: Certificate, actor: User | None) -> Certificate:
+    """A new certificate with a fresh snapshot (corrected name...); the old one is revoked as replaced."""
+    _require_admin(actor)
+    enrollment = certificate.enrollment
+    eligibility = check_eligible(enrollment)
+    lock_row(Enrollment, enrollment.id)
+    db_session.refresh(certificate)
+    if certificate.revoked_at is not None:
+        raise CertificateError(_("Only a valid certificate can be reissued."))
+    certificate.revoked_at = utcnow()
+    certificate.revoked_reason = REPLACED
+    certificate.revoked_by_id = actor.id if actor else None
+    db_session.flush()
+    new = _insert(enrollment, actor, _snapshot(enrollment, eligibility))
+    if isinstance(new, IssueResult):  # cannot happen while we hold the lock
+        raise CertificateError(_("The certificate could not be issued. Please try again."))
+    certificate.replaced_by_id = new.id
+    db_session.flush()
+    record_event(actor, "certificate.reissued", new, replaces=certificate.code, code=new.code, enrollment_id=enrollment.id)
+    certificate_revoked.send(current_app._get_current_object(), certificate=certificate, actor=actor, reason=REPLACED)  # type: ignore[attr-defined]
+    certificate_issued.send(current_app._get_current_object(), certificate=new, actor=actor)  # type: ignore[attr-defined]
+    return new
+
+
+# -- who may see it ---------------------------------------------------------------------------
+
+
+def can_download(user: Any, certificate: Certificate) -> bool:
+    """The learner who owns it, the cohort's facilitators, admins (a revoked one: admins only)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_admin:
+        return True
+    if certificate.revoked_at is not None:
+        return False
+    enrollment = certificate.enrollment
+    if enrollment.user_id == user.id:
+        return True
+    if enrollment.cohort_id is None:
+        return False
+    from lms.cohorts.services import can_manage_cohort
+
+    cohort = db_session.get(Cohort, enrollment.cohort_id)
+    return cohort is not None and can_manage_cohort(user, cohort)
+
+
+# -- PDF and verification ---------------------------------------------------------------------
+
+
+def verify_url(certificate: Certificate) -> str:
+    return url_for("lms_certificates.verify", code=certificate.code, _external=True)
+
+
+def render_pdf(certificate: Certificate) -> bytes:
+    """The certificate's PDF in the learner's language (the locale snapshotted at issue)."""
+    from lms.certificates.pdf import CertificateContent, render_certificate
+
+    content = CertificateContent(
+        code=certificate.code,
+        learner_name=certificate.learner_name,
+        course_title=certificate.course_title,
+        hours=certificate.hours,
+        session_date=certificate.session_date,
+        facilitator_name=certificate.facilitator_name,
+        organisation=certificate.organisation,
+        verify_url=verify_url(certificate),
+        locale=certificate.locale,
+    )
+    with force_locale(certificate.locale):
+        return render_certificate(content, translate=lambda message: _(message))
+
+
+def cohort_certificates(cohort: Cohort) -> list[Certificate]:
+    return list(db_session.scalars(
+        select(Certificate).join(Enrollment, Certificate.enrollment_id == Enrollment.id)
+        .where(Enrollment.cohort_id == cohort.id, Certificate.revoked_at.is_(None))
+        .order_by(Certificate.learner_name, Certificate.id)
+    ))
+
+
+@dataclass
+class Verification:
+    certificate: Certificate
+    state: str  # "valid", "revoked" or "replaced"
+    replacement: Certificate | None = None
+
+
+def verify(code: str) -> Verification | None:
+    certificate = find_certificate(code)
+    if certificate is None:
+        return None
+    if certificate.revoked_at is None:
+        return Verification(certificate, "valid")
+    if certificate.replaced_by_id is not None:
+        replacement = db_session.get(Certificate, certificate.replaced_by_id)
+        return Verification(certificate, "replaced", replacement)
+    return Verification(certificate, "revoked")

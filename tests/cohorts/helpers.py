@@ -1,0 +1,134 @@
+"""Helpers shared by the cohort and certificate tests."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import login
+
+COURSE = "esp-racial-justice-dialogue"
+REFLECT_STEPS = ("outcome-1", "outcome-2", "outcome-3")
+LONG_TEXT = " ".join(["reflection"] * 45)
+
+
+def future_date(days: int = 14) -> date:
+    return (datetime.now(UTC) + timedelta(days=days)).date()
+
+
+def cohort_form(facilitator_email: str, **overrides: Any) -> dict[str, Any]:
+    data = {
+        "course": COURSE,
+        "title": "Tuesday evening session",
+        "start_date": future_date().isoformat(),
+        "start_time": "17:00",
+        "time_zone": "America/New_York",
+        "minutes": "60",
+        "join_url": "https://meet.example.org/abc",
+        "location": "Online",
+        "capacity": "2",
+        "registration_opens": "",
+        "registration_closes": "",
+        "facilitators": facilitator_email,
+    }
+    data.update({key: str(value) for key, value in overrides.items()})
+    return data
+
+
+def schedule_via_client(client: FlaskClient, facilitator_email: str, **overrides: Any) -> int:
+    response = client.post("/facilitate/cohorts/new", data=cohort_form(facilitator_email, **overrides))
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    found = re.search(r"/facilitate/cohorts/(\d+)$", response.headers["Location"])
+    assert found, response.headers["Location"]
+    return int(found.group(1))
+
+
+def schedule(app: Flask, facilitator: Any, *, capacity: int = 10, starts_at: datetime | None = None, zone: str = "America/New_York", minutes: int = 60, course: str = COURSE, **extra: Any) -> int:
+    """A cohort made through the service (committed); returns its id."""
+    from lms.accounts.models import User
+    from lms.cohorts import services
+    from lms.db import db_session
+
+    with app.test_request_context():
+        actor = db_session.get(User, facilitator.id)
+        if starts_at is None:
+            starts_at = services.local_to_utc(future_date(), time(17, 0), zone)
+        data = services.CohortData(
+            course_slug=course, title=extra.pop("title", "A live session"), starts_at=starts_at, time_zone=zone, minutes=minutes,
+            capacity=capacity, join_url="https://meet.example.org/x", location="Online", facilitator_emails=[facilitator.email], **extra,
+        )
+        cohort = services.create_cohort(actor, data)
+        db_session.commit()
+        return cohort.id
+
+
+def register(app: Flask, user: Any, cohort_id: int) -> Any:
+    from lms.accounts.models import User
+    from lms.cohorts import services
+    from lms.db import db_session
+
+    with app.test_request_context():
+        enrollment = services.register(db_session.get(User, user.id), services.get_cohort(cohort_id))
+        db_session.commit()
+        return enrollment.status
+
+
+def client_for(app: Flask, user: Any) -> FlaskClient:
+    client = app.test_client()
+    login(client, user)
+    return client
+
+
+def enrollment_of(app: Flask, user: Any, cohort_id: int) -> Any:
+    from sqlalchemy import select
+
+    from lms.db import db_session
+    from lms.learning.models import Enrollment
+
+    with app.app_context():
+        enrollment = db_session.scalar(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.cohort_id == cohort_id))
+        if enrollment is not None:
+            db_session.expunge(enrollment)
+        return enrollment
+
+
+def submit_reflections(app: Flask, enrollment_id: int, *, shared: bool = False, steps: tuple[str, ...] = REFLECT_STEPS) -> None:
+    from lms.db import db_session, utcnow
+    from lms.learning.models import Reflection, ReflectionStatus
+    from lms.learning.progress import count_words
+
+    with app.app_context():
+        for step in steps:
+            db_session.add(Reflection(
+                enrollment_id=enrollment_id, prompt_id=step, body=LONG_TEXT, status=ReflectionStatus.submitted,
+                shared_with_facilitator=shared, word_count=count_words(LONG_TEXT), submitted_at=utcnow(),
+            ))
+        db_session.commit()
+
+
+def set_attendance(app: Flask, actor: Any, enrollment_id: int, status: str = "present", minutes: int = 60) -> None:
+    from lms.accounts.models import User
+    from lms.cohorts import services
+    from lms.cohorts.models import AttendanceSource, AttendanceStatus, Cohort
+    from lms.db import db_session
+    from lms.learning.models import Enrollment
+
+    with app.test_request_context():
+        enrollment = db_session.get(Enrollment, enrollment_id)
+        cohort = db_session.get(Cohort, enrollment.cohort_id)
+        services.record_attendance(db_session.get(User, actor.id), enrollment, AttendanceStatus(status), minutes, AttendanceSource.manual, services.course_definition(cohort))
+        db_session.commit()
+
+
+def completed_enrollment(app: Flask, facilitator: Any, learner: Any, cohort_id: int | None = None) -> tuple[int, int]:
+    """A learner who attended and reflected: (cohort id, enrollment id)."""
+    cohort_id = cohort_id or schedule(app, facilitator)
+    register(app, learner, cohort_id)
+    enrollment = enrollment_of(app, learner, cohort_id)
+    submit_reflections(app, enrollment.id)
+    set_attendance(app, facilitator, enrollment.id)
+    return cohort_id, enrollment.id

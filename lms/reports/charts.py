@@ -89,7 +89,10 @@ def _open_svg(chart_id: str, width: int, height: int, title: str, description: s
 
 
 def stacked_columns(chart_id: str, title: str, description: str, categories: list[str], series_list: list[Series], empty_text: str) -> Markup:
-    """Columns per category, the series stacked, each column labelled with its total."""
+    """Columns per category, the series stacked, each column labelled with its total.
+
+    A category label may hold a line break (month, then year).
+    """
     width, height = 760, 330
     left, right, top, bottom = 44, 12, 40, 44
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -122,11 +125,13 @@ def stacked_columns(chart_id: str, title: str, description: str, categories: lis
             y -= h
             svg.append(
                 f'<rect {_attrs(x=round(cx - bar / 2, 1), y=round(y, 1), width=round(bar, 1), height=round(h, 1), fill=_fill(chart_id, series), stroke=series.colour, stroke_width=1.5)}>'
-                f'<title>{escape(category)}: {escape(series.label)} {value}</title></rect>'
+                f'<title>{escape(category.replace(chr(10), " "))}: {escape(series.label)} {value}</title></rect>'
             )
         if totals[index]:
             svg.append(f'<text {_attrs(x=round(cx, 1), y=round(y - 5, 1), font_size=12, fill=INK, text_anchor="middle", font_weight="bold")}>{totals[index]}</text>')
-        svg.append(f'<text {_attrs(x=round(cx, 1), y=height - bottom + 18, font_size=12, fill=INK, text_anchor="middle")}>{escape(category)}</text>')
+        lines = category.split("\n")
+        spans = "".join(f'<tspan {_attrs(x=round(cx, 1), dy=0 if n == 0 else 15)}>{escape(line)}</tspan>' for n, line in enumerate(lines))
+        svg.append(f'<text {_attrs(x=round(cx, 1), y=height - bottom + 18, font_size=12, fill=INK, text_anchor="middle")}>{spans}</text>')
     svg.append(f'<line {_attrs(x1=left, x2=width - right, y1=top + plot_h, y2=top + plot_h, stroke=INK, stroke_width=1)}/>')
     if not maximum:
         svg.append(f'<text {_attrs(x=width / 2, y=top + plot_h / 2, font_size=15, fill=INK, text_anchor="middle")}>{escape(empty_text)}</text>')
@@ -136,14 +141,14 @@ def stacked_columns(chart_id: str, title: str, description: str, categories: lis
 
 def horizontal_bars(chart_id: str, title: str, description: str, labels: list[str], values: list[float], value_labels: list[str], maximum: float, colour: str, empty_text: str) -> Markup:
     """One bar per label, its value written at the bar's end."""
-    row, left, right, top = 30, 250, 150, 10
+    row, left, right, top = 30, 260, 150, 10
     width = 760
     height = top * 2 + row * max(1, len(labels))
     plot_w = width - left - right
     svg = _open_svg(chart_id, width, height, title, description)
     for index, (label, value, text) in enumerate(zip(labels, values, value_labels, strict=True)):
         y = top + row * index
-        shown = label if len(label) <= 34 else label[:33] + "…"
+        shown = label if len(label) <= 32 else label[:31] + "…"
         svg.append(f'<text {_attrs(x=left - 8, y=y + 19, font_size=13, fill=INK, text_anchor="end")}>{escape(shown)}<title>{escape(label)}</title></text>')
         w = plot_w * value / maximum if maximum else 0
         if w:

@@ -79,6 +79,15 @@ def overview_charts() -> list[Any]:
         year, month = (int(part) for part in key.split("-"))
         return format_date(dt.date(year, month, 1), "MMM y")
 
+    def axis_labels(keys: list[str]) -> list[str]:
+        """Month names under the columns, the year on a second line where it starts (or changes)."""
+        labels = []
+        for index, key in enumerate(keys):
+            year, month = (int(part) for part in key.split("-"))
+            name = format_date(dt.date(year, month, 1), "LLL")
+            labels.append(f"{name}\n{year}" if index == 0 or month == 1 else name)
+        return labels
+
     result = []
     by_month = completions_by_month(db_session)
     months = list(by_month)
@@ -91,7 +100,7 @@ def overview_charts() -> list[Any]:
         id="chart-completions-month",
         title=title,
         description=_("Stacked columns for the last 12 months (UTC): live sessions solid, recordings striped, self-paced dotted; each column is labelled with its total. The table after the chart has every number."),
-        svg=charts.stacked_columns("chart-completions-month", title, _("Completions per month, by path."), [month_label(m) for m in months], series, _("No completions yet")),
+        svg=charts.stacked_columns("chart-completions-month", title, _("Completions per month, by path."), axis_labels(months), series, _("No completions yet")),
         table_headers=[_("Month"), *[s.label for s in series], _("Total")],
         table_rows=[[month_label(m), *[str(s.values[i]) for s in series], str(sum(s.values[i] for s in series))] for i, m in enumerate(months)],
         empty=not any(sum(s.values) for s in series),
@@ -134,7 +143,7 @@ def overview_charts() -> list[Any]:
         id="chart-reflections",
         title=title,
         description=_("One column per month for the last 12 months (UTC), labelled with the number of reflections submitted."),
-        svg=charts.stacked_columns("chart-reflections", title, _("Reflections submitted per month."), [month_label(m) for m in reflections], series, _("No reflections submitted yet")),
+        svg=charts.stacked_columns("chart-reflections", title, _("Reflections submitted per month."), axis_labels(list(reflections)), series, _("No reflections submitted yet")),
         table_headers=[_("Month"), _("Reflections submitted")],
         table_rows=[[month_label(m), str(n)] for m, n in reflections.items()],
         empty=not any(reflections.values()),

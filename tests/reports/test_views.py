@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_filters_keep_their_values_and_links_carry_them(make_user, login_as, db,
     html = client.get("/admin/reports/completions?path=live&affiliate=Ohio").get_data(as_text=True)
     assert '<option value="live" selected>' in html
     assert 'value="Ohio"' in html
-    next_link = re.search(r'href="([^"]+)" rel="next"', html).group(1)
+    next_link = unescape(re.search(r'href="([^"]+)" rel="next"', html).group(1))
     assert "path=live" in next_link and "affiliate=Ohio" in next_link and "page=2" in next_link
 
 

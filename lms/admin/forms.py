@@ -6,6 +6,16 @@ from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
 from lms.i18n import _l
 
+try:  # WTForms 3.3+ wants SelectChoice objects; older versions take (value, label) tuples
+    from wtforms.fields.choices import SelectChoice
+
+    def choice(value: str, label: object) -> object:
+        return SelectChoice(value, label)
+except ImportError:  # pragma: no cover - WTForms < 3.3
+
+    def choice(value: str, label: object) -> object:
+        return (value, label)
+
 
 class GetForm(FlaskForm):
     """A filter form sent with GET: no CSRF token (it changes nothing)."""
@@ -16,8 +26,8 @@ class GetForm(FlaskForm):
 
 class PeopleSearchForm(GetForm):
     q = SearchField(_l("Name or email"), validators=[Optional(), Length(max=100)], description=_l("Part of a name or an email address."))
-    role = SelectField(_l("Role"), choices=[("", _l("Any role")), ("learner", _l("Learners only")), ("facilitator", _l("Facilitators")), ("admin", _l("Admins"))], default="", validators=[Optional()])
-    status = SelectField(_l("Account"), choices=[("", _l("Active or not")), ("active", _l("Active")), ("inactive", _l("Deactivated"))], default="", validators=[Optional()])
+    role = SelectField(_l("Role"), choices=[choice("", _l("Any role")), choice("learner", _l("Learners only")), choice("facilitator", _l("Facilitators")), choice("admin", _l("Admins"))], default="", validators=[Optional()])
+    status = SelectField(_l("Account"), choices=[choice("", _l("Active or not")), choice("active", _l("Active")), choice("inactive", _l("Deactivated"))], default="", validators=[Optional()])
 
 
 class RoleForm(FlaskForm):
@@ -37,8 +47,8 @@ class SyncForm(FlaskForm):
 
 class AuditFilterForm(GetForm):
     actor = StringField(_l("Actor's email"), validators=[Optional(), Length(max=254)], description=_l("Part of the email address of the person who made the change."))
-    action = SelectField(_l("Action"), choices=[("", _l("Any action"))], validators=[Optional()], validate_choice=False)
-    target_type = SelectField(_l("Target type"), choices=[("", _l("Any target"))], validators=[Optional()], validate_choice=False)
+    action = SelectField(_l("Action"), choices=[choice("", _l("Any action"))], validators=[Optional()], validate_choice=False)
+    target_type = SelectField(_l("Target type"), choices=[choice("", _l("Any target"))], validators=[Optional()], validate_choice=False)
     start = DateField(_l("From"), validators=[Optional()], description=_l("First day (in your time zone), YYYY-MM-DD."))
     end = DateField(_l("To"), validators=[Optional()], description=_l("Last day, included."))
 

@@ -232,3 +232,11 @@ def translations_update() -> None:
 def translations_compile() -> None:
     """Build the .mo files the app reads."""
     _pybabel("compile", "-d", str(PACKAGE_DIR / "translations"), "-D", "lms", "--statistics")
+
+
+# -- areas' command groups ----------------------------------------------------------------------
+# Each area's group module imports only click; its commands import their code when they run.
+
+from lms.reports.cli import reports_group  # noqa: E402
+
+lms_group.add_command(reports_group)

@@ -1,5 +1,164 @@
+"""The admin workspace: overview with charts, people and roles, course sync status, audit log."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from lms.admin import services
+from lms.admin.forms import ActiveForm, AuditFilterForm, PeopleSearchForm, RoleForm, SyncForm, choice
+from lms.extension import lms_state, select_timezone
+from lms.i18n import _
+from lms.reports.paging import Page, page_number
+from lms.web import roles_required, safe_next_url
 
 blueprint = Blueprint("lms_admin", __name__)
+
+
+def _page_size() -> int:
+    return int(current_app.config["LMS_PAGE_SIZE"])
+
+
+@blueprint.get("/admin/")
+@roles_required("admin")
+def index():
+    from lms.reports.services import overview_charts
+
+    return render_template("lms/admin/index.html", charts=overview_charts())
+
+
+# -- people and roles -------------------------------------------------------------------------------
+
+
+@blueprint.get("/admin/people")
+@roles_required("admin")
+def people():
+    form = PeopleSearchForm(request.args)
+    valid = form.validate()
+    query = services.PeopleQuery(text=form.q.data or "", role=form.role.data or "", status=form.status.data or "") if valid else services.PeopleQuery()
+    size = _page_size()
+    number = page_number(request.args)
+    rows, total = services.search_people(query, number, size)
+    paging = Page.of(number, size, total)
+    if paging.number != number and total:
+        rows, _total = services.search_people(query, paging.number, size)
+    args = {key: value for key, value in (("q", query.text), ("role", query.role), ("status", query.status)) if value}
+    return render_template("lms/admin/people.html", form=form, people=rows, paging=paging, args=args, here=request.full_path if request.query_string else request.path), (200 if valid else 400)
+
+
+def _person_or_404(user_id: int):
+    user = services.get_person(user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _back(form) -> object:
+    return redirect(safe_next_url(form.next.data, url_for("lms_admin.people")), code=303)
+
+
+@blueprint.post("/admin/people/<int:user_id>/roles")
+@roles_required("admin")
+def change_role(user_id: int):
+    user = _person_or_404(user_id)
+    form = RoleForm()
+    if not form.validate():
+        abort(400)
+    granted = form.grant.data == "1"
+    try:
+        changed = services.set_role(current_user, user, form.role.data, granted)
+    except services.AdminError as error:
+        flash(str(error), "error")
+        return _back(form)
+    if changed:
+        role = _("facilitator") if form.role.data == "facilitator" else _("admin")
+        message = _("%(name)s is now a %(role)s.", name=user.display_name, role=role) if granted else _("%(name)s is no longer a %(role)s.", name=user.display_name, role=role)
+        flash(message, "success")
+    return _back(form)
+
+
+@blueprint.post("/admin/people/<int:user_id>/active")
+@roles_required("admin")
+def change_active(user_id: int):
+    user = _person_or_404(user_id)
+    form = ActiveForm()
+    if not form.validate():
+        abort(400)
+    active = form.active.data == "1"
+    try:
+        changed = services.set_active(current_user, user, active)
+    except services.AdminError as error:
+        flash(str(error), "error")
+        return _back(form)
+    if changed:
+        flash(_("%(name)s's account is active again.", name=user.display_name) if active else _("%(name)s's account is deactivated: they can no longer sign in. Their records are kept.", name=user.display_name), "success")
+    return _back(form)
+
+
+# -- courses ----------------------------------------------------------------------------------------
+
+
+@blueprint.get("/admin/courses")
+@roles_required("admin")
+def courses():
+    catalog = lms_state().catalog
+    problems = catalog.problems
+    rows = services.course_rows()
+    known = {row.slug for row in rows}
+    unsynced = [course for course in catalog.all() if course.slug not in known]
+    from pathlib import Path
+
+    broken = {}
+    for problem in problems:
+        folder = Path(problem.path).parent.name
+        broken[folder] = broken.get(folder, 0) + 1
+    return render_template("lms/admin/courses.html", rows=rows, problems=problems, broken=broken, unsynced=unsynced, form=SyncForm(), courses_dir=catalog.root)
+
+
+@blueprint.post("/admin/courses/sync")
+@roles_required("admin")
+def sync_courses():
+    form = SyncForm()
+    if not form.validate():
+        abort(400)
+    report = services.sync_courses(current_user)
+    flash(
+        _(
+            "Sync finished: %(added)s added, %(updated)s updated, %(retired)s retired, %(reactivated)s reactivated, %(unchanged)s unchanged, %(problems)s problem(s).",
+            added=len(report.added), updated=len(report.updated), retired=len(report.retired),
+            reactivated=len(report.reactivated), unchanged=len(report.unchanged), problems=len(report.problems),
+        ),
+        "error" if report.problems else "success",
+    )
+    return redirect(url_for("lms_admin.courses"), code=303)
+
+
+# -- audit log --------------------------------------------------------------------------------------
+
+
+@blueprint.get("/admin/audit")
+@roles_required("admin")
+def audit():
+    form = AuditFilterForm(request.args)
+    actions, targets = services.audit_choices()
+    form.action.choices = [choice("", _("Any action"))] + [choice(a, a) for a in actions]
+    form.target_type.choices = [choice("", _("Any target"))] + [choice(t, t) for t in targets]
+    valid = form.validate()
+    if valid:
+        query = services.AuditQuery(
+            actor=form.actor.data or "", action=form.action.data or "", target_type=form.target_type.data or "",
+            start=form.start.data, end=form.end.data, time_zone=select_timezone() or "UTC",
+        )
+    else:
+        query = services.AuditQuery()
+    size = _page_size()
+    number = page_number(request.args)
+    events, total = services.audit_page(query, number, size)
+    paging = Page.of(number, size, total)
+    args = {
+        key: value for key, value in (
+            ("actor", query.actor), ("action", query.action), ("target_type", query.target_type),
+            ("start", query.start.isoformat() if query.start else ""), ("end", query.end.isoformat() if query.end else ""),
+        ) if value
+    }
+    return render_template("lms/admin/audit.html", form=form, events=events, paging=paging, args=args), (200 if valid else 400)

@@ -1,5 +1,152 @@
+"""The completion report: on screen (paged) and as CSV / XLSX downloads, for admins and facilitators.
+
+Admins see every enrollment under ``/admin/reports/...``; facilitators (and admins) see the live
+enrollments of the cohorts they facilitate under ``/facilitate/reports/...``.
+"""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask_login import current_user
+
+from lms.extension import select_timezone
+from lms.reports import exports, services
+from lms.reports.filters import CompletionFilters, FilterError
+from lms.reports.paging import page_number
+from lms.reports.queries import ReportScope
+from lms.web import roles_required
 
 blueprint = Blueprint("lms_reports", __name__)
+
+ADMIN = "admin"
+FACILITATOR = "facilitator"
+
+
+def _scope(kind: str) -> ReportScope:
+    return ReportScope.everything() if kind == ADMIN else ReportScope.cohorts_of(current_user.id)
+
+
+def _filters() -> tuple[CompletionFilters, dict[str, str]]:
+    try:
+        return CompletionFilters.parse(request.args, time_zone=select_timezone() or "UTC"), {}
+    except FilterError as error:
+        return CompletionFilters(), error.errors
+
+
+def _page(kind: str) -> Any:
+    filters, errors = _filters()
+    size = int(current_app.config["LMS_PAGE_SIZE"])
+    if errors:
+        context: dict[str, Any] = services.report_page_context(filters, _scope(kind), 1, size)
+        context.update(rows=[], summary=None)
+    else:
+        context = services.report_page_context(filters, _scope(kind), page_number(request.args), size)
+    endpoints = {
+        "page": f"lms_reports.{kind}_completions",
+        "csv": f"lms_reports.{kind}_completions_csv",
+        "xlsx": f"lms_reports.{kind}_completions_xlsx",
+    }
+    from lms.accounts.models import AUDIENCE_ROLES
+    from lms.courses.presentation import audience_label, path_label
+    from lms.reports.exports import CERTIFICATE_LABELS, NOT_AVAILABLE_LABELS, STATUS_LABELS
+
+    html = render_template(
+        "lms/reports/completions.html",
+        kind=kind,
+        filters=filters,
+        args=dict(request.args) if errors else filters.to_args(),
+        errors=errors,
+        endpoints=endpoints,
+        course_titles=services.course_titles(),
+        status_labels=STATUS_LABELS,
+        certificate_labels=CERTIFICATE_LABELS,
+        not_available_labels=NOT_AVAILABLE_LABELS,
+        path_label=path_label,
+        audience_label=audience_label,
+        audience_roles=AUDIENCE_ROLES,
+        **context,
+    )
+    return html, 400 if errors else 200
+
+
+def _csv(kind: str) -> Any:
+    filters, errors = _filters()
+    if errors:
+        return _bad_filters(errors)
+    chunks = services.completion_csv(filters, _scope(kind))
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = exports.content_disposition(services.report_filename("csv"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _xlsx(kind: str) -> Any:
+    filters, errors = _filters()
+    if errors:
+        return _bad_filters(errors)
+    path = exports.temporary_path(".xlsx")
+    try:
+        services.completion_xlsx(filters, _scope(kind), path)
+    except BaseException:
+        exports.remove_quietly(path)
+        raise
+    response = Response(
+        exports.file_chunks(path),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        direct_passthrough=True,
+    )
+    response.call_on_close(lambda: exports.remove_quietly(path))  # also when the body is never read
+    response.headers["Content-Disposition"] = exports.content_disposition(services.report_filename("xlsx"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _bad_filters(errors: dict[str, str]) -> Any:
+    message = "\n".join(f"{name}: {text}" for name, text in errors.items())
+    return Response(message + "\n", status=400, mimetype="text/plain")
+
+
+# -- admins: every enrollment -----------------------------------------------------------------------
+
+
+@blueprint.get("/admin/reports/completions")
+@roles_required("admin")
+def admin_completions():
+    return _page(ADMIN)
+
+
+@blueprint.get("/admin/reports/completions.csv")
+@roles_required("admin")
+def admin_completions_csv():
+    return _csv(ADMIN)
+
+
+@blueprint.get("/admin/reports/completions.xlsx")
+@roles_required("admin")
+def admin_completions_xlsx():
+    return _xlsx(ADMIN)
+
+
+# -- facilitators: the live enrollments of their own cohorts ----------------------------------------
+
+
+@blueprint.get("/facilitate/reports/completions")
+@roles_required("facilitator")
+def facilitator_completions():
+    return _page(FACILITATOR)
+
+
+@blueprint.get("/facilitate/reports/completions.csv")
+@roles_required("facilitator")
+def facilitator_completions_csv():
+    return _csv(FACILITATOR)
+
+
+@blueprint.get("/facilitate/reports/completions.xlsx")
+@roles_required("facilitator")
+def facilitator_completions_xlsx():
+    return _xlsx(FACILITATOR)
+

@@ -1,0 +1,371 @@
+"""The reports' queries: ONE ``select()`` per report, plain columns, no per-row queries.
+
+The completion report (:func:`completion_query`) is used by the page, its summary numbers, the
+CSV and XLSX exports and the CLI, so what the screen counts is exactly what the files hold.
+
+Portability notes:
+
+* The cohort's facilitators come from a derived table grouped by cohort, their names joined
+  with :class:`joined_names`: ``string_agg(name, ', ' ORDER BY name)`` on PostgreSQL and
+  ``group_concat`` over a name-ordered subquery on SQLite (which keeps that order; SQLite 3.40
+  has no ``ORDER BY`` inside aggregates).
+* Calendar months for the charts come from :class:`month_of`: ``strftime('%Y-%m', ...)`` on
+  SQLite and ``to_char(... AT TIME ZONE 'UTC', 'YYYY-MM')`` on PostgreSQL. Months are UTC months.
+* The certificate shown for an enrollment is its valid one (the database allows at most one)
+  or, when there is none, its newest revoked or replaced one: an anti-join, no aggregate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, and_, case, exists, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
+
+from lms.accounts.models import User
+from lms.certificates.models import Certificate
+from lms.cohorts.models import Attendance, AttendanceStatus, Cohort, CohortFacilitator, CohortStatus
+from lms.courses.models import Course
+from lms.db import utcnow
+from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath, Reflection, ReflectionStatus
+from lms.reports.filters import CompletionFilters
+
+# -- dialect-aware SQL helpers ----------------------------------------------------------------------
+
+
+class joined_names(FunctionElement[str]):
+    """``joined_names(column)``: the group's values joined with ", ", in order of the values."""
+
+    type = String()
+    inherit_cache = True
+    name = "joined_names"
+
+
+@compiles(joined_names)
+def _joined_names_default(element: joined_names, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"group_concat({compiler.process(column, **kw)}, ', ')"
+
+
+@compiles(joined_names, "postgresql")
+def _joined_names_postgresql(element: joined_names, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    sql = compiler.process(column, **kw)
+    return f"string_agg({sql}, ', ' ORDER BY {sql})"
+
+
+class month_of(FunctionElement[str]):
+    """``month_of(timestamp)``: its UTC calendar month as ``'YYYY-MM'``."""
+
+    type = String()
+    inherit_cache = True
+    name = "month_of"
+
+
+@compiles(month_of)
+def _month_of_default(element: month_of, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"strftime('%Y-%m', {compiler.process(column, **kw)})"
+
+
+@compiles(month_of, "postgresql")
+def _month_of_postgresql(element: month_of, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"to_char({compiler.process(column, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM')"
+
+
+# -- the completion report ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """Whose rows a report may hold: everyone's (admins), or one facilitator's live cohorts."""
+
+    facilitator_id: int | None = None
+
+    @classmethod
+    def everything(cls) -> ReportScope:
+        return cls()
+
+    @classmethod
+    def cohorts_of(cls, user_id: int) -> ReportScope:
+        return cls(facilitator_id=user_id)
+
+
+# The report's columns, in order; each row from completion_query() is a tuple of these.
+COLUMNS = (
+    "enrollment_id", "learner", "email", "affiliate", "audience_role", "course_slug", "course_title",
+    "path", "cohort_id", "cohort_title", "facilitators", "status", "enrolled_at", "completed_at",
+    "attendance_minutes", "reflections_submitted", "certificate_code", "certificate_status",
+)
+
+
+def _facilitator_names():
+    """A derived table: cohort_id and its facilitators' names joined, ordered by name."""
+    ordered = (
+        select(CohortFacilitator.cohort_id.label("cohort_id"), User.display_name.label("name"))
+        .join(User, User.id == CohortFacilitator.user_id)
+        .order_by(CohortFacilitator.cohort_id, User.display_name)
+        .subquery("facilitator_rows")
+    )
+    return (
+        select(ordered.c.cohort_id, joined_names(ordered.c.name).label("names"))
+        .group_by(ordered.c.cohort_id)
+        .subquery("cohort_facilitators")
+    )
+
+
+def _certificate_status(certificate: Any) -> ColumnElement[str]:
+    return case(
+        (Enrollment.path != LearningPath.live, literal("not_available")),
+        (certificate.id.is_(None), literal("none")),
+        (certificate.revoked_at.is_(None), literal("valid")),
+        (certificate.replaced_by_id.is_not(None), literal("replaced")),
+        else_=literal("revoked"),
+    )
+
+
+def completion_query(filters: CompletionFilters, scope: ReportScope = ReportScope()) -> Select[Any]:
+    """One row per enrollment (see :data:`COLUMNS`), filtered, in enrollment order."""
+    certificate = aliased(Certificate, name="current_certificate")
+    better = aliased(Certificate, name="better_certificate")
+    # The valid certificate, else the newest one: no other certificate of the enrollment is
+    # valid or newer.
+    is_current = or_(
+        certificate.revoked_at.is_(None),
+        ~exists().where(
+            better.enrollment_id == certificate.enrollment_id,
+            or_(better.revoked_at.is_(None), better.id > certificate.id),
+        ),
+    )
+    facilitators = _facilitator_names()
+    reflections = (
+        select(func.count(Reflection.id))
+        .where(Reflection.enrollment_id == Enrollment.id, Reflection.status == ReflectionStatus.submitted)
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+    certificate_status = _certificate_status(certificate)
+    statement = (
+        select(
+            Enrollment.id.label("enrollment_id"),
+            User.display_name.label("learner"),
+            User.email.label("email"),
+            User.affiliate.label("affiliate"),
+            User.audience_role.label("audience_role"),
+            Course.slug.label("course_slug"),
+            Course.title.label("course_title"),
+            Enrollment.path.label("path"),
+            Enrollment.cohort_id.label("cohort_id"),
+            Cohort.title.label("cohort_title"),
+            facilitators.c.names.label("facilitators"),
+            Enrollment.status.label("status"),
+            Enrollment.created_at.label("enrolled_at"),
+            Enrollment.completed_at.label("completed_at"),
+            Attendance.minutes.label("attendance_minutes"),
+            reflections.label("reflections_submitted"),
+            certificate.code.label("certificate_code"),
+            certificate_status.label("certificate_status"),
+        )
+        .select_from(Enrollment)
+        .join(User, User.id == Enrollment.user_id)
+        .join(Course, Course.id == Enrollment.course_id)
+        .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
+        .outerjoin(facilitators, facilitators.c.cohort_id == Enrollment.cohort_id)
+        .outerjoin(Attendance, Attendance.enrollment_id == Enrollment.id)
+        .outerjoin(certificate, and_(certificate.enrollment_id == Enrollment.id, is_current))
+        .order_by(Enrollment.id)
+    )
+    return statement.where(*_conditions(filters, scope, certificate_status))
+
+
+def _conditions(filters: CompletionFilters, scope: ReportScope, certificate_status: ColumnElement[str]) -> list[Any]:
+    conditions: list[Any] = []
+    if scope.facilitator_id is not None:
+        own = select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == scope.facilitator_id)
+        conditions += [Enrollment.path == LearningPath.live, Enrollment.cohort_id.in_(own)]
+    if filters.course:
+        conditions.append(Course.slug == filters.course)
+    if filters.path:
+        conditions.append(Enrollment.path == LearningPath(filters.path))
+    if filters.cohort is not None:
+        conditions.append(Enrollment.cohort_id == filters.cohort)
+    if filters.facilitator:
+        link = exists().where(CohortFacilitator.cohort_id == Enrollment.cohort_id)
+        if filters.facilitator.isdigit():
+            link = link.where(CohortFacilitator.user_id == int(filters.facilitator))
+        else:
+            by_email = select(User.id).where(User.email == filters.facilitator).correlate(None).scalar_subquery()
+            link = link.where(CohortFacilitator.user_id == by_email)
+        conditions.append(link)
+    if filters.status:
+        conditions.append(Enrollment.status == EnrollmentStatus(filters.status))
+    start, end = filters.utc_bounds()
+    column = Enrollment.completed_at if filters.dates == "completed" else Enrollment.created_at
+    if start is not None:
+        conditions.append(column >= start)
+    if end is not None:
+        conditions.append(column < end)
+    if filters.affiliate:
+        conditions.append(func.lower(User.affiliate) == func.lower(literal(filters.affiliate)))
+    if filters.audience_role:
+        conditions.append(User.audience_role == filters.audience_role)
+    if filters.certificate_status:
+        conditions.append(certificate_status == filters.certificate_status)
+    return conditions
+
+
+def completion_page(session: Any, filters: CompletionFilters, scope: ReportScope, page: int, size: int) -> list[Any]:
+    """One screen of the report: offset paging over the stable enrollment-id order."""
+    statement = completion_query(filters, scope).limit(size).offset((page - 1) * size)
+    return list(session.execute(statement))
+
+
+@dataclass(frozen=True)
+class CompletionSummary:
+    total: int = 0
+    completed: int = 0
+    live: int = 0
+    recording: int = 0
+    self_paced: int = 0
+    certificates_valid: int = 0
+
+
+def completion_summary(session: Any, filters: CompletionFilters, scope: ReportScope) -> CompletionSummary:
+    """The filtered report's totals, counted over the very same query the rows come from."""
+    rows = completion_query(filters, scope).order_by(None).subquery("report")
+
+    def count_where(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    statement = select(
+        func.count(),
+        count_where(rows.c.status == EnrollmentStatus.completed),
+        count_where(rows.c.path == LearningPath.live),
+        count_where(rows.c.path == LearningPath.recording),
+        count_where(rows.c.path == LearningPath.self_paced),
+        count_where(rows.c.certificate_status == "valid"),
+    ).select_from(rows)
+    return CompletionSummary(*(int(value) for value in session.execute(statement).one()))
+
+
+# -- filter choices -------------------------------------------------------------------------------
+
+
+def course_choices(session: Any) -> list[tuple[str, str]]:
+    return [tuple(row) for row in session.execute(select(Course.slug, Course.title).order_by(Course.title))]
+
+
+def cohort_choices(session: Any, scope: ReportScope) -> list[tuple[int, str, dt.datetime]]:
+    statement = select(Cohort.id, Cohort.title, Cohort.starts_at).order_by(Cohort.starts_at.desc(), Cohort.id.desc())
+    if scope.facilitator_id is not None:
+        own = select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == scope.facilitator_id)
+        statement = statement.where(Cohort.id.in_(own))
+    return [tuple(row) for row in session.execute(statement)]
+
+
+def facilitator_choices(session: Any, scope: ReportScope) -> list[tuple[int, str, str]]:
+    """People who facilitate a cohort (for a facilitator: the co-facilitators of their cohorts)."""
+    links = select(CohortFacilitator.user_id)
+    if scope.facilitator_id is not None:
+        own = select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == scope.facilitator_id)
+        links = links.where(CohortFacilitator.cohort_id.in_(own))
+    statement = select(User.id, User.display_name, User.email).where(User.id.in_(links)).order_by(User.display_name, User.id)
+    return [tuple(row) for row in session.execute(statement)]
+
+
+# -- the charts' data -----------------------------------------------------------------------------
+
+
+def month_starts(months: int, today: dt.date | None = None) -> list[str]:
+    """The last ``months`` calendar months, oldest first, as ``'YYYY-MM'``."""
+    today = today or utcnow().date()
+    year, month = today.year, today.month
+    keys = []
+    for _ in range(months):
+        keys.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return list(reversed(keys))
+
+
+def _first_day(key: str) -> dt.datetime:
+    year, month = (int(part) for part in key.split("-"))
+    return dt.datetime(year, month, 1, tzinfo=dt.UTC)
+
+
+def completions_by_month(session: Any, months: int = 12) -> dict[str, dict[str, int]]:
+    """Completed enrollments per UTC month and path: ``{"2026-03": {"live": 4, ...}}``."""
+    keys = month_starts(months)
+    month = month_of(Enrollment.completed_at)
+    statement = (
+        select(month.label("month"), Enrollment.path, func.count())
+        .where(Enrollment.status == EnrollmentStatus.completed, Enrollment.completed_at >= _first_day(keys[0]))
+        .group_by(month, Enrollment.path)
+    )
+    table = {key: {path.value: 0 for path in LearningPath} for key in keys}
+    for key, path, count in session.execute(statement):
+        if key in table:
+            table[key][str(path)] = int(count)
+    return table
+
+
+def completions_by_course(session: Any, limit: int = 12) -> list[tuple[str, str, int, int]]:
+    """Courses with the most completions: slug, title, live completions, all completions."""
+    statement = (
+        select(
+            Course.slug, Course.title,
+            func.coalesce(func.sum(case((Enrollment.path == LearningPath.live, 1), else_=0)), 0),
+            func.count(Enrollment.id),
+        )
+        .join(Enrollment, Enrollment.course_id == Course.id)
+        .where(Enrollment.status == EnrollmentStatus.completed)
+        .group_by(Course.id, Course.slug, Course.title)
+        .order_by(func.count(Enrollment.id).desc(), Course.title)
+        .limit(limit)
+    )
+    return [(slug, title, int(live), int(total)) for slug, title, live, total in session.execute(statement)]
+
+
+# An enrollment that holds a seat (waitlisted and withdrawn people are not expected to attend).
+SEATED = (EnrollmentStatus.registered, EnrollmentStatus.in_progress, EnrollmentStatus.completed)
+
+
+def attendance_by_cohort(session: Any, limit: int = 12) -> list[tuple[int, str, dt.datetime, int, int]]:
+    """The newest cohorts that have started (not cancelled): id, title, start, registered, attended.
+
+    Registered counts enrollments holding a seat; attended counts those marked present or late.
+    """
+    attended = case((Attendance.status.in_([AttendanceStatus.present, AttendanceStatus.late]), 1), else_=0)
+    statement = (
+        select(Cohort.id, Cohort.title, Cohort.starts_at, func.count(Enrollment.id), func.coalesce(func.sum(attended), 0))
+        .join(Enrollment, and_(Enrollment.cohort_id == Cohort.id, Enrollment.status.in_(SEATED)))
+        .outerjoin(Attendance, Attendance.enrollment_id == Enrollment.id)
+        .where(Cohort.starts_at <= utcnow(), Cohort.status != CohortStatus.cancelled)
+        .group_by(Cohort.id, Cohort.title, Cohort.starts_at)
+        .order_by(Cohort.starts_at.desc(), Cohort.id.desc())
+        .limit(limit)
+    )
+    rows = [(cid, title, starts, int(registered), int(present)) for cid, title, starts, registered, present in session.execute(statement)]
+    return list(reversed(rows))
+
+
+def reflections_by_month(session: Any, months: int = 12) -> dict[str, int]:
+    """Submitted reflections per UTC month (by the month they were submitted)."""
+    keys = month_starts(months)
+    month = month_of(Reflection.submitted_at)
+    statement = (
+        select(month.label("month"), func.count())
+        .where(Reflection.status == ReflectionStatus.submitted, Reflection.submitted_at >= _first_day(keys[0]))
+        .group_by(month)
+    )
+    table = dict.fromkeys(keys, 0)
+    for key, count in session.execute(statement):
+        if key in table:
+            table[key] = int(count)
+    return table

@@ -1,0 +1,151 @@
+"""Report operations shared by the web pages and the CLI (they read; they never write)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask_babel import get_locale
+
+from lms.db import database_state, db_session, utcnow
+from lms.reports import exports
+from lms.reports.filters import CompletionFilters
+from lms.reports.queries import ReportScope, completion_query
+
+
+def course_titles(locale: str | None = None) -> dict[str, str]:
+    """Course titles in ``locale`` (the catalog's translation), by slug; retired courses fall back to the row."""
+    from lms.extension import lms_state
+
+    locale = locale or str(get_locale() or "en")
+    return {course.slug: course.localized("title", locale) for course in lms_state().catalog.all()}
+
+
+def report_filename(extension: str) -> str:
+    from lms.i18n import _
+
+    return _("completions-%(date)s.%(ext)s", date=utcnow().date().isoformat(), ext=extension)
+
+
+def _prepare(filters: CompletionFilters, scope: ReportScope) -> tuple[exports.RowFormatter, Any, Any]:
+    formatter = exports.RowFormatter.for_current_locale(course_titles())
+    return formatter, database_state().engine, completion_query(filters, scope)
+
+
+def completion_csv(filters: CompletionFilters, scope: ReportScope, counter: list[int] | None = None) -> Iterator[bytes]:
+    """The report as CSV chunks. Labels are translated now; rows are read as the chunks are pulled."""
+    formatter, engine, statement = _prepare(filters, scope)
+    return exports.csv_chunks(formatter.headers, exports.row_batches(engine, statement), formatter.cells, counter)
+
+
+def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -> int:
+    """Write the report as an XLSX file at ``path``; returns the number of rows."""
+    from lms.i18n import _
+
+    formatter, engine, statement = _prepare(filters, scope)
+    return exports.write_xlsx(path, formatter.headers, exports.row_batches(engine, statement), formatter.cells, sheet_name=_("Completions"))
+
+
+def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int) -> dict[str, Any]:
+    """What the report page shows: one page of rows, the totals and the filter choices."""
+    from lms.reports.paging import Page
+    from lms.reports.queries import cohort_choices, completion_page, completion_summary, course_choices, facilitator_choices
+
+    summary = completion_summary(db_session, filters, scope)
+    paging = Page.of(page, size, summary.total)
+    rows = completion_page(db_session, filters, scope, paging.number, size) if summary.total else []
+    return {
+        "rows": rows,
+        "summary": summary,
+        "paging": paging,
+        "courses": course_choices(db_session),
+        "cohorts": cohort_choices(db_session, scope),
+        "facilitators": facilitator_choices(db_session, scope),
+    }
+
+
+def overview_charts() -> list[Any]:
+    """The admin overview's four charts, each with its data table."""
+    import datetime as dt
+
+    from flask_babel import format_date, format_percent
+
+    from lms.courses.presentation import PATH_LABELS
+    from lms.i18n import _
+    from lms.reports import charts
+    from lms.reports.queries import attendance_by_cohort, completions_by_course, completions_by_month, reflections_by_month
+
+    def month_label(key: str) -> str:
+        year, month = (int(part) for part in key.split("-"))
+        return format_date(dt.date(year, month, 1), "MMM y")
+
+    def axis_labels(keys: list[str]) -> list[str]:
+        """Month names under the columns, the year on a second line where it starts (or changes)."""
+        labels = []
+        for index, key in enumerate(keys):
+            year, month = (int(part) for part in key.split("-"))
+            name = format_date(dt.date(year, month, 1), "LLL")
+            labels.append(f"{name}\n{year}" if index == 0 or month == 1 else name)
+        return labels
+
+    result = []
+    by_month = completions_by_month(db_session)
+    months = list(by_month)
+    series = [
+        charts.Series(path, str(PATH_LABELS[path]), [by_month[m][path] for m in months], charts.COLOURS[path], charts.PATTERNS[path])
+        for path in ("live", "recording", "self_paced")
+    ]
+    title = _("Completions by month and path")
+    result.append(charts.Chart(
+        id="chart-completions-month",
+        title=title,
+        description=_("Stacked columns for the last 12 months (UTC): live sessions solid, recordings striped, self-paced dotted; each column is labelled with its total. The table after the chart has every number."),
+        svg=charts.stacked_columns("chart-completions-month", title, _("Completions per month, by path."), axis_labels(months), series, _("No completions yet")),
+        table_headers=[_("Month"), *[s.label for s in series], _("Total")],
+        table_rows=[[month_label(m), *[str(s.values[i]) for s in series], str(sum(s.values[i] for s in series))] for i, m in enumerate(months)],
+        empty=not any(sum(s.values) for s in series),
+    ))
+
+    titles = course_titles()
+    by_course = completions_by_course(db_session)
+    title = _("Completions by course")
+    labels = [titles.get(slug, name) for slug, name, _live, _total in by_course]
+    totals = [total for *_rest, total in by_course]
+    result.append(charts.Chart(
+        id="chart-completions-course",
+        title=title,
+        description=_("One bar per course (the 12 with the most completions), labelled with its number of completions."),
+        svg=charts.horizontal_bars("chart-completions-course", title, _("Completions per course, all paths."), labels, totals, [str(t) for t in totals], max(totals, default=0), charts.COLOURS["course"], _("No completions yet")),
+        table_headers=[_("Course"), _("Live session"), _("All paths")],
+        table_rows=[[label, str(live), str(total)] for label, (_slug, _name, live, total) in zip(labels, by_course, strict=True)],
+        empty=not by_course,
+    ))
+
+    cohorts = attendance_by_cohort(db_session)
+    title = _("Live attendance rate by cohort")
+    rates = [(present / registered if registered else 0.0) for _id, _title, _starts, registered, present in cohorts]
+    cohort_labels = [_("%(title)s (%(date)s)", title=name, date=format_date(starts, "medium")) for _id, name, starts, _r, _p in cohorts]
+    value_labels = [_("%(rate)s (%(present)s of %(registered)s)", rate=format_percent(rate), present=present, registered=registered) for rate, (_i, _t, _s, registered, present) in zip(rates, cohorts, strict=True)]
+    result.append(charts.Chart(
+        id="chart-attendance",
+        title=title,
+        description=_("One bar per cohort that has met (the 12 most recent): the share of registered people marked present or late, with the counts written after each bar."),
+        svg=charts.horizontal_bars("chart-attendance", title, _("Attendance rate per cohort."), cohort_labels, rates, value_labels, 1.0, charts.COLOURS["rate"], _("No cohort has met yet")),
+        table_headers=[_("Cohort"), _("Registered"), _("Present or late"), _("Attendance rate")],
+        table_rows=[[label, str(c[3]), str(c[4]), format_percent(rate)] for label, c, rate in zip(cohort_labels, cohorts, rates, strict=True)],
+        empty=not cohorts,
+    ))
+
+    reflections = reflections_by_month(db_session)
+    title = _("Reflections submitted by month")
+    series = [charts.Series("reflections", _("Reflections submitted"), list(reflections.values()), charts.COLOURS["reflections"])]
+    result.append(charts.Chart(
+        id="chart-reflections",
+        title=title,
+        description=_("One column per month for the last 12 months (UTC), labelled with the number of reflections submitted."),
+        svg=charts.stacked_columns("chart-reflections", title, _("Reflections submitted per month."), axis_labels(list(reflections)), series, _("No reflections submitted yet")),
+        table_headers=[_("Month"), _("Reflections submitted")],
+        table_rows=[[month_label(m), str(n)] for m, n in reflections.items()],
+        empty=not any(reflections.values()),
+    ))
+    return result

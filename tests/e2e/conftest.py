@@ -81,6 +81,22 @@ class LiveServer:
     def has_endpoint(self, endpoint: str) -> bool:
         return endpoint in self.app.view_functions
 
+    def url_for(self, endpoint: str, **values: Any) -> str:
+        """The path of a route, from the app itself (so form actions are found whatever the URL)."""
+        from flask import url_for
+
+        with self.app.test_request_context("/"):
+            return url_for(endpoint, **values)
+
+    def db(self, work: Any) -> Any:
+        """Run ``work(session)`` in an app context and commit: arrange or check data directly."""
+        with self.app.app_context():
+            from lms.db import db_session
+
+            result = work(db_session)
+            db_session.commit()
+            return result
+
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "flask", "--app", "lms", "lms", *args]

@@ -199,8 +199,11 @@ def focus_by_tab(page: Any, selector: str, limit: int = 100) -> None:
 def assert_errors_announced(page: Any) -> None:
     """A failed form: an error summary that is announced (role=alert) and focused, and every
     invalid control points at its message with aria-describedby."""
+    from playwright.sync_api import expect
+
+    page.wait_for_load_state("load")
     summary = page.locator(".error-summary")
-    assert summary.count() == 1, "no error summary after a failed submit"
+    expect(summary, "an error summary after a failed submit").to_have_count(1)
     assert summary.get_attribute("role") == "alert" or summary.get_attribute("aria-live") in ("assertive", "polite")
     page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('error-summary')")
     invalid = page.locator("main [aria-invalid='true']")

@@ -73,3 +73,40 @@ def test_registration_by_keyboard(page, live_server):
     assert_errors_announced(page)
     screenshot(page, "register-errors-en")
     assert_accessible(page, "registration with errors")
+
+
+def test_reflection_by_keyboard(page, live_server):
+    """Start on the recording path and write a reflection with the keyboard alone: a too-short
+    answer is refused with an announced error, a long enough one is submitted."""
+    if not live_server.has_endpoint("lms_learning.start") or not live_server.has_endpoint("lms_learning.reflection"):
+        pytest.skip("starting a course and reflections (lms_learning.start / .reflection) not merged yet")
+    from tests.e2e.flows import reflection_row, sign_in, unique_email
+    from tests.e2e.helpers import words
+
+    person = live_server.create_person(unique_email("keyboard").split("@")[0])
+    sign_in(page, person.email, person.password)
+    page.goto(f"/courses/{FLAGSHIP}")
+    start = live_server.url_for("lms_learning.start", slug=FLAGSHIP)
+    focus_by_tab(page, f"form[action='{start}']:has(input[name=path][value=recording]) [type=submit]")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/learn/\d+"))
+    enrollment_id = int(re.search(r"/learn/(\d+)", page.url).group(1))
+
+    page.goto(live_server.url_for("lms_learning.step", enrollment_id=enrollment_id, step_id="outcome-1"))
+    assert_skip_link(page)
+    assert_keyboard_operable(page)
+    type_into(page, "#body", "Too short to count.")
+    focus_by_tab(page, "#reflection-form [name=submit]")
+    page.keyboard.press("Enter")
+    assert_errors_announced(page)
+    expect(page.locator("#body")).to_have_value("Too short to count.")  # kept after the refusal
+    assert reflection_row(live_server, enrollment_id, "outcome-1").status.value != "submitted"
+    assert_accessible(page, "reflection with an error")
+
+    type_into(page, "#body", words(50, "Keyboard"))
+    focus_by_tab(page, "#reflection-form [name=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("load")
+    expect(page.locator(".error-summary")).to_have_count(0)
+    assert reflection_row(live_server, enrollment_id, "outcome-1").status.value == "submitted"
+    assert_accessible(page, "reflection submitted")

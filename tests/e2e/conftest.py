@@ -186,7 +186,7 @@ def _new_context(browser: Any, live_server: LiveServer, locale: str) -> Any:
         base_url=live_server.url,
         locale=locale,
         timezone_id="America/Chicago",
-        viewport={"width": 1280, "height": 900},
+        viewport={"width": 1100, "height": 820},
         accept_downloads=True,
     )
     context.set_default_timeout(15_000)

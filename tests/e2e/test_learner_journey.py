@@ -83,7 +83,6 @@ def test_learner_watches_the_recording_and_completes_without_a_certificate(page,
     expect(page.locator("main a[href*='certificate'], main a[href$='.pdf']")).to_have_count(0)
     check_page(page, f"dashboard-{lang}")
     if lang == "en":
-        page.set_viewport_size({"width": 1100, "height": 820})
         screenshot(page, "readme-dashboard", full_page=False)
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import axe_version, check_page
+from tests.e2e.helpers import axe_version, check_page, screenshot
 from tests.e2e.settings import FLAGSHIP
 
 pytestmark = pytest.mark.e2e
@@ -27,12 +27,14 @@ def test_public_pages_in_english(page, live_server):
     expect(page.get_by_role("heading", level=1)).to_have_text("Course catalog")
     expect(page.get_by_role("link", name=ENGLISH_TITLE)).to_be_visible()
     check_page(page, "catalog-en")
+    screenshot(page, "readme-catalog", full_page=False)  # docs/screenshots/ (README)
 
     page.get_by_role("link", name=ENGLISH_TITLE).click()
     expect(page).to_have_url(re.compile(f"/courses/{FLAGSHIP}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(ENGLISH_TITLE)
     expect(page.get_by_text("does not earn a certificate of completion", exact=False).first).to_be_visible()
     check_page(page, "course-en")
+    screenshot(page, "readme-course", full_page=False)
 
     page.goto("/?path=recording&q=dialogue")
     expect(page.get_by_role("link", name=ENGLISH_TITLE)).to_be_visible()

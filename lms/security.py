@@ -8,7 +8,9 @@ from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+# Storage comes from the app config (RATELIMIT_STORAGE_URI, default LMS_RATELIMIT_STORAGE_URI):
+# a constructor argument would override it.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from lms.i18n import LANGUAGE_NAMES, domain
+from lms.i18n import LANGUAGE_NAMES, N_, domain
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,9 +25,11 @@ def gettext_markup(message: str, **variables: Any) -> Markup:
     return translated % variables if variables else translated
 
 
-def ngettext_markup(singular: str, plural: str, num: int, **variables: Any) -> Markup:
-    variables.setdefault("num", num)
-    return Markup(domain.ngettext(singular, plural, num)) % variables
+def ngettext_markup(singular: str, plural: str, count: float, **variables: Any) -> Markup:
+    """Plural forms by ``count``; ``%(num)s`` shows it, unless a formatted ``num`` is given."""
+    variables.setdefault("num", count)
+    # Not domain.ngettext: it formats with ``num`` alone, before the other values are given.
+    return Markup(domain.get_translations().ungettext(singular, plural, count)) % variables
 
 
 def template_globals() -> dict[str, Any]:
@@ -88,13 +90,13 @@ def register_error_pages(target: Flask | Any) -> None:
 
 
 ERROR_MESSAGES = {
-    400: ("Bad request", "The request could not be understood. Please check what you sent and try again."),
-    403: ("Not allowed", "You do not have permission to open this page."),
-    404: ("Page not found", "We could not find that page. It may have moved or been removed."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    413: ("Too large", "What you sent is larger than we accept."),
-    429: ("Too many attempts", "Please wait a little before you try again."),
-    500: ("Something went wrong", "We could not finish that. Nothing was saved; please try again."),
+    400: (N_("Bad request"), N_("The request could not be understood. Please check what you sent and try again.")),
+    403: (N_("Not allowed"), N_("You do not have permission to open this page.")),
+    404: (N_("Page not found"), N_("We could not find that page. It may have moved or been removed.")),
+    405: (N_("Not allowed"), N_("This page cannot be used that way.")),
+    413: (N_("Too large"), N_("What you sent is larger than we accept.")),
+    429: (N_("Too many attempts"), N_("Please wait a little before you try again.")),
+    500: (N_("Something went wrong"), N_("We could not finish that. Nothing was saved; please try again.")),
 }
 
 

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from tests.conftest import TEST_PASSWORD
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "RATELIMIT_ENABLED": True, "LMS_LOGIN_RATE_LIMIT": "5 per minute"}
+
+
+def test_login_is_rate_limited(client, make_user):
+    user = make_user()
+    statuses = [client.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code for _ in range(7)]
+    assert statuses[:5] == [422] * 5
+    assert statuses[5:] == [429, 429]
+    page = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD})
+    assert page.status_code == 429, "the right password does not bypass the limit"
+    assert "Too many attempts" in page.get_data(as_text=True)
+
+
+def test_unknown_email_and_wrong_password_answer_alike(client, make_user):
+    user = make_user()
+    wrong_password = client.post("/auth/login", data={"email": user.email, "password": "nope"})
+    unknown_email = client.post("/auth/login", data={"email": "nobody@example.org", "password": "nope"})
+    assert wrong_password.status_code == unknown_email.status_code == 422
+    assert wrong_password.get_data(as_text=True).replace(user.email, "X") == unknown_email.get_data(as_text=True).replace("nobody@example.org", "X")
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"])
+def test_no_open_redirect_after_login(client, make_user, target):
+    user = make_user()
+    response = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "next": target})
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert "evil.example" not in location and "javascript" not in location
+
+
+def test_local_next_is_followed_after_login(client, make_user):
+    user = make_user()
+    response = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "next": "/courses/esp-racial-justice-dialogue"})
+    assert response.headers["Location"].endswith("/courses/esp-racial-justice-dialogue")
+
+
+def test_session_cookie_is_httponly_and_samesite(client, make_user, app):
+    user = make_user()
+    response = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD})
+    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith(app.config["SESSION_COOKIE_NAME"] + "="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_oversized_request_is_refused_clearly(client, app):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post("/language", data={"locale": "x" * 5000})
+    assert response.status_code == 413
+    assert "larger than we accept" in response.get_data(as_text=True)
+
+
+class TestWithCsrf:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "WTF_CSRF_ENABLED": True}
+
+    def test_a_form_post_without_a_token_is_refused(self, client, make_user):
+        user = make_user()
+        response = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD})
+        assert response.status_code == 400
+        assert "session expired" in response.get_data(as_text=True)
+
+    def test_a_json_post_without_a_token_is_refused_with_json(self, client):
+        response = client.post("/language", json={"locale": "es"})
+        assert response.status_code == 400
+        assert response.get_json() == {"error": 400, "reason": "csrf"}
+
+
+def _redis_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_available(), reason="no Redis on 127.0.0.1:6379")
+class TestRedisRateLimitStorage:
+    @pytest.fixture
+    def app_config(self, app_config):
+        import uuid
+
+        pytest.importorskip("redis")
+        return {**app_config, "RATELIMIT_ENABLED": True, "LMS_LOGIN_RATE_LIMIT": "3 per minute", "LMS_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15", "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex}
+
+    def test_limits_are_shared_through_redis(self, app, make_user):
+        user = make_user()
+        first, second = app.test_client(), app.test_client()
+        for _ in range(3):
+            first.post("/auth/login", data={"email": user.email, "password": "wrong"})
+        # A second client from the same address (another app server would see the same store).
+        assert second.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code == 429
+        import redis
+
+        store = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+        assert store.keys("*" + app.config["RATELIMIT_KEY_PREFIX"] + "*"), "the counters live in Redis, not in process memory"

@@ -99,7 +99,7 @@ FOCUSABLE = (
     "textarea:not([disabled]), video[controls], audio[controls], summary, [tabindex]:not([tabindex='-1'])"
 )
 
-_DESCRIBE_ACTIVE = """() => {
+_DESCRIBE_ACTIVE = r"""() => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
   if (!el.dataset.e2eKey) el.dataset.e2eKey = String(Math.random()).slice(2);
@@ -109,6 +109,13 @@ _DESCRIBE_ACTIVE = """() => {
     tag: el.tagName.toLowerCase(),
     id: el.id,
     text: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60),
+    named: Boolean(
+      (el.labels && el.labels.length && [...el.labels].some(l => l.innerText.trim())) ||
+      (el.getAttribute('aria-label') || '').trim() ||
+      (el.getAttribute('aria-labelledby') || '').split(/\s+/).some(id => id && document.getElementById(id) && document.getElementById(id).innerText.trim()) ||
+      (!['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) && (el.innerText || '').trim()) ||
+      (el.tagName === 'INPUT' && ['submit', 'button', 'reset'].includes(el.type) && el.value.trim()) ||
+      (el.getAttribute('title') || '').trim()),
     focusVisible: el.matches(':focus-visible'),
     outlineStyle: style.outlineStyle,
     outlineWidth: parseFloat(style.outlineWidth) || 0,
@@ -161,12 +168,14 @@ def tab_through(page: Any, limit: int = 200) -> list[dict[str, Any]]:
 
 
 def assert_keyboard_operable(page: Any) -> list[dict[str, Any]]:
-    """Every visible interactive element is reached by Tab, and each shows a visible focus ring."""
+    """Every visible interactive element is reached by Tab, has a name, and shows a visible focus ring."""
     reached = tab_through(page)
     focusable = page.evaluate(_MARK_FOCUSABLE, FOCUSABLE)
     reached_keys = {item["key"] for item in reached}
     missing = [item for item in focusable if item["key"] not in reached_keys]
     assert not missing, f"not reachable with Tab on {page.url}: {missing}"
+    unnamed = [item for item in reached if not item["named"]]
+    assert not unnamed, f"controls without a label or name on {page.url}: {unnamed}"
     invisible = [item for item in reached if not (item["focusVisible"] and ((item["outlineStyle"] != "none" and item["outlineWidth"] >= 2) or item["boxShadow"] != "none"))]
     assert not invisible, f"no visible focus indicator on {page.url}: {invisible}"
     return reached

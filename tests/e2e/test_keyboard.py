@@ -110,3 +110,19 @@ def test_reflection_by_keyboard(page, live_server):
     expect(page.locator(".error-summary")).to_have_count(0)
     assert reflection_row(live_server, enrollment_id, "outcome-1").status.value == "submitted"
     assert_accessible(page, "reflection submitted")
+
+
+def test_the_keyboard_checks_catch_what_they_look_for(page, live_server):
+    """The checks can fail: an unlabelled field, a control with no focus ring, one out of reach."""
+    page.goto("/auth/login")
+    page.evaluate("() => document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text class=e2e-unnamed>')")
+    with pytest.raises(AssertionError, match="without a label"):
+        assert_keyboard_operable(page)
+    page.reload()
+    page.evaluate("() => { const b = document.createElement('button'); b.textContent = 'No ring'; b.style.outline = 'none'; document.querySelector('main').append(b); }")
+    with pytest.raises(AssertionError, match="no visible focus"):
+        assert_keyboard_operable(page)
+    page.reload()
+    page.evaluate("() => { const a = document.createElement('a'); a.href = '#'; a.textContent = 'Unreachable'; a.tabIndex = -1; document.querySelector('main').append(a); }")
+    with pytest.raises(AssertionError, match="not reachable"):
+        assert_keyboard_operable(page)

@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app lms
 HOST ?= 127.0.0.1
 PORT ?= 5000
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: install install-test run test e2e bench translations clean
 
@@ -34,10 +35,14 @@ run: install
 test: install-test
 	$(BIN)/pytest -m "not e2e"
 
-## Browser tests: Playwright driving the system Chromium (see tests/e2e/README.md)
-e2e: install-test
+$(VENV)/.installed-e2e: $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e '.[e2e]'
-	$(BIN)/pytest -m e2e tests/e2e
+	touch $@
+
+## Browser tests: Playwright driving the system Chromium (see tests/e2e/README.md); screenshots in artifacts/screenshots/
+e2e: $(VENV)/.installed-e2e
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) not found: apt-get install -y chromium (tests/e2e/README.md)"; exit 1; }
+	E2E_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m e2e tests/e2e
 
 ## Benchmarks against baselines in the same run (bench/README.md)
 bench: install-test

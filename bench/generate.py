@@ -142,6 +142,41 @@ def ts(moment: datetime) -> str:
     return moment.isoformat(" ", "microseconds")
 
 
+def _check_formats() -> None:
+    """The raw rows must look exactly like what SQLAlchemy writes: ask its SQLite dialect."""
+    from sqlalchemy import Date
+    from sqlalchemy.dialects import sqlite
+
+    from lms.db import UTCDateTime
+
+    dialect = sqlite.dialect()
+    to_db = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    date_to_db = Date().dialect_impl(dialect).bind_processor(dialect)
+    for sample in (datetime(2026, 1, 2, 3, 4, 5), datetime(2026, 11, 24, 14, 31, 34, 844077)):
+        expected = to_db(sample.replace(tzinfo=UTC)) if to_db else sample.isoformat(" ")
+        if ts(sample) != expected:
+            raise SystemExit(f"bench.generate writes {ts(sample)!r}, SQLAlchemy writes {expected!r}: fix ts()")
+    if date_to_db and date_to_db(datetime(2026, 1, 2).date()) != "2026-01-02":
+        raise SystemExit("SQLAlchemy's SQLite dates are no longer YYYY-MM-DD: fix the certificate rows")
+
+
+def _read_back(db_path: Path) -> None:
+    """Load a sample of every generated table through the models: enums, dates and timestamps parse."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from lms.db import make_engine
+    from lms.models import Attendance, Certificate, Cohort, Enrollment, Reflection, StepProgress, User
+
+    engine = make_engine(f"sqlite:///{db_path}")
+    with Session(engine) as session:
+        for model in (User, Cohort, Enrollment, Attendance, StepProgress, Reflection, Certificate):
+            for row in session.scalars(select(model).order_by(model.id.desc()).limit(200)):
+                for column in model.__table__.columns:
+                    getattr(row, column.key)
+    engine.dispose()
+
+
 def _schema_and_courses(path: Path) -> dict[str, Any]:
     """Migrations and the shipped courses, through the project's own code."""
     from sqlalchemy.orm import Session
@@ -213,6 +248,7 @@ def generate(db_path: Path, scale: float) -> dict[str, Any]:
     n_enrollments = max(500, round(FULL_ENROLLMENTS * scale))
     log(f"generating {n_learners:,} learners and {n_enrollments:,} enrollments into {db_path.name}")
     t0 = time.perf_counter()
+    _check_formats()
     courses = _schema_and_courses(db_path)
     from werkzeug.security import generate_password_hash
 
@@ -414,6 +450,7 @@ def generate(db_path: Path, scale: float) -> dict[str, Any]:
     check = sqlite3.connect(db_path)
     learner_courses = sorted({titles[cid] for (cid,) in check.execute("SELECT DISTINCT course_id FROM lms_enrollment WHERE user_id = ?", (typical,))})
     check.close()
+    _read_back(db_path)
     seconds = time.perf_counter() - t0
     log(f"generated in {seconds:.1f} s ({db_path.stat().st_size / 1e6:.0f} MB)")
     return {

@@ -166,6 +166,7 @@ def login(base: str, email: str, password: str) -> str:
 
 # ------------------------------------------------------------------------------------- wrk
 
+_BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
@@ -189,6 +190,7 @@ def parse_wrk(text: str) -> dict[str, Any]:
         match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.MULTILINE)
         return float(match.group(1)) * _UNITS_MS[match.group(2)] if match else None
 
+    read = re.search(r"(\d+) requests in [\d.]+\w+, ([\d.]+)(B|KB|MB|GB|TB) read", text)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
     total = re.search(r"(\d+) requests in", text)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
@@ -202,6 +204,7 @@ def parse_wrk(text: str) -> dict[str, Any]:
         "p90_ms": latency("90"),
         "p99_ms": latency("99"),
         "non_2xx_3xx": int(bad.group(1)) if bad else 0,
+        "bytes_per_response": float(read.group(2)) * _BYTES[read.group(3)] / int(read.group(1)) if read and int(read.group(1)) else None,
         # read errors are gunicorn's sync workers closing the connection after each response
         "socket_errors": dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)) if errors else {},
         "raw": text,
@@ -256,6 +259,13 @@ def run(db_file: Path, meta: dict[str, Any], work_dir: Path, seconds: float = 10
                     log(f"pages: {page.name} ({page.path})")
                     run_wrk(lms + page.path, warmup, cookie, connections=4)
                     result = run_wrk(lms + page.path, seconds, cookie)
+                    # wrk counts a 3xx as a success: a lost session would measure the login redirect.
+                    result["page_bytes"] = len(body.encode())
+                    if result["bytes_per_response"] is not None and result["bytes_per_response"] < 0.8 * len(body.encode()):
+                        raise RuntimeError(
+                            f"wrk's responses averaged {result['bytes_per_response']:.0f} bytes, the page has {len(body.encode())}: "
+                            "redirects or errors instead of the page?"
+                        )
                 except NotAvailable as reason:
                     rows.append(skipped(GROUP, row_name, str(reason), target))
                     continue

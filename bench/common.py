@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -64,6 +66,7 @@ class ChildRun:
     max_rss_mb: float  # this child's own peak resident memory (and its waited-for children's)
     stdout: str
     stderr: str
+    timed_out: bool = False
 
 
 def run_child(
@@ -74,41 +77,31 @@ def run_child(
     stdout_path: Path | None = None,
     cwd: Path | None = None,
 ) -> ChildRun:
-    """Run a command and return its wall time and ITS peak RSS (os.wait4 on its pid).
+    """Run a command; return its wall time, ITS peak RSS, its output, and whether it timed out.
 
     ``resource.getrusage(RUSAGE_CHILDREN)`` would report the largest of every child this process
-    ever waited for (gunicorn included); ``wait4`` gives the one process measured.
+    ever waited for (gunicorn included). /usr/bin/time, a small C program, reports the command's
+    own peak (a child forked straight from this Python process would also count the pages it
+    shared before exec); without it, ``os.wait4`` on the one child is the fallback.
+    Output goes to files, never pipes, so the timeout holds whatever the command prints.
     """
-    out_file = open(stdout_path, "wb") if stdout_path else subprocess.PIPE  # noqa: SIM115
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     stamp = f"{os.getpid()}-{time.monotonic_ns()}"
+    out_path = stdout_path or CACHE_DIR / f"stdout-{stamp}.txt"
     err_path = CACHE_DIR / f"stderr-{stamp}.txt"
-    # /usr/bin/time is a small C program: the peak RSS it reports is the command's alone. A child
-    # forked straight from this Python process would count the pages it shared before exec.
     time_path = CACHE_DIR / f"time-{stamp}.txt"
     if os.path.exists(GNU_TIME):
         cmd = [GNU_TIME, "-f", "%M", "-o", str(time_path), *cmd]
     try:
-        with open(err_path, "wb") as err_file:
+        with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file:
             started = time.perf_counter()
-            process = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, stdout=out_file, stderr=err_file, cwd=cwd)
-            stdout = b""
-            if stdout_path is None:
-                # Small outputs only (JSON from a worker): read it all, then reap with wait4.
-                assert process.stdout is not None
-                deadline = started + timeout
-                chunks = []
-                while True:
-                    chunk = process.stdout.read(65536)
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-                    if time.perf_counter() > deadline:
-                        process.kill()
-                        break
-                stdout = b"".join(chunks)
-            status, rusage = _wait4(process, timeout - (time.perf_counter() - started))
+            process = subprocess.Popen(
+                list(cmd), env=dict(env) if env is not None else None, stdout=out_file, stderr=err_file, cwd=cwd,
+                start_new_session=True,  # its own process group: a timeout ends the command under /usr/bin/time too
+            )
+            status, rusage, timed_out = _wait4(process, timeout)
             seconds = time.perf_counter() - started
+        stdout = "" if stdout_path else out_path.read_text(errors="replace")
         stderr = err_path.read_text(errors="replace")
         max_rss_kb = float(rusage.ru_maxrss)
         if time_path.exists():
@@ -116,25 +109,30 @@ def run_child(
             if reported and reported[-1].isdigit():
                 max_rss_kb = float(reported[-1])
     finally:
-        if stdout_path:
-            out_file.close()  # type: ignore[union-attr]
+        if not stdout_path:
+            out_path.unlink(missing_ok=True)
         err_path.unlink(missing_ok=True)
         time_path.unlink(missing_ok=True)
     returncode = os.waitstatus_to_exitcode(status)
     process.returncode = returncode
-    return ChildRun(returncode, seconds, max_rss_kb / 1024, stdout.decode(errors="replace"), stderr)
+    return ChildRun(returncode, seconds, max_rss_kb / 1024, stdout, stderr, timed_out)
 
 
-def _wait4(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any]:
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # the group this harness started for the command
+
+
+def _wait4(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any, bool]:
     deadline = time.perf_counter() + max(timeout, 1)
     while True:
         pid, status, rusage = os.wait4(process.pid, os.WNOHANG)
         if pid:
-            return status, rusage
+            return status, rusage, False
         if time.perf_counter() > deadline:
-            process.kill()
+            _kill_group(process)
             pid, status, rusage = os.wait4(process.pid, 0)
-            return status, rusage
+            return status, rusage, True
         time.sleep(0.02)
 
 

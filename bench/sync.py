@@ -101,7 +101,7 @@ def run(work_dir: Path) -> list[Row]:
         for _attempt in range(RUNS):  # each in a fresh process on an empty database
             for leftover in work_dir.glob("sync.sqlite*"):
                 leftover.unlink()
-            child = run_child([PYTHON, "-m", "bench.sync", "worker", str(root), str(db_file)], timeout=300, cwd=REPO_DIR)
+            child = run_child([PYTHON, "-m", "bench.sync", "worker", str(root), str(db_file)], timeout=120, cwd=REPO_DIR)
             if child.returncode != 0:
                 raise RuntimeError(f"sync worker failed: {child.stderr.strip()[-500:]}")
             runs.append(json.loads(child.stdout.strip().splitlines()[-1]))

@@ -44,10 +44,15 @@ e2e: $(VENV)/.installed-e2e
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) not found: apt-get install -y chromium (tests/e2e/README.md)"; exit 1; }
 	E2E_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m e2e tests/e2e
 
-## Benchmarks against baselines in the same run (bench/README.md)
+## Benchmarks against baselines in the same run (bench/README.md); BENCH_ARGS="--scale 0.01" for a quick try
+BENCH_ARGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 bench: install-test
+	@command -v wrk >/dev/null && command -v sqlite3 >/dev/null && [ -x /usr/bin/time ] || { \
+	  echo "installing wrk, sqlite3 and time (Debian packages) for the benchmarks"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk sqlite3 time >/dev/null; }
 	$(BIN)/pip install --quiet -e '.[bench]'
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## Refresh the message catalogs after changing strings
 translations: install

@@ -1,0 +1,138 @@
+"""``python -m bench``: every measurement against its same-run baseline, one table, one JSON file.
+
+    python -m bench [--scale 1] [--only pages,export,certificates,sync] [--seconds 10] [--strict]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import CACHE_DIR, RESULTS_DIR, Row, failed, log, print_table
+
+GROUPS = ("pages", "export", "certificates", "sync")
+
+
+def _tool_version(cmd: list[str]) -> str | None:
+    if not shutil.which(cmd[0]):
+        return None
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return None
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else "?"
+
+
+def machine() -> dict[str, Any]:
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = None
+    return {
+        "cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "load_average_at_start": load,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "sqlite_library": sqlite3.sqlite_version,
+        "sqlite3_cli": _tool_version(["sqlite3", "--version"]),
+        "wrk": _tool_version(["wrk", "--version"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Benchmarks against same-run baselines (bench/README.md).")
+    parser.add_argument("--scale", type=float, default=1.0, help="data size: 1 = 100,000 learners, 1,000,000 enrollments; 0.01 for a quick try")
+    parser.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated subset of {','.join(GROUPS)}")
+    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per page (default 10)")
+    parser.add_argument("--regenerate", action="store_true", help="rebuild the cached database")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed (skips do not count)")
+    args = parser.parse_args(argv)
+    groups = [g.strip() for g in args.only.split(",") if g.strip()]
+    unknown = sorted(set(groups) - set(GROUPS))
+    if unknown:
+        parser.error(f"unknown group(s): {', '.join(unknown)}")
+
+    started = time.perf_counter()
+    started_at = datetime.now(UTC)
+    phases: dict[str, float] = {}
+    rows: list[Row] = []
+    dataset_meta: dict[str, Any] = {}  # what is reported (no password)
+    full_meta: dict[str, Any] = {}  # what the measurements need (the shared password too)
+    work_dir = CACHE_DIR / "run"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    (work_dir / "instance").mkdir(parents=True)
+    db_copy = work_dir / "lms.sqlite"
+
+    if {"pages", "export"} & set(groups):
+        from bench.generate import ensure_dataset
+
+        phase = time.perf_counter()
+        dataset = ensure_dataset(args.scale, force=args.regenerate)
+        phases["dataset"] = time.perf_counter() - phase
+        full_meta = dataset.meta
+        dataset_meta = {k: v for k, v in dataset.meta.items() if k != "password"}
+        origin = "cached" if dataset.meta["cached"] else f"generated in {dataset.meta['generation_seconds']:.1f} s"
+        log(f"dataset: {dataset.path.name} ({origin}), {dataset.meta['learners']:,} learners, {dataset.meta['enrollments']:,} enrollments")
+        phase = time.perf_counter()
+        shutil.copyfile(dataset.path, db_copy)  # the runs may write (logins); the cache stays pristine
+        phases["copy database"] = time.perf_counter() - phase
+
+    def measure(name: str, function: Any, *call_args: Any, **call_kwargs: Any) -> None:
+        if name not in groups:
+            return
+        phase = time.perf_counter()
+        try:
+            rows.extend(function(*call_args, **call_kwargs))
+        except Exception as error:  # noqa: BLE001 - one broken measurement never hides the others
+            rows.append(failed(name, "(whole group)", f"{type(error).__name__}: {error}"))
+        phases[name] = time.perf_counter() - phase
+
+    from bench import certificates, export, pages, sync
+
+    measure("pages", pages.run, db_copy, full_meta, work_dir, seconds=args.seconds)
+    measure("export", export.run, db_copy, full_meta, work_dir)
+    measure("certificates", certificates.run)
+    measure("sync", sync.run, work_dir)
+
+    total = time.perf_counter() - started
+    print()
+    print(f"Benchmarks, {started_at:%Y-%m-%d %H:%M} UTC, scale {args.scale:g}"
+          + (f" ({dataset_meta['learners']:,} learners, {dataset_meta['enrollments']:,} enrollments)" if dataset_meta else ""))
+    print_table(rows)
+    print()
+    print("time: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in phases.items()) + f"; total {total:.0f} s")
+
+    RESULTS_DIR.mkdir(exist_ok=True)
+    report = {
+        "started_at": started_at.isoformat(),
+        "total_seconds": round(total, 1),
+        "phases_seconds": {k: round(v, 1) for k, v in phases.items()},
+        "scale": args.scale,
+        "groups": groups,
+        "machine": machine(),
+        "dataset": dataset_meta,
+        "results": [row.as_dict() for row in rows],
+        "summary": {status: sum(1 for r in rows if r.status == status) for status in ("pass", "fail", "skip", "info")},
+    }
+    out = RESULTS_DIR / "latest.json"
+    out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"results: {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+    shutil.rmtree(work_dir, ignore_errors=True)
+    if args.strict and any(row.status == "fail" for row in rows):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Report export: the app's CSV of every enrollment (``flask lms reports completions --format csv
+-o FILE``) against ``sqlite3 -csv`` running the same join on the same file."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+from bench.common import COURSES_DIR, GNU_TIME, REPO_DIR, VENV_BIN, Row, log, run_child, skipped, verdict
+
+GROUP = "export"
+MAX_RATIO = 1.5
+MAX_RSS_MB = 200.0
+# Bounds that keep `make bench` under ten minutes even when the export is far off its target.
+BASELINE_TIMEOUT = 120.0
+APP_TIMEOUT = 240.0
+
+# One row per enrollment with the columns DESIGN.md section 8 lists for the completion report:
+# learner, email, affiliate, audience role, course, path, cohort, facilitators, status, completed
+# at, attendance minutes, reflections submitted, certificate code and status.
+BASELINE_SQL = """
+SELECT u.display_name AS learner, u.email, u.affiliate, u.audience_role, c.title AS course, e.path,
+       co.title AS cohort,
+       (SELECT group_concat(f.display_name, '; ')
+          FROM lms_cohort_facilitator cf JOIN lms_user f ON f.id = cf.user_id
+         WHERE cf.cohort_id = e.cohort_id) AS facilitators,
+       e.status, e.completed_at, a.minutes AS attendance_minutes,
+       (SELECT count(*) FROM lms_reflection r WHERE r.enrollment_id = e.id AND r.status = 'submitted') AS reflections_submitted,
+       cert.code AS certificate_code,
+       CASE WHEN e.path <> 'live' THEN 'not available for recordings'
+            WHEN cert.id IS NULL THEN ''
+            WHEN cert.revoked_at IS NULL THEN 'valid' ELSE 'revoked' END AS certificate_status
+  FROM lms_enrollment e
+  JOIN lms_user u ON u.id = e.user_id
+  JOIN lms_course c ON c.id = e.course_id
+  LEFT JOIN lms_cohort co ON co.id = e.cohort_id
+  LEFT JOIN lms_attendance a ON a.enrollment_id = e.id
+  LEFT JOIN lms_certificate cert ON cert.id = (SELECT max(id) FROM lms_certificate c2 WHERE c2.enrollment_id = e.id)
+ ORDER BY e.id;
+"""
+
+# Plug point: if lms/reports/queries.py defines one of these (no arguments, returning a
+# SQLAlchemy Select of the completion report), the baseline runs exactly its SQL instead.
+QUERY_FUNCTIONS = ("completions_query", "completion_report_query", "completions_select")
+
+
+def baseline_sql() -> tuple[str, str]:
+    """The SQL for sqlite3 and where it came from."""
+    try:
+        queries = importlib.import_module("lms.reports.queries")
+    except ImportError:
+        return BASELINE_SQL, "the harness's join (bench/export.py)"
+    for name in QUERY_FUNCTIONS:
+        function = getattr(queries, name, None)
+        if function is None:
+            continue
+        try:
+            from sqlalchemy.dialects import sqlite
+
+            statement = function()
+            sql = str(statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+            return sql.rstrip().rstrip(";") + ";", f"lms.reports.queries.{name}() compiled for SQLite"
+        except Exception as error:  # noqa: BLE001 - fall back to the harness's join, say why
+            return BASELINE_SQL, f"the harness's join ({name}() could not be compiled: {error})"
+    return BASELINE_SQL, "the harness's join (bench/export.py)"
+
+
+def _lms_env(db_file: Path, work_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    env.update({
+        "SECRET_KEY": secrets.token_hex(32),
+        "LMS_DATABASE_URL": f"sqlite:///{db_file}",
+        "LMS_COURSES_DIR": str(COURSES_DIR),
+        "LMS_INSTANCE_PATH": str(work_dir / "instance"),
+    })
+    return env
+
+
+def _read_through(path: Path) -> None:
+    with open(path, "rb") as handle:
+        while handle.read(8 << 20):
+            pass
+
+
+def _count_csv_rows(path: Path) -> int:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        return sum(1 for _ in csv.reader(handle))
+
+
+def run(db_file: Path, meta: dict[str, Any], work_dir: Path) -> list[Row]:
+    names = ("CSV export time", "CSV export peak memory")
+    targets = (f"<= {MAX_RATIO:g} x sqlite3", f"< {MAX_RSS_MB:g} MB")
+    flask = VENV_BIN / "flask"
+    env = _lms_env(db_file, work_dir)
+    probe = run_child([str(flask), "--app", "lms", "lms", "reports", "completions", "--help"], env=env, timeout=120, cwd=REPO_DIR)
+    if probe.returncode != 0:
+        reason = "`flask lms reports completions` does not exist yet (lms/reports/exports.py and queries.py are being written)"
+        return [skipped(GROUP, name, reason, target) for name, target in zip(names, targets, strict=True)]
+    sqlite3 = shutil.which("sqlite3")
+    if not sqlite3:
+        return [Row(GROUP, name, target=target, status="fail", note="sqlite3 is not installed: apt-get install -y sqlite3 (make bench does it)") for name, target in zip(names, targets, strict=True)]
+
+    expected = meta["enrollments"]
+    sql, source = baseline_sql()
+    app_out = work_dir / "export-app.csv"
+    base_out = work_dir / "export-sqlite3.csv"
+    _read_through(db_file)  # same page cache for every run: the file is read from memory by all
+    baseline_cmd = [sqlite3, "-csv", "-header", "-bail", str(db_file), sql]
+    # Baseline before and after the app (their mean), so drift on a shared machine hits both sides.
+    log("export: sqlite3 -csv baseline (1/2)")
+    bases = [run_child(baseline_cmd, timeout=BASELINE_TIMEOUT, stdout_path=base_out)]
+    if bases[0].returncode != 0:
+        return [Row(GROUP, names[0], target=targets[0], status="fail", note=f"sqlite3 baseline failed: {bases[0].stderr.strip()[:300]}")]
+    log(f"export: the app's CSV of {expected:,} enrollments")
+    app = run_child([str(flask), "--app", "lms", "lms", "reports", "completions", "--format", "csv", "-o", str(app_out)], env=env, timeout=APP_TIMEOUT, cwd=REPO_DIR)
+    log("export: sqlite3 -csv baseline (2/2)")
+    bases.append(run_child(baseline_cmd, timeout=BASELINE_TIMEOUT, stdout_path=base_out))
+    base_seconds = sum(b.seconds for b in bases) / len(bases)
+    base_rss = max(b.max_rss_mb for b in bases)
+    if app.timed_out:
+        note = f"the export command was stopped after {APP_TIMEOUT:g} s (sqlite3 took {bases[0].seconds:.1f} s)"
+        return [Row(GROUP, names[0], app.seconds, "s", bases[0].seconds, "sqlite3 -csv, same join", app.seconds / bases[0].seconds, targets[0], "fail", note)]
+    if app.returncode != 0:
+        note = f"the export command failed ({app.returncode}): {app.stderr.strip()[-400:]}"
+        return [Row(GROUP, name, target=target, status="fail", note=note) for name, target in zip(names, targets, strict=True)]
+    app_rows = _count_csv_rows(app_out) - 1 if app_out.exists() else 0
+    base_rows = _count_csv_rows(base_out) - 1
+    problems = []
+    if app_rows != expected:
+        problems.append(f"the app wrote {app_rows:,} data rows, expected {expected:,}")
+    if base_rows != expected:
+        problems.append(f"sqlite3 wrote {base_rows:,} rows, expected {expected:,}")
+    ratio = app.seconds / base_seconds
+    detail = (
+        f"{app_out.stat().st_size / 1e6:.0f} MB CSV vs sqlite3's {base_out.stat().st_size / 1e6:.0f} MB; sqlite3 runs "
+        f"{bases[0].seconds:.1f} s and {bases[1].seconds:.1f} s; baseline SQL: {source}; process start-up included in both"
+    )
+    rss_how = "/usr/bin/time %M" if os.path.exists(GNU_TIME) else "os.wait4 (install `time` for an exact figure)"
+    rows = [
+        Row(GROUP, names[0], app.seconds, "s", base_seconds, "sqlite3 -csv, same join", ratio, targets[0],
+            verdict(ratio <= MAX_RATIO and not problems), "; ".join([*problems, detail]),
+            {"rows": app_rows, "baseline_runs_seconds": [b.seconds for b in bases], "baseline_sql": sql}),
+        Row(GROUP, names[1], app.max_rss_mb, "MB", base_rss, "sqlite3 -csv peak RSS", app.max_rss_mb / base_rss if base_rss else None,
+            targets[1], verdict(app.max_rss_mb < MAX_RSS_MB), f"peak RSS of the export process ({rss_how})"),
+    ]
+    for path in (app_out, base_out):
+        path.unlink(missing_ok=True)
+    return rows

@@ -1,0 +1,304 @@
+"""Pages: requests per second and p99 latency of the LMS under gunicorn, against a bare Flask app
+served the same way, both driven by wrk from the same machine in the same run."""
+
+from __future__ import annotations
+
+import html
+import http.cookiejar
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import COURSES_DIR, PYTHON, REPO_DIR, NotAvailable, Row, failed, log, skipped, verdict
+
+GROUP = "pages"
+USER_AGENT = "lms-bench/1 (wrk)"  # the same on login and under wrk: Flask-Login's strong session protection hashes it
+WORKERS = 2
+CONNECTIONS = 16
+THREADS = 2
+P99_LIMIT_MS = 100.0
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str
+    login: str | None  # None, "learner" or "admin"
+    min_ratio: float
+    check: Callable[[int, str, dict[str, Any]], None] | None = None
+
+
+def _must_exist(what: str) -> Callable[[int, str, dict[str, Any]], None]:
+    def check(status: int, body: str, meta: dict[str, Any]) -> None:
+        if status == 404:
+            raise NotAvailable(f"GET {what} answers 404 (its view has not landed)")
+
+    return check
+
+
+def _dashboard_check(status: int, body: str, meta: dict[str, Any]) -> None:
+    if status == 404:
+        raise NotAvailable("GET /me answers 404")
+    titles = meta.get("learner_course_titles") or []
+    if status == 200 and not any(html.escape(title, quote=False) in body or title in body for title in titles):
+        raise NotAvailable(
+            "/me lists none of the benchmark learner's courses "
+            f"({meta.get('learner_enrollments')} enrollments), so it is still the placeholder page"
+        )
+
+
+PAGES = (
+    Page("catalog /", "/", None, 0.35),
+    Page("course page", "/courses/esp-racial-justice-dialogue", None, 0.35, _must_exist("/courses/esp-racial-justice-dialogue")),
+    Page("learner dashboard /me", "/me", "learner", 0.25, _dashboard_check),
+    Page("completion report, page 1", "/admin/reports/completions", "admin", 0.25, _must_exist("/admin/reports/completions")),
+)
+
+
+# ------------------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """Serve ``app_spec`` with gunicorn (2 sync workers); yield its base URL; stop it after."""
+    port = free_port()
+    cmd = [
+        PYTHON, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "sync",
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--error-logfile", str(log_path), app_spec,
+    ]
+    process = subprocess.Popen(cmd, env=env, cwd=REPO_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn {app_spec} exited with {process.returncode}: {_tail(log_path)}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn {app_spec} did not listen within 60 s: {_tail(log_path)}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # the master stops its own workers
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# ------------------------------------------------------------------------------------- HTTP
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _opener(jar: http.cookiejar.CookieJar) -> urllib.request.OpenerDirector:
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    opener.addheaders = [("User-Agent", USER_AGENT)]
+    return opener
+
+
+def fetch(url: str, cookie: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})})
+    opener = urllib.request.build_opener(_NoRedirect())
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def login(base: str, email: str, password: str) -> str:
+    """Log in through the real form (CSRF on) and return the Cookie header to replay under wrk."""
+    jar = http.cookiejar.CookieJar()
+    opener = _opener(jar)
+    with opener.open(f"{base}/auth/login", timeout=30) as response:
+        page = response.read().decode("utf-8", "replace")
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    if not match:
+        raise RuntimeError("no csrf_token on /auth/login")
+    form = urllib.parse.urlencode({"csrf_token": html.unescape(match.group(1)), "email": email, "password": password, "next": ""}).encode()
+    try:
+        with opener.open(urllib.request.Request(f"{base}/auth/login", data=form), timeout=30) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if status not in (302, 303):
+        raise RuntimeError(f"login as {email} answered {status}, not a redirect")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    if not cookie:
+        raise RuntimeError(f"login as {email} set no cookie")
+    return cookie
+
+
+# ------------------------------------------------------------------------------------- wrk
+
+_BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def wrk_available() -> str | None:
+    return shutil.which("wrk")
+
+
+def run_wrk(url: str, seconds: float, cookie: str | None = None, connections: int = CONNECTIONS, threads: int = THREADS) -> dict[str, Any]:
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "5s", "-H", f"User-Agent: {USER_AGENT}"]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
+    cmd.append(url)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr.strip() or out.stdout.strip()}")
+    return parse_wrk(out.stdout)
+
+
+def parse_wrk(text: str) -> dict[str, Any]:
+    def latency(label: str) -> float | None:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.MULTILINE)
+        return float(match.group(1)) * _UNITS_MS[match.group(2)] if match else None
+
+    read = re.search(r"(\d+) requests in [\d.]+\w+, ([\d.]+)(B|KB|MB|GB|TB) read", text)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    total = re.search(r"(\d+) requests in", text)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if not rps:
+        raise RuntimeError(f"cannot read wrk's output:\n{text}")
+    return {
+        "rps": float(rps.group(1)),
+        "requests": int(total.group(1)) if total else None,
+        "p50_ms": latency("50"),
+        "p90_ms": latency("90"),
+        "p99_ms": latency("99"),
+        "non_2xx_3xx": int(bad.group(1)) if bad else 0,
+        "bytes_per_response": float(read.group(2)) * _BYTES[read.group(3)] / int(read.group(1)) if read and int(read.group(1)) else None,
+        # read errors are gunicorn's sync workers closing the connection after each response
+        "socket_errors": dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)) if errors else {},
+        "raw": text,
+    }
+
+
+# ------------------------------------------------------------------------------------- run
+
+
+def run(db_file: Path, meta: dict[str, Any], work_dir: Path, seconds: float = 10.0, warmup: float = 2.0) -> list[Row]:
+    """Both servers run side by side (an idle one costs nothing); the bare app is measured before
+    the first page and after each page, and each page's baseline is the mean of the bare runs
+    just before and just after it, so load from other processes on the shared cores hits both."""
+    settings = f"wrk -t{THREADS} -c{CONNECTIONS} -d{seconds:g}s --latency; gunicorn -w {WORKERS} (sync)"
+    if not wrk_available():
+        return [failed(GROUP, "all pages", "wrk is not installed: apt-get install -y wrk (make bench does it)")]
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    lms_env = {
+        **base_env,
+        "SECRET_KEY": secrets.token_hex(32),
+        "LMS_DATABASE_URL": f"sqlite:///{db_file}",
+        "LMS_COURSES_DIR": str(COURSES_DIR),
+        "LMS_INSTANCE_PATH": str(work_dir / "instance"),
+        "LMS_MAIL_BACKEND": "log",
+    }
+    rows: list[Row] = []
+    bare_runs: list[dict[str, Any]] = []
+    try:
+        with gunicorn("bench.bare_app:app", base_env, work_dir / "gunicorn-bare.log") as bare, \
+                gunicorn("lms:create_app()", lms_env, work_dir / "gunicorn-lms.log") as lms:
+            status, _body = fetch(bare + "/")
+            if status != 200:
+                raise RuntimeError(f"the bare app answered {status}")
+            run_wrk(bare + "/", warmup, connections=4)
+            log("pages: bare Flask app")
+            bare_runs.append(run_wrk(bare + "/", seconds))
+            cookies: dict[str, str] = {}
+            for page in PAGES:
+                row_name, target = f"{page.name} req/s", f">= {page.min_ratio} of bare"
+                try:
+                    cookie = None
+                    if page.login:
+                        if page.login not in cookies:
+                            email = meta["admin_email"] if page.login == "admin" else meta["learner_email"]
+                            cookies[page.login] = login(lms, email, meta["password"])
+                        cookie = cookies[page.login]
+                    status, body = fetch(lms + page.path, cookie)
+                    if page.check:
+                        page.check(status, body, meta)
+                    if status != 200:
+                        raise RuntimeError(f"GET {page.path} answered {status}" + (" (session not accepted?)" if status in (302, 303) else ""))
+                    log(f"pages: {page.name} ({page.path})")
+                    run_wrk(lms + page.path, warmup, cookie, connections=4)
+                    result = run_wrk(lms + page.path, seconds, cookie)
+                    # wrk counts a 3xx as a success: a lost session would measure the login redirect.
+                    result["page_bytes"] = len(body.encode())
+                    if result["bytes_per_response"] is not None and result["bytes_per_response"] < 0.8 * len(body.encode()):
+                        raise RuntimeError(
+                            f"wrk's responses averaged {result['bytes_per_response']:.0f} bytes, the page has {len(body.encode())}: "
+                            "redirects or errors instead of the page?"
+                        )
+                except NotAvailable as reason:
+                    rows.append(skipped(GROUP, row_name, str(reason), target))
+                    continue
+                except Exception as error:  # noqa: BLE001 - a broken page is a failed row, never a crash
+                    rows.append(failed(GROUP, row_name, f"{type(error).__name__}: {error}", target))
+                    continue
+                log("pages: bare Flask app")
+                bare_runs.append(run_wrk(bare + "/", seconds))
+                rows.extend(_page_rows(page, result, bare_runs[-2:]))
+    except Exception as error:  # noqa: BLE001
+        rows.append(failed(GROUP, "servers", f"{type(error).__name__}: {error}"))
+    if bare_runs:
+        mean = sum(r["rps"] for r in bare_runs) / len(bare_runs)
+        rows.insert(0, Row(
+            GROUP, "bare Flask app req/s (baseline)", mean, "req/s", target="-", status="info",
+            note=f"{len(bare_runs)} runs: " + ", ".join(f"{r['rps']:.0f}" for r in bare_runs) + f" req/s; {settings}",
+            extra={"runs": [{k: v for k, v in r.items() if k != "raw"} for r in bare_runs]},
+        ))
+    return rows
+
+
+def _page_rows(page: Page, result: dict[str, Any], neighbours: list[dict[str, Any]]) -> list[Row]:
+    bare_rps = sum(r["rps"] for r in neighbours) / len(neighbours)
+    bare_p99 = sum(r["p99_ms"] or 0 for r in neighbours) / len(neighbours)
+    ratio = result["rps"] / bare_rps if bare_rps else None
+    problems = [f"{result['non_2xx_3xx']} responses were not 2xx/3xx"] if result["non_2xx_3xx"] else []
+    extra = {k: v for k, v in result.items() if k != "raw"} | {"bare_runs_rps": [r["rps"] for r in neighbours]}
+    p99 = result["p99_ms"]
+    return [
+        Row(GROUP, f"{page.name} req/s", result["rps"], "req/s", bare_rps, "bare Flask app (runs before and after)", ratio,
+            f">= {page.min_ratio} of bare", verdict(ratio is not None and ratio >= page.min_ratio and not problems),
+            "; ".join(problems), extra),
+        Row(GROUP, f"{page.name} p99", p99, "ms", bare_p99, "bare Flask app", (p99 / bare_p99) if p99 and bare_p99 else None,
+            f"< {P99_LIMIT_MS:g} ms", verdict(p99 is not None and p99 < P99_LIMIT_MS),
+            f"p50 {result['p50_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms" if result["p50_ms"] and result["p90_ms"] else ""),
+    ]

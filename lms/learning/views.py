@@ -202,7 +202,8 @@ def _watch_context(enrollment, course, step: WatchStep, locale: str) -> dict:
 
 
 def _json_body(limit: int) -> dict:
-    if request.content_length is None or request.content_length > limit:
+    # A body without a length is still capped by MAX_CONTENT_LENGTH (Werkzeug enforces it).
+    if request.content_length is not None and request.content_length > limit:
         abort(413)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):

@@ -115,7 +115,8 @@ def untranslated_template_text(source: str) -> list[tuple[int, str]]:
                 end = value.find("<", position)
                 chunk = value[position:] if end < 0 else value[position:end]
                 chunk = re.sub(r"&\w+;|&#\d+;", " ", chunk)
-                problems += [(lineno, w) for w in chunk.split() if LETTERS.search(w) and w.strip(".,:;()") not in ALLOWED_TEXT]
+                # Words shaped like name="..." are attributes a macro emits, not prose.
+                problems += [(lineno, w) for w in chunk.split() if LETTERS.search(w) and w.strip(".,:;()") not in ALLOWED_TEXT and not re.match(r'^[\w-]+="', w)]
                 if end < 0:
                     break
                 in_tag, position = True, end + 1

@@ -76,3 +76,20 @@ def test_setup_writes_a_secret_and_creates_the_first_admin_once(runner, app):
     second = invoke(runner, "setup")
     assert "password:" not in second.output
     assert config.read_text() == config.read_text()
+
+
+def test_demo_loads_people_and_cohorts_once(runner, app):
+    from lms.cohorts.models import Cohort
+    from lms.learning.models import Enrollment, EnrollmentStatus
+
+    result = invoke(runner, "demo")
+    assert result.exit_code == 0, result.output
+    assert "facilitator@example.org" in result.output
+    with app.app_context():
+        from lms.db import db_session
+
+        assert len(db_session.scalars(select(Cohort)).all()) == 2
+        statuses = sorted(e.status for e in db_session.scalars(select(Enrollment)))
+        assert statuses.count(EnrollmentStatus.waitlisted) == 1
+    again = invoke(runner, "demo")
+    assert "nothing to add" in again.output

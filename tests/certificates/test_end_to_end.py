@@ -56,7 +56,7 @@ def test_live_journey_end_to_end(app, make_user):
     assert enrollment_of(app, ben, cohort_id).status == "registered"
     assert enrollment_of(app, cy, cohort_id).status == "waitlisted"
     page = clients[cy.email].get(f"/cohorts/{cohort_id}").get_data(as_text=True)
-    assert "number 1 on the waitlist" in page
+    assert "número 1 en la lista de espera" in page, "Cy reads Spanish"
 
     # Registering twice is harmless.
     assert clients[ana.email].post(f"/cohorts/{cohort_id}/register").status_code == 303

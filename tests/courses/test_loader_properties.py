@@ -61,7 +61,9 @@ def to_toml(value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        # TOML forbids raw control characters (DEL included) in strings: escape them.
+        text = json.dumps(value, ensure_ascii=False)
+        return "".join(f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text)
     if isinstance(value, list):
         return "[" + ", ".join(to_toml(item) for item in value) + "]"
     if isinstance(value, dict):

@@ -111,6 +111,17 @@ def _enrollment_and_course(enrollment_id: int):
     return enrollment, services.course_of(enrollment)
 
 
+def _step_of_kind(enrollment_id: int, step_id: str, kind: type):
+    """The learner's own enrollment, its course and one of its steps of ``kind``, or a 404."""
+    enrollment, course = _enrollment_and_course(enrollment_id)
+    if course is None:
+        abort(404)
+    step = services.step_of(enrollment, course, step_id)
+    if not isinstance(step, kind):
+        abort(404)
+    return enrollment, course, step
+
+
 @blueprint.get("/learn/<int:enrollment_id>")
 @login_required
 def enrollment(enrollment_id: int):
@@ -215,12 +226,7 @@ def _json_body(limit: int) -> dict:
 @login_required
 def progress(enrollment_id: int, step_id: str):
     """Played segments of a recording: ``{"segments": [[start, end], ...], "duration": seconds}``."""
-    enrollment, course = _enrollment_and_course(enrollment_id)
-    if course is None:
-        abort(404)
-    step = services.step_of(enrollment, course, step_id)
-    if not isinstance(step, WatchStep):
-        abort(404)
+    enrollment, course, step = _step_of_kind(enrollment_id, step_id, WatchStep)
     data = _json_body(MAX_PROGRESS_BYTES)
     try:
         row = services.record_played_segments(enrollment, course, step, data.get("segments"), data.get("duration"))
@@ -239,12 +245,7 @@ def progress(enrollment_id: int, step_id: str):
 @login_required
 def reflection(enrollment_id: int, step_id: str):
     """The reflection form (works without JavaScript): "Save draft" or "Submit"."""
-    enrollment, course = _enrollment_and_course(enrollment_id)
-    if course is None:
-        abort(404)
-    step = services.step_of(enrollment, course, step_id)
-    if not isinstance(step, ReflectStep):
-        abort(404)
+    enrollment, course, step = _step_of_kind(enrollment_id, step_id, ReflectStep)
     form = ReflectionForm()
     if not form.validate_on_submit():
         csrf_field = getattr(form, "csrf_token", None)
@@ -277,12 +278,7 @@ def reflection(enrollment_id: int, step_id: str):
 @login_required
 def reflection_draft(enrollment_id: int, step_id: str):
     """Autosave: ``{"body": "..."}``; a submitted reflection is left as submitted."""
-    enrollment, course = _enrollment_and_course(enrollment_id)
-    if course is None:
-        abort(404)
-    step = services.step_of(enrollment, course, step_id)
-    if not isinstance(step, ReflectStep):
-        abort(404)
+    enrollment, course, step = _step_of_kind(enrollment_id, step_id, ReflectStep)
     data = _json_body(current_app.config["LMS_REFLECTION_MAX_CHARS"] * 6 + 1024)
     try:
         reflection, saved = services.save_reflection_draft(enrollment, step, data.get("body"))

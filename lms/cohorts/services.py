@@ -607,7 +607,15 @@ def _check_attendance_allowed(cohort: Cohort) -> None:
 def record_attendance(
     actor: User, enrollment: Enrollment, status: AttendanceStatus | None, minutes: int, source: AttendanceSource, definition: Any
 ) -> bool:
-    """Set (or with ``status=None`` clear) one learner's attendance; returns whether it changed."""
+    """Set (or with ``status=None`` clear) one learner's attendance; returns whether it changed.
+
+    The enrollment's row is locked first, as the learner's own writes lock it: when the learner
+    submits their last reflection while the attendance is saved, the later of the two sees the
+    other's evidence and completes the enrollment. Callers that record several go in enrollment
+    id order (as certificate issuing does), so two of them never wait for each other in a circle.
+    """
+    lock_row(Enrollment, enrollment.id)
+    db_session.refresh(enrollment)
     if enrollment.status not in SEAT_STATUSES:
         raise CohortError(_("%(name)s does not hold a seat in this cohort.", name=enrollment.user.display_name))
     current = db_session.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment.id))
@@ -651,7 +659,7 @@ def save_roster_attendance(actor: User, cohort: Cohort, entries: Iterable[Attend
     definition = course_definition(cohort)
     holders = {e.id: e for e in seat_holders(cohort)}
     changed = 0
-    for entry in entries:
+    for entry in sorted(entries, key=lambda entry: entry.enrollment_id):
         enrollment = holders.get(entry.enrollment_id)
         if enrollment is None:
             raise CohortError(_("The roster changed while you were editing it. Reload the page and try again."))
@@ -762,7 +770,7 @@ def apply_import(actor: User, cohort: Cohort, token: str) -> int:
     definition = course_definition(cohort)
     minimum = minimum_minutes(cohort)
     changed = 0
-    for enrollment_id, minutes in payload.get("minutes", []):
+    for enrollment_id, minutes in sorted(payload.get("minutes", []), key=lambda pair: pair[0]):
         enrollment = by_id.get(enrollment_id)
         if enrollment is None or not isinstance(minutes, int) or not 0 <= minutes <= cohort.minutes:
             raise CohortError(_("This preview could not be checked. Upload the report again."))

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.exceptions import NotFound
 
 from lms.accounts.models import User
+from lms.cohorts.locking import lock_row
 from lms.courses.catalog import course_row
 from lms.courses.definitions import ReadStep, ReflectStep, StepDefinition, WatchStep
 from lms.courses.loader import LoadedCourse
@@ -206,11 +207,26 @@ def _ensure_open(enrollment: Enrollment) -> None:
         raise LearningError(_("You have withdrawn from this course; start it again to record progress."))
 
 
+def _serialise(enrollment: Enrollment) -> None:
+    """Take the enrollment's row lock for the rest of the request, then read it afresh.
+
+    The learner's writes to one enrollment (two tabs, the autosave racing a submit, two players
+    posting progress) wait for each other here, so each one reads what the one before committed:
+    one reflection and one progress row per step, a submitted reflection never overwritten by a
+    draft, played segments never lost, and completion computed from all the evidence. Call it
+    before reading the rows it guards (see :mod:`lms.cohorts.locking`).
+    """
+    lock_row(Enrollment, enrollment.id)
+    db_session.refresh(enrollment)
+
+
 # --- evidence -------------------------------------------------------------------------------
 
 
 def _progress_row(enrollment: Enrollment, step_id: str) -> StepProgress:
-    row = db_session.scalar(select(StepProgress).where(StepProgress.enrollment_id == enrollment.id, StepProgress.step_id == step_id))
+    """The step's progress row, read afresh (the caller holds the enrollment's lock), or a new one."""
+    query = select(StepProgress).where(StepProgress.enrollment_id == enrollment.id, StepProgress.step_id == step_id)
+    row = db_session.scalar(query.execution_options(populate_existing=True))
     if row is None:
         row = StepProgress(enrollment_id=enrollment.id, step_id=step_id, segments="[]", fraction=0.0, state=StepState.not_started)
         db_session.add(row)
@@ -236,12 +252,13 @@ def record_played_segments(enrollment: Enrollment, loaded: LoadedCourse, step: S
     """
     if not isinstance(step, WatchStep):
         raise NotFound()
-    _ensure_open(enrollment)
     if not isinstance(segments, list) or len(segments) > MAX_SEGMENTS_PER_POST:
         raise LearningError(_("Send at most %(num)s played segments at a time.", num=MAX_SEGMENTS_PER_POST))
     client_duration = _number(duration)
     if client_duration <= 0 or client_duration > 24 * 3600:
         raise LearningError(_("The video's duration is not plausible."))
+    _serialise(enrollment)
+    _ensure_open(enrollment)
     row = _progress_row(enrollment, step.id)
     trusted = float(step.duration_seconds) if step.duration_seconds else (row.duration or None)
     if trusted is not None:
@@ -278,6 +295,13 @@ def mark_step_read(enrollment: Enrollment, loaded: LoadedCourse, step: StepDefin
     """Opening a reading is its evidence (DESIGN section 6)."""
     if not isinstance(step, ReadStep) or enrollment.status is EnrollmentStatus.withdrawn:
         return
+    seen = watch_progress(enrollment, step)
+    if seen is not None and seen.state is StepState.done:
+        refresh_completion(enrollment, loaded.definition)
+        return
+    _serialise(enrollment)  # only when there is something to write: most visits read
+    if enrollment.status is EnrollmentStatus.withdrawn:
+        return
     row = _progress_row(enrollment, step.id)
     if row.state is not StepState.done:
         row.state = StepState.done
@@ -295,7 +319,8 @@ def watch_progress(enrollment: Enrollment, step: StepDefinition) -> StepProgress
 
 
 def reflection_for(enrollment: Enrollment, step: StepDefinition) -> Reflection | None:
-    return db_session.scalar(select(Reflection).where(Reflection.enrollment_id == enrollment.id, Reflection.prompt_id == step.id))
+    query = select(Reflection).where(Reflection.enrollment_id == enrollment.id, Reflection.prompt_id == step.id)
+    return db_session.scalar(query.execution_options(populate_existing=True))
 
 
 def _check_body(body: Any) -> str:
@@ -315,8 +340,14 @@ def save_reflection_draft(enrollment: Enrollment, step: StepDefinition, body: An
     """
     if not isinstance(step, ReflectStep):
         raise NotFound()
-    _ensure_open(enrollment)
     body = _check_body(body)
+    _serialise(enrollment)
+    _ensure_open(enrollment)
+    return _keep_draft(enrollment, step, body, shared)
+
+
+def _keep_draft(enrollment: Enrollment, step: StepDefinition, body: str, shared: bool | None) -> tuple[Reflection | None, bool]:
+    """save_reflection_draft once the body is checked and the enrollment is locked."""
     reflection = reflection_for(enrollment, step)
     if reflection is None:
         if not body.strip() and not shared:
@@ -338,11 +369,12 @@ def submit_reflection(enrollment: Enrollment, loaded: LoadedCourse, step: StepDe
     """Submit (or re-submit) a reflection. Too few words: kept as a draft, and TooFewWords."""
     if not isinstance(step, ReflectStep):
         raise NotFound()
-    _ensure_open(enrollment)
     body = _check_body(body)
+    _serialise(enrollment)
+    _ensure_open(enrollment)
     words = count_words(body)
     if words < step.min_words or not body.strip():
-        reflection, _saved = save_reflection_draft(enrollment, step, body, shared)
+        reflection, _saved = _keep_draft(enrollment, step, body, shared)
         kept = reflection is not None and reflection.status is ReflectionStatus.submitted
         raise TooFewWords(words, max(step.min_words, 1), kept_submitted=kept)
     reflection = reflection_for(enrollment, step)

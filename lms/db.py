@@ -33,6 +33,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_ID = 2**31 - 1  # the largest INTEGER primary key on every database the engine runs on
+
+
+def parse_id(text: str | None) -> int | None:
+    """A row id sent as text (a form field, a filter): ASCII digits up to MAX_ID, else None.
+
+    ``str.isdigit`` alone lets through digits ``int`` cannot read ("²") and numbers no INTEGER
+    column holds; either would fail in the database instead of being refused.
+    """
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always returned timezone-aware.
 

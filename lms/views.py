@@ -6,7 +6,7 @@ from importlib import import_module
 
 from flask import Blueprint
 
-from lms.web import register_error_pages
+from lms.web import register_error_pages, register_input_checks
 
 # Each area owns one blueprint, named lms_<area>, defined in lms/<area>/views.py as `blueprint`.
 AREAS = ("courses", "accounts", "learning", "cohorts", "certificates", "reports", "admin")
@@ -19,5 +19,6 @@ def blueprints() -> list[Blueprint]:
         blueprint: Blueprint = module.blueprint
         if not blueprint._got_registered_once:  # blueprints are shared by every app: set up once
             register_error_pages(blueprint)
+            register_input_checks(blueprint)
         found.append(blueprint)
     return found

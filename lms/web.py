@@ -82,6 +82,64 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     return target
 
 
+def register_input_checks(target: Flask | Any) -> None:
+    target.before_request(refuse_nul_characters)
+
+
+def refuse_nul_characters() -> Any:
+    """Refuse a request that carries a NUL character in its path, query, form fields or JSON.
+
+    No page needs one, and PostgreSQL can neither store nor compare text that holds one: left
+    alone it would fail deep inside a query (a 500) instead of being refused with a message.
+    """
+    if not _carries_nul():
+        return None
+    message = domain.gettext("What you sent contains a NUL character, an invisible control character that cannot be saved. Remove it and try again.")
+    if _wants_json():
+        return {"error": 400, "message": message}, 400
+    title, _message = ERROR_MESSAGES[400]
+    return render_template("lms/error.html", code=400, title=domain.gettext(title), message=message), 400
+
+
+def _carries_nul() -> bool:
+    texts = [request.path]
+    for values in (request.args, request.form):
+        for key, items in values.lists():
+            texts.append(key)
+            texts.extend(items)
+    texts.extend(upload.filename or "" for upload in request.files.values())
+    if any(text and "\x00" in text for text in texts):  # a malformed multipart part may have no name
+        return True
+    return request.is_json and _json_has_nul(request_json())
+
+
+def _json_has_nul(value: Any) -> bool:
+    pending = [value]  # a loop, not recursion: the JSON may be nested nearly as deep as Python allows
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def request_json() -> Any:
+    """The request's JSON body; None when there is none or it cannot be read.
+
+    ``get_json(silent=True)`` is silent about malformed JSON but not about JSON nested deeper
+    than Python's recursion limit (``[[[[...]]]]``), which would otherwise end in a 500.
+    """
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def register_error_pages(target: Flask | Any) -> None:
     for code in (400, 403, 404, 405, 413, 429):
         target.register_error_handler(code, _http_error)

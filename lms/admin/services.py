@@ -14,6 +14,7 @@ from lms.audit.models import AuditEvent
 from lms.audit.services import record_event
 from lms.db import db_session
 from lms.i18n import _
+from lms.reports.filters import day_bounds_utc
 
 ROLES = ("facilitator", "admin")
 
@@ -156,12 +157,11 @@ def _audit_statement(query: AuditQuery, *columns: Any) -> Select[Any]:
         statement = statement.where(AuditEvent.action == query.action)
     if query.target_type:
         statement = statement.where(AuditEvent.target_type == query.target_type)
-    zone = ZoneInfo(query.time_zone)
-    if query.start:
-        statement = statement.where(AuditEvent.at >= dt.datetime.combine(query.start, dt.time(), tzinfo=zone).astimezone(dt.UTC))
-    if query.end:
-        after = query.end + dt.timedelta(days=1)
-        statement = statement.where(AuditEvent.at < dt.datetime.combine(after, dt.time(), tzinfo=zone).astimezone(dt.UTC))
+    start, end = day_bounds_utc(query.start, query.end, ZoneInfo(query.time_zone))
+    if start is not None:
+        statement = statement.where(AuditEvent.at >= start)
+    if end is not None:
+        statement = statement.where(AuditEvent.at < end)
     return statement
 
 

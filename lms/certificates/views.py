@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 from lms.certificates import services
 from lms.certificates.services import CertificateError, NotEligibleError
 from lms.cohorts.services import managed_cohort
-from lms.db import db_session
+from lms.db import db_session, parse_id
 from lms.i18n import _, _l, ngettext
 from lms.learning.models import Enrollment
 from lms.security import limiter
@@ -84,10 +84,10 @@ def issue_one(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        enrollment = db_session.get(Enrollment, int(request.form.get("enrollment_id", "")))
-    except ValueError:
+    enrollment_id = parse_id(request.form.get("enrollment_id"))
+    if enrollment_id is None:
         abort(400)
+    enrollment = db_session.get(Enrollment, enrollment_id)
     if enrollment is None:
         abort(404)
     try:

@@ -50,6 +50,7 @@ MAX_CAPACITY = 10_000
 MAX_MINUTES = 24 * 60
 IMPORT_SALT = "lms.cohorts.attendance-import"
 IMPORT_MAX_AGE = 3600  # seconds a preview stays valid
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a session (and its registration window) may be in
 
 
 class CohortError(ValueError):
@@ -79,13 +80,20 @@ def zone_info(name: str) -> ZoneInfo:
         raise CohortError(_("%(zone)s is not a time zone we know.", zone=name), "time_zone") from None
 
 
-def local_to_utc(day: date, at: time, zone: str) -> datetime:
-    """A wall-clock date and time in ``zone`` as aware UTC; a time skipped by a clock change is refused."""
+def local_to_utc(day: date, at: time, zone: str, *, date_field: str = "start_date", time_field: str = "start_time") -> datetime:
+    """A wall-clock date and time in ``zone`` as aware UTC; a time skipped by a clock change is refused.
+
+    Dates are kept to the years FIRST_YEAR to LAST_YEAR, so that a session's start, end and
+    registration window can always be computed (a date near the ends of what Python holds cannot).
+    ``date_field`` and ``time_field`` name the form fields a refusal belongs to.
+    """
     tz = zone_info(zone)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise CohortError(_("Choose a date in the years %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR), date_field)
     local = datetime.combine(day, at.replace(tzinfo=None), tzinfo=tz)
     round_trip = local.astimezone(UTC).astimezone(tz)
     if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise CohortError(_("%(time)s does not exist on that day in %(zone)s: the clocks change. Choose another time.", time=at.strftime("%H:%M"), zone=zone), "start_time")
+        raise CohortError(_("%(time)s does not exist on that day in %(zone)s: the clocks change. Choose another time.", time=at.strftime("%H:%M"), zone=zone), time_field)
     return local.astimezone(UTC)
 
 

@@ -113,8 +113,8 @@ def _cohort_data(form: CohortForm) -> CohortData:
         capacity=form.capacity.data,
         join_url=(form.join_url.data or "").strip(),
         location=form.location.data or "",
-        registration_opens_at=services.local_to_utc(opens.date(), opens.time(), zone) if opens else None,
-        registration_closes_at=services.local_to_utc(closes.date(), closes.time(), zone) if closes else None,
+        registration_opens_at=services.local_to_utc(opens.date(), opens.time(), zone, date_field="registration_opens", time_field="registration_opens") if opens else None,
+        registration_closes_at=services.local_to_utc(closes.date(), closes.time(), zone, date_field="registration_closes", time_field="registration_closes") if closes else None,
         facilitator_emails=services.parse_emails(form.facilitators.data or ""),
     )
 

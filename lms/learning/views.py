@@ -23,6 +23,7 @@ from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
 from lms.learning.progress import count_words
 from lms.learning.models import EnrollmentStatus, ReflectionStatus, StepState
 from lms.markdown import render_markdown
+from lms.web import request_json
 
 blueprint = Blueprint("lms_learning", __name__)
 
@@ -216,7 +217,7 @@ def _json_body(limit: int) -> dict:
     # A body without a length is still capped by MAX_CONTENT_LENGTH (Werkzeug enforces it).
     if request.content_length is not None and request.content_length > limit:
         abort(413)
-    data = request.get_json(silent=True)
+    data = request_json()
     if not isinstance(data, dict):
         abort(400)
     return data

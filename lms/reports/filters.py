@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lms.accounts.models import AUDIENCE_ROLES
+from lms.db import parse_id
 from lms.i18n import _
 from lms.learning.models import EnrollmentStatus, LearningPath
 
@@ -92,9 +93,8 @@ class CompletionFilters:
         cohort_text = text("cohort")
         cohort = None
         if cohort_text:
-            if cohort_text.isdigit() and int(cohort_text) < 2**31:
-                cohort = int(cohort_text)
-            else:
+            cohort = parse_id(cohort_text)
+            if cohort is None:
                 errors["cohort"] = _("A cohort is chosen by its number.")
         facilitator = text("facilitator").lower()
         status = choice("status", [s.value for s in EnrollmentStatus], _("Choose one of the listed statuses."))
@@ -136,17 +136,30 @@ class CompletionFilters:
 
     def utc_bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """``[start, end)`` in UTC: the first moment of ``date_from`` and of the day after ``date_to``."""
-        zone = ZoneInfo(self.time_zone)
-
-        def start_of(day: dt.date) -> dt.datetime:
-            return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
-
-        start = start_of(self.date_from) if self.date_from else None
-        end = start_of(self.date_to + dt.timedelta(days=1)) if self.date_to else None
-        return start, end
+        return day_bounds_utc(self.date_from, self.date_to, ZoneInfo(self.time_zone))
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 FILTER_FIELDS = [f.name for f in fields(CompletionFilters)]
+
+
+def start_of_day_utc(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """The first moment of ``day`` in ``zone``, in UTC.
+
+    On the first and last days a date can hold the UTC moment may fall outside what a datetime
+    holds: it is then the earliest or latest datetime, which compares the same way.
+    """
+    try:
+        return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    except OverflowError:
+        return (dt.datetime.min if day.year == dt.MINYEAR else dt.datetime.max).replace(tzinfo=dt.UTC)
+
+
+def day_bounds_utc(first: dt.date | None, last: dt.date | None, zone: ZoneInfo) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``[start, end)`` in UTC for the days ``first`` to ``last`` (both included; None: open)."""
+    start = start_of_day_utc(first, zone) if first else None
+    if last is None or last == dt.date.max:
+        return start, None
+    return start, start_of_day_utc(last + dt.timedelta(days=1), zone)

@@ -12,7 +12,8 @@ MAX_PAGE = 1_000_000
 def page_number(args: Mapping[str, Any]) -> int:
     """The ``page`` argument as a number from 1; anything else is page 1."""
     raw = str(args.get("page", "1") or "1")
-    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) > 0 else 1
+    # isascii: isdigit() alone accepts digits int() cannot read, such as "²".
+    return min(int(raw), MAX_PAGE) if raw.isascii() and raw.isdigit() and int(raw) > 0 else 1
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from lms.accounts.models import User
 from lms.certificates.models import Certificate
 from lms.cohorts.models import Attendance, AttendanceStatus, Cohort, CohortFacilitator, CohortStatus
 from lms.courses.models import Course
-from lms.db import utcnow
+from lms.db import parse_id, utcnow
 from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath, Reflection, ReflectionStatus
 from lms.reports.filters import CompletionFilters
 
@@ -196,8 +196,8 @@ def _conditions(filters: CompletionFilters, scope: ReportScope, certificate_stat
         conditions.append(Enrollment.cohort_id == filters.cohort)
     if filters.facilitator:
         link = exists().where(CohortFacilitator.cohort_id == Enrollment.cohort_id)
-        if filters.facilitator.isdigit():
-            link = link.where(CohortFacilitator.user_id == int(filters.facilitator))
+        if (facilitator_id := parse_id(filters.facilitator)) is not None:
+            link = link.where(CohortFacilitator.user_id == facilitator_id)
         else:
             by_email = select(User.id).where(User.email == filters.facilitator).correlate(None).scalar_subquery()
             link = link.where(CohortFacilitator.user_id == by_email)

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.exceptions import NotFound
 
 from lms.accounts.models import User
+from lms.cohorts.locking import lock_row
 from lms.courses.catalog import course_row
 from lms.courses.definitions import ReadStep, ReflectStep, StepDefinition, WatchStep
 from lms.courses.loader import LoadedCourse
@@ -206,11 +207,34 @@ def _ensure_open(enrollment: Enrollment) -> None:
         raise LearningError(_("You have withdrawn from this course; start it again to record progress."))
 
 
+def _lock_enrollment(enrollment: Enrollment) -> None:
+    """Hold the enrollment's row lock until the request ends, then read the enrollment afresh.
+
+    One learner's requests reach the same step at once: the player's ``pagehide`` report while
+    its last report is still under way, an autosave still under way when the reflection form is
+    submitted, a reading's link clicked twice. Each reads the step's row, changes it and writes
+    it back. Unlocked, both read before either writes, and the second either inserts the same
+    first row again (a unique-constraint error, a 500) or writes over what the first wrote
+    (played time lost, a submitted reflection's text replaced by an older draft). Locked, the
+    second waits for the first to commit and then reads what it wrote. The lock must come
+    before the rows it guards are read (:mod:`lms.cohorts.locking`), and those rows are then read
+    with ``populate_existing`` (``fresh=True``) so the session cannot hand back older values.
+    """
+    lock_row(Enrollment, enrollment.id)
+    db_session.refresh(enrollment)
+
+
 # --- evidence -------------------------------------------------------------------------------
 
 
+def _find_progress(enrollment: Enrollment, step_id: str, *, fresh: bool = False) -> StepProgress | None:
+    query = select(StepProgress).where(StepProgress.enrollment_id == enrollment.id, StepProgress.step_id == step_id)
+    return db_session.scalar(query.execution_options(populate_existing=True) if fresh else query)
+
+
 def _progress_row(enrollment: Enrollment, step_id: str) -> StepProgress:
-    row = db_session.scalar(select(StepProgress).where(StepProgress.enrollment_id == enrollment.id, StepProgress.step_id == step_id))
+    """The step's progress row to change, or a new one; the caller holds the enrollment's lock."""
+    row = _find_progress(enrollment, step_id, fresh=True)
     if row is None:
         row = StepProgress(enrollment_id=enrollment.id, step_id=step_id, segments="[]", fraction=0.0, state=StepState.not_started)
         db_session.add(row)
@@ -236,6 +260,7 @@ def record_played_segments(enrollment: Enrollment, loaded: LoadedCourse, step: S
     """
     if not isinstance(step, WatchStep):
         raise NotFound()
+    _lock_enrollment(enrollment)
     _ensure_open(enrollment)
     if not isinstance(segments, list) or len(segments) > MAX_SEGMENTS_PER_POST:
         raise LearningError(_("Send at most %(num)s played segments at a time.", num=MAX_SEGMENTS_PER_POST))
@@ -278,24 +303,28 @@ def mark_step_read(enrollment: Enrollment, loaded: LoadedCourse, step: StepDefin
     """Opening a reading is its evidence (DESIGN section 6)."""
     if not isinstance(step, ReadStep) or enrollment.status is EnrollmentStatus.withdrawn:
         return
-    row = _progress_row(enrollment, step.id)
-    if row.state is not StepState.done:
-        row.state = StepState.done
-        row.fraction = 1.0
-        row.updated_at = utcnow()
-        db_session.flush()
+    done = _find_progress(enrollment, step.id)
+    if done is None or done.state is not StepState.done:  # reading it again writes nothing and takes no lock
+        _lock_enrollment(enrollment)
+        row = _progress_row(enrollment, step.id)
+        if row.state is not StepState.done:
+            row.state = StepState.done
+            row.fraction = 1.0
+            row.updated_at = utcnow()
+            db_session.flush()
     refresh_completion(enrollment, loaded.definition)
 
 
 def watch_progress(enrollment: Enrollment, step: StepDefinition) -> StepProgress | None:
-    return db_session.scalar(select(StepProgress).where(StepProgress.enrollment_id == enrollment.id, StepProgress.step_id == step.id))
+    return _find_progress(enrollment, step.id)
 
 
 # --- reflections ----------------------------------------------------------------------------
 
 
-def reflection_for(enrollment: Enrollment, step: StepDefinition) -> Reflection | None:
-    return db_session.scalar(select(Reflection).where(Reflection.enrollment_id == enrollment.id, Reflection.prompt_id == step.id))
+def reflection_for(enrollment: Enrollment, step: StepDefinition, *, fresh: bool = False) -> Reflection | None:
+    query = select(Reflection).where(Reflection.enrollment_id == enrollment.id, Reflection.prompt_id == step.id)
+    return db_session.scalar(query.execution_options(populate_existing=True) if fresh else query)
 
 
 def _check_body(body: Any) -> str:
@@ -315,9 +344,14 @@ def save_reflection_draft(enrollment: Enrollment, step: StepDefinition, body: An
     """
     if not isinstance(step, ReflectStep):
         raise NotFound()
+    _lock_enrollment(enrollment)
     _ensure_open(enrollment)
-    body = _check_body(body)
-    reflection = reflection_for(enrollment, step)
+    return _save_draft(enrollment, step, _check_body(body), shared)
+
+
+def _save_draft(enrollment: Enrollment, step: ReflectStep, body: str, shared: bool | None) -> tuple[Reflection | None, bool]:
+    """:func:`save_reflection_draft` once the enrollment is locked and the body checked."""
+    reflection = reflection_for(enrollment, step, fresh=True)
     if reflection is None:
         if not body.strip() and not shared:
             return None, False
@@ -338,14 +372,15 @@ def submit_reflection(enrollment: Enrollment, loaded: LoadedCourse, step: StepDe
     """Submit (or re-submit) a reflection. Too few words: kept as a draft, and TooFewWords."""
     if not isinstance(step, ReflectStep):
         raise NotFound()
+    _lock_enrollment(enrollment)
     _ensure_open(enrollment)
     body = _check_body(body)
     words = count_words(body)
     if words < step.min_words or not body.strip():
-        reflection, _saved = save_reflection_draft(enrollment, step, body, shared)
+        reflection, _saved = _save_draft(enrollment, step, body, shared)
         kept = reflection is not None and reflection.status is ReflectionStatus.submitted
         raise TooFewWords(words, max(step.min_words, 1), kept_submitted=kept)
-    reflection = reflection_for(enrollment, step)
+    reflection = reflection_for(enrollment, step, fresh=True)
     if reflection is None:
         reflection = Reflection(enrollment_id=enrollment.id, prompt_id=step.id)
         db_session.add(reflection)

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install install-test run test e2e bench translations clean
+.PHONY: install install-test run test e2e bench load translations clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,16 @@ bench: install-test
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk sqlite3 time >/dev/null; }
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+## A mixed learner workload under gunicorn for a bounded time; exits 1 on any error (bench/README.md, Load).
+## LOAD_ARGS="--seconds 60 --learners 40" for a longer, busier run
+LOAD_ARGS ?=
+load: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 ## Refresh the message catalogs after changing strings
 translations: install

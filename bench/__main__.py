@@ -7,47 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
-import sqlite3
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import CACHE_DIR, RESULTS_DIR, Row, failed, log, print_table
+from bench.common import CACHE_DIR, RESULTS_DIR, Row, failed, log, machine, print_table
 
 GROUPS = ("pages", "export", "certificates", "sync")
-
-
-def _tool_version(cmd: list[str]) -> str | None:
-    if not shutil.which(cmd[0]):
-        return None
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
-    except OSError:
-        return None
-    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else "?"
-
-
-def machine() -> dict[str, Any]:
-    try:
-        load = os.getloadavg()
-    except OSError:
-        load = None
-    return {
-        "cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "load_average_at_start": load,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "sqlite_library": sqlite3.sqlite_version,
-        "sqlite3_cli": _tool_version(["sqlite3", "--version"]),
-        "wrk": _tool_version(["wrk", "--version"]),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

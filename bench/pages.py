@@ -4,25 +4,15 @@ served the same way, both driven by wrk from the same machine in the same run.""
 from __future__ import annotations
 
 import html
-import http.cookiejar
-import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import COURSES_DIR, PYTHON, REPO_DIR, NotAvailable, Row, failed, log, skipped, verdict
+from bench.common import Browser, NotAvailable, Row, clean_environment, failed, gunicorn, lms_environment, log, skipped, verdict
 
 GROUP = "pages"
 USER_AGENT = "lms-bench/1 (wrk)"  # the same on login and under wrk: Flask-Login's strong session protection hashes it
@@ -66,102 +56,6 @@ PAGES = (
     Page("learner dashboard /me", "/me", "learner", 0.25, _dashboard_check),
     Page("completion report, page 1", "/admin/reports/completions", "admin", 0.25, _must_exist("/admin/reports/completions")),
 )
-
-
-# ------------------------------------------------------------------------------------- servers
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """Serve ``app_spec`` with gunicorn (2 sync workers); yield its base URL; stop it after."""
-    port = free_port()
-    cmd = [
-        PYTHON, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "sync",
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--error-logfile", str(log_path), app_spec,
-    ]
-    process = subprocess.Popen(cmd, env=env, cwd=REPO_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn {app_spec} exited with {process.returncode}: {_tail(log_path)}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn {app_spec} did not listen within 60 s: {_tail(log_path)}") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # the master stops its own workers
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-# ------------------------------------------------------------------------------------- HTTP
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def _opener(jar: http.cookiejar.CookieJar) -> urllib.request.OpenerDirector:
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
-    opener.addheaders = [("User-Agent", USER_AGENT)]
-    return opener
-
-
-def fetch(url: str, cookie: str | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})})
-    opener = urllib.request.build_opener(_NoRedirect())
-    try:
-        with opener.open(request, timeout=30) as response:
-            return response.status, response.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8", "replace")
-
-
-def login(base: str, email: str, password: str) -> str:
-    """Log in through the real form (CSRF on) and return the Cookie header to replay under wrk."""
-    jar = http.cookiejar.CookieJar()
-    opener = _opener(jar)
-    with opener.open(f"{base}/auth/login", timeout=30) as response:
-        page = response.read().decode("utf-8", "replace")
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
-    if not match:
-        raise RuntimeError("no csrf_token on /auth/login")
-    form = urllib.parse.urlencode({"csrf_token": html.unescape(match.group(1)), "email": email, "password": password, "next": ""}).encode()
-    try:
-        with opener.open(urllib.request.Request(f"{base}/auth/login", data=form), timeout=30) as response:
-            status = response.status
-    except urllib.error.HTTPError as error:
-        status = error.code
-    if status not in (302, 303):
-        raise RuntimeError(f"login as {email} answered {status}, not a redirect")
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    if not cookie:
-        raise RuntimeError(f"login as {email} set no cookie")
-    return cookie
 
 
 # ------------------------------------------------------------------------------------- wrk
@@ -221,37 +115,31 @@ def run(db_file: Path, meta: dict[str, Any], work_dir: Path, seconds: float = 10
     settings = f"wrk -t{THREADS} -c{CONNECTIONS} -d{seconds:g}s --latency; gunicorn -w {WORKERS} (sync)"
     if not wrk_available():
         return [failed(GROUP, "all pages", "wrk is not installed: apt-get install -y wrk (make bench does it)")]
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    lms_env = {
-        **base_env,
-        "SECRET_KEY": secrets.token_hex(32),
-        "LMS_DATABASE_URL": f"sqlite:///{db_file}",
-        "LMS_COURSES_DIR": str(COURSES_DIR),
-        "LMS_INSTANCE_PATH": str(work_dir / "instance"),
-        "LMS_MAIL_BACKEND": "log",
-    }
     rows: list[Row] = []
     bare_runs: list[dict[str, Any]] = []
     try:
-        with gunicorn("bench.bare_app:app", base_env, work_dir / "gunicorn-bare.log") as bare, \
-                gunicorn("lms:create_app()", lms_env, work_dir / "gunicorn-lms.log") as lms:
-            status, _body = fetch(bare + "/")
+        with gunicorn("bench.bare_app:app", clean_environment(), work_dir / "gunicorn-bare.log", workers=WORKERS) as bare, \
+                gunicorn("lms:create_app()", lms_environment(db_file, work_dir / "instance"), work_dir / "gunicorn-lms.log", workers=WORKERS) as lms:
+            status = Browser(bare, USER_AGENT).get("/").status
             if status != 200:
                 raise RuntimeError(f"the bare app answered {status}")
             run_wrk(bare + "/", warmup, connections=4)
             log("pages: bare Flask app")
             bare_runs.append(run_wrk(bare + "/", seconds))
-            cookies: dict[str, str] = {}
+            browsers: dict[str, Browser] = {}  # one per person, logged in once
             for page in PAGES:
                 row_name, target = f"{page.name} req/s", f">= {page.min_ratio} of bare"
                 try:
-                    cookie = None
                     if page.login:
-                        if page.login not in cookies:
+                        if page.login not in browsers:
+                            browsers[page.login] = Browser(lms, USER_AGENT)
                             email = meta["admin_email"] if page.login == "admin" else meta["learner_email"]
-                            cookies[page.login] = login(lms, email, meta["password"])
-                        cookie = cookies[page.login]
-                    status, body = fetch(lms + page.path, cookie)
+                            browsers[page.login].login(email, meta["password"])
+                        browser, cookie = browsers[page.login], browsers[page.login].cookie_header()
+                    else:
+                        browser, cookie = Browser(lms, USER_AGENT), None  # no cookie, as wrk sends it
+                    response = browser.get(page.path)
+                    status, body = response.status, response.text
                     if page.check:
                         page.check(status, body, meta)
                     if status != 200:

@@ -127,6 +127,12 @@ def commit_if_open() -> None:
         session.commit()
 
 
+def rollback_if_open() -> None:
+    session: Session | None = g.get("_lms_session")
+    if session is not None:
+        session.rollback()
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     """One unit of work for a CLI command or a background job: commit at the end or roll back."""

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from lms.db import rollback_if_open
 from lms.i18n import LANGUAGE_NAMES, N_, domain
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -176,6 +177,9 @@ def _csrf_error(error: CSRFError) -> Any:
 def _server_error(error: Exception) -> Any:
     code = 500
     title, message = ERROR_MESSAGES[code]
+    # A failed flush leaves the session unusable until it is rolled back, and this page needs it
+    # (the signed-in person's language and name); nothing of a failed request is kept anyway.
+    rollback_if_open()
     try:
         return render_template("lms/error.html", code=code, title=domain.gettext(title), message=domain.gettext(message)), code
     except Exception:  # the error page itself must never fail

@@ -106,6 +106,27 @@ def test_a_failing_request_leaves_nothing_written(app, client):
         assert db_session.scalar(select(func.count()).select_from(User).where(User.email == "half@example.org")) == 0
 
 
+def test_a_failed_flush_still_gets_the_error_page_when_signed_in(app, make_user, login_as):
+    """A database error leaves the session needing a rollback; the error page loads the signed-in
+    person (their language), so it must roll back first or fail itself (found by bench/load.py)."""
+    from flask_login import current_user
+
+    from lms.accounts.models import User
+    from lms.db import db_session
+
+    @app.get("/boom-on-flush")
+    def boom():
+        db_session.add(User(email=current_user.email, display_name="The same address again"))
+        db_session.flush()  # IntegrityError: the address is taken
+
+    client = login_as(make_user())
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom-on-flush")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "<html" in body and "Something went wrong" in body and "Nothing was saved" in body
+
+
 def test_package_data_includes_templates_and_migrations():
     package = Path(__file__).resolve().parent.parent / "lms"
     assert (package / "templates" / "lms" / "base.html").exists()

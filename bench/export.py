@@ -87,6 +87,12 @@ def _read_through(path: Path) -> None:
             pass
 
 
+def _same_file(first: Path, second: Path) -> bool:
+    import filecmp
+
+    return first.exists() and second.exists() and filecmp.cmp(first, second, shallow=False)
+
+
 def _count_csv_rows(path: Path) -> int:
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
         return sum(1 for _ in csv.reader(handle))
@@ -108,6 +114,7 @@ def run(db_file: Path, meta: dict[str, Any], work_dir: Path) -> list[Row]:
     expected = meta["enrollments"]
     sql, source = baseline_sql()
     app_out = work_dir / "export-app.csv"
+    single_out = work_dir / "export-app-one-process.csv"
     base_out = work_dir / "export-sqlite3.csv"
     _read_through(db_file)  # same page cache for every run: the file is read from memory by all
     baseline_cmd = [sqlite3, "-csv", "-header", "-bail", str(db_file), sql]
@@ -118,6 +125,8 @@ def run(db_file: Path, meta: dict[str, Any], work_dir: Path) -> list[Row]:
         return [Row(GROUP, names[0], target=targets[0], status="fail", note=f"sqlite3 baseline failed: {bases[0].stderr.strip()[:300]}")]
     log(f"export: the app's CSV of {expected:,} enrollments")
     app = run_child([str(flask), "--app", "lms", "lms", "reports", "completions", "--format", "csv", "-o", str(app_out)], env=env, timeout=APP_TIMEOUT, cwd=REPO_DIR)
+    log("export: the same CSV in one process (--jobs 1), for information")
+    single = run_child([str(flask), "--app", "lms", "lms", "reports", "completions", "--format", "csv", "--jobs", "1", "-o", str(single_out)], env=env, timeout=APP_TIMEOUT, cwd=REPO_DIR)
     log("export: sqlite3 -csv baseline (2/2)")
     bases.append(run_child(baseline_cmd, timeout=BASELINE_TIMEOUT, stdout_path=base_out))
     base_seconds = sum(b.seconds for b in bases) / len(bases)
@@ -133,6 +142,8 @@ def run(db_file: Path, meta: dict[str, Any], work_dir: Path) -> list[Row]:
     problems = []
     if app_rows != expected:
         problems.append(f"the app wrote {app_rows:,} data rows, expected {expected:,}")
+    if single.returncode == 0 and not single.timed_out and not _same_file(app_out, single_out):
+        problems.append("the one-process CSV differs from the one written by several processes")
     if base_rows != expected:
         problems.append(f"sqlite3 wrote {base_rows:,} rows, expected {expected:,}")
     ratio = app.seconds / base_seconds
@@ -148,6 +159,9 @@ def run(db_file: Path, meta: dict[str, Any], work_dir: Path) -> list[Row]:
         Row(GROUP, names[1], app.max_rss_mb, "MB", base_rss, "sqlite3 -csv peak RSS", app.max_rss_mb / base_rss if base_rss else None,
             targets[1], verdict(app.max_rss_mb < MAX_RSS_MB), f"peak RSS of the export process ({rss_how})"),
     ]
-    for path in (app_out, base_out):
+    if single.returncode == 0 and not single.timed_out:
+        rows.append(Row(GROUP, "CSV export time, one process", single.seconds, "s", base_seconds, "sqlite3 -csv, same join",
+                        single.seconds / base_seconds, "information", "info", "--jobs 1: what the web download does (it streams from one process)"))
+    for path in (app_out, single_out, base_out):
         path.unlink(missing_ok=True)
     return rows

@@ -10,7 +10,8 @@ Portability notes:
   ``group_concat`` over a name-ordered subquery on SQLite (which keeps that order; SQLite 3.40
   has no ``ORDER BY`` inside aggregates).
 * Calendar months for the charts come from :class:`month_of`: ``strftime('%Y-%m', ...)`` on
-  SQLite and ``to_char(... AT TIME ZONE 'UTC', 'YYYY-MM')`` on PostgreSQL. Months are UTC months.
+  SQLite and ``to_char(... AT TIME ZONE 'UTC', 'YYYY-MM')`` on PostgreSQL. Months are UTC months;
+  the exports' times are written in UTC the same way (:class:`iso_utc`).
 * The certificate shown for an enrollment is its valid one (the database allows at most one)
   or, when there is none, its newest revoked or replaced one: an anti-join, no aggregate.
 """
@@ -76,6 +77,26 @@ def _month_of_default(element: month_of, compiler: Any, **kw: Any) -> str:
 def _month_of_postgresql(element: month_of, compiler: Any, **kw: Any) -> str:
     (column,) = list(element.clauses)
     return f"to_char({compiler.process(column, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM')"
+
+
+class iso_utc(FunctionElement[str]):
+    """``iso_utc(timestamp)``: the time in UTC as ISO 8601 text to the second, ``2026-03-01T14:00:00Z``."""
+
+    type = String()
+    inherit_cache = True
+    name = "iso_utc"
+
+
+@compiles(iso_utc)
+def _iso_utc_default(element: iso_utc, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"strftime('%Y-%m-%dT%H:%M:%SZ', {compiler.process(column, **kw)})"
+
+
+@compiles(iso_utc, "postgresql")
+def _iso_utc_postgresql(element: iso_utc, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"""to_char({compiler.process(column, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 
 # -- the completion report ------------------------------------------------------------------------

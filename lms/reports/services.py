@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import get_locale
+from sqlalchemy import func, select
 
 from lms.db import database_state, db_session, utcnow
+from lms.learning.models import Enrollment
 from lms.reports import exports
 from lms.reports.filters import CompletionFilters
 from lms.reports.queries import ReportScope, completion_query
@@ -27,23 +29,32 @@ def report_filename(extension: str) -> str:
     return _("completions-%(date)s.%(ext)s", date=utcnow().date().isoformat(), ext=extension)
 
 
-def _prepare(filters: CompletionFilters, scope: ReportScope) -> tuple[exports.RowFormatter, Any, Any]:
-    formatter = exports.RowFormatter.for_current_locale(course_titles())
-    return formatter, database_state().engine, completion_query(filters, scope)
+def _export_statement(filters: CompletionFilters, scope: ReportScope, *, text_dates: bool) -> tuple[exports.ExportLabels, Any]:
+    labels = exports.ExportLabels.for_current_locale(course_titles())
+    return labels, exports.export_statement(completion_query(filters, scope), labels, text_dates=text_dates)
 
 
 def completion_csv(filters: CompletionFilters, scope: ReportScope, counter: list[int] | None = None) -> Iterator[bytes]:
     """The report as CSV chunks. Labels are translated now; rows are read as the chunks are pulled."""
-    formatter, engine, statement = _prepare(filters, scope)
-    return exports.csv_chunks(formatter.headers, exports.row_batches(engine, statement), formatter.cells, counter)
+    labels, statement = _export_statement(filters, scope, text_dates=True)
+    return exports.csv_chunks(exports.row_batches(database_state().engine, statement), labels.headers, counter)
+
+
+def completion_csv_file(filters: CompletionFilters, scope: ReportScope, path: str, jobs: int = 1) -> int:
+    """Write the report as a CSV file at ``path``, in ``jobs`` processes; returns the number of rows."""
+    labels, statement = _export_statement(filters, scope, text_dates=True)
+    bounds = db_session.execute(select(func.min(Enrollment.id), func.max(Enrollment.id))).one()
+    db_session.rollback()  # nothing of the session's may be open when the writers fork
+    id_bounds = None if bounds[0] is None else (int(bounds[0]), int(bounds[1]))
+    return exports.write_csv(path, labels.headers, database_state().engine, statement, Enrollment.id, id_bounds, jobs)
 
 
 def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -> int:
     """Write the report as an XLSX file at ``path``; returns the number of rows."""
     from lms.i18n import _
 
-    formatter, engine, statement = _prepare(filters, scope)
-    return exports.write_xlsx(path, formatter.headers, exports.row_batches(engine, statement), formatter.cells, sheet_name=_("Completions"))
+    labels, statement = _export_statement(filters, scope, text_dates=False)
+    return exports.write_xlsx(path, labels.headers, exports.row_batches(database_state().engine, statement), sheet_name=_("Completions"))
 
 
 def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int) -> dict[str, Any]:

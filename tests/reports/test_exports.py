@@ -6,11 +6,11 @@ import re
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 
 from lms.cli import lms_group
 from lms.learning.models import Enrollment, EnrollmentStatus
-from lms.reports.exports import content_disposition, neutralise
+from lms.reports.exports import content_disposition, id_ranges, neutralise, spreadsheet_safe
 from tests.reports.data import seed
 
 ADMIN_CSV = "/admin/reports/completions.csv"
@@ -26,6 +26,30 @@ def test_neutralise_prefixes_formula_looking_text(value):
 @pytest.mark.parametrize("value", ["Ana", "", "a=b", "1-2", " =x", 42, -3, None, 1.5])
 def test_neutralise_leaves_everything_else(value):
     assert neutralise(value) == value
+
+
+FORMULAS = ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", EVIL]
+PLAIN = ["Ana", "", "a=b", "1-2", " =x", "'=already"]
+
+
+def test_the_database_neutralises_as_python_does(db):
+    """The export's rows are neutralised by SQL (spreadsheet_safe); it must agree with neutralise()."""
+    for value in FORMULAS + PLAIN:
+        assert db.scalar(select(spreadsheet_safe(literal(value)))) == neutralise(value), repr(value)
+    assert db.scalar(select(spreadsheet_safe(literal(None)))) is None
+
+
+@pytest.mark.parametrize(("low", "high", "parts", "expected"), [
+    (1, 10, 2, [(1, 6), (6, 11)]),
+    (1, 10, 3, [(1, 5), (5, 9), (9, 11)]),
+    (5, 5, 4, [(5, 6)]),
+    (1, 3, 8, [(1, 2), (2, 3), (3, 4)]),
+    (7, 3, 2, []),
+])
+def test_id_ranges_cover_every_id_once_in_order(low, high, parts, expected):
+    ranges = id_ranges(low, high, parts)
+    assert ranges == expected
+    assert [i for start, end in ranges for i in range(start, end)] == list(range(low, high + 1))
 
 
 def test_content_disposition_has_ascii_fallback_and_rfc5987_name():
@@ -162,3 +186,19 @@ def test_cli_refuses_bad_options(runner, db, tmp_path):
     result = runner.invoke(lms_group, ["reports", "completions", "--from", "soon", "--certificate-status", "gold", "-o", str(out)])
     assert result.exit_code == 2
     assert "--from:" in result.output and "--certificate-status:" in result.output
+
+
+def test_cli_csv_written_by_several_processes_equals_one_process(runner, db, tmp_path):
+    seed(db, learners=120, names=[EVIL, "Zoë Ñandú"])
+    files = {}
+    for jobs in (1, 3):
+        files[jobs] = tmp_path / f"report-{jobs}.csv"
+        result = runner.invoke(lms_group, ["reports", "completions", "--jobs", str(jobs), "-o", str(files[jobs])], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    total = db.scalar(select(func.count()).select_from(Enrollment))
+    assert f"Wrote {total} row(s)" in result.output
+    assert files[3].read_bytes() == files[1].read_bytes()
+    rows = list(csv.reader(io.StringIO(files[3].read_text(encoding="utf-8-sig"))))
+    assert len(rows) == total + 1 and rows[0][0] == "Learner" and sum(row[0] == "Learner" for row in rows) == 1
+    assert "'" + EVIL in {row[0] for row in rows}
+    assert not list(tmp_path.glob("*.part*"))

@@ -347,15 +347,27 @@ def cohorts_for(user: User) -> FacilitatorCohorts:
     return FacilitatorCohorts(upcoming, past)
 
 
-def upcoming_cohorts(course: Course | None) -> list[Cohort]:
-    """Scheduled cohorts of a course that have not ended, soonest first."""
+@dataclass(frozen=True)
+class Upcoming:
+    cohorts: list[Cohort]  # the soonest, at most the limit asked for
+    total: int  # how many there are in all
+
+
+def upcoming_cohorts(course: Course | None, limit: int | None = None) -> Upcoming:
+    """Scheduled cohorts of a course that have not ended, soonest first (the first ``limit``)."""
     if course is None:
-        return []
-    cohorts = db_session.scalars(
-        select(Cohort).where(Cohort.course_id == course.id, Cohort.status == CohortStatus.scheduled, Cohort.starts_at >= utcnow() - timedelta(days=1)).order_by(Cohort.starts_at)
-    )
+        return Upcoming([], 0)
     now = utcnow()
-    return [cohort for cohort in cohorts if cohort_ends_at(cohort) > now]
+    # Start and length of every candidate first (plain tuples), whole rows only for those shown.
+    candidates = db_session.execute(
+        select(Cohort.id, Cohort.starts_at, Cohort.minutes)
+        .where(Cohort.course_id == course.id, Cohort.status == CohortStatus.scheduled, Cohort.starts_at >= now - timedelta(days=1))
+        .order_by(Cohort.starts_at, Cohort.id)
+    ).all()
+    ids = [cohort_id for cohort_id, starts_at, minutes in candidates if starts_at + timedelta(minutes=minutes) > now]
+    shown = ids if limit is None else ids[:limit]
+    by_id = {cohort.id: cohort for cohort in db_session.scalars(select(Cohort).where(Cohort.id.in_(shown)))} if shown else {}
+    return Upcoming([by_id[cohort_id] for cohort_id in shown], len(ids))
 
 
 # -- registration -----------------------------------------------------------------------------
@@ -365,6 +377,35 @@ def seats_taken(cohort: Cohort) -> int:
     return db_session.scalar(
         select(func.count()).select_from(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_(SEAT_STATUSES))
     ) or 0
+
+
+@dataclass(frozen=True)
+class SeatCount:
+    taken: int = 0
+    waitlisted: int = 0
+
+
+def seat_counts(cohorts: Sequence[Cohort]) -> dict[int, SeatCount]:
+    """Seats taken and waitlist length of each cohort, in one query (pages that list cohorts)."""
+    ids = [cohort.id for cohort in cohorts]
+    counts: dict[int, dict[str, int]] = {cohort_id: {"taken": 0, "waitlisted": 0} for cohort_id in ids}
+    if ids:
+        statement = (
+            select(Enrollment.cohort_id, Enrollment.status, func.count())
+            .where(Enrollment.cohort_id.in_(ids), Enrollment.status.in_([*SEAT_STATUSES, EnrollmentStatus.waitlisted]))
+            .group_by(Enrollment.cohort_id, Enrollment.status)
+        )
+        for cohort_id, status, count in db_session.execute(statement):
+            counts[cohort_id]["waitlisted" if status is EnrollmentStatus.waitlisted else "taken"] += count
+    return {cohort_id: SeatCount(**count) for cohort_id, count in counts.items()}
+
+
+def enrollments_in(cohorts: Sequence[Cohort], user: Any) -> dict[int, Enrollment]:
+    """The user's enrollment in each of the cohorts that has one, by cohort id, in one query."""
+    if not cohorts or user is None or not getattr(user, "is_authenticated", False):
+        return {}
+    statement = select(Enrollment).where(Enrollment.cohort_id.in_([cohort.id for cohort in cohorts]), Enrollment.user_id == user.id)
+    return {enrollment.cohort_id: enrollment for enrollment in db_session.scalars(statement)}
 
 
 def waitlist_length(cohort: Cohort) -> int:

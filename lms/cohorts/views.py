@@ -60,8 +60,7 @@ def facilitate():
         upcoming=cohorts.upcoming,
         past=cohorts.past,
         course_title=lambda cohort: services.course_title(cohort, locale),
-        seats_taken=services.seats_taken,
-        waitlist_length=services.waitlist_length,
+        seats=services.seat_counts([*cohorts.upcoming, *cohorts.past]),
     )
 
 
@@ -437,23 +436,27 @@ def withdraw(cohort_id: int):
 # -- panels for other areas' pages ------------------------------------------------------------
 
 
+# The course page lists the soonest sessions; a link shows them all (a course may run hundreds).
+COURSE_PAGE_SESSIONS = 8
+
+
 def cohorts_course_panel(course: LoadedCourse) -> str:
     """Upcoming live sessions on the public course page, each with a register button."""
     if "live" not in course.definition.paths:
         return ""
     row = db_session.scalar(select(Course).where(Course.slug == course.slug))
-    cohorts = services.upcoming_cohorts(row)
-    mine = {}
-    if current_user.is_authenticated and cohorts:
-        for cohort in cohorts:
-            enrollment = services.enrollment_in(cohort, current_user)
-            if enrollment is not None and enrollment.status is not EnrollmentStatus.withdrawn:
-                mine[cohort.id] = enrollment
+    show_all = request.args.get("sessions") == "all"
+    upcoming = services.upcoming_cohorts(row, limit=None if show_all else COURSE_PAGE_SESSIONS)
+    cohorts = upcoming.cohorts
+    mine = {cohort_id: enrollment for cohort_id, enrollment in services.enrollments_in(cohorts, current_user).items() if enrollment.status is not EnrollmentStatus.withdrawn}
+    counts = services.seat_counts(cohorts)
     return Markup(render_template(
         "lms/cohorts/_course_panel.html",
         cohorts=cohorts,
+        total=upcoming.total,
+        course_slug=course.slug,
         mine=mine,
-        seats_left={c.id: max(c.capacity - services.seats_taken(c), 0) for c in cohorts},
+        seats_left={c.id: max(c.capacity - counts[c.id].taken, 0) for c in cohorts},
         registration_problem=services.registration_problem,
         status_label=enrollment_status_label,
         action_form=ActionForm(formdata=None),

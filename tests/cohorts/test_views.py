@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import icalendar
@@ -76,6 +77,42 @@ def test_course_page_lists_upcoming_cohorts_with_register_button(app, make_user,
     assert f'action="/cohorts/{cohort_id}/register"' not in page and "Registered" in page
     # A self-paced course has no live panel.
     assert "Upcoming live sessions" not in client.get("/courses/community-partnerships").get_data(as_text=True)
+
+
+def test_course_page_lists_the_soonest_sessions_and_links_to_all(app, make_user):
+    from datetime import timedelta
+
+    from lms.cohorts.views import COURSE_PAGE_SESSIONS
+    from lms.db import utcnow
+
+    facilitator = make_user("facilitator")
+    total = COURSE_PAGE_SESSIONS + 3
+    # Scheduled latest first, so the page's order comes from the start times, not the ids.
+    for day in reversed(range(total)):
+        schedule(app, facilitator, title=f"Session on day {day + 2:02d}", starts_at=utcnow() + timedelta(days=day + 2))
+    schedule(app, facilitator, title="Already over", starts_at=utcnow() - timedelta(hours=3), minutes=60)
+    client = app.test_client()
+    page = client.get("/courses/esp-racial-justice-dialogue").get_data(as_text=True)
+    shown = re.findall(r">Session on day (\d\d)</a></h3>", page)
+    assert shown == [f"{day + 2:02d}" for day in range(COURSE_PAGE_SESSIONS)]
+    assert "Already over" not in page
+    assert f"Show all {total} upcoming sessions" in page and 'href="/courses/esp-racial-justice-dialogue?sessions=all#live-sessions-title"' in page
+    everything = client.get("/courses/esp-racial-justice-dialogue?sessions=all").get_data(as_text=True)
+    assert re.findall(r">Session on day (\d\d)</a></h3>", everything) == [f"{day + 2:02d}" for day in range(total)]
+    assert "Show all" not in everything
+
+
+def test_facilitator_list_counts_seats_and_waitlist(app, make_user, login_as):
+    facilitator = make_user("facilitator")
+    full = schedule(app, facilitator, title="Small room", capacity=1)
+    empty = schedule(app, facilitator, title="Empty room", capacity=5)
+    for person in (make_user(), make_user(), make_user()):
+        register(app, person, full)
+    page = login_as(facilitator).get("/facilitate/").get_data(as_text=True)
+    rows = {title: row for row in page.split("<tr>")[1:] for title in ("Small room", "Empty room") if title in row}
+    assert "<td>1 of 1</td>" in rows["Small room"] and "<td>2</td>" in rows["Small room"]
+    assert "<td>0 of 5</td>" in rows["Empty room"] and "<td>0</td>" in rows["Empty room"]
+    assert empty
 
 
 def test_manual_attendance_for_the_whole_roster(app, make_user, login_as):

@@ -12,8 +12,7 @@ Portability notes:
 * Calendar months for the charts come from :class:`month_of`: ``strftime('%Y-%m', ...)`` on
   SQLite and ``to_char(... AT TIME ZONE 'UTC', 'YYYY-MM')`` on PostgreSQL. Months are UTC months;
   the exports' times are written in UTC the same way (:class:`iso_utc`).
-* The certificate shown for an enrollment is its valid one (the database allows at most one)
-  or, when there is none, its newest revoked or replaced one: an anti-join, no aggregate.
+* The certificate shown for an enrollment is :class:`CurrentCertificate`.
 """
 
 from __future__ import annotations
@@ -140,29 +139,41 @@ def _facilitator_names():
     )
 
 
-def _certificate_status(certificate: Any) -> ColumnElement[str]:
-    return case(
-        (Enrollment.path != LearningPath.live, literal("not_available")),
-        (certificate.id.is_(None), literal("none")),
-        (certificate.revoked_at.is_(None), literal("valid")),
-        (certificate.replaced_by_id.is_not(None), literal("replaced")),
-        else_=literal("revoked"),
-    )
+@dataclass(frozen=True)
+class CurrentCertificate:
+    """The certificate a report row shows: the enrollment's valid one (the database allows at most
+    one) or, when there is none, its newest revoked or replaced one; an anti-join, no aggregate."""
+
+    table: Any
+    join_on: ColumnElement[bool]
+    status: ColumnElement[str]
+
+    @classmethod
+    def build(cls) -> CurrentCertificate:
+        certificate = aliased(Certificate, name="current_certificate")
+        better = aliased(Certificate, name="better_certificate")
+        # No other certificate of the enrollment is valid or newer.
+        is_current = or_(
+            certificate.revoked_at.is_(None),
+            ~exists().where(
+                better.enrollment_id == certificate.enrollment_id,
+                or_(better.revoked_at.is_(None), better.id > certificate.id),
+            ),
+        )
+        status = case(
+            (Enrollment.path != LearningPath.live, literal("not_available")),
+            (certificate.id.is_(None), literal("none")),
+            (certificate.revoked_at.is_(None), literal("valid")),
+            (certificate.replaced_by_id.is_not(None), literal("replaced")),
+            else_=literal("revoked"),
+        )
+        return cls(certificate, and_(certificate.enrollment_id == Enrollment.id, is_current), status)
 
 
 def completion_query(filters: CompletionFilters, scope: ReportScope = ReportScope()) -> Select[Any]:
     """One row per enrollment (see :data:`COLUMNS`), filtered, in enrollment order."""
-    certificate = aliased(Certificate, name="current_certificate")
-    better = aliased(Certificate, name="better_certificate")
-    # The valid certificate, else the newest one: no other certificate of the enrollment is
-    # valid or newer.
-    is_current = or_(
-        certificate.revoked_at.is_(None),
-        ~exists().where(
-            better.enrollment_id == certificate.enrollment_id,
-            or_(better.revoked_at.is_(None), better.id > certificate.id),
-        ),
-    )
+    current = CurrentCertificate.build()
+    certificate = current.table
     facilitators = _facilitator_names()
     reflections = (
         select(func.count(Reflection.id))
@@ -170,7 +181,7 @@ def completion_query(filters: CompletionFilters, scope: ReportScope = ReportScop
         .correlate(Enrollment)
         .scalar_subquery()
     )
-    certificate_status = _certificate_status(certificate)
+    certificate_status = current.status
     statement = (
         select(
             Enrollment.id.label("enrollment_id"),
@@ -198,7 +209,7 @@ def completion_query(filters: CompletionFilters, scope: ReportScope = ReportScop
         .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
         .outerjoin(facilitators, facilitators.c.cohort_id == Enrollment.cohort_id)
         .outerjoin(Attendance, Attendance.enrollment_id == Enrollment.id)
-        .outerjoin(certificate, and_(certificate.enrollment_id == Enrollment.id, is_current))
+        .outerjoin(certificate, current.join_on)
         .order_by(Enrollment.id)
     )
     return statement.where(*_conditions(filters, scope, certificate_status))
@@ -257,20 +268,38 @@ class CompletionSummary:
 
 
 def completion_summary(session: Any, filters: CompletionFilters, scope: ReportScope) -> CompletionSummary:
-    """The filtered report's totals, counted over the very same query the rows come from."""
-    rows = completion_query(filters, scope).order_by(None).subquery("report")
+    """The filtered report's totals: the rows :func:`completion_query` gives, counted.
+
+    Every join of the report adds at most one row per enrollment, so counting needs only the
+    joins that the filters or the counts read: on a million enrollments that is a fraction of a
+    second where counting the whole report query takes several. A test compares the two.
+    """
+    current = CurrentCertificate.build()
+    if filters.certificate_status:
+        certificate, join_on, valid = current.table, current.join_on, current.status == "valid"
+    else:
+        # Only the valid certificate is counted: the partial unique index finds it directly.
+        certificate = aliased(Certificate, name="valid_certificate")
+        join_on = and_(certificate.enrollment_id == Enrollment.id, certificate.revoked_at.is_(None))
+        valid = and_(Enrollment.path == LearningPath.live, certificate.id.is_not(None))
 
     def count_where(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     statement = select(
         func.count(),
-        count_where(rows.c.status == EnrollmentStatus.completed),
-        count_where(rows.c.path == LearningPath.live),
-        count_where(rows.c.path == LearningPath.recording),
-        count_where(rows.c.path == LearningPath.self_paced),
-        count_where(rows.c.certificate_status == "valid"),
-    ).select_from(rows)
+        count_where(Enrollment.status == EnrollmentStatus.completed),
+        count_where(Enrollment.path == LearningPath.live),
+        count_where(Enrollment.path == LearningPath.recording),
+        count_where(Enrollment.path == LearningPath.self_paced),
+        count_where(valid),
+    ).select_from(Enrollment)
+    if filters.affiliate or filters.audience_role:
+        statement = statement.join(User, User.id == Enrollment.user_id)
+    if filters.course:
+        statement = statement.join(Course, Course.id == Enrollment.course_id)
+    statement = statement.outerjoin(certificate, join_on)
+    statement = statement.where(*_conditions(filters, scope, current.status))
     return CompletionSummary(*(int(value) for value in session.execute(statement).one()))
 
 
@@ -281,8 +310,9 @@ def course_choices(session: Any) -> list[tuple[str, str]]:
     return [tuple(row) for row in session.execute(select(Course.slug, Course.title).order_by(Course.title))]
 
 
-def cohort_choices(session: Any, scope: ReportScope) -> list[tuple[int, str, dt.datetime]]:
-    statement = select(Cohort.id, Cohort.title, Cohort.starts_at).order_by(Cohort.starts_at.desc(), Cohort.id.desc())
+def cohort_choices(session: Any, scope: ReportScope, limit: int | None = None) -> list[tuple[int, str, dt.datetime]]:
+    """Cohorts for the filter, newest first (the first ``limit``)."""
+    statement = select(Cohort.id, Cohort.title, Cohort.starts_at).order_by(Cohort.starts_at.desc(), Cohort.id.desc()).limit(limit)
     if scope.facilitator_id is not None:
         own = select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == scope.facilitator_id)
         statement = statement.where(Cohort.id.in_(own))

@@ -57,12 +57,17 @@ def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -
     return exports.write_xlsx(path, labels.headers, exports.row_batches(database_state().engine, statement), sheet_name=_("Completions"))
 
 
+# Beyond this many cohorts the filter asks for a cohort's number instead of listing them all.
+COHORT_CHOICES = 200
+
+
 def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int) -> dict[str, Any]:
     """What the report page shows: one page of rows, the totals and the filter choices."""
     from lms.reports.paging import Page
     from lms.reports.queries import cohort_choices, completion_page, completion_summary, course_choices, facilitator_choices
 
     summary = completion_summary(db_session, filters, scope)
+    cohorts = cohort_choices(db_session, scope, limit=COHORT_CHOICES + 1)
     paging = Page.of(page, size, summary.total)
     rows = completion_page(db_session, filters, scope, paging.number, size) if summary.total else []
     return {
@@ -70,7 +75,8 @@ def report_page_context(filters: CompletionFilters, scope: ReportScope, page: in
         "summary": summary,
         "paging": paging,
         "courses": course_choices(db_session),
-        "cohorts": cohort_choices(db_session, scope),
+        "cohorts": cohorts[:COHORT_CHOICES],
+        "cohorts_listed": len(cohorts) <= COHORT_CHOICES,
         "facilitators": facilitator_choices(db_session, scope),
     }
 

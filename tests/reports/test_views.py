@@ -88,3 +88,21 @@ def test_report_page_has_no_inline_script_or_style(make_user, login_as, db):
     seed(db, learners=6)
     html = login_as(make_user("admin")).get("/admin/reports/completions").get_data(as_text=True)
     assert "style=" not in html and "<script>" not in html
+
+
+def test_cohort_filter_asks_for_a_number_when_there_are_too_many_to_list(make_user, login_as, db, monkeypatch):
+    from lms.reports import services
+
+    data = seed(db, learners=20)
+    client = login_as(make_user("admin"))
+    listed = client.get("/admin/reports/completions").get_data(as_text=True)
+    assert '<select id="f-cohort" name="cohort"' in listed and f'<option value="{data.cohorts["b"]}"' in listed
+    monkeypatch.setattr(services, "COHORT_CHOICES", 1)  # the seed has two cohorts
+    html = client.get(f"/admin/reports/completions?cohort={data.cohorts['b']}").get_data(as_text=True)
+    assert '<select id="f-cohort"' not in html
+    field = re.search(r'<input type="text" inputmode="numeric" id="f-cohort" name="cohort" value="(\d+)"[^>]*aria-describedby="f-cohort-hint"', html)
+    assert field and field.group(1) == str(data.cohorts["b"]) and 'id="f-cohort-hint"' in html
+    shown = int(re.search(r'data-total="(\d+)"', html).group(1))
+    assert shown == sum(1 for e in data.enrollments if e["cohort_id"] == data.cohorts["b"]) > 0
+    refused = client.get("/admin/reports/completions?cohort=soon").get_data(as_text=True)
+    assert 'aria-describedby="f-cohort-hint f-cohort-error" aria-invalid="true"' in refused

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -83,12 +84,44 @@ def attendance_counts(attendance: Attendance | None, course: CourseDefinition) -
     return attendance.status in (AttendanceStatus.present, AttendanceStatus.late) and attendance.minutes >= course.certificate.minimum_minutes
 
 
-def step_states(enrollment: Enrollment, course: CourseDefinition) -> dict[str, StepState]:
+@dataclass
+class Evidence:
+    """What an enrollment's steps were done with: progress rows and reflections by step, attendance."""
+
+    progress: dict[str, StepProgress] = field(default_factory=dict)
+    reflections: dict[str, Reflection] = field(default_factory=dict)
+    attendance: Attendance | None = None
+
+    @classmethod
+    def of(cls, enrollment: Enrollment) -> Evidence:
+        attendance = attendance_of(enrollment) if enrollment.path == "live" else None
+        return cls(progress_rows(enrollment), reflections_of(enrollment), attendance)
+
+    @classmethod
+    def of_each(cls, enrollments: Sequence[Enrollment]) -> dict[int, Evidence]:
+        """The evidence of several enrollments in three queries (a page that lists them)."""
+        found = {enrollment.id: cls() for enrollment in enrollments}
+        if not found:
+            return found
+        ids = list(found)
+        for row in db_session.scalars(select(StepProgress).where(StepProgress.enrollment_id.in_(ids))):
+            found[row.enrollment_id].progress[row.step_id] = row
+        for reflection in db_session.scalars(select(Reflection).where(Reflection.enrollment_id.in_(ids))):
+            found[reflection.enrollment_id].reflections[reflection.prompt_id] = reflection
+        live = [enrollment.id for enrollment in enrollments if enrollment.path == "live"]
+        if live:
+            for attendance in db_session.scalars(select(Attendance).where(Attendance.enrollment_id.in_(live))):
+                found[attendance.enrollment_id].attendance = attendance
+        return found
+
+
+def step_states(enrollment: Enrollment, course: CourseDefinition, evidence: Evidence | None = None) -> dict[str, StepState]:
     """The state of every step of the enrollment's path, from the evidence recorded."""
-    progress = progress_rows(enrollment)
-    reflections = reflections_of(enrollment)
-    attendance = attendance_of(enrollment) if enrollment.path == "live" else None
-    return {step.id: _step_state(step, progress.get(step.id), reflections.get(step.id), attendance, course) for step in course.steps_for(enrollment.path)}
+    evidence = evidence if evidence is not None else Evidence.of(enrollment)
+    return {
+        step.id: _step_state(step, evidence.progress.get(step.id), evidence.reflections.get(step.id), evidence.attendance, course)
+        for step in course.steps_for(enrollment.path)
+    }
 
 
 def _step_state(step: StepDefinition, progress: StepProgress | None, reflection: Reflection | None, attendance: Attendance | None, course: CourseDefinition) -> StepState:

@@ -37,6 +37,7 @@ from lms.learning.models import (
 )
 from lms.learning.progress import (
     MAX_SEGMENTS,
+    Evidence,
     count_words,
     load_segments,
     merge_segments,
@@ -185,11 +186,11 @@ def step_title(loaded: LoadedCourse, step: StepDefinition, locale: str) -> str:
     return defaults.get(step.kind, step.id)
 
 
-def summarize(enrollment: Enrollment, locale: str, loaded: LoadedCourse | None = None) -> EnrollmentSummary:
+def summarize(enrollment: Enrollment, locale: str, loaded: LoadedCourse | None = None, evidence: Evidence | None = None) -> EnrollmentSummary:
     loaded = loaded or course_of(enrollment)
     if loaded is None:
         return EnrollmentSummary(enrollment, None, enrollment.course.title)
-    states = step_states(enrollment, loaded.definition)
+    states = step_states(enrollment, loaded.definition, evidence)
     views = [
         StepView(step, step_title(loaded, step, locale), states.get(step.id, StepState.not_started), number)
         for number, step in enumerate(loaded.definition.steps_for(enrollment.path), start=1)
@@ -430,8 +431,10 @@ def dashboard_for(user: User, locale: str) -> Dashboard:
     summaries: dict[int, EnrollmentSummary] = {}
     in_progress: list[EnrollmentSummary] = []
     completed: dict[str, list[EnrollmentSummary]] = {path.value: [] for path in LearningPath}
-    for enrollment in enrollments_of(user):
-        summary = summarize(enrollment, locale)
+    enrollments = enrollments_of(user)
+    evidence = Evidence.of_each(enrollments)
+    for enrollment in enrollments:
+        summary = summarize(enrollment, locale, evidence=evidence[enrollment.id])
         summaries[enrollment.id] = summary
         if enrollment.status is EnrollmentStatus.completed:
             completed[enrollment.path.value].append(summary)

@@ -22,23 +22,41 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def gettext_markup(message: str, **variables: Any) -> Markup:
     """The templates' ``_``: translated text is trusted, the values put into it are escaped."""
-    translated = Markup(domain.gettext(message))
-    return translated % variables if variables else translated
+    return _translated_markup(domain.get_translations(), message, variables)
 
 
 def ngettext_markup(singular: str, plural: str, count: float, **variables: Any) -> Markup:
     """Plural forms by ``count``; ``%(num)s`` shows it, unless a formatted ``num`` is given."""
+    return _plural_markup(domain.get_translations(), singular, plural, count, variables)
+
+
+def _translated_markup(translations: Any, message: str, variables: dict[str, Any]) -> Markup:
+    translated = Markup(translations.ugettext(message))
+    return translated % variables if variables else translated
+
+
+def _plural_markup(translations: Any, singular: str, plural: str, count: float, variables: dict[str, Any]) -> Markup:
     variables.setdefault("num", count)
     # Not domain.ngettext: it formats with ``num`` alone, before the other values are given.
-    return Markup(domain.get_translations().ungettext(singular, plural, count)) % variables
+    return Markup(translations.ungettext(singular, plural, count)) % variables
 
 
 def template_globals() -> dict[str, Any]:
     locale = str(get_locale() or current_app.config["LMS_DEFAULT_LOCALE"])
+    # Bound once per page: a page calls ``_`` dozens of times, and each unbound call looks the
+    # request's translations up again through Flask-Babel's context-local proxies.
+    translations = domain.get_translations()
+
+    def gettext(message: str, **variables: Any) -> Markup:
+        return _translated_markup(translations, message, variables)
+
+    def ngettext(singular: str, plural: str, count: float, **variables: Any) -> Markup:
+        return _plural_markup(translations, singular, plural, count, variables)
+
     return {
-        "_": gettext_markup,
-        "gettext": gettext_markup,
-        "ngettext": ngettext_markup,
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
         "current_locale": locale,
         "language_names": {code: LANGUAGE_NAMES.get(code, code) for code in current_app.config["LMS_LANGUAGES"]},
         "site_name": current_app.config["LMS_SITE_NAME"],

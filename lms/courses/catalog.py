@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.courses.fragments import FragmentCache
 from lms.courses.loader import LoadedCourse, Problem, load_courses
 from lms.courses.models import Course, CourseStatus
 from lms.db import utcnow
@@ -38,6 +39,8 @@ class CourseCatalog:
         self._problems: list[Problem] = []
         self._loaded = False
         self._lock = threading.Lock()
+        # HTML rendered from these definitions (lms.courses.fragments): stale once they change.
+        self.fragments = FragmentCache()
 
     def reload(self) -> None:
         with self._lock:
@@ -46,6 +49,7 @@ class CourseCatalog:
             self._by_folder = {course.folder.name: course for course in result.courses.values()}
             self._problems = result.problems
             self._loaded = True
+            self.fragments.clear()
 
     def _ensure_loaded(self) -> None:
         if not self._loaded:

@@ -145,7 +145,8 @@ def register_course_panel(panel: CoursePanel) -> CoursePanel:
     return panel
 
 
-def course_page_context(course: LoadedCourse) -> dict[str, Any]:
+def course_details_context(course: LoadedCourse) -> dict[str, Any]:
+    """What ``_course_details.html`` shows: the course file, in the current locale."""
     locale = current_locale()
     d = course.definition
     topics = course.localized("topics", locale)
@@ -165,8 +166,11 @@ def course_page_context(course: LoadedCourse) -> dict[str, Any]:
         "grade_label": grade_label,
         "path_label": path_label,
         "format_label": format_label,
-        "panels": [html for panel in COURSE_PANELS if (html := panel(course))],
     }
+
+
+def course_panels(course: LoadedCourse) -> list[str]:
+    return [html for panel in COURSE_PANELS if (html := panel(course))]
 
 
 def render_markdown(text: str) -> str:

@@ -3,7 +3,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from lms.courses.presentation import CatalogFilters, audience_label, filter_courses, format_label, grade_label, path_label
+from lms.courses.loader import LoadedCourse
+from lms.courses.presentation import (
+    CatalogFilters,
+    audience_label,
+    course_details_context,
+    course_panels,
+    current_locale,
+    filter_courses,
+    format_label,
+    grade_label,
+    path_label,
+)
 from lms.db import db_session
 from lms.extension import lms_state
 from lms.web import safe_next_url
@@ -13,12 +24,16 @@ blueprint = Blueprint("lms_courses", __name__)
 
 @blueprint.get("/")
 def catalog():
-    courses = lms_state().catalog.all()
+    catalog = lms_state().catalog
     filters = CatalogFilters.from_args(request.args)
-    shown = filter_courses(courses, filters)
+    results = catalog.fragments.get(("catalog", current_locale(), filters), lambda: _catalog_results(catalog.all(), filters))
+    return render_template("lms/courses/catalog.html", results=results)
+
+
+def _catalog_results(courses: list[LoadedCourse], filters: CatalogFilters) -> str:
     return render_template(
-        "lms/courses/catalog.html",
-        courses=shown,
+        "lms/courses/_catalog_results.html",
+        courses=filter_courses(courses, filters),
         total=len(courses),
         filters=filters,
         options=CatalogFilters.options(courses),
@@ -31,12 +46,16 @@ def catalog():
 
 @blueprint.get("/courses/<slug>")
 def course(slug: str):
-    loaded = lms_state().catalog.get(slug)
+    catalog = lms_state().catalog
+    loaded = catalog.get(slug)
     if loaded is None:
         abort(404)
-    from lms.courses.presentation import course_page_context
-
-    return render_template("lms/courses/course.html", **course_page_context(loaded))
+    locale = current_locale()
+    details = catalog.fragments.get(
+        ("course", slug, locale),
+        lambda: render_template("lms/courses/_course_details.html", **course_details_context(loaded)),
+    )
+    return render_template("lms/courses/course.html", title=loaded.localized("title", locale), details=details, panels=course_panels(loaded))
 
 
 @blueprint.post("/language")

@@ -1,0 +1,85 @@
+"""The rendered parts of the catalog and course pages kept in memory (lms.courses.fragments):
+they follow the course files, the locale and the filters, never an earlier request."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lms.courses.fragments import FragmentCache
+from tests.conftest import COURSES_DIR
+
+FLAGSHIP = "/courses/esp-racial-justice-dialogue"
+FLAGSHIP_TITLE = "A Dialogue with ESPs about Racial Justice in Education"
+
+
+@pytest.fixture
+def courses_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "courses"
+    shutil.copytree(COURSES_DIR, folder)
+    return folder
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], courses_dir: Path) -> dict[str, Any]:
+    return {**app_config, "LMS_COURSES_DIR": str(courses_dir)}
+
+
+def _retitle(courses_dir: Path, new_title: str) -> None:
+    toml = courses_dir / "esp-racial-justice-dialogue" / "course.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(f'title = "{FLAGSHIP_TITLE}"', f'title = "{new_title}"', 1), encoding="utf-8")
+
+
+def test_a_reloaded_catalog_shows_the_new_course_file(app, client, courses_dir):
+    assert FLAGSHIP_TITLE in client.get("/").get_data(as_text=True)
+    assert FLAGSHIP_TITLE in client.get(FLAGSHIP).get_data(as_text=True)
+    _retitle(courses_dir, "Racial Justice in Education: a Dialogue, revised")
+    assert FLAGSHIP_TITLE in client.get("/").get_data(as_text=True), "unchanged until the catalog reloads"
+
+    app.extensions["lms"].catalog.reload()
+
+    for path in ("/", FLAGSHIP):
+        html = client.get(path).get_data(as_text=True)
+        assert "a Dialogue, revised" in html and FLAGSHIP_TITLE not in html, path
+
+
+def test_each_locale_and_filter_gets_its_own_rendering(client):
+    english = client.get(FLAGSHIP).get_data(as_text=True)
+    spanish = client.get(FLAGSHIP, headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "At a glance" in english and "At a glance" not in spanish
+    assert "Un diálogo con los ESP" in spanish
+
+    everything = client.get("/").get_data(as_text=True)
+    recordings = client.get("/?path=recording").get_data(as_text=True)
+    assert "/courses/community-partnerships" in everything and "/courses/community-partnerships" not in recordings
+    assert "/courses/community-partnerships" in client.get("/").get_data(as_text=True)
+
+
+def test_the_visitor_specific_parts_are_never_kept(client, make_user, login_as):
+    """The header (who is signed in) and the session list stay live around the kept parts."""
+    anonymous = client.get(FLAGSHIP).get_data(as_text=True)
+    assert "Sign in" in anonymous
+    login_as(make_user(email="reader@example.org"))
+    signed_in = client.get(FLAGSHIP).get_data(as_text=True)
+    assert "Sign out" in signed_in and "My learning" in signed_in
+    assert "Sign out" in client.get("/").get_data(as_text=True)
+
+
+def test_the_cache_is_bounded_and_least_recently_used_goes_first():
+    cache = FragmentCache(maxsize=2)
+    renders: list[str] = []
+
+    def render(name: str):
+        return lambda: renders.append(name) or f"<p>{name}</p>"
+
+    assert cache.get("a", render("a")) == "<p>a</p>"
+    cache.get("b", render("b"))
+    cache.get("a", render("a"))  # a hit: "b" is now the least recently used
+    cache.get("c", render("c"))
+    assert len(cache) == 2
+    cache.get("a", render("a"))
+    cache.get("b", render("b"))
+    assert renders == ["a", "b", "c", "b"]

@@ -1,0 +1,56 @@
+"""``bench/pages.py`` reads wrk's report right: a run whose requests all timed out is no pass."""
+
+from __future__ import annotations
+
+from bench.pages import PAGES, _page_rows, parse_wrk
+
+HEALTHY = """\
+Running 10s test @ http://127.0.0.1:40000/
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    11.20ms    1.10ms  30.00ms   90.00%
+    Req/Sec   720.00     40.00   800.00     70.00%
+  Latency Distribution
+     50%   11.00ms
+     75%   11.30ms
+     90%   11.60ms
+     99%   14.10ms
+  14280 requests in 10.00s, 100.00MB read
+  Socket errors: connect 0, read 14280, write 0, timeout 0
+Requests/sec:   1428.00
+Transfer/sec:     10.00MB
+"""
+ALL_TIMED_OUT = """\
+Running 10s test @ http://127.0.0.1:40000/admin/reports/completions
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     0.00us    0.00us   0.00us    -nan%
+    Req/Sec     0.00      0.00     0.00      -nan%
+  Latency Distribution
+     50%    0.00us
+     75%    0.00us
+     90%    0.00us
+     99%    0.00us
+  0 requests in 10.00s, 0.00B read
+  Socket errors: connect 0, read 0, write 0, timeout 16
+Requests/sec:      0.00
+Transfer/sec:       0.00B
+"""
+BARE = {"rps": 7000.0, "p99_ms": 3.5}
+
+
+def test_a_healthy_run_is_judged_on_its_ratio_and_p99():
+    result = parse_wrk(HEALTHY)
+    assert result["rps"] == 1428.0 and result["p99_ms"] == 14.1 and result["requests"] == 14280
+    rate, latency = _page_rows(PAGES[0], result, [BARE, BARE])
+    assert rate.ratio == 1428.0 / 7000.0 and rate.status == "fail"  # 0.20 < 0.35
+    assert latency.status == "pass" and "p50 11.0 ms" in latency.note
+
+
+def test_a_run_with_every_request_timed_out_fails_its_p99():
+    result = parse_wrk(ALL_TIMED_OUT)
+    assert result["p99_ms"] == 0.0
+    rate, latency = _page_rows(PAGES[3], result, [BARE, BARE])
+    assert rate.status == "fail"
+    assert latency.status == "fail"
+    assert "16 requests timed out" in latency.note and "no request completed" in latency.note

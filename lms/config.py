@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "LMS_DATABASE_URL": None,  # None: SQLite file in the instance folder
     "LMS_DATABASE_ECHO": False,
     "LMS_COURSES_DIR": None,  # None: ``courses/`` next to the instance folder
+    # How often a worker looks for a catalog sync made by another process (seconds).
+    "LMS_CATALOG_CHECK_SECONDS": 5,
     "LMS_URL_PREFIX": "",
     "LMS_ORGANISATION": "National Education Association",
     "LMS_SITE_NAME": "Microcourses",

@@ -65,6 +65,7 @@ class LMS:
         if not app.config.get("SECRET_KEY"):
             app.before_request(_refuse_without_secret_key)
 
+        app.before_request(_follow_catalog_syncs)
         app.teardown_appcontext(db.close_session)
         app.after_request(_commit_request)
         app.context_processor(_template_context)
@@ -148,6 +149,12 @@ def _commit_request(response: Any) -> Any:
     else:
         db.get_session().rollback()
     return response
+
+
+def _follow_catalog_syncs() -> None:
+    if is_lms_request():
+        # db_session is a proxy: no session is opened on the requests that do not look
+        lms_state().catalog.reload_if_synced_elsewhere(db.db_session, current_app.config["LMS_CATALOG_CHECK_SECONDS"])
 
 
 def _template_context() -> dict[str, Any]:

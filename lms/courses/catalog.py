@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.courses.fragments import FragmentCache
@@ -38,6 +39,8 @@ class CourseCatalog:
         self._by_folder: dict[str, LoadedCourse] = {}
         self._problems: list[Problem] = []
         self._loaded = False
+        self._loaded_at = utcnow()
+        self._checked_at = 0.0  # time.monotonic() of the last look at the database
         self._lock = threading.Lock()
         # HTML rendered from these definitions (lms.courses.fragments): stale once they change.
         self.fragments = FragmentCache()
@@ -49,7 +52,26 @@ class CourseCatalog:
             self._by_folder = {course.folder.name: course for course in result.courses.values()}
             self._problems = result.problems
             self._loaded = True
+            self._loaded_at = utcnow()
             self.fragments.clear()
+
+    def reload_if_synced_elsewhere(self, session: Session, every: float) -> bool:
+        """Reload when a sync in another process (a worker, the CLI) is newer than this load.
+
+        Each web worker holds its own catalog: a sync from the admin page runs in one of them,
+        and the others learn of it here, by one small query at most every ``every`` seconds.
+        """
+        now = time.monotonic()
+        if now - self._checked_at < every:
+            return False
+        self._checked_at = now
+        if not self._loaded:
+            return False  # the first use reads the files anyway
+        last_sync = session.scalar(select(func.max(Course.synced_at)))
+        if last_sync is None or last_sync <= self._loaded_at:
+            return False
+        self.reload()
+        return True
 
     def _ensure_loaded(self) -> None:
         if not self._loaded:
@@ -88,6 +110,7 @@ class CourseCatalog:
                 continue
             if row.status is CourseStatus.retired:
                 row.status = CourseStatus.active
+                row.synced_at = now  # other processes reload on a newer synced_at
                 report.reactivated.append(slug)
             if row.content_hash == course.content_hash:
                 report.unchanged.append(slug)

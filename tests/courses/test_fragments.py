@@ -83,3 +83,28 @@ def test_the_cache_is_bounded_and_least_recently_used_goes_first():
     cache.get("a", render("a"))
     cache.get("b", render("b"))
     assert renders == ["a", "b", "c", "b"]
+
+
+def test_a_sync_in_another_worker_reaches_this_one(app, app_config, courses_dir, tmp_path, monkeypatch):
+    """Each gunicorn worker holds its own catalog: a sync made in one (the admin page, or the
+    CLI) reaches the others' pages within LMS_CATALOG_CHECK_SECONDS."""
+    from lms import create_app
+    from lms.db import db_session
+
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "other-instance"))
+    other_worker = create_app({**app_config, "LMS_CATALOG_CHECK_SECONDS": 0})
+    try:
+        visitor = other_worker.test_client()
+        assert FLAGSHIP_TITLE in visitor.get(FLAGSHIP).get_data(as_text=True)
+
+        _retitle(courses_dir, "Racial Justice in Education: a Dialogue, revised")
+        assert FLAGSHIP_TITLE in visitor.get(FLAGSHIP).get_data(as_text=True), "no sync yet: the files alone change nothing"
+        with app.app_context():
+            app.extensions["lms"].catalog.sync(db_session)
+            db_session.commit()
+
+        for path in (FLAGSHIP, "/"):
+            html = visitor.get(path).get_data(as_text=True)
+            assert "a Dialogue, revised" in html and FLAGSHIP_TITLE not in html, path
+    finally:
+        other_worker.extensions["lms"].database.engine.dispose()

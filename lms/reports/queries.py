@@ -58,44 +58,43 @@ def _joined_names_postgresql(element: joined_names, compiler: Any, **kw: Any) ->
     return f"string_agg({sql}, ', ' ORDER BY {sql})"
 
 
-class month_of(FunctionElement[str]):
+class _utc_text(FunctionElement[str]):
+    """A timestamp as text in UTC, in the subclass's format (one spelling per dialect)."""
+
+    type = String()
+    inherit_cache = True
+    strftime_format = ""  # SQLite
+    to_char_format = ""  # PostgreSQL
+
+
+@compiles(_utc_text)
+def _utc_text_default(element: _utc_text, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"strftime('{element.strftime_format}', {compiler.process(column, **kw)})"
+
+
+@compiles(_utc_text, "postgresql")
+def _utc_text_postgresql(element: _utc_text, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"to_char({compiler.process(column, **kw)} AT TIME ZONE 'UTC', '{element.to_char_format}')"
+
+
+class month_of(_utc_text):
     """``month_of(timestamp)``: its UTC calendar month as ``'YYYY-MM'``."""
 
-    type = String()
-    inherit_cache = True
     name = "month_of"
+    inherit_cache = True
+    strftime_format = "%Y-%m"
+    to_char_format = "YYYY-MM"
 
 
-@compiles(month_of)
-def _month_of_default(element: month_of, compiler: Any, **kw: Any) -> str:
-    (column,) = list(element.clauses)
-    return f"strftime('%Y-%m', {compiler.process(column, **kw)})"
-
-
-@compiles(month_of, "postgresql")
-def _month_of_postgresql(element: month_of, compiler: Any, **kw: Any) -> str:
-    (column,) = list(element.clauses)
-    return f"to_char({compiler.process(column, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM')"
-
-
-class iso_utc(FunctionElement[str]):
+class iso_utc(_utc_text):
     """``iso_utc(timestamp)``: the time in UTC as ISO 8601 text to the second, ``2026-03-01T14:00:00Z``."""
 
-    type = String()
-    inherit_cache = True
     name = "iso_utc"
-
-
-@compiles(iso_utc)
-def _iso_utc_default(element: iso_utc, compiler: Any, **kw: Any) -> str:
-    (column,) = list(element.clauses)
-    return f"strftime('%Y-%m-%dT%H:%M:%SZ', {compiler.process(column, **kw)})"
-
-
-@compiles(iso_utc, "postgresql")
-def _iso_utc_postgresql(element: iso_utc, compiler: Any, **kw: Any) -> str:
-    (column,) = list(element.clauses)
-    return f"""to_char({compiler.process(column, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+    inherit_cache = True
+    strftime_format = "%Y-%m-%dT%H:%M:%SZ"
+    to_char_format = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
 
 
 # -- the completion report ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from lms.accounts.models import AUDIENCE_ROLES, MIN_PASSWORD_LENGTH
@@ -93,9 +94,9 @@ class ProfileForm(FlaskForm):
         from lms.courses.presentation import audience_label
         from lms.i18n import LANGUAGE_NAMES, _
 
-        self.locale.choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LMS_LANGUAGES"]]
+        self.locale.choices = [SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LMS_LANGUAGES"]]
         zones = list(available_time_zones())
         if current_zone and current_zone not in zones:
             zones.insert(0, current_zone)
-        self.time_zone.choices = [(zone, zone.replace("_", " ")) for zone in zones]
-        self.audience_role.choices = [("", _("Prefer not to say"))] + [(role, audience_label(role)) for role in AUDIENCE_ROLES]
+        self.time_zone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
+        self.audience_role.choices = [SelectChoice("", _("Prefer not to say"))] + [SelectChoice(role, audience_label(role)) for role in AUDIENCE_ROLES]

@@ -2,19 +2,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SearchField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
 from lms.i18n import _l
-
-try:  # WTForms 3.3+ wants SelectChoice objects; older versions take (value, label) tuples
-    from wtforms.fields.choices import SelectChoice
-
-    def choice(value: str, label: object) -> object:
-        return SelectChoice(value, label)
-except ImportError:  # pragma: no cover - WTForms < 3.3
-
-    def choice(value: str, label: object) -> object:
-        return (value, label)
 
 
 class GetForm(FlaskForm):
@@ -26,8 +17,8 @@ class GetForm(FlaskForm):
 
 class PeopleSearchForm(GetForm):
     q = SearchField(_l("Name or email"), validators=[Optional(), Length(max=100)], description=_l("Part of a name or an email address."))
-    role = SelectField(_l("Role"), choices=[choice("", _l("Any role")), choice("learner", _l("Learners only")), choice("facilitator", _l("Facilitators")), choice("admin", _l("Admins"))], default="", validators=[Optional()])
-    status = SelectField(_l("Account"), choices=[choice("", _l("Active or not")), choice("active", _l("Active")), choice("inactive", _l("Deactivated"))], default="", validators=[Optional()])
+    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role")), SelectChoice("learner", _l("Learners only")), SelectChoice("facilitator", _l("Facilitators")), SelectChoice("admin", _l("Admins"))], default="", validators=[Optional()])
+    status = SelectField(_l("Account"), choices=[SelectChoice("", _l("Active or not")), SelectChoice("active", _l("Active")), SelectChoice("inactive", _l("Deactivated"))], default="", validators=[Optional()])
 
 
 class RoleForm(FlaskForm):
@@ -47,8 +38,8 @@ class SyncForm(FlaskForm):
 
 class AuditFilterForm(GetForm):
     actor = StringField(_l("Actor's email"), validators=[Optional(), Length(max=254)], description=_l("Part of the email address of the person who made the change."))
-    action = SelectField(_l("Action"), choices=[choice("", _l("Any action"))], validators=[Optional()], validate_choice=False)
-    target_type = SelectField(_l("Target type"), choices=[choice("", _l("Any target"))], validators=[Optional()], validate_choice=False)
+    action = SelectField(_l("Action"), choices=[SelectChoice("", _l("Any action"))], validators=[Optional()], validate_choice=False)
+    target_type = SelectField(_l("Target type"), choices=[SelectChoice("", _l("Any target"))], validators=[Optional()], validate_choice=False)
     start = DateField(_l("From"), validators=[Optional()], description=_l("First day (in your time zone), YYYY-MM-DD."))
     end = DateField(_l("To"), validators=[Optional()], description=_l("Last day, included."))
 

@@ -6,7 +6,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from lms.admin import services
-from lms.admin.forms import ActiveForm, AuditFilterForm, PeopleSearchForm, RoleForm, SyncForm, choice
+from wtforms.fields.choices import SelectChoice
+
+from lms.admin.forms import ActiveForm, AuditFilterForm, PeopleSearchForm, RoleForm, SyncForm
 from lms.extension import lms_state, select_timezone
 from lms.i18n import _
 from lms.reports.paging import Page, page_number
@@ -141,8 +143,8 @@ def sync_courses():
 def audit():
     form = AuditFilterForm(request.args)
     actions, targets = services.audit_choices()
-    form.action.choices = [choice("", _("Any action"))] + [choice(a, a) for a in actions]
-    form.target_type.choices = [choice("", _("Any target"))] + [choice(t, t) for t in targets]
+    form.action.choices = [SelectChoice("", _("Any action"))] + [SelectChoice(a, a) for a in actions]
+    form.target_type.choices = [SelectChoice("", _("Any target"))] + [SelectChoice(t, t) for t in targets]
     valid = form.validate()
     if valid:
         query = services.AuditQuery(

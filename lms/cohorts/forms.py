@@ -6,6 +6,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField, TimeField, URLField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from lms.cohorts.models import AttendanceStatus
@@ -40,8 +41,8 @@ class CohortForm(FlaskForm):
     submit = SubmitField(_l("Save cohort"))
 
     def set_choices(self, courses: Iterable[tuple[str, str]], zones: Iterable[str]) -> None:
-        self.course.choices = [("", str(_l("Choose a course")))] + list(courses)
-        self.time_zone.choices = [(zone, zone.replace("_", " ")) for zone in zones]
+        self.course.choices = [SelectChoice("", str(_l("Choose a course")))] + [SelectChoice(value, label) for value, label in courses]
+        self.time_zone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
 
 
 class CancelForm(FlaskForm):
@@ -69,7 +70,7 @@ def attendance_form(enrollments: Iterable[Any], max_minutes: int, formdata: Any 
     class RosterAttendanceForm(FlaskForm):
         submit = SubmitField(_l("Save attendance"))
 
-    choices = [("", _l("Not recorded"))] + [(status.value, label) for status, label in ATTENDANCE_LABELS.items()]
+    choices = [SelectChoice("", _l("Not recorded"))] + [SelectChoice(status.value, label) for status, label in ATTENDANCE_LABELS.items()]
     for enrollment in enrollments:
         setattr(RosterAttendanceForm, f"status_{enrollment.id}", SelectField(_l("Attendance"), choices=choices, validators=[Optional()], default=""))
         setattr(RosterAttendanceForm, f"minutes_{enrollment.id}", IntegerField(

@@ -88,7 +88,7 @@ def _cohort_form(cohort: Cohort | None = None, bind: bool = True) -> CohortForm:
     locale = _locale()
     form.set_choices(((c.slug, c.localized("title", locale)) for c in services.live_courses()), services.time_zone_choices())
     if cohort is None and request.method == "GET" and len(form.course.choices) == 2:
-        form.course.data = form.course.choices[1][0]
+        form.course.data = form.course.choices[1].value
     if cohort is None and request.method == "GET" and form.minutes.data is None and form.course.data:
         loaded = services.catalog().get(form.course.data)
         form.minutes.data = loaded.definition.minutes if loaded else None

@@ -87,7 +87,7 @@ class LMS:
             return  # the host owns login; it must load lms users (docs/architecture.md)
         from lms.accounts.services import load_user
 
-        manager = LoginManager(app)
+        manager = _LoginManager(app)
         manager.login_view = "lms_accounts.login"
         manager.login_message = None  # the login page says why on its own
         manager.session_protection = "strong"
@@ -149,6 +149,17 @@ def _commit_request(response: Any) -> Any:
     else:
         db.get_session().rollback()
     return response
+
+
+class _LoginManager(LoginManager):
+    def _session_protection_failed(self) -> bool:
+        # Strong protection checks a session against its browser only once someone has signed
+        # in. Flask-Login also "fails" an anonymous session that holds just a CSRF token or a
+        # language, and then rewrites it and deletes the remember cookie on every request
+        # (flask-login issue #569): an extra Set-Cookie pair on each page, protecting nothing.
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
 
 
 def _follow_catalog_syncs() -> None:

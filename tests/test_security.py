@@ -112,3 +112,21 @@ class TestRedisRateLimitStorage:
 
         store = redis.Redis.from_url("redis://127.0.0.1:6379/15")
         assert store.keys("*" + app.config["RATELIMIT_KEY_PREFIX"] + "*"), "the counters live in Redis, not in process memory"
+
+
+def test_an_anonymous_visitor_session_is_set_once(client):
+    """A visitor's session (its CSRF token) is written on the first page, then left alone."""
+    first = client.get("/")
+    assert any(cookie.startswith("lms_session=") for cookie in first.headers.getlist("Set-Cookie"))
+    for path in ("/", "/courses/esp-racial-justice-dialogue"):
+        assert client.get(path).headers.getlist("Set-Cookie") == [], path
+
+
+def test_a_signed_in_session_is_bound_to_its_browser(client, make_user):
+    """Flask-Login's strong protection: the same session cookie from another browser is signed out."""
+    user = make_user()
+    browser = {"User-Agent": "Browser A"}
+    client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD}, headers=browser)
+    assert client.get("/me", headers=browser).status_code == 200
+    stolen = client.get("/me", headers={"User-Agent": "Browser B"})
+    assert stolen.status_code in (302, 303) and "/auth/login" in stolen.headers["Location"]

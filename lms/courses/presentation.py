@@ -94,7 +94,7 @@ class CatalogFilters:
         return any((self.audience, self.grade, self.topic, self.path, self.q))
 
     @staticmethod
-    def options(courses: Iterable[LoadedCourse]) -> dict[str, list[str]]:
+    def options(courses: Iterable[LoadedCourse], topic_names: Mapping[str, TopicName]) -> dict[str, list[str]]:
         audiences, grades, topics, paths = set(), set(), set(), set()
         for course in courses:
             definition = course.definition
@@ -107,9 +107,29 @@ class CatalogFilters:
         return {
             "audience": sorted(audiences, key=audience_label),
             "grade": sorted(grades, key=lambda g_: grade_order.index(g_) if g_ in grade_order else 99),
-            "topic": sorted(topics, key=str.casefold),
+            "topic": sorted(topics, key=lambda topic: topic_names[topic].name.casefold()),
             "path": sorted(paths, key=lambda p: path_order.index(p) if p in path_order else 99),
         }
+
+
+@dataclass(frozen=True)
+class TopicName:
+    name: str
+    language: str  # the locale asked for, or the course file's own language where it has no translation
+
+
+def topic_names(courses: Iterable[LoadedCourse], locale: str) -> dict[str, TopicName]:
+    """Each topic (as the course files name it, the filter's value) named in ``locale``.
+
+    A translation lists a course's topics in the same order (the loader checks the count), so
+    they pair by position; a course that translates a topic names it before one that does not.
+    """
+    names: dict[str, TopicName] = {}
+    for course in sorted(courses, key=lambda course: not course.is_translated("topics", locale)):
+        language = locale if course.is_translated("topics", locale) else course.definition.languages[0]
+        for topic, name in zip(course.definition.topics, course.localized("topics", locale), strict=True):
+            names.setdefault(topic, TopicName(name, language))
+    return names
 
 
 def filter_courses(courses: Iterable[LoadedCourse], filters: CatalogFilters) -> list[LoadedCourse]:
@@ -127,7 +147,7 @@ def filter_courses(courses: Iterable[LoadedCourse], filters: CatalogFilters) -> 
         if filters.path and filters.path not in d.paths:
             continue
         if needle:
-            haystack = " ".join([course.localized("title", locale), course.localized("summary", locale), *d.topics]).casefold()
+            haystack = " ".join([course.localized("title", locale), course.localized("summary", locale), *d.topics, *course.localized("topics", locale)]).casefold()
             if needle not in haystack:
                 continue
         shown.append(course)

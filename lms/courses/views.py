@@ -14,6 +14,7 @@ from lms.courses.presentation import (
     format_label,
     grade_label,
     path_label,
+    topic_names,
 )
 from lms.db import db_session
 from lms.extension import lms_state
@@ -31,14 +32,17 @@ def catalog():
 
 
 def _catalog_results(courses: list[LoadedCourse], filters: CatalogFilters) -> str:
+    names = topic_names(courses, current_locale())
     return render_template(
         "lms/courses/_catalog_results.html",
         courses=filter_courses(courses, filters),
         total=len(courses),
         filters=filters,
-        options=CatalogFilters.options(courses),
+        options=CatalogFilters.options(courses, names),
         audience_label=audience_label,
         grade_label=grade_label,
+        topic_names=names,
+        topic_label=lambda topic: names[topic].name,
         path_label=path_label,
         format_label=format_label,
     )

@@ -76,3 +76,21 @@ def test_language_switch_remembers_the_choice(client):
 def test_language_switch_never_redirects_off_site(client):
     response = client.post("/language", data={"locale": "es", "next": "https://evil.example/"})
     assert response.headers["Location"] in ("/", "http://lms.test/")
+
+
+def test_catalog_topics_are_named_in_the_visitors_language(client):
+    spanish = client.get("/", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    topic_select = spanish[spanish.index('id="filter-topic"'):]
+    topic_select = topic_select[:topic_select.index("</select>")]
+    # The value stays the course files' name (links and bookmarks keep working in both languages).
+    assert '<option value="Restorative Practices" >Prácticas restaurativas</option>' in topic_select
+    # Translated by the flagship course, though social-justice-training has no Spanish topics.
+    assert ">Entornos escolares positivos<" in topic_select
+    # Only social-justice-training names "Social Justice", in English: marked as such for screen readers.
+    assert '<option value="Social Justice" lang="en" >Social Justice</option>' in topic_select
+    assert '<option value="Restorative Practices" selected>Restorative Practices</option>' in client.get("/?topic=Restorative+Practices").get_data(as_text=True)
+
+
+def test_catalog_search_finds_a_course_by_its_translated_topic(client):
+    html = client.get("/?q=restaurativas", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert set(re.findall(r'href="/courses/([a-z0-9-]+)"', html)) == {"esp-racial-justice-dialogue"}

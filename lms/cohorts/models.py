@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -35,9 +35,11 @@ class AttendanceSource(enum.StrEnum):
 
 class Cohort(Base):
     __tablename__ = "lms_cohort"
+    # A course's upcoming sessions are a range of this index (the course page, the facilitator's list).
+    __table_args__ = (Index("ix_lms_cohort_course_id_starts_at", "course_id", "starts_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("lms_course.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("lms_course.id"))
     title: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # UTC
     time_zone: Mapped[str] = mapped_column(String(64))  # the zone it was scheduled in

@@ -353,21 +353,28 @@ class Upcoming:
     total: int  # how many there are in all
 
 
+# The longest a session may last (the cohort form's limit): one that started longer ago has ended.
+LONGEST_SESSION = timedelta(days=1)
+
+
 def upcoming_cohorts(course: Course | None, limit: int | None = None) -> Upcoming:
     """Scheduled cohorts of a course that have not ended, soonest first (the first ``limit``)."""
     if course is None:
         return Upcoming([], 0)
     now = utcnow()
-    # Start and length of every candidate first (plain tuples), whole rows only for those shown.
-    candidates = db_session.execute(
-        select(Cohort.id, Cohort.starts_at, Cohort.minutes)
-        .where(Cohort.course_id == course.id, Cohort.status == CohortStatus.scheduled, Cohort.starts_at >= now - timedelta(days=1))
-        .order_by(Cohort.starts_at, Cohort.id)
-    ).all()
-    ids = [cohort_id for cohort_id, starts_at, minutes in candidates if starts_at + timedelta(minutes=minutes) > now]
-    shown = ids if limit is None else ids[:limit]
-    by_id = {cohort.id: cohort for cohort in db_session.scalars(select(Cohort).where(Cohort.id.in_(shown)))} if shown else {}
-    return Upcoming([by_id[cohort_id] for cohort_id in shown], len(ids))
+    scheduled = select(Cohort).where(Cohort.course_id == course.id, Cohort.status == CohortStatus.scheduled)
+    running = [
+        cohort
+        for cohort in db_session.scalars(scheduled.where(Cohort.starts_at >= now - LONGEST_SESSION, Cohort.starts_at < now).order_by(Cohort.starts_at, Cohort.id))
+        if cohort_ends_at(cohort) > now
+    ]
+    # A course may run hundreds of future sessions: count them, load only those shown.
+    future = scheduled.where(Cohort.starts_at >= now)
+    future_total = db_session.scalar(future.with_only_columns(func.count()).order_by(None)) or 0
+    wanted = None if limit is None else max(limit - len(running), 0)
+    later = list(db_session.scalars(future.order_by(Cohort.starts_at, Cohort.id).limit(wanted))) if wanted != 0 else []
+    shown = running + later
+    return Upcoming(shown if limit is None else shown[:limit], len(running) + future_total)
 
 
 # -- registration -----------------------------------------------------------------------------

@@ -102,6 +102,27 @@ def test_course_page_lists_the_soonest_sessions_and_links_to_all(app, make_user)
     assert "Show all" not in everything
 
 
+def test_a_session_under_way_is_listed_first_and_counted(app, make_user):
+    """Running sessions come from their own query, future ones from a count and a limited read:
+    together they are the soonest first, and the total counts both."""
+    from datetime import timedelta
+
+    from lms.cohorts.views import COURSE_PAGE_SESSIONS
+    from lms.db import utcnow
+
+    facilitator = make_user("facilitator")
+    now = utcnow()
+    schedule(app, facilitator, title="Day-long, started yesterday", starts_at=now - timedelta(hours=23), minutes=24 * 60)
+    schedule(app, facilitator, title="Under way", starts_at=now - timedelta(minutes=30), minutes=60)
+    schedule(app, facilitator, title="Ended an hour ago", starts_at=now - timedelta(hours=2), minutes=60)
+    for day in range(COURSE_PAGE_SESSIONS):
+        schedule(app, facilitator, title=f"Session on day {day + 1:02d}", starts_at=now + timedelta(days=day + 1))
+    page = app.test_client().get("/courses/esp-racial-justice-dialogue").get_data(as_text=True)
+    shown = re.findall(r'/cohorts/\d+">([^<]+)</a></h3>', page)
+    assert shown == ["Day-long, started yesterday", "Under way"] + [f"Session on day {day + 1:02d}" for day in range(COURSE_PAGE_SESSIONS - 2)]
+    assert f"Show all {COURSE_PAGE_SESSIONS + 2} upcoming sessions" in page
+
+
 def test_facilitator_list_counts_seats_and_waitlist(app, make_user, login_as):
     facilitator = make_user("facilitator")
     full = schedule(app, facilitator, title="Small room", capacity=1)

@@ -401,14 +401,6 @@ def enrollments_of(user: User) -> list[Enrollment]:
     return list(db_session.scalars(select(Enrollment).where(Enrollment.user_id == user.id).order_by(Enrollment.created_at.desc(), Enrollment.id.desc())))
 
 
-def reflections_of_user(user: User) -> list[Reflection]:
-    return list(
-        db_session.scalars(
-            select(Reflection).join(Reflection.enrollment).where(Enrollment.user_id == user.id).order_by(Reflection.updated_at.desc())
-        )
-    )
-
-
 def certificates_of_user(user: User) -> list[Any]:
     from lms.certificates.models import Certificate
 
@@ -441,10 +433,10 @@ def dashboard_for(user: User, locale: str) -> Dashboard:
         elif enrollment.status is not EnrollmentStatus.withdrawn:
             in_progress.append(summary)
     reflections = []
-    for reflection in reflections_of_user(user):
-        summary = summaries.get(reflection.enrollment_id)
-        if summary is None:
-            continue
+    # The evidence read above holds every reflection of these enrollments: the newest first.
+    written = sorted((r for found in evidence.values() for r in found.reflections.values()), key=lambda r: (r.updated_at, r.id), reverse=True)
+    for reflection in written:
+        summary = summaries[reflection.enrollment_id]
         title = reflection.prompt_id
         if summary.course is not None and (step := summary.course.definition.step(reflection.prompt_id)) is not None:
             title = step_title(summary.course, step, locale)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -42,8 +44,8 @@ class CourseCatalog:
         self._loaded_at = utcnow()
         self._checked_at = 0.0  # time.monotonic() of the last look at the database
         self._lock = threading.Lock()
-        # HTML rendered from these definitions (lms.courses.fragments): stale once they change.
-        self.fragments = FragmentCache()
+        self._fragments = FragmentCache()
+        self._generation = 0  # one more on each reload
 
     def reload(self) -> None:
         with self._lock:
@@ -53,7 +55,16 @@ class CourseCatalog:
             self._problems = result.problems
             self._loaded = True
             self._loaded_at = utcnow()
-            self.fragments.clear()
+            self._generation += 1
+            self._fragments.clear()
+
+    def rendered(self, key: Hashable, render: Callable[[], str]) -> Markup:
+        """HTML made from these definitions by ``render``, kept until they next change.
+
+        The generation is read before ``render`` reads the courses: a page rendered from the old
+        definitions while another thread reloads is filed under the old generation, never served.
+        """
+        return self._fragments.get((self._generation, key), render)
 
     def reload_if_synced_elsewhere(self, session: Session, every: float) -> bool:
         """Reload when a sync in another process (a worker, the CLI) is newer than this load.

@@ -1,9 +1,9 @@
 """Rendered HTML of the parts of public pages that depend only on the course files.
 
 The catalog's results and a course page's description change only when the catalog reloads,
-so each worker renders them once per (locale, what was asked) and keeps them until then. The
-parts that depend on the visitor or the database (the header, sessions, start buttons) are
-rendered on every request around them.
+so each worker renders them once per (locale, what was asked) and keeps them until then
+(``CourseCatalog.rendered``). The parts that depend on the visitor or the database (the
+header, sessions, start buttons) are rendered on every request around them.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ blueprint = Blueprint("lms_courses", __name__)
 def catalog():
     catalog = lms_state().catalog
     filters = CatalogFilters.from_args(request.args)
-    results = catalog.fragments.get(("catalog", current_locale(), filters), lambda: _catalog_results(catalog.all(), filters))
+    results = catalog.rendered(("catalog", current_locale(), filters), lambda: _catalog_results(catalog.all(), filters))
     return render_template("lms/courses/catalog.html", results=results)
 
 
@@ -55,7 +55,7 @@ def course(slug: str):
     if loaded is None:
         abort(404)
     locale = current_locale()
-    details = catalog.fragments.get(
+    details = catalog.rendered(
         ("course", slug, locale),
         lambda: render_template("lms/courses/_course_details.html", **course_details_context(loaded)),
     )

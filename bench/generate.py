@@ -282,6 +282,7 @@ def generate(db_path: Path, scale: float) -> dict[str, Any]:
             0 if rng.random() < 0.01 else 1, ts(created), ts(created + timedelta(days=rng.randrange(30))) if rng.random() < 0.7 else None,
         ))
     counts["lms_user"] = _insert(con, "lms_user", users)
+    con.execute("UPDATE lms_user SET email_confirmed_at = created_at")  # an organisation's people, long confirmed
     user_names = {row[0]: row[2] for row in users}
     del users
 

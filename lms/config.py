@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     # Public certificate verification (/verify/<code>): enough for people, too few to guess codes.
     "LMS_VERIFY_RATE_LIMIT": "30 per minute;300 per hour",
     "LMS_PASSWORD_RESET_MAX_AGE": 3600,
+    "LMS_EMAIL_CONFIRMATION_MAX_AGE": 7 * 24 * 3600,
     "LMS_PAGE_SIZE": 50,
     "LMS_ATTENDANCE_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,
     "LMS_ATTENDANCE_UPLOAD_MAX_ROWS": 5000,

@@ -8,6 +8,7 @@ from emptied tables.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -146,6 +147,7 @@ def make_user(app: Flask) -> Callable[..., Any]:
             locale=fields.pop("locale", "en"),
             time_zone=fields.pop("time_zone", "America/New_York"),
             active=fields.pop("active", True),
+            email_confirmed_at=fields.pop("email_confirmed_at", datetime.now(UTC)),
             **fields,
         )
         with app.app_context():

@@ -59,6 +59,8 @@ ROUTES: dict[str, Route] = {
     "lms_accounts.reset_request:POST": Route("POST", "/auth/reset", PUBLIC),
     "lms_accounts.reset_password": Route("GET", "/auth/reset/not-a-valid-token", "400 400 400 400 400 400"),
     "lms_accounts.reset_password:POST": Route("POST", "/auth/reset/not-a-valid-token", "400 400 400 400 400 400"),
+    "lms_accounts.confirm_email": Route("GET", "/auth/confirm/not-a-valid-token", "400 400 400 400 400 400"),
+    "lms_accounts.resend_confirmation": Route("POST", "/auth/confirm", SIGNED_IN),
     "lms_accounts.profile": Route("GET", "/auth/profile", SIGNED_IN),
     "lms_accounts.profile:POST": Route("POST", "/auth/profile", SIGNED_IN),
     "lms_certificates.verify_form": Route("GET", "/verify", PUBLIC),

@@ -38,3 +38,26 @@ def test_migrations_downgrade_to_base_and_upgrade_again(tmp_path):
     migrations.upgrade(engine)
     assert "lms_certificate" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_accounts_made_before_email_confirmation_count_as_confirmed(tmp_path):
+    from sqlalchemy import text
+
+    url = POSTGRES_URL or f"sqlite:///{tmp_path / 'confirmation.sqlite'}"
+    engine = make_engine(url)
+    migrations.downgrade(engine, "base")
+    migrations.upgrade(engine, "0002")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO lms_user (email, display_name, locale, time_zone, is_facilitator, is_admin, affiliate, audience_role, active, created_at)"
+                " VALUES ('early@example.org', 'Early', 'en', 'UTC', false, false, '', '', true, '2026-01-02 03:04:05')"
+            ))
+        migrations.upgrade(engine)
+        with engine.connect() as connection:
+            created, confirmed = connection.execute(text("SELECT created_at, email_confirmed_at FROM lms_user WHERE email = 'early@example.org'")).one()
+        assert confirmed is not None and confirmed == created
+    finally:
+        migrations.downgrade(engine, "base")
+        migrations.upgrade(engine)
+        engine.dispose()

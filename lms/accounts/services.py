@@ -44,7 +44,10 @@ def create_user(
     time_zone: str = "America/New_York",
     affiliate: str = "",
     audience_role: str = "",
+    email_confirmed: bool = True,
 ) -> User:
+    """An account. Its address counts as confirmed unless ``email_confirmed`` is false: the
+    person signed up alone (``register_account``) rather than through an admin or a command."""
     from lms.i18n import _
 
     email = User.normalise_email(email)
@@ -60,6 +63,7 @@ def create_user(
         affiliate=affiliate.strip(),
         audience_role=audience_role,
         active=True,
+        email_confirmed_at=utcnow() if email_confirmed else None,
     )
     user.set_password(password or secrets.token_urlsafe(24))
     db_session.add(user)
@@ -101,6 +105,7 @@ def users_by_ids(ids: list[int]) -> list[User]:
 # --- registration, password reset, profile, deletion ------------------------------------------
 
 RESET_SALT = "lms-password-reset"
+CONFIRM_SALT = "lms-email-confirmation"
 
 
 def register_account(email: str, display_name: str, password: str, *, locale: str, time_zone: str) -> User | None:
@@ -115,9 +120,56 @@ def register_account(email: str, display_name: str, password: str, *, locale: st
         generate_password_hash(password)  # the same work as creating an account
         _mail_existing_account(existing)
         return None
-    user = create_user(email, display_name, password, locale=locale, time_zone=time_zone)
+    user = create_user(email, display_name, password, locale=locale, time_zone=time_zone, email_confirmed=False)
     _mail_welcome(user)
     return user
+
+
+def _confirmation_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=CONFIRM_SALT)
+
+
+def email_confirmation_url(user: User) -> str:
+    # The address is in the token: a link stays valid only for the address it was sent to.
+    token = _confirmation_serializer().dumps({"user": user.id, "email": user.email})
+    return url_for("lms_accounts.confirm_email", token=token, _external=True)
+
+
+def confirm_email(token: str) -> User | None:
+    """Mark the address of the token's account confirmed; ``None`` for a bad or expired token.
+
+    Following the link twice is harmless: the first confirmation's time stays.
+    """
+    if not token or len(token) > 500:
+        return None
+    try:
+        payload = _confirmation_serializer().loads(token, max_age=current_app.config["LMS_EMAIL_CONFIRMATION_MAX_AGE"])
+        user_id, email = int(payload["user"]), str(payload["email"])
+    except (BadData, TypeError, KeyError, ValueError):
+        return None
+    user = db_session.get(User, user_id)
+    if user is None or not user.active or user.email != email:
+        return None
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        db_session.flush()
+    return user
+
+
+def send_email_confirmation(user: User) -> None:
+    """Mail the confirmation link again (the first one came with the welcome message)."""
+    with force_locale(user.locale):
+        body = _(
+            "Hello %(name)s,\n\nConfirm that this address is yours by opening this link:\n\n%(url)s\n\n"
+            "The link works for %(days)s days. If you did not ask for it, you can ignore this message.\n",
+            name=user.display_name, url=email_confirmation_url(user), days=_confirmation_days(),
+        )
+        subject = _("Confirm your email address")
+    send_mail(user.email, subject, body)
+
+
+def _confirmation_days() -> int:
+    return max(current_app.config["LMS_EMAIL_CONFIRMATION_MAX_AGE"] // 86400, 1)
 
 
 def _reset_serializer(user: User) -> URLSafeTimedSerializer:
@@ -235,8 +287,11 @@ def _mail_welcome(user: User) -> None:
     with force_locale(user.locale):
         body = _(
             "Hello %(name)s,\n\nYour %(site)s account is ready. Sign in with this email address and the password "
-            "you chose:\n\n%(url)s\n\nIf you did not create this account, reply to this message or ignore it.\n",
+            "you chose:\n\n%(url)s\n\nBefore you register for a live session, confirm that this address is yours "
+            "by opening this link (it works for %(days)s days):\n\n%(confirm)s\n\n"
+            "If you did not create this account, reply to this message or ignore it.\n",
             name=user.display_name, site=current_app.config["LMS_SITE_NAME"], url=url_for("lms_accounts.login", _external=True),
+            confirm=email_confirmation_url(user), days=_confirmation_days(),
         )
         subject = _("Your account is ready")
     send_mail(user.email, subject, body)

@@ -16,9 +16,11 @@ from lms.accounts.forms import LoginForm, ProfileForm, RegisterForm, ResetPasswo
 from lms.accounts.services import (
     AccountError,
     authenticate,
+    confirm_email,
     register_account,
     request_password_reset,
     reset_password,
+    send_email_confirmation,
     update_profile,
     user_for_reset_token,
 )
@@ -114,6 +116,29 @@ def reset_password_view(token: str):
             flash(_("Your password has been changed. Sign in with the new one."), "success")
             return redirect(url_for("lms_accounts.login"), code=303)
     return render_template("lms/accounts/reset_password.html", form=form), _form_status(form)
+
+
+@blueprint.get("/confirm/<token>", endpoint="confirm_email")
+def confirm_email_view(token: str):
+    """The link in the welcome message: the address is the account owner's."""
+    user = confirm_email(token)
+    if user is None:
+        return render_template("lms/accounts/confirm_invalid.html"), 400
+    flash(_("Your email address %(email)s is confirmed: you can register for live sessions.", email=user.email), "success")
+    signed_in_as_owner = current_user.is_authenticated and current_user.id == user.id
+    return redirect(url_for("lms_learning.dashboard") if signed_in_as_owner else url_for("lms_accounts.login"), code=303)
+
+
+@blueprint.post("/confirm")
+@login_required
+@limiter.limit(account_rate_limit)
+def resend_confirmation():
+    if current_user.email_confirmed_at is not None:
+        flash(_("Your email address is already confirmed."), "info")
+    else:
+        send_email_confirmation(current_user)
+        flash(_("We have sent a new confirmation link to %(email)s.", email=current_user.email), "success")
+    return redirect(safe_next_url(request.form.get("next"), url_for("lms_learning.dashboard")), code=303)
 
 
 @blueprint.route("/profile", methods=["GET", "POST"])

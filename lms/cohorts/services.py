@@ -40,7 +40,7 @@ from lms.cohorts.models import Attendance, AttendanceSource, AttendanceStatus, C
 from lms.courses.loader import LoadedCourse
 from lms.courses.models import Course, CourseStatus
 from lms.db import db_session, utcnow
-from lms.i18n import _
+from lms.i18n import _, _l
 from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath, Reflection, ReflectionStatus
 from lms.learning.progress import refresh_completion
 
@@ -448,6 +448,11 @@ def enrollment_in(cohort: Cohort, user: Any, *, fresh: bool = False) -> Enrollme
     return db_session.scalar(query)
 
 
+# Attendance is matched by email address, and certificates follow attendance: a live session
+# needs an address its owner has confirmed.
+UNCONFIRMED_EMAIL = _l("Confirm your email address before you register for a live session: attendance is matched by email, so we need to know this address is yours. Open the link in your welcome message, or ask for a new one.")
+
+
 def register(user: User, cohort: Cohort) -> Enrollment:
     """Register ``user`` for ``cohort`` (waitlisted when full). Registering twice is harmless."""
     lock_row(Cohort, cohort.id)  # first: the seats counted below cannot change under us
@@ -455,6 +460,8 @@ def register(user: User, cohort: Cohort) -> Enrollment:
     existing = enrollment_in(cohort, user, fresh=True)
     if existing is not None and existing.status in ACTIVE_STATUSES:
         return existing
+    if user.email_confirmed_at is None:
+        raise CohortError(UNCONFIRMED_EMAIL)
     problem = registration_problem(cohort)
     if problem:
         raise CohortError(problem)

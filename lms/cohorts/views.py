@@ -373,6 +373,7 @@ def cohort(cohort_id: int):
         course=loaded,
         seats_left=max(cohort.capacity - taken, 0),
         registration_problem=services.registration_problem(cohort),
+        unconfirmed_email=services.UNCONFIRMED_EMAIL,
         registration_closes_at=services.registration_closes_at(cohort),
         can_manage=services.can_manage_cohort(current_user, cohort),
         action_form=ActionForm(formdata=None),
@@ -458,6 +459,7 @@ def cohorts_course_panel(course: LoadedCourse) -> str:
         mine=mine,
         seats_left={c.id: max(c.capacity - counts[c.id].taken, 0) for c in cohorts},
         registration_problem=services.registration_problem,
+        unconfirmed_email=services.UNCONFIRMED_EMAIL,
         status_label=enrollment_status_label,
         action_form=ActionForm(formdata=None),
     ))

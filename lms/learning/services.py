@@ -480,6 +480,7 @@ def export_user_data(user: User) -> dict[str, Any]:
             "roles": user.roles,
             "active": user.active,
             "created_at": _iso(user.created_at),
+            "email_confirmed_at": _iso(user.email_confirmed_at),
             "last_login_at": _iso(user.last_login_at),
         },
         "enrollments": [

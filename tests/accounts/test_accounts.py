@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from contextlib import contextmanager
 
@@ -25,16 +24,6 @@ def in_db(app):
             yield db_session
 
     return open_session
-
-
-@pytest.fixture
-def mail_log(caplog):
-    caplog.set_level(logging.INFO, logger="lms")
-
-    def messages() -> list[str]:
-        return [record.getMessage() for record in caplog.records if "Mail not sent" in record.getMessage()]
-
-    return messages
 
 
 def same_page(html: str, email: str) -> str:

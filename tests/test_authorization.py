@@ -111,6 +111,7 @@ ROUTES: dict[str, Route] = {
     "lms_cohorts.withdraw": Route("POST", "/cohorts/{cohort}/withdraw", SIGNED_IN),
     "lms_admin.change_role": Route("POST", "/admin/people/{other_learner}/roles", ADMIN_ONLY),
     "lms_admin.change_active": Route("POST", "/admin/people/{other_learner}/active", ADMIN_ONLY),
+    "lms_admin.confirm_email": Route("POST", "/admin/people/{other_learner}/confirm-email", ADMIN_ONLY),
     "lms_certificates.revoke": Route("POST", "/certificates/{code}/revoke", ADMIN_ONLY),
     "lms_certificates.reissue": Route("POST", "/certificates/{code}/reissue", ADMIN_ONLY),
     "lms_cohorts.close_cohort": Route("POST", "/facilitate/cohorts/{cohort}/close", COHORT_STAFF),

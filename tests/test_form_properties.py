@@ -357,7 +357,7 @@ def _reflection(stage: Stage, me: Any, suffix: str, valid: dict[str, Any]) -> Ar
 
 def _forms() -> dict[str, Form]:
     from lms.accounts.forms import LoginForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm
-    from lms.admin.forms import ActiveForm, RoleForm, SyncForm
+    from lms.admin.forms import ActiveForm, ConfirmEmailForm, RoleForm, SyncForm
     from lms.certificates.views import ActionForm as CertificateActionForm
     from lms.certificates.views import RevokeForm
     from lms.cohorts.forms import ActionForm, ApplyImportForm, AttendanceImportForm, CancelForm, CohortForm
@@ -428,6 +428,9 @@ def _forms() -> dict[str, Form]:
         ),
         "lms_admin.change_active": Form(
             "admin", lambda s, me: {"url": f"/admin/people/{s.person().id}/active", "valid": {"active": "0", "next": "/admin/people?q=x"}}, ActiveForm,
+        ),
+        "lms_admin.confirm_email": Form(
+            "admin", lambda s, me: {"url": f"/admin/people/{s.person().id}/confirm-email", "valid": {"next": "/admin/people?q=x"}}, ConfirmEmailForm,
         ),
         "lms_admin.sync_courses": Form("admin", lambda s, me: {"url": "/admin/courses/sync", "valid": {}}, SyncForm),
     }

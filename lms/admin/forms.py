@@ -32,6 +32,10 @@ class ActiveForm(FlaskForm):
     next = HiddenField(validators=[Optional(), Length(max=500)])
 
 
+class ConfirmEmailForm(FlaskForm):
+    next = HiddenField(validators=[Optional(), Length(max=500)])
+
+
 class SyncForm(FlaskForm):
     """Only the CSRF token: the button runs the course sync."""
 

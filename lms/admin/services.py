@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from lms.accounts.models import User
 from lms.audit.models import AuditEvent
 from lms.audit.services import record_event
-from lms.db import db_session
+from lms.db import db_session, utcnow
 from lms.i18n import _
 from lms.reports.filters import day_bounds_utc
 
@@ -101,6 +101,16 @@ def set_active(actor: User, user: User, active: bool) -> bool:
     user.active = active
     db_session.flush()
     record_event(actor, "user.reactivated" if active else "user.deactivated", user, email=user.email)
+    return True
+
+
+def confirm_email_address(actor: User, user: User) -> bool:
+    """Vouch for someone's address (they could not open the mailed link); whether it changed."""
+    if user.email_confirmed_at is not None:
+        return False
+    user.email_confirmed_at = utcnow()
+    db_session.flush()
+    record_event(actor, "user.email_confirmed", user, email=user.email)
     return True
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from lms.admin import services
 from wtforms.fields.choices import SelectChoice
 
-from lms.admin.forms import ActiveForm, AuditFilterForm, PeopleSearchForm, RoleForm, SyncForm
+from lms.admin.forms import ActiveForm, AuditFilterForm, ConfirmEmailForm, PeopleSearchForm, RoleForm, SyncForm
 from lms.extension import lms_state, select_timezone
 from lms.i18n import _
 from lms.reports.paging import Page, page_number
@@ -94,6 +94,18 @@ def change_active(user_id: int):
         return _back(form)
     if changed:
         flash(_("%(name)s's account is active again.", name=user.display_name) if active else _("%(name)s's account is deactivated: they can no longer sign in. Their records are kept.", name=user.display_name), "success")
+    return _back(form)
+
+
+@blueprint.post("/admin/people/<int:user_id>/confirm-email")
+@roles_required("admin")
+def confirm_email(user_id: int):
+    user = _person_or_404(user_id)
+    form = ConfirmEmailForm()
+    if not form.validate():
+        abort(400)
+    if services.confirm_email_address(current_user, user):
+        flash(_("%(name)s's email address %(email)s is confirmed: they can register for live sessions.", name=user.display_name, email=user.email), "success")
     return _back(form)
 
 

@@ -153,3 +153,19 @@ def test_role_change_needs_csrf_when_enabled(app, admin, make_user, db):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = client.post(f"/admin/people/{person.id}/roles", data={"role": "admin", "grant": "1", "csrf_token": token})
     assert response.status_code == 303 and fresh(db, person.id).is_admin
+
+
+def test_an_admin_can_vouch_for_an_unconfirmed_address(admin_client, admin, make_user, db):
+    person = make_user("learner", display_name="Una Unconfirmed", email="una@example.org", email_confirmed_at=None)
+    confirmed = make_user("learner", display_name="Cora Confirmed", email="cora@example.org")
+    page = admin_client.get("/admin/people").get_data(as_text=True)
+    assert page.count("Email not confirmed") == 1
+    assert f'action="/admin/people/{person.id}/confirm-email"' in page
+    assert f'action="/admin/people/{confirmed.id}/confirm-email"' not in page
+
+    response = admin_client.post(f"/admin/people/{person.id}/confirm-email", data={"next": "/admin/people?q=una"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/people?q=una")
+    assert fresh(db, person.id).email_confirmed_at is not None
+    admin_client.post(f"/admin/people/{person.id}/confirm-email", data={})
+    assert [(e.action, e.actor_id, e.target_id) for e in events(db)] == [("user.email_confirmed", admin.id, str(person.id))], "once"
+    assert "Email not confirmed" not in admin_client.get("/admin/people").get_data(as_text=True)

@@ -20,27 +20,6 @@ from lms.i18n import LANGUAGE_NAMES, N_, domain
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def gettext_markup(message: str, **variables: Any) -> Markup:
-    """The templates' ``_``: translated text is trusted, the values put into it are escaped."""
-    return _translated_markup(domain.get_translations(), message, variables)
-
-
-def ngettext_markup(singular: str, plural: str, count: float, **variables: Any) -> Markup:
-    """Plural forms by ``count``; ``%(num)s`` shows it, unless a formatted ``num`` is given."""
-    return _plural_markup(domain.get_translations(), singular, plural, count, variables)
-
-
-def _translated_markup(translations: Any, message: str, variables: dict[str, Any]) -> Markup:
-    translated = Markup(translations.ugettext(message))
-    return translated % variables if variables else translated
-
-
-def _plural_markup(translations: Any, singular: str, plural: str, count: float, variables: dict[str, Any]) -> Markup:
-    variables.setdefault("num", count)
-    # Not domain.ngettext: it formats with ``num`` alone, before the other values are given.
-    return Markup(translations.ungettext(singular, plural, count)) % variables
-
-
 def template_globals() -> dict[str, Any]:
     locale = str(get_locale() or current_app.config["LMS_DEFAULT_LOCALE"])
     # Bound once per page: a page calls ``_`` dozens of times, and each unbound call looks the
@@ -48,10 +27,15 @@ def template_globals() -> dict[str, Any]:
     translations = domain.get_translations()
 
     def gettext(message: str, **variables: Any) -> Markup:
-        return _translated_markup(translations, message, variables)
+        """The templates' ``_``: translated text is trusted, the values put into it are escaped."""
+        translated = Markup(translations.ugettext(message))
+        return translated % variables if variables else translated
 
     def ngettext(singular: str, plural: str, count: float, **variables: Any) -> Markup:
-        return _plural_markup(translations, singular, plural, count, variables)
+        """Plural forms by ``count``; ``%(num)s`` shows it, unless a formatted ``num`` is given."""
+        variables.setdefault("num", count)
+        # Not domain.ngettext: it formats with ``num`` alone, before the other values are given.
+        return Markup(translations.ungettext(singular, plural, count)) % variables
 
     return {
         "_": gettext,

@@ -30,7 +30,7 @@ from lms.accounts.models import User
 from lms.audit.services import record_event
 from lms.certificates.models import Certificate
 from lms.certificates.signals import certificate_issued, certificate_revoked
-from lms.cohorts.locking import lock_row
+from lms.cohorts.locking import lock_fresh, lock_row
 from lms.cohorts.models import Cohort, CohortStatus
 from lms.db import db_session, utcnow
 from lms.i18n import _
@@ -229,8 +229,7 @@ def revoke_certificate(certificate: Certificate, actor: User | None, reason: str
         raise CertificateError(_("Give a reason for revoking the certificate."))
     if len(reason) > MAX_REASON:
         raise CertificateError(_("The reason can be at most %(max)s characters.", max=MAX_REASON))
-    lock_row(Certificate, certificate.id)
-    db_session.refresh(certificate)
+    lock_fresh(certificate)
     if certificate.revoked_at is not None:
         raise CertificateError(_("This certificate was already revoked."))
     certificate.revoked_at = utcnow()

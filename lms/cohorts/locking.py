@@ -26,3 +26,9 @@ def lock_row(model: Any, row_id: int) -> None:
         db_session.execute(statement.execution_options(synchronize_session=False))
     else:
         db_session.execute(select(model.id).where(model.id == row_id).with_for_update())
+
+
+def lock_fresh(instance: Any) -> None:
+    """Lock ``instance``'s row, then read it again: what an earlier writer committed is seen."""
+    lock_row(type(instance), instance.id)
+    db_session.refresh(instance)

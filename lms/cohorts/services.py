@@ -35,7 +35,7 @@ from lms.accounts.models import User
 from lms.audit.services import record_event
 from lms.certificates.models import Certificate
 from lms.cohorts import attendance_import
-from lms.cohorts.locking import lock_row
+from lms.cohorts.locking import lock_fresh, lock_row
 from lms.cohorts.models import Attendance, AttendanceSource, AttendanceStatus, Cohort, CohortFacilitator, CohortStatus
 from lms.courses.loader import LoadedCourse
 from lms.courses.models import Course, CourseStatus
@@ -296,7 +296,8 @@ def update_cohort(actor: User, cohort: Cohort, data: CohortData) -> Cohort:
         raise CohortError(_("You cannot remove yourself from the facilitators; ask another facilitator or an admin."), "facilitators")
     course = course_row(db_session, loaded)
     lock_row(Cohort, cohort.id)
-    if course.id != cohort.course_id and seats_taken(cohort) + waitlist_length(cohort) > 0:
+    seats = seat_counts([cohort])[cohort.id]
+    if course.id != cohort.course_id and seats.taken + seats.waitlisted > 0:
         raise CohortError(_("People have registered, so the course cannot change. Cancel this cohort and schedule a new one."), "course")
     before = _cohort_snapshot(cohort)
     _apply(cohort, data, course, facilitators)
@@ -380,12 +381,6 @@ def upcoming_cohorts(course: Course | None, limit: int | None = None) -> Upcomin
 # -- registration -----------------------------------------------------------------------------
 
 
-def seats_taken(cohort: Cohort) -> int:
-    return db_session.scalar(
-        select(func.count()).select_from(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_(SEAT_STATUSES))
-    ) or 0
-
-
 @dataclass(frozen=True)
 class SeatCount:
     taken: int = 0
@@ -393,13 +388,13 @@ class SeatCount:
 
 
 def seat_counts(cohorts: Sequence[Cohort]) -> dict[int, SeatCount]:
-    """Seats taken and waitlist length of each cohort, in one query (pages that list cohorts)."""
+    """Seats taken and waitlist length of each cohort, in one query (the one place they are counted)."""
     ids = [cohort.id for cohort in cohorts]
     counts: dict[int, dict[str, int]] = {cohort_id: {"taken": 0, "waitlisted": 0} for cohort_id in ids}
     if ids:
         statement = (
             select(Enrollment.cohort_id, Enrollment.status, func.count())
-            .where(Enrollment.cohort_id.in_(ids), Enrollment.status.in_([*SEAT_STATUSES, EnrollmentStatus.waitlisted]))
+            .where(Enrollment.cohort_id.in_(ids), Enrollment.status.in_(ACTIVE_STATUSES))
             .group_by(Enrollment.cohort_id, Enrollment.status)
         )
         for cohort_id, status, count in db_session.execute(statement):
@@ -415,10 +410,12 @@ def enrollments_in(cohorts: Sequence[Cohort], user: Any) -> dict[int, Enrollment
     return {enrollment.cohort_id: enrollment for enrollment in db_session.scalars(statement)}
 
 
+def seats_taken(cohort: Cohort) -> int:
+    return seat_counts([cohort])[cohort.id].taken
+
+
 def waitlist_length(cohort: Cohort) -> int:
-    return db_session.scalar(
-        select(func.count()).select_from(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.waitlisted)
-    ) or 0
+    return seat_counts([cohort])[cohort.id].waitlisted
 
 
 def registration_closes_at(cohort: Cohort) -> datetime:
@@ -455,8 +452,7 @@ UNCONFIRMED_EMAIL = _l("Confirm your email address before you register for a liv
 
 def register(user: User, cohort: Cohort) -> Enrollment:
     """Register ``user`` for ``cohort`` (waitlisted when full). Registering twice is harmless."""
-    lock_row(Cohort, cohort.id)  # first: the seats counted below cannot change under us
-    db_session.refresh(cohort)
+    lock_fresh(cohort)  # first: the seats counted below cannot change under us
     existing = enrollment_in(cohort, user, fresh=True)
     if existing is not None and existing.status in ACTIVE_STATUSES:
         return existing
@@ -677,8 +673,7 @@ def record_attendance(
     other's evidence and completes the enrollment. Callers that record several go in enrollment
     id order (as certificate issuing does), so two of them never wait for each other in a circle.
     """
-    lock_row(Enrollment, enrollment.id)
-    db_session.refresh(enrollment)
+    lock_fresh(enrollment)
     if enrollment.status not in SEAT_STATUSES:
         raise CohortError(_("%(name)s does not hold a seat in this cohort.", name=enrollment.user.display_name))
     current = db_session.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment.id))

@@ -66,7 +66,7 @@ class CourseCatalog:
         """
         return self._fragments.get((self._generation, key), render)
 
-    def reload_if_synced_elsewhere(self, session: Session, every: float) -> bool:
+    def reload_if_synced_elsewhere(self, session: Session, every: float) -> None:
         """Reload when a sync in another process (a worker, the CLI) is newer than this load.
 
         Each web worker holds its own catalog: a sync from the admin page runs in one of them,
@@ -74,15 +74,14 @@ class CourseCatalog:
         """
         now = time.monotonic()
         if now - self._checked_at < every:
-            return False
+            return
         self._checked_at = now
         if not self._loaded:
-            return False  # the first use reads the files anyway
+            return  # the first use reads the files anyway
         last_sync = session.scalar(select(func.max(Course.synced_at)))
         if last_sync is None or last_sync <= self._loaded_at:
-            return False
+            return
         self.reload()
-        return True
 
     def _ensure_loaded(self) -> None:
         if not self._loaded:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.exceptions import NotFound
 
 from lms.accounts.models import User
-from lms.cohorts.locking import lock_row
+from lms.cohorts.locking import lock_fresh
 from lms.courses.catalog import course_row
 from lms.courses.definitions import ReadStep, ReflectStep, StepDefinition, WatchStep
 from lms.courses.loader import LoadedCourse
@@ -217,8 +217,7 @@ def _serialise(enrollment: Enrollment) -> None:
     draft, played segments never lost, and completion computed from all the evidence. Call it
     before reading the rows it guards (see :mod:`lms.cohorts.locking`).
     """
-    lock_row(Enrollment, enrollment.id)
-    db_session.refresh(enrollment)
+    lock_fresh(enrollment)
 
 
 # --- evidence -------------------------------------------------------------------------------

@@ -228,7 +228,7 @@ def write_csv(path: str, headers: list[str], engine: Engine, statement: Select[A
     try:
         for index, (low, high) in enumerate(ranges):
             part = statement.where(id_column >= low, id_column < high)
-            worker = context.Process(target=_csv_worker, args=(engine, part, headers if index == 0 else None, parts[index], index, counts), daemon=True)
+            worker = context.Process(target=_csv_worker, args=(engine, part, headers if index == 0 else None, parts[index], counts), daemon=True)
             worker.start()
             workers.append(worker)
         for worker in workers:
@@ -239,7 +239,7 @@ def write_csv(path: str, headers: list[str], engine: Engine, statement: Select[A
             for part in parts[1:]:
                 with open(part, "rb") as piece:
                     shutil.copyfileobj(piece, whole, FILE_CHUNK * 16)
-        return sum(counts.get()[1] for _ in workers)
+        return sum(counts.get() for _ in workers)
     finally:
         for worker in workers:
             if worker.is_alive():
@@ -262,10 +262,10 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _csv_worker(engine: Engine, statement: Select[Any], headers: list[str] | None, path: str, index: int, counts: Any) -> None:
+def _csv_worker(engine: Engine, statement: Select[Any], headers: list[str] | None, path: str, counts: Any) -> None:
     engine.dispose(close=False)  # the parent's pooled connections are not this process's to use
     counter = [0]
-    counts.put((index, _write_csv_part(path, csv_chunks(row_batches(engine, statement), headers, counter), counter)))
+    counts.put(_write_csv_part(path, csv_chunks(row_batches(engine, statement), headers, counter), counter))
 
 
 def _write_csv_part(path: str, chunks: Iterable[bytes], counter: list[int]) -> int:

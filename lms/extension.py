@@ -12,6 +12,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from lms import db
+from lms.caching import CACHE_SIZES, DEFAULT_SIZE, WorkerCache
 from lms.config import apply_defaults
 
 
@@ -26,6 +27,14 @@ class LMSState:
     blueprints: list[str] = field(default_factory=list)
     # True when the LMS is the whole app (create_app): its pages, error pages included, are ours.
     standalone: bool = False
+    # What this worker keeps between requests (lms.caching), one bounded cache per kind of page,
+    # so that many report filters never push the learners' dashboards out.
+    caches: dict[str, WorkerCache[Any]] = field(default_factory=dict)
+
+    def cache(self, kind: str) -> WorkerCache[Any]:
+        if kind not in self.caches:
+            self.caches[kind] = WorkerCache(CACHE_SIZES.get(kind, DEFAULT_SIZE))
+        return self.caches[kind]
 
 
 class LMS:
@@ -53,6 +62,9 @@ class LMS:
             catalog=CourseCatalog(courses_dir),
         )
         app.extensions["lms"] = state
+        from lms.stamps import watch
+
+        watch(state.database.session_factory)
 
         self._init_babel(app)
         self._init_login(app)

@@ -7,8 +7,9 @@ from lms.cohorts.models import Attendance, Cohort, CohortFacilitator
 from lms.courses.models import Course
 from lms.db import Base
 from lms.learning.models import Enrollment, Reflection, StepProgress
+from lms.stamps import Stamp
 
 __all__ = [
     "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "Course",
-    "Enrollment", "Reflection", "StepProgress", "User",
+    "Enrollment", "Reflection", "Stamp", "StepProgress", "User",
 ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lms.cohorts import services
 from lms.cohorts.forms import ATTENDANCE_LABELS, ActionForm, ApplyImportForm, AttendanceImportForm, CancelForm, CohortForm, attendance_form
@@ -17,7 +19,8 @@ from lms.cohorts.services import CohortData, CohortError
 from lms.courses.loader import LoadedCourse
 from lms.courses.models import Course
 from lms.courses.presentation import COURSE_PANELS, path_label, register_course_panel
-from lms.db import db_session
+from lms.db import db_session, utcnow
+from lms.extension import lms_state, select_timezone
 from lms.i18n import _
 from lms.learning.models import EnrollmentStatus
 from lms.web import roles_required
@@ -445,13 +448,41 @@ def cohorts_course_panel(course: LoadedCourse) -> str:
     """Upcoming live sessions on the public course page, each with a register button."""
     if "live" not in course.definition.paths:
         return ""
-    row = db_session.scalar(select(Course).where(Course.slug == course.slug))
     show_all = request.args.get("sessions") == "all"
+    if current_user.is_authenticated:
+        return _sessions_panel(course, show_all).html
+    # Every visitor who is not signed in sees the same list: it is kept until a session or a
+    # seat of this course changes (the course's stamp, read here, before the sessions) or the
+    # clock reaches a session's start, end or registration dates.
+    stamp = db_session.connection().scalar(_SESSIONS_STAMP, {"slug": course.slug})
+    key = (course.slug, stamp, lms_state().catalog.generation, _locale(), select_timezone(), show_all)
+    return lms_state().cache("course_sessions").get(key, lambda: _sessions_panel(course, show_all), until=lambda panel: panel.valid_until).html
+
+
+# Built once: this runs for every visitor of a course page.
+_SESSIONS_STAMP = select(Course.sessions_version).where(Course.slug == bindparam("slug"))
+
+
+@dataclass(frozen=True)
+class SessionsPanel:
+    html: Markup
+    valid_until: datetime | None  # when the clock changes what it shows
+
+
+def _sessions_panel(course: LoadedCourse, show_all: bool) -> SessionsPanel:
+    now = utcnow()
+    row = db_session.scalar(select(Course).where(Course.slug == course.slug))
     upcoming = services.upcoming_cohorts(row, limit=None if show_all else COURSE_PAGE_SESSIONS)
     cohorts = upcoming.cohorts
     mine = {cohort_id: enrollment for cohort_id, enrollment in services.enrollments_in(cohorts, current_user).items() if enrollment.status is not EnrollmentStatus.withdrawn}
     counts = services.seat_counts(cohorts)
-    return Markup(render_template(
+    moments = [
+        moment
+        for cohort in cohorts
+        for moment in (cohort.registration_opens_at, services.registration_closes_at(cohort), cohort.starts_at, services.cohort_ends_at(cohort))
+        if moment is not None and moment > now
+    ]
+    html = Markup(render_template(
         "lms/cohorts/_course_panel.html",
         cohorts=cohorts,
         total=upcoming.total,
@@ -461,8 +492,8 @@ def cohorts_course_panel(course: LoadedCourse) -> str:
         registration_problem=services.registration_problem,
         unconfirmed_email=services.UNCONFIRMED_EMAIL,
         status_label=enrollment_status_label,
-        action_form=ActionForm(formdata=None),
     ))
+    return SessionsPanel(html, min(moments, default=None))
 
 
 def my_cohorts_panel() -> str:

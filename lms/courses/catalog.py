@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.courses.fragments import FragmentCache
+from lms.caching import WorkerCache
 from lms.courses.loader import LoadedCourse, Problem, load_courses
 from lms.courses.models import Course, CourseStatus
 from lms.db import utcnow
@@ -44,7 +44,7 @@ class CourseCatalog:
         self._loaded_at = utcnow()
         self._checked_at = 0.0  # time.monotonic() of the last look at the database
         self._lock = threading.Lock()
-        self._fragments = FragmentCache()
+        self._fragments: WorkerCache[Markup] = WorkerCache()
         self._generation = 0  # one more on each reload
 
     def reload(self) -> None:
@@ -58,13 +58,18 @@ class CourseCatalog:
             self._generation += 1
             self._fragments.clear()
 
+    @property
+    def generation(self) -> int:
+        """One more on each reload: part of the key of anything built from these definitions."""
+        return self._generation
+
     def rendered(self, key: Hashable, render: Callable[[], str]) -> Markup:
         """HTML made from these definitions by ``render``, kept until they next change.
 
         The generation is read before ``render`` reads the courses: a page rendered from the old
         definitions while another thread reloads is filed under the old generation, never served.
         """
-        return self._fragments.get((self._generation, key), render)
+        return self._fragments.get((self._generation, key), lambda: Markup(render()))
 
     def reload_if_synced_elsewhere(self, session: Session, every: float) -> None:
         """Reload when a sync in another process (a worker, the CLI) is newer than this load.

@@ -26,6 +26,7 @@ from lms.courses.loader import LoadedCourse
 from lms.courses.models import CourseStatus
 from lms.db import db_session, utcnow
 from lms.i18n import _
+from lms.stamps import Changes, bump
 from lms.learning.models import (
     Enrollment,
     EnrollmentStatus,
@@ -126,6 +127,7 @@ def start_enrollment(user: User, loaded: LoadedCourse, path: str) -> Enrollment:
                     index_elements=["user_id", "course_id", "path"], index_where=Enrollment.cohort_id.is_(None)
                 )
             )
+            bump(db_session, Changes(user_ids={user.id}, completions=True))  # an insert the ORM does not see
         else:
             db_session.add(Enrollment(**values))
             db_session.flush()

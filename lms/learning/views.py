@@ -17,6 +17,7 @@ from werkzeug.security import safe_join
 from lms.courses.definitions import AttendStep, ReadStep, ReflectStep, WatchStep
 from lms.courses.presentation import current_locale, path_label, register_course_panel
 from lms.db import commit_if_open
+from lms.extension import lms_state, select_timezone
 from lms.i18n import _
 from lms.learning import services
 from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
@@ -57,15 +58,21 @@ def start_panel(course) -> Markup:
         for enrollment in services.enrollments_for_course(current_user, course):
             if enrollment.cohort_id is None and enrollment.path.value in paths and enrollment.status is not EnrollmentStatus.withdrawn:
                 existing[enrollment.path.value] = enrollment
-    html = render_template(
-        "lms/learning/course_panel.html",
-        course=course,
-        paths=paths,
-        existing=existing,
-        path_label=path_label,
-        summarize=lambda enrollment: services.summarize(enrollment, current_locale(), course),
-    )
-    return Markup(html)
+
+    def render() -> str:
+        return render_template(
+            "lms/learning/course_panel.html",
+            course=course,
+            paths=paths,
+            existing=existing,
+            path_label=path_label,
+            summarize=lambda enrollment: services.summarize(enrollment, current_locale(), course),
+        )
+
+    if current_user.is_authenticated:
+        return Markup(render())
+    # Signed out, the panel is the course file's paths with sign-in links: the same for everyone.
+    return lms_state().catalog.rendered(("start-panel", course.slug, current_locale()), render)
 
 
 @blueprint.post("/courses/<slug>/start")
@@ -299,8 +306,18 @@ def reflection_draft(enrollment_id: int, step_id: str):
 @blueprint.get("/me")
 @login_required
 def dashboard():
-    data = services.dashboard_for(current_user, current_locale())
-    return render_template("lms/learning/dashboard.html", data=data, path_label=path_label, ReflectionStatus=ReflectionStatus, paths=services.ordered_paths())
+    locale = current_locale()
+    # Read before the records: what is rendered is at least as new as the stamp it is kept under.
+    key = (current_user.id, current_user.records_version, lms_state().catalog.generation, locale, select_timezone())
+
+    def render() -> Markup:
+        data = services.dashboard_for(current_user, locale)
+        return Markup(render_template(
+            "lms/learning/_dashboard_records.html", data=data, path_label=path_label, ReflectionStatus=ReflectionStatus, paths=services.ordered_paths(),
+        ))
+
+    records = lms_state().cache("dashboard").get(key, render)
+    return render_template("lms/learning/dashboard.html", records=records)
 
 
 @blueprint.get("/me/export.json")

@@ -1,4 +1,4 @@
-"""The rendered parts of the catalog and course pages kept in memory (lms.courses.fragments):
+"""The rendered parts of the catalog and course pages kept in memory (lms.caching):
 they follow the course files, the locale and the filters, never an earlier request."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lms.courses.fragments import FragmentCache
+from lms.caching import WorkerCache
 from tests.conftest import COURSES_DIR
 
 FLAGSHIP = "/courses/esp-racial-justice-dialogue"
@@ -69,7 +69,7 @@ def test_the_visitor_specific_parts_are_never_kept(client, make_user, login_as):
 
 
 def test_the_cache_is_bounded_and_least_recently_used_goes_first():
-    cache = FragmentCache(maxsize=2)
+    cache: WorkerCache[str] = WorkerCache(maxsize=2)
     renders: list[str] = []
 
     def render(name: str):

@@ -62,23 +62,7 @@ COHORT_CHOICES = 200
 
 
 def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int) -> dict[str, Any]:
-    """What the report page shows: one page of rows, the totals and the filter choices.
-
-    Counting the totals reads every enrollment the filters match (half a second at a million),
-    so each worker keeps what it counted until the report's change stamp moves, which every
-    write to what the report shows does, in any process (lms.stamps).
-    """
-    from lms.extension import lms_state
-    from lms.stamps import read_completions
-
-    stamp = read_completions(db_session)  # before the rows: they are at least as new as it
-    if stamp is None:
-        return _report_page_context(filters, scope, page, size)
-    key = (stamp, lms_state().catalog.generation, filters, scope, page, size)
-    return dict(lms_state().cache("report").get(key, lambda: _report_page_context(filters, scope, page, size)))
-
-
-def _report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int) -> dict[str, Any]:
+    """What the report page shows: one page of rows, the totals and the filter choices."""
     from lms.reports.paging import Page
     from lms.reports.queries import cohort_choices, completion_page, completion_summary, course_choices, facilitator_choices
 

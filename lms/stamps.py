@@ -104,12 +104,9 @@ def changes_of(session: Session) -> Changes:
     for obj, is_new in _written(session):
         if isinstance(obj, Enrollment):
             changes.completions = True
-            changes.enrollment_ids.add(obj.id)
-            if obj.user_id is not None:
-                changes.user_ids.add(obj.user_id)
+            changes.user_ids.add(obj.user_id)
             # The old cohort too, when an enrollment moves between cohorts.
-            cohorts = (obj.cohort_id,) if is_new else (obj.cohort_id, *_old_values(obj, "cohort_id"))
-            changes.cohort_ids.update(cohort_id for cohort_id in cohorts if cohort_id is not None)
+            changes.cohort_ids.update((obj.cohort_id, *_old_values(obj, "cohort_id")))
         elif isinstance(obj, (StepProgress, Reflection)):
             changes.enrollment_ids.add(obj.enrollment_id)
         elif isinstance(obj, (Attendance, Certificate)):
@@ -127,7 +124,7 @@ def changes_of(session: Session) -> Changes:
         elif isinstance(obj, User) and (is_new or any(_changed(obj, column) for column in _REPORTED_USER_COLUMNS)):
             changes.completions = True
     for ids in (changes.user_ids, changes.enrollment_ids, changes.cohort_ids, changes.course_ids):
-        ids.discard(None)  # type: ignore[arg-type]
+        ids.discard(None)  # type: ignore[arg-type]  # an enrollment outside any cohort
     return changes
 
 

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, render_template, request, url_for
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from lms.db import rollback_if_open
-from lms.i18n import LANGUAGE_NAMES, N_, domain
+from lms.i18n import LANGUAGE_NAMES, N_, current_locale, domain
 
 F = TypeVar("F", bound=Callable[..., Any])
+V = TypeVar("V")
 
 
 def template_globals() -> dict[str, Any]:
-    locale = str(get_locale() or current_app.config["LMS_DEFAULT_LOCALE"])
+    locale = current_locale()
     # Bound once per page: a page calls ``_`` dozens of times, and each unbound call looks the
     # request's translations up again through Flask-Babel's context-local proxies.
     translations = domain.get_translations()
@@ -48,6 +49,20 @@ def template_globals() -> dict[str, Any]:
         # Lets shared templates link to an area's page only where that page exists.
         "url_endpoints": current_app.view_functions,
     }
+
+
+def kept(kind: str, key: tuple[Any, ...], build: Callable[[], V], *, until: Callable[[V], datetime | None] | None = None) -> V:
+    """A part of a page this worker keeps between requests (``lms.caching``).
+
+    ``key`` holds what the part was built from that the database can change: the change stamp
+    it was filed under (``lms.stamps``), read before ``build`` reads the records. What every kept
+    part also depends on is added here: the catalog's generation, the locale, the time zone.
+    """
+    from lms.extension import lms_state, select_timezone
+
+    state = lms_state()
+    full_key = (*key, state.catalog.generation, current_locale(), select_timezone())
+    return state.cache(kind).get(full_key, build, until=until)
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

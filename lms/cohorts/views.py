@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
@@ -20,16 +19,11 @@ from lms.courses.loader import LoadedCourse
 from lms.courses.models import Course
 from lms.courses.presentation import COURSE_PANELS, path_label, register_course_panel
 from lms.db import db_session, utcnow
-from lms.extension import lms_state, select_timezone
-from lms.i18n import _
+from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
-from lms.web import roles_required
+from lms.web import kept, roles_required
 
 blueprint = Blueprint("lms_cohorts", __name__)
-
-
-def _locale() -> str:
-    return str(get_locale() or current_app.config["LMS_DEFAULT_LOCALE"])
 
 
 def _managed_or_404(cohort_id: int) -> Cohort:
@@ -57,7 +51,7 @@ def _back_to_roster(cohort: Cohort) -> Any:
 @roles_required("facilitator")
 def facilitate():
     cohorts = services.cohorts_for(current_user)
-    locale = _locale()
+    locale = current_locale()
     return render_template(
         "lms/cohorts/facilitate.html",
         upcoming=cohorts.upcoming,
@@ -88,7 +82,7 @@ def _cohort_form(cohort: Cohort | None = None, bind: bool = True) -> CohortForm:
     elif request.method == "GET":
         data = {"time_zone": current_user.time_zone, "facilitators": current_user.email, "capacity": 30}
     form = CohortForm(data=data) if bind else CohortForm(formdata=None, data=data)
-    locale = _locale()
+    locale = current_locale()
     form.set_choices(((c.slug, c.localized("title", locale)) for c in services.live_courses()), services.time_zone_choices())
     if cohort is None and request.method == "GET" and len(form.course.choices) == 2:
         form.course.data = form.course.choices[1].value
@@ -201,7 +195,7 @@ def _render_roster(cohort: Cohort, form: Any = None, status: int = 200) -> Any:
     holders = [line for line in lines if line.holds_seat]
     if form is None:
         form = attendance_form([line.enrollment for line in holders], cohort.minutes, data=_attendance_defaults(lines))
-    locale = _locale()
+    locale = current_locale()
     try:
         minimum = services.minimum_minutes(cohort)
     except CohortError:
@@ -315,7 +309,7 @@ def learner_reflections(cohort_id: int, enrollment_id: int):
     if not reflections:
         abort(404)  # nothing shared: a facilitator reads only what the learner chose to share
     loaded = services.loaded_course(cohort)
-    locale = _locale()
+    locale = current_locale()
     prompts = {}
     if loaded is not None:
         for reflection in reflections:
@@ -358,7 +352,7 @@ def _public_cohort_or_404(cohort_id: int) -> Cohort:
 def cohort(cohort_id: int):
     cohort = _public_cohort_or_404(cohort_id)
     enrollment = services.enrollment_in(cohort, current_user)
-    locale = _locale()
+    locale = current_locale()
     loaded = services.loaded_course(cohort)
     certificate = None
     if enrollment is not None:
@@ -389,7 +383,7 @@ def cohort(cohort_id: int):
 @blueprint.get("/cohorts/<int:cohort_id>.ics")
 def cohort_ics(cohort_id: int):
     cohort = _public_cohort_or_404(cohort_id)
-    locale = _locale()
+    locale = current_locale()
     title = services.course_title(cohort, locale)
     url = url_for("lms_cohorts.cohort", cohort_id=cohort.id, _external=True)
     body = services.cohort_ics(
@@ -455,8 +449,7 @@ def cohorts_course_panel(course: LoadedCourse) -> str:
     # seat of this course changes (the course's stamp, read here, before the sessions) or the
     # clock reaches a session's start, end or registration dates.
     stamp = db_session.connection().scalar(_SESSIONS_STAMP, {"slug": course.slug})
-    key = (course.slug, stamp, lms_state().catalog.generation, _locale(), select_timezone(), show_all)
-    return lms_state().cache("course_sessions").get(key, lambda: _sessions_panel(course, show_all), until=lambda panel: panel.valid_until).html
+    return kept("course_sessions", (course.slug, stamp, show_all), lambda: _sessions_panel(course, show_all), until=lambda panel: panel.valid_until).html
 
 
 # Built once: this runs for every visitor of a course page.
@@ -500,7 +493,7 @@ def my_cohorts_panel() -> str:
     """The signed-in learner's live sessions, for the dashboard (/me): include its HTML there."""
     if not current_user.is_authenticated:
         return ""
-    entries = services.my_cohorts(current_user, _locale())
+    entries = services.my_cohorts(current_user, current_locale())
     if not entries:
         return ""
     return Markup(render_template("lms/cohorts/_my_cohorts.html", entries=entries, status_label=enrollment_status_label))

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 
-from flask_babel import get_locale
 
 from lms.courses.loader import LoadedCourse
-from lms.i18n import _, _l
+from lms.i18n import _, _l, current_locale
 
 AUDIENCE_LABELS = {
     "education-support-professional": _l("Education Support Professionals"),
@@ -62,10 +61,6 @@ def path_label(key: str) -> str:
 
 def format_label(key: str) -> str:
     return _label(FORMAT_LABELS, key)
-
-
-def current_locale() -> str:
-    return str(get_locale() or "en")
 
 
 def format_minutes(minutes: int) -> str:

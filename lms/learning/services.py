@@ -26,7 +26,6 @@ from lms.courses.loader import LoadedCourse
 from lms.courses.models import CourseStatus
 from lms.db import db_session, utcnow
 from lms.i18n import _
-from lms.stamps import Changes, bump
 from lms.learning.models import (
     Enrollment,
     EnrollmentStatus,
@@ -46,6 +45,7 @@ from lms.learning.progress import (
     refresh_completion,
     step_states,
 )
+from lms.stamps import Changes, bump
 
 # The paths a learner starts on their own; live enrollments come from a cohort.
 SELF_DIRECTED_PATHS: tuple[str, ...] = (LearningPath.recording.value, LearningPath.self_paced.value)

@@ -17,14 +17,14 @@ from werkzeug.security import safe_join
 from lms.courses.definitions import AttendStep, ReadStep, ReflectStep, WatchStep
 from lms.courses.presentation import current_locale, path_label, register_course_panel
 from lms.db import commit_if_open
-from lms.extension import lms_state, select_timezone
+from lms.extension import lms_state
 from lms.i18n import _
 from lms.learning import services
 from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
 from lms.learning.progress import count_words
 from lms.learning.models import EnrollmentStatus, ReflectionStatus, StepState
 from lms.markdown import render_markdown
-from lms.web import request_json
+from lms.web import kept, request_json
 
 blueprint = Blueprint("lms_learning", __name__)
 
@@ -306,17 +306,14 @@ def reflection_draft(enrollment_id: int, step_id: str):
 @blueprint.get("/me")
 @login_required
 def dashboard():
-    locale = current_locale()
-    # Read before the records: what is rendered is at least as new as the stamp it is kept under.
-    key = (current_user.id, current_user.records_version, lms_state().catalog.generation, locale, select_timezone())
-
     def render() -> Markup:
-        data = services.dashboard_for(current_user, locale)
+        data = services.dashboard_for(current_user, current_locale())
         return Markup(render_template(
             "lms/learning/_dashboard_records.html", data=data, path_label=path_label, ReflectionStatus=ReflectionStatus, paths=services.ordered_paths(),
         ))
 
-    records = lms_state().cache("dashboard").get(key, render)
+    # The stamp came with the signed-in person, before the records were read.
+    records = kept("dashboard", (current_user.id, current_user.records_version), render)
     return render_template("lms/learning/dashboard.html", records=records)
 
 

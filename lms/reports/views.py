@@ -12,15 +12,14 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from flask_login import current_user
 from markupsafe import Markup
 
-from lms.courses.presentation import current_locale
 from lms.db import db_session
-from lms.extension import lms_state, select_timezone
+from lms.extension import select_timezone
 from lms.reports import exports, services
 from lms.reports.filters import CompletionFilters, FilterError
 from lms.reports.paging import page_number
 from lms.reports.queries import ReportScope
 from lms.stamps import read_completions
-from lms.web import roles_required
+from lms.web import kept, roles_required
 
 blueprint = Blueprint("lms_reports", __name__)
 
@@ -58,8 +57,7 @@ def _page(kind: str) -> Any:
     if stamp is None:
         body = render()
     else:
-        key = (stamp, lms_state().catalog.generation, kind, scope, filters, page, size, current_locale(), select_timezone())
-        body = lms_state().cache("report").get(key, render)
+        body = kept("report", (stamp, kind, scope, filters, page, size), render)
     return render_template("lms/reports/completions.html", kind=kind, body=body), 400 if errors else 200
 
 

@@ -343,7 +343,7 @@ _CSRF_FIELD = (re.compile(r'name="csrf_token"[^>]*value="([^"]+)"'), re.compile(
 
 
 def csrf_token_in(page: str) -> str | None:
-    """The ``csrf_token`` of the first form on ``page`` (every LMS page has one: the language switch)."""
+    """The ``csrf_token`` of the first form on ``page`` (the login form has one; a signed-in page's language switch too)."""
     for pattern in _CSRF_FIELD:
         match = pattern.search(page)
         if match:

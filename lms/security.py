@@ -18,6 +18,16 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; base-uri 'self'; object-src 'none'"
 )
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+SECURITY_HEADERS_HTTPS = (*SECURITY_HEADERS, ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
 
 def login_rate_limit() -> str:
     return current_app.config["LMS_LOGIN_RATE_LIMIT"]
@@ -37,12 +47,9 @@ def _security_headers(response: Any) -> Any:
     if not is_lms_request():
         return response
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Whatever a view or the host set already stays; one pass over the response's few headers
+    # rather than a lookup per header, since this runs on every page.
+    present = {name.lower() for name in headers.keys()}
+    wanted = SECURITY_HEADERS_HTTPS if current_app.config.get("SESSION_COOKIE_SECURE") else SECURITY_HEADERS
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     return response

@@ -65,9 +65,14 @@ class Changes:
         return bool(self.user_ids or self.enrollment_ids or self.cohort_ids or self.course_ids or self.completions)
 
 
+# Built once: every report page reads it; on the session's connection it skips the ORM's
+# statement handling too (a plain column, no entities to load).
+_COMPLETIONS_STAMP = select(Stamp.value).where(Stamp.name == COMPLETIONS)
+
+
 def read_completions(session: Session) -> int | None:
     """The completion report's stamp; None when its row is missing (then nothing is cached)."""
-    return session.scalar(select(Stamp.value).where(Stamp.name == COMPLETIONS))
+    return session.connection().scalar(_COMPLETIONS_STAMP)
 
 
 def bump(session: Session, changes: Changes) -> None:

@@ -119,13 +119,23 @@ def refuse_nul_characters() -> Any:
     return render_template("lms/error.html", code=400, title=domain.gettext(title), message=message), 400
 
 
+# The bodies Werkzeug parses into ``request.form`` and ``request.files``; for any other request,
+# touching them would only build empty ones (on every page view).
+_FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def _carries_nul() -> bool:
     texts = [request.path]
-    for values in (request.args, request.form):
+    sources = [request.args]
+    has_form = request.mimetype in _FORM_MIMETYPES
+    if has_form:
+        sources.append(request.form)
+    for values in sources:
         for key, items in values.lists():
             texts.append(key)
             texts.extend(items)
-    texts.extend(upload.filename or "" for upload in request.files.values())
+    if has_form:
+        texts.extend(upload.filename or "" for upload in request.files.values())
     if any(text and "\x00" in text for text in texts):  # a malformed multipart part may have no name
         return True
     return request.is_json and _json_has_nul(request_json())

@@ -8,9 +8,11 @@ from emptied tables.
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +132,24 @@ def db(app: Flask) -> Iterator[Any]:
 
 
 @pytest.fixture
+def in_db(app):
+    """``with in_db() as session:`` a fresh app context for checking data between requests.
+
+    (The ``db`` fixture keeps one app context open, which requests would then share, ``g``
+    included; these tests look at the database in short contexts of their own instead.)
+    """
+
+    @contextmanager
+    def open_session():
+        with app.app_context():
+            from lms.db import db_session
+
+            yield db_session
+
+    return open_session
+
+
+@pytest.fixture
 def make_user(app: Flask) -> Callable[..., Any]:
     """Create and commit a person: ``make_user(role="facilitator", email=..., ...)``."""
     counter = {"n": 0}
@@ -159,6 +179,20 @@ def make_user(app: Flask) -> Callable[..., Any]:
         return user
 
     return factory
+
+
+_CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_tokens_in(html: str) -> list[str]:
+    """Every form's CSRF token on a page (WTForms and hand-written hidden fields alike)."""
+    return _CSRF_FIELD.findall(html)
+
+
+def csrf_token_in(html: str) -> str:
+    tokens = csrf_tokens_in(html)
+    assert tokens, "no CSRF token on the page"
+    return tokens[0]
 
 
 def login(client: FlaskClient, user: Any, password: str = TEST_PASSWORD) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lms import create_app
 from tests.cohorts.helpers import COURSE, client_for, enrollment_of, register, schedule, submit_reflections
-from tests.conftest import login
+from tests.conftest import csrf_token_in, csrf_tokens_in, login
 
 COURSE_PAGE = f"/courses/{COURSE}"
 REPORT = "/admin/reports/completions"
@@ -106,9 +106,9 @@ def test_the_dashboard_is_never_shared_between_people_or_sessions(app, make_user
     for _ in range(2):
         browser = app.test_client()
         login_page = browser.get("/auth/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
+        token = csrf_token_in(login_page)
         assert browser.post("/auth/login", data={"email": first.email, "password": "correct horse battery staple", "csrf_token": token}).status_code == 303
-        tokens.append(set(re.findall(r'name="csrf_token" value="([^"]+)"', browser.get("/me").get_data(as_text=True))))
+        tokens.append(set(csrf_tokens_in(browser.get("/me").get_data(as_text=True))))
     assert tokens[0] and tokens[1] and not tokens[0] & tokens[1]
 
 

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import os
 import re
 import socket
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, csrf_token_in
 
 
 @pytest.fixture
@@ -34,7 +33,6 @@ def test_unknown_email_and_wrong_password_answer_alike(client, make_user):
         # A CSRF token is signed with the second it was made: two pages a tick apart differ there.
         return re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1TOKEN", response.get_data(as_text=True)).replace(email, "X")
 
-    assert 'value="TOKEN"' in page(unknown_email, "nobody@example.org")
     assert page(wrong_password, user.email) == page(unknown_email, "nobody@example.org")
 
 
@@ -79,9 +77,35 @@ class TestWithCsrf:
         assert "session expired" in response.get_data(as_text=True)
 
     def test_a_json_post_without_a_token_is_refused_with_json(self, client):
-        response = client.post("/language", json={"locale": "es"})
+        response = client.post("/auth/login", json={"email": "a@example.org"})
         assert response.status_code == 400
         assert response.get_json() == {"error": 400, "reason": "csrf"}
+
+    def test_signed_out_pages_set_no_cookie(self, client):
+        # Their one form, the language switch, needs no token signed out: no session to keep.
+        for path in ("/", "/courses/esp-racial-justice-dialogue", "/verify"):
+            response = client.get(path)
+            assert response.status_code == 200
+            assert not response.headers.getlist("Set-Cookie"), path
+            assert 'name="csrf_token"' not in response.get_data(as_text=True), path
+
+    def test_signed_out_language_switch_needs_no_token(self, client):
+        response = client.post("/language", data={"locale": "es", "next": "/"})
+        assert response.status_code == 303
+        assert '<html lang="es">' in client.get("/").get_data(as_text=True)
+
+    def test_signed_in_language_switch_checks_its_token(self, client, make_user, in_db):
+        user = make_user(locale="en")
+        token = csrf_token_in(client.get("/auth/login").get_data(as_text=True))
+        assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}).status_code == 303
+        assert client.post("/language", data={"locale": "es"}).status_code == 400
+        with in_db() as db:
+            assert db.get(type(user), user.id).locale == "en"
+        page = client.get("/me").get_data(as_text=True)
+        token = csrf_token_in(page)
+        assert client.post("/language", data={"locale": "es", "csrf_token": token}).status_code == 303
+        with in_db() as db:
+            assert db.get(type(user), user.id).locale == "es"
 
 
 def _redis_available() -> bool:
@@ -115,9 +139,9 @@ class TestRedisRateLimitStorage:
 
 
 def test_an_anonymous_visitor_session_is_set_once(client):
-    """A visitor's session (its CSRF token) is written on the first page, then left alone."""
-    first = client.get("/")
-    assert any(cookie.startswith("lms_session=") for cookie in first.headers.getlist("Set-Cookie"))
+    """A visitor's session (here, a chosen language) is written when it changes, then left alone."""
+    chosen = client.post("/language", data={"locale": "es"})
+    assert any(cookie.startswith("lms_session=") for cookie in chosen.headers.getlist("Set-Cookie"))
     for path in ("/", "/courses/esp-racial-justice-dialogue"):
         assert client.get(path).headers.getlist("Set-Cookie") == [], path
 

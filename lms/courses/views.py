@@ -64,7 +64,15 @@ def course(slug: str):
 
 @blueprint.post("/language")
 def switch_language():
-    """The language switch on every page: remembered in the session, and in the profile."""
+    """The language switch on every page: remembered in the session, and in the profile.
+
+    Signed out, it carries no CSRF token (exempt from the global check): a forged switch could
+    only change the language of a visitor's own pages, and a token would give every first-time
+    visitor (and every crawler) a signed session cookie on every page, for nothing. Signed in,
+    it changes the profile, so the token is checked here.
+    """
+    if current_user.is_authenticated and current_app.config["WTF_CSRF_ENABLED"]:
+        current_app.extensions["csrf"].protect()
     locale = request.form.get("locale", "")
     if locale in current_app.config["LMS_LANGUAGES"]:
         session["lms_locale"] = locale
@@ -72,3 +80,10 @@ def switch_language():
             current_user.locale = locale
             db_session.flush()
     return redirect(safe_next_url(request.form.get("next"), url_for("lms_courses.catalog")), code=303)
+
+
+@blueprint.record_once
+def _exempt_language_switch(state) -> None:
+    csrf = state.app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(switch_language)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lms.accounts.models import AUDIENCE_ROLES
 from lms.db import parse_id
-from lms.i18n import _
+from lms.i18n import _, _l
 from lms.learning.models import EnrollmentStatus, LearningPath
 
 CERTIFICATE_STATUSES = ("valid", "revoked", "replaced", "none", "not_available")
@@ -71,10 +71,12 @@ class CompletionFilters:
                 return ""
             return value
 
-        def choice(name: str, allowed: tuple[str, ...] | list[str], message: str) -> str:
+        # ``message`` is lazy (_l): translated only when the value is refused, since every
+        # report page parses its filters.
+        def choice(name: str, allowed: tuple[str, ...] | list[str], message: Any) -> str:
             value = text(name)
             if value and value not in allowed:
-                errors[name] = message
+                errors[name] = str(message)
                 return ""
             return value
 
@@ -89,7 +91,7 @@ class CompletionFilters:
                 return None
 
         course = text("course")
-        path = choice("path", [p.value for p in LearningPath], _("Choose live, recording or self-paced."))
+        path = choice("path", [p.value for p in LearningPath], _l("Choose live, recording or self-paced."))
         cohort_text = text("cohort")
         cohort = None
         if cohort_text:
@@ -97,14 +99,14 @@ class CompletionFilters:
             if cohort is None:
                 errors["cohort"] = _("A cohort is chosen by its number.")
         facilitator = text("facilitator").lower()
-        status = choice("status", [s.value for s in EnrollmentStatus], _("Choose one of the listed statuses."))
-        dates = choice("dates", DATE_FIELDS, _("Choose the completion date or the enrollment date.")) or "completed"
+        status = choice("status", [s.value for s in EnrollmentStatus], _l("Choose one of the listed statuses."))
+        dates = choice("dates", DATE_FIELDS, _l("Choose the completion date or the enrollment date.")) or "completed"
         date_from, date_to = day("from"), day("to")
         if date_from and date_to and date_from > date_to:
             errors["to"] = _("The end date is before the start date.")
         affiliate = text("affiliate")
-        audience_role = choice("audience_role", AUDIENCE_ROLES, _("Choose one of the listed audience roles."))
-        certificate_status = choice("certificate_status", CERTIFICATE_STATUSES, _("Choose one of the listed certificate statuses."))
+        audience_role = choice("audience_role", AUDIENCE_ROLES, _l("Choose one of the listed audience roles."))
+        certificate_status = choice("certificate_status", CERTIFICATE_STATUSES, _l("Choose one of the listed certificate statuses."))
         try:
             ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError):

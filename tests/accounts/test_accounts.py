@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
-import pytest
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
 from tests.conftest import TEST_PASSWORD
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture
-def in_db(app):
-    @contextmanager
-    def open_session():
-        with app.app_context():
-            from lms.db import db_session
-
-            yield db_session
-
-    return open_session
 
 
 def same_page(html: str, email: str) -> str:

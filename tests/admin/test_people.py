@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.audit.models import AuditEvent
+from tests.conftest import TEST_PASSWORD, csrf_token_in
 
 
 @pytest.fixture
@@ -142,15 +143,12 @@ def test_role_change_needs_csrf_when_enabled(app, admin, make_user, db):
     client = app.test_client()
     # Sign in with a real token from the login page.
     page = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page) or re.search(r'value="([^"]+)" name="csrf_token"', page)
-    from tests.conftest import TEST_PASSWORD
-
-    client.post("/auth/login", data={"email": admin.email, "password": TEST_PASSWORD, "csrf_token": token.group(1)})
+    client.post("/auth/login", data={"email": admin.email, "password": TEST_PASSWORD, "csrf_token": csrf_token_in(page)})
     response = client.post(f"/admin/people/{person.id}/roles", data={"role": "admin", "grant": "1"})
     assert response.status_code == 400
     assert not fresh(db, person.id).is_admin
     page = client.get("/admin/people").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token_in(page)
     response = client.post(f"/admin/people/{person.id}/roles", data={"role": "admin", "grant": "1", "csrf_token": token})
     assert response.status_code == 303 and fresh(db, person.id).is_admin
 

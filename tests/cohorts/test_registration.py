@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.cohorts.helpers import client_for, enrollment_of, register, schedule, set_attendance
+from tests.conftest import csrf_token_in
 
 
 def _statuses(app, cohort_id):
@@ -152,8 +153,6 @@ def test_cancelled_cohort_shows_cancelled_to_registered_learners(app, make_user,
 
 
 def test_register_needs_the_csrf_token_when_csrf_is_on(app, make_user, login_as):
-    import re
-
     facilitator = make_user("facilitator")
     learner = make_user()
     cohort_id = schedule(app, facilitator)
@@ -162,6 +161,6 @@ def test_register_needs_the_csrf_token_when_csrf_is_on(app, make_user, login_as)
     assert client.post(f"/cohorts/{cohort_id}/register").status_code == 400
     assert enrollment_of(app, learner, cohort_id) is None
     page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token_in(page)
     assert client.post(f"/cohorts/{cohort_id}/register", data={"csrf_token": token}).status_code == 303
     assert enrollment_of(app, learner, cohort_id).status == "registered"

@@ -8,7 +8,7 @@ from datetime import timedelta
 import icalendar
 from sqlalchemy import select
 
-from tests.cohorts.helpers import cohort_form, enrollment_of, future_date, register, schedule, schedule_via_client, submit_reflections
+from tests.cohorts.helpers import cohort_form, enrollment_of, register, schedule, schedule_via_client, submit_reflections
 
 
 def test_schedule_form_keeps_what_was_typed_and_explains_errors(app, make_user, login_as):

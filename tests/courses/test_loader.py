@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lms.courses.definitions import STEP_KINDS, StepDefinition, course_file_model, register_step_kind
-from lms.courses.loader import check_courses, load_course, load_courses
+from lms.courses.loader import check_courses, load_courses
 
 VALID = textwrap.dedent(
     """\

@@ -39,22 +39,3 @@ def learner(make_user):
 @pytest.fixture
 def learner_client(login_as, learner):
     return login_as(learner)
-
-
-@pytest.fixture
-def in_db(app):
-    """``with in_db() as session:`` a fresh app context for checking data between requests.
-
-    (The ``db`` fixture keeps one app context open, which requests would then share, ``g``
-    included; these tests look at the database in short contexts of their own instead.)
-    """
-    from contextlib import contextmanager
-
-    @contextmanager
-    def open_session():
-        with app.app_context():
-            from lms.db import db_session
-
-            yield db_session
-
-    return open_session

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.learning.models import Reflection
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, csrf_token_in
 from tests.learning.conftest import FLAGSHIP, FORTY_WORDS
 
 
@@ -17,17 +17,11 @@ def app_config(app_config):
     return {**app_config, "WTF_CSRF_ENABLED": True}
 
 
-def token_in(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
 def sign_in_and_start(client, user) -> int:
-    token = token_in(client.get("/auth/login").get_data(as_text=True))
+    token = csrf_token_in(client.get("/auth/login").get_data(as_text=True))
     assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 400, "no token: refused"
     assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}).status_code == 303
-    token = token_in(client.get(f"/courses/{FLAGSHIP}").get_data(as_text=True))
+    token = csrf_token_in(client.get(f"/courses/{FLAGSHIP}").get_data(as_text=True))
     response = client.post(f"/courses/{FLAGSHIP}/start", data={"path": "recording", "csrf_token": token})
     assert response.status_code == 303
     return int(response.headers["Location"].rsplit("/", 1)[1])
@@ -70,5 +64,5 @@ def test_an_expired_token_on_submit_keeps_everything_typed_and_saves_nothing(cli
     with in_db() as db:
         assert db.scalar(select(Reflection)) is None, "a request that failed its CSRF check changes nothing"
     # The page carries a fresh token: sending again works.
-    response = client.post(url, data={"body": FORTY_WORDS, "submit": "Submit", "csrf_token": token_in(html)})
+    response = client.post(url, data={"body": FORTY_WORDS, "submit": "Submit", "csrf_token": csrf_token_in(html)})
     assert response.status_code == 303

@@ -104,7 +104,7 @@ def test_on_screen_totals_equal_the_filtered_exports(admin_client, db):
     assert len(csv_rows) == total
     workbook = openpyxl.load_workbook(io.BytesIO(admin_client.get(f"{ADMIN_XLSX}?{query}").get_data()), read_only=True)
     assert workbook.active.max_row - 1 == total
-    assert f'href="/admin/reports/completions.csv?' in page and "affiliate=ohio" in page
+    assert 'href="/admin/reports/completions.csv?' in page and "affiliate=ohio" in page
 
 
 def test_formula_learner_is_harmless_in_csv_and_xlsx(admin_client, db):

@@ -187,3 +187,26 @@ def test_smtp_backend_sends_with_smtplib(app, monkeypatch):
     assert sent[0] == ("connect", "mail.example.org", 587)
     assert ("starttls",) in sent and ("login", "robot") in sent
     assert sent[-1][:3] == ("send", "a@example.org", "Hello") and "Body text" in sent[-1][3]
+
+
+def test_the_signed_in_person_is_loaded_whole_and_stays_writable(app, make_user, in_db):
+    from sqlalchemy import inspect
+
+    from lms.accounts.services import load_user
+
+    user = make_user(display_name="Ada Loaded", affiliate="Ohio EA", locale="es", time_zone="Europe/Madrid")
+    with in_db() as db:
+        loaded = load_user(str(user.id))
+        state = inspect(loaded)
+        assert state.persistent and not state.modified and not db.dirty
+        assert load_user(str(user.id)) is loaded, "the session's own copy, not a second one"
+        with app.app_context():  # another session, loaded the ORM's usual way
+            from lms.db import db_session as other
+
+            reference = other.get(User, user.id)
+            assert {a.key: getattr(loaded, a.key) for a in state.mapper.column_attrs} == {a.key: getattr(reference, a.key) for a in state.mapper.column_attrs}
+        loaded.display_name = "Ada Renamed"
+        db.commit()
+        assert load_user(str(user.id + 1000)) is None and load_user("ab") is None and load_user("99999999999") is None
+    with in_db() as db:
+        assert db.get(User, user.id).display_name == "Ada Renamed"

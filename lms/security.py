@@ -38,7 +38,20 @@ def init_security(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     if "limiter" not in app.extensions or limiter not in app.extensions["limiter"]:
         limiter.init_app(app)
+        if not _limits_every_request(app):
+            # Every limit of the engine sits on its view, whose decorator checks it. The limiter's
+            # own before-request check would only look for limits on every other page too (a
+            # tenth of a page's time), so it goes, unless the app sets limits for every request.
+            checks = app.before_request_funcs.get(None, [])
+            if limiter._check_request_limit in checks:
+                checks.remove(limiter._check_request_limit)
     app.after_request(_security_headers)
+
+
+def _limits_every_request(app: Flask) -> bool:
+    """Whether the app sets default, application-wide or meta limits (Flask-Limiter's settings;
+    the engine's limiter is built without any)."""
+    return any(app.config.get(key) for key in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META"))
 
 
 def _security_headers(response: Any) -> Any:

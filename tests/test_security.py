@@ -23,6 +23,20 @@ def test_login_is_rate_limited(client, make_user):
     assert "Too many attempts" in page.get_data(as_text=True)
 
 
+def test_a_limit_for_every_request_set_by_the_app_still_applies(app_config):
+    # The engine drops the limiter's before-request check when only its views carry limits
+    # (lms.security); an app that limits every request keeps it.
+    from lms import create_app
+    from lms.security import limiter
+
+    try:
+        limited = create_app({**app_config, "RATELIMIT_DEFAULT": "2 per minute"})
+        client = limited.test_client()
+        assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
+    finally:
+        limiter.limit_manager.set_default_limits([])  # the limiter is shared by every app in this process
+
+
 def test_unknown_email_and_wrong_password_answer_alike(client, make_user):
     user = make_user()
     wrong_password = client.post("/auth/login", data={"email": user.email, "password": "nope"})

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Executable, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
@@ -119,6 +119,19 @@ def close_session(exc: BaseException | None = None) -> None:
         # Anything not committed by the request's end is abandoned, never half-written.
         session.rollback()
     session.close()
+
+
+def read_value(statement: Executable, parameters: dict[str, Any] | None = None) -> Any:
+    """One value (a change stamp) by a statement built once, without the ORM.
+
+    On the request's session when one is open; otherwise on a connection of its own, since
+    opening a session, and committing it, for a single read costs as much again as the read.
+    """
+    session: Session | None = g.get("_lms_session")
+    if session is not None:
+        return session.connection().scalar(statement, parameters)
+    with database_state().engine.connect() as connection:
+        return connection.scalar(statement, parameters)
 
 
 def commit_if_open() -> None:

@@ -32,7 +32,7 @@ from lms.accounts.models import User
 from lms.certificates.models import Certificate
 from lms.cohorts.models import Attendance, Cohort, CohortFacilitator
 from lms.courses.models import Course
-from lms.db import Base
+from lms.db import Base, read_value
 from lms.learning.models import Enrollment, Reflection, StepProgress
 
 COMPLETIONS = "completions"
@@ -65,14 +65,13 @@ class Changes:
         return bool(self.user_ids or self.enrollment_ids or self.cohort_ids or self.course_ids or self.completions)
 
 
-# Built once: every report page reads it; on the session's connection it skips the ORM's
-# statement handling too (a plain column, no entities to load).
+# Built once: every report page reads it.
 _COMPLETIONS_STAMP = select(Stamp.value).where(Stamp.name == COMPLETIONS)
 
 
-def read_completions(session: Session) -> int | None:
+def read_completions() -> int | None:
     """The completion report's stamp; None when its row is missing (then nothing is cached)."""
-    return session.connection().scalar(_COMPLETIONS_STAMP)
+    return read_value(_COMPLETIONS_STAMP)
 
 
 def bump(session: Session, changes: Changes) -> None:

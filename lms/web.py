@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, render_template, request, url_for
+from flask import Flask, abort, current_app, has_request_context, render_template, request, session, url_for
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
@@ -48,7 +49,44 @@ def template_globals() -> dict[str, Any]:
         "organisation": current_app.config["LMS_ORGANISATION"],
         # Lets shared templates link to an area's page only where that page exists.
         "url_endpoints": current_app.view_functions,
+        "url_for": kept_url_for,
+        "csrf_token": csrf_token,
     }
+
+
+def kept_url_for(endpoint: str, **values: Any) -> str:
+    """``url_for`` for the templates, each address built once per worker.
+
+    A page builds a dozen addresses, most of them the same on every page (the header's links,
+    the style sheet), and Werkzeug builds each one anew. What an address depends on is in the
+    key; relative endpoints, ``_external`` and its kin, unhashable values and apps that add URL
+    defaults are built every time.
+    """
+    if endpoint.startswith(".") or current_app.url_default_functions or any(name.startswith("_") for name in values):
+        return url_for(endpoint, **values)
+    try:
+        key = (endpoint, tuple(sorted(values.items())), served_at())
+        hash(key)
+    except TypeError:
+        return url_for(endpoint, **values)
+    from lms.extension import lms_state
+
+    return lms_state().cache("urls").get(key, lambda: url_for(endpoint, **values))
+
+
+def csrf_token() -> str:
+    """Flask-WTF's CSRF token for this session, signed at most once a second per worker.
+
+    The signed token is the session's own token plus the current second, signed with the app's
+    key: within one second ``generate_csrf`` would sign the same text again to the same result.
+    """
+    field_name = current_app.config["WTF_CSRF_FIELD_NAME"]
+    raw = session.get(field_name)
+    if raw is None:
+        return generate_csrf()  # makes the session's token first
+    from lms.extension import lms_state
+
+    return lms_state().cache("csrf").get((raw, int(time.time())), generate_csrf)
 
 
 def kept(kind: str, key: tuple[Any, ...], build: Callable[[], V], *, until: Callable[[V], datetime | None] | None = None) -> V:
@@ -56,13 +94,19 @@ def kept(kind: str, key: tuple[Any, ...], build: Callable[[], V], *, until: Call
 
     ``key`` holds what the part was built from that the database can change: the change stamp
     it was filed under (``lms.stamps``), read before ``build`` reads the records. What every kept
-    part also depends on is added here: the catalog's generation, the locale, the time zone.
+    part also depends on is added here: the catalog's generation, the locale, the time zone and
+    where the app is served from.
     """
     from lms.extension import lms_state, select_timezone
 
     state = lms_state()
-    full_key = (*key, state.catalog.generation, current_locale(), select_timezone())
+    full_key = (*key, state.catalog.generation, current_locale(), select_timezone(), served_at())
     return state.cache(kind).get(full_key, build, until=until)
+
+
+def served_at() -> tuple[str, str] | None:
+    """Where this request reached the app (host, mount point): the links in kept HTML depend on it."""
+    return (request.host, request.script_root) if has_request_context() else None
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

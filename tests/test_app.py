@@ -36,6 +36,23 @@ def test_unknown_page_is_a_friendly_404(client):
     assert "Page not found" in response.get_data(as_text=True)
 
 
+def test_addresses_follow_where_the_app_is_served_from(client, app):
+    # The templates' addresses are built once per worker (lms.web.kept_url_for): the same app
+    # behind two mount points (SCRIPT_NAME) or two host names must never mix them up.
+    for root in ("", "/one", "/two", ""):
+        page = client.get("/", base_url=f"http://lms.test{root}").get_data(as_text=True)
+        assert f'href="{root}/static/lms-assets/lms/app.css"' in page
+        assert f'href="{root}/courses/esp-racial-justice-dialogue"' in page
+        assert f'action="{root}/language"' in page
+    with app.test_request_context("/", base_url="http://lms.test/one"):
+        from flask import url_for
+
+        from lms.web import kept_url_for
+
+        for endpoint, values in (("lms_courses.course", {"slug": "x"}), ("lms.static", {"filename": "lms/app.css"}), ("lms_courses.catalog", {"_external": True})):
+            assert kept_url_for(endpoint, **values) == url_for(endpoint, **values)
+
+
 def test_mounted_under_a_prefix_in_a_host_app(database_url, tmp_path):
     host = Flask("host", instance_path=str(tmp_path / "host-instance"))
     host.config.update(

@@ -68,8 +68,11 @@ class CourseCatalog:
 
         The generation is read before ``render`` reads the courses: a page rendered from the old
         definitions while another thread reloads is filed under the old generation, never served.
+        Its links are for the host and mount point it was rendered at (``lms.web.served_at``).
         """
-        return self._fragments.get((self._generation, key), lambda: Markup(render()))
+        from lms.web import served_at
+
+        return self._fragments.get((self._generation, key, served_at()), lambda: Markup(render()))
 
     def reload_if_synced_elsewhere(self, session: Session, every: float) -> None:
         """Reload when a sync in another process (a worker, the CLI) is newer than this load.

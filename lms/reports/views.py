@@ -12,7 +12,6 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from flask_login import current_user
 from markupsafe import Markup
 
-from lms.db import db_session
 from lms.extension import select_timezone
 from lms.reports import exports, services
 from lms.reports.filters import CompletionFilters, FilterError
@@ -53,7 +52,7 @@ def _page(kind: str) -> Any:
     # Counting the totals reads every enrollment the filters match (half a second at a million),
     # so each worker keeps the page it rendered until the report's stamp moves: every write to
     # what the report shows moves it, in any process (lms.stamps). Read before the rows.
-    stamp = None if errors else read_completions(db_session)
+    stamp = None if errors else read_completions()
     if stamp is None:
         body = render()
     else:

@@ -27,10 +27,7 @@ V = TypeVar("V")
 
 # An entry is a few KB of HTML or a page of report rows: the bound keeps a worker's memory flat.
 DEFAULT_SIZE = 256
-CACHE_SIZES = {
-    "dashboard": 2048,  # one entry per learner who came back recently (~10 KB each)
-    "urls": 4096,  # addresses the templates built (lms.web.kept_url_for), a few dozen bytes each
-}
+CACHE_SIZES = {"dashboard": 2048}  # one entry per learner who came back recently (~10 KB each)
 
 
 class WorkerCache(Generic[V]):

@@ -49,29 +49,36 @@ def template_globals() -> dict[str, Any]:
         "organisation": current_app.config["LMS_ORGANISATION"],
         # Lets shared templates link to an area's page only where that page exists.
         "url_endpoints": current_app.view_functions,
-        "url_for": kept_url_for,
+        "site_links": site_links(),
         "csrf_token": csrf_token,
     }
 
 
-def kept_url_for(endpoint: str, **values: Any) -> str:
-    """``url_for`` for the templates, each address built once per worker.
+# What every page's header and footer link to, by name. The same on every page (for one host
+# and mount point), so a worker builds them once instead of a dozen url_for calls a page.
+SITE_LINKS = {
+    "stylesheet": ("lms.static", {"filename": "lms/app.css"}),
+    "script": ("lms.static", {"filename": "lms/base.js"}),
+    "catalog": ("lms_courses.catalog", {}),
+    "dashboard": ("lms_learning.dashboard", {}),
+    "facilitate": ("lms_cohorts.facilitate", {}),
+    "admin": ("lms_admin.index", {}),
+    "language": ("lms_courses.switch_language", {}),
+    "sign_in": ("lms_accounts.login", {}),
+    "sign_out": ("lms_accounts.logout", {}),
+    "register": ("lms_accounts.register", {}),
+}
 
-    A page builds a dozen addresses, most of them the same on every page (the header's links,
-    the style sheet), and Werkzeug builds each one anew. What an address depends on is in the
-    key; relative endpoints, ``_external`` and its kin, unhashable values and apps that add URL
-    defaults are built every time.
-    """
-    if endpoint.startswith(".") or current_app.url_default_functions or any(name.startswith("_") for name in values):
-        return url_for(endpoint, **values)
-    try:
-        key = (endpoint, tuple(sorted(values.items())), served_at())
-        hash(key)
-    except TypeError:
-        return url_for(endpoint, **values)
+
+def site_links() -> dict[str, str]:
+    """The addresses of ``SITE_LINKS``; an area the app did not register has no entry."""
     from lms.extension import lms_state
 
-    return lms_state().cache("urls").get(key, lambda: url_for(endpoint, **values))
+    def build() -> dict[str, str]:
+        endpoints = current_app.view_functions
+        return {name: url_for(endpoint, **values) for name, (endpoint, values) in SITE_LINKS.items() if endpoint in endpoints}
+
+    return lms_state().cache("site-links").get(served_at(), build)
 
 
 def csrf_token() -> str:

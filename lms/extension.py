@@ -130,8 +130,9 @@ def select_locale() -> str | None:
         return g._lms_locale
     if not has_request_context():
         return current_app.config["LMS_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    person = signed_in_person()
+    if person is not None and person.locale in languages:
+        return person.locale
     chosen = session.get("lms_locale")
     if chosen in languages:
         return chosen
@@ -141,9 +142,17 @@ def select_locale() -> str | None:
 def select_timezone() -> str | None:
     if not has_request_context():
         return current_app.config["LMS_DEFAULT_TIMEZONE"]
-    if current_user and current_user.is_authenticated:
-        return current_user.time_zone
+    person = signed_in_person()
+    if person is not None:
+        return person.time_zone
     return session.get("lms_time_zone") or current_app.config["LMS_DEFAULT_TIMEZONE"]
+
+
+def signed_in_person() -> Any:
+    """The signed-in person (a User), or None. ``current_user`` is a proxy that looks the person
+    up again on every attribute read: code that reads several of them takes the person once."""
+    person = current_user._get_current_object()
+    return person if person is not None and person.is_authenticated else None
 
 
 def _refuse_without_secret_key() -> Any:

@@ -50,6 +50,9 @@ def template_globals() -> dict[str, Any]:
         # Lets shared templates link to an area's page only where that page exists.
         "url_endpoints": current_app.view_functions,
         "site_links": site_links(),
+        # The person itself rather than Flask-Login's proxy, which looks them up again on each
+        # of the dozen reads a page makes (anonymous visitors get Flask-Login's anonymous user).
+        "current_user": current_user._get_current_object(),
         "csrf_token": csrf_token,
     }
 

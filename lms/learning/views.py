@@ -313,7 +313,8 @@ def dashboard():
         ))
 
     # The stamp came with the signed-in person, before the records were read.
-    records = kept("dashboard", (current_user.id, current_user.records_version), render)
+    person = current_user._get_current_object()
+    records = kept("dashboard", (person.id, person.records_version), render)
     return render_template("lms/learning/dashboard.html", records=records)
 
 

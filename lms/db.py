@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, Executable, MetaData, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, create_engine, event
+from sqlalchemy.engine import Compiled
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
@@ -121,17 +122,45 @@ def close_session(exc: BaseException | None = None) -> None:
     session.close()
 
 
-def read_value(statement: Executable, parameters: dict[str, Any] | None = None) -> Any:
-    """One value (a change stamp) by a statement built once, without the ORM.
+def read_stamp(statement: Select[Any], parameters: dict[str, Any] | None = None) -> int | None:
+    """A change stamp (an integer column, ``lms.stamps``) by a statement built once.
 
-    On the request's session when one is open; otherwise on a connection of its own, since
-    opening a session, and committing it, for a single read costs as much again as the read.
+    On the request's session when one is open. Otherwise, as for a visitor who is not signed
+    in, where the stamp is all a page reads, on a pooled driver connection: a session, or even
+    an engine connection, costs more than the read itself. SQLAlchemy still writes the SQL.
     """
     session: Session | None = g.get("_lms_session")
     if session is not None:
         return session.connection().scalar(statement, parameters)
-    with database_state().engine.connect() as connection:
-        return connection.scalar(statement, parameters)
+    engine = database_state().engine
+    sql, arguments = _driver_query(engine.dialect, statement, parameters or {})
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, arguments)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool, which ends the read's transaction
+    return None if row is None else int(row[0])
+
+
+# Keyed by the statement itself (held, so never confused with a later one) and the dialect.
+_DRIVER_QUERIES: dict[tuple[Select[Any], str], Compiled] = {}
+
+
+def _driver_query(dialect: Dialect, statement: Select[Any], parameters: dict[str, Any]) -> tuple[str, Any]:
+    """The statement's SQL for this driver, compiled once, and its parameters in the driver's style."""
+    key = (statement, dialect.name)
+    compiled = _DRIVER_QUERIES.get(key)
+    if compiled is None:
+        compiled = _DRIVER_QUERIES[key] = statement.compile(dialect=dialect)
+    values = compiled.construct_params(parameters)
+    if compiled.positiontup is not None:
+        return compiled.string, tuple(values[name] for name in compiled.positiontup)
+    return compiled.string, values
 
 
 def commit_if_open() -> None:

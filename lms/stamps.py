@@ -32,7 +32,7 @@ from lms.accounts.models import User
 from lms.certificates.models import Certificate
 from lms.cohorts.models import Attendance, Cohort, CohortFacilitator
 from lms.courses.models import Course
-from lms.db import Base, read_value
+from lms.db import Base, read_stamp
 from lms.learning.models import Enrollment, Reflection, StepProgress
 
 COMPLETIONS = "completions"
@@ -71,7 +71,7 @@ _COMPLETIONS_STAMP = select(Stamp.value).where(Stamp.name == COMPLETIONS)
 
 def read_completions() -> int | None:
     """The completion report's stamp; None when its row is missing (then nothing is cached)."""
-    return read_value(_COMPLETIONS_STAMP)
+    return read_stamp(_COMPLETIONS_STAMP)
 
 
 def bump(session: Session, changes: Changes) -> None:

@@ -238,3 +238,22 @@ def test_deleting_an_account_frees_its_seat_on_the_kept_pages(app, client, make_
         delete_account(db_session.get(User, leaving.id), "correct horse battery staple")
         db_session.commit()
     assert "2 seats left" in client.get(COURSE_PAGE).get_data(as_text=True)
+
+
+def test_a_stamp_reads_the_same_with_or_without_the_requests_session(app):
+    from sqlalchemy import update
+
+    from lms.cohorts.views import _SESSIONS_STAMP
+    from lms.courses.models import Course
+    from lms.db import db_session, get_session, read_stamp
+    from lms.stamps import read_completions
+
+    with app.app_context():
+        db_session.execute(update(Course).where(Course.slug == COURSE).values(sessions_version=41))
+        db_session.commit()
+    with app.test_request_context():  # no session yet: a driver connection of its own
+        assert read_stamp(_SESSIONS_STAMP, {"slug": COURSE}) == 41
+        assert read_stamp(_SESSIONS_STAMP, {"slug": "no-such-course"}) is None
+        assert read_completions() is not None
+        get_session()
+        assert read_stamp(_SESSIONS_STAMP, {"slug": COURSE}) == 41  # on the open session

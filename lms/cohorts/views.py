@@ -18,7 +18,7 @@ from lms.cohorts.services import CohortData, CohortError
 from lms.courses.loader import LoadedCourse
 from lms.courses.models import Course
 from lms.courses.presentation import COURSE_PANELS, path_label, register_course_panel
-from lms.db import db_session, read_value, utcnow
+from lms.db import db_session, read_stamp, utcnow
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
 from lms.web import kept, roles_required
@@ -448,7 +448,7 @@ def cohorts_course_panel(course: LoadedCourse) -> str:
     # Every visitor who is not signed in sees the same list: it is kept until a session or a
     # seat of this course changes (the course's stamp, read here, before the sessions) or the
     # clock reaches a session's start, end or registration dates.
-    stamp = read_value(_SESSIONS_STAMP, {"slug": course.slug})
+    stamp = read_stamp(_SESSIONS_STAMP, {"slug": course.slug})
     return kept("course_sessions", (course.slug, stamp, show_all), lambda: _sessions_panel(course, show_all), until=lambda panel: panel.valid_until).html
 
 

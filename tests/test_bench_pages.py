@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench import pages
 from bench.pages import PAGES, _page_rows, parse_wrk
 
 HEALTHY = """\
@@ -54,3 +55,22 @@ def test_a_run_with_every_request_timed_out_fails_its_p99():
     assert rate.status == "fail"
     assert latency.status == "fail"
     assert "16 requests timed out" in latency.note and "no request completed" in latency.note
+
+
+def test_warm_up_runs_until_two_rates_agree(monkeypatch):
+    # A kept page's first build (seconds per worker) must not land in the measured run.
+    rates = iter([150.0, 700.0, 1000.0, 1040.0, 5000.0])
+    monkeypatch.setattr(pages, "run_wrk", lambda *args, **kwargs: {"rps": next(rates)})
+    assert pages.warm_up("http://x/", 2) == [150.0, 700.0, 1000.0, 1040.0]
+    steady = iter([900.0] * 10)
+    monkeypatch.setattr(pages, "run_wrk", lambda *args, **kwargs: {"rps": next(steady)})
+    assert pages.warm_up("http://x/", 2) == [900.0, 900.0]
+    climbing = iter(float(100 * 2**n) for n in range(10))
+    monkeypatch.setattr(pages, "run_wrk", lambda *args, **kwargs: {"rps": next(climbing)})
+    assert len(pages.warm_up("http://x/", 2, most=5)) == 5, "bounded"
+
+
+def test_the_warm_up_rates_are_reported_with_the_page():
+    result = parse_wrk(HEALTHY) | {"warmup_rps": [300.0, 1400.0, 1420.0]}
+    rate_row = _page_rows(PAGES[0], result, [BARE])[0]
+    assert "warm-up runs: 300, 1400, 1420 req/s" in rate_row.note

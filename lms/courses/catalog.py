@@ -60,7 +60,12 @@ class CourseCatalog:
 
     @property
     def generation(self) -> int:
-        """One more on each reload: part of the key of anything built from these definitions."""
+        """One more on each reload: part of the key of anything built from these definitions.
+
+        Loads the catalog first, so that what is filed under it before the first load (when
+        building it loads the catalog) is not filed under a generation that ends at once.
+        """
+        self._ensure_loaded()
         return self._generation
 
     def rendered(self, key: Hashable, render: Callable[[], str]) -> Markup:

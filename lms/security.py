@@ -43,8 +43,9 @@ def init_security(app: Flask) -> None:
             # own before-request check would only look for limits on every other page too (a
             # tenth of a page's time), so it goes, unless the app sets limits for every request.
             checks = app.before_request_funcs.get(None, [])
-            if limiter._check_request_limit in checks:
-                checks.remove(limiter._check_request_limit)
+            check = getattr(limiter, "_check_request_limit", None)  # its name in Flask-Limiter 4
+            if check in checks:
+                checks.remove(check)
     app.after_request(_security_headers)
 
 

@@ -179,20 +179,21 @@ _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/for
 
 
 def _carries_nul() -> bool:
-    texts = [request.path]
-    sources = [request.args]
-    has_form = request.mimetype in _FORM_MIMETYPES
+    current = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup for every read below
+    texts = [current.path]
+    sources = [current.args] if current.query_string else []
+    has_form = current.mimetype in _FORM_MIMETYPES
     if has_form:
-        sources.append(request.form)
+        sources.append(current.form)
     for values in sources:
         for key, items in values.lists():
             texts.append(key)
             texts.extend(items)
     if has_form:
-        texts.extend(upload.filename or "" for upload in request.files.values())
+        texts.extend(upload.filename or "" for upload in current.files.values())
     if any(text and "\x00" in text for text in texts):  # a malformed multipart part may have no name
         return True
-    return request.is_json and _json_has_nul(request_json())
+    return current.is_json and _json_has_nul(request_json())
 
 
 def _json_has_nul(value: Any) -> bool:

@@ -21,11 +21,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lms.accounts.models import AUDIENCE_ROLES
 from lms.db import parse_id
-from lms.i18n import _, _l
+from lms.i18n import N_, _
 from lms.learning.models import EnrollmentStatus, LearningPath
 
 CERTIFICATE_STATUSES = ("valid", "revoked", "replaced", "none", "not_available")
 DATE_FIELDS = ("completed", "enrolled")
+PATHS = tuple(path.value for path in LearningPath)
+STATUSES = tuple(status.value for status in EnrollmentStatus)
 MAX_TEXT = {"course": 80, "facilitator": 254, "affiliate": 120}
 # The request/CLI names of the filters, in the order they are shown.
 ARG_NAMES = (
@@ -71,12 +73,11 @@ class CompletionFilters:
                 return ""
             return value
 
-        # ``message`` is lazy (_l): translated only when the value is refused, since every
-        # report page parses its filters.
-        def choice(name: str, allowed: tuple[str, ...] | list[str], message: Any) -> str:
+        # ``message`` is translated only when the value is refused: every report page parses.
+        def choice(name: str, allowed: tuple[str, ...], message: str) -> str:
             value = text(name)
             if value and value not in allowed:
-                errors[name] = str(message)
+                errors[name] = _(message)
                 return ""
             return value
 
@@ -91,7 +92,7 @@ class CompletionFilters:
                 return None
 
         course = text("course")
-        path = choice("path", [p.value for p in LearningPath], _l("Choose live, recording or self-paced."))
+        path = choice("path", PATHS, N_("Choose live, recording or self-paced."))
         cohort_text = text("cohort")
         cohort = None
         if cohort_text:
@@ -99,14 +100,14 @@ class CompletionFilters:
             if cohort is None:
                 errors["cohort"] = _("A cohort is chosen by its number.")
         facilitator = text("facilitator").lower()
-        status = choice("status", [s.value for s in EnrollmentStatus], _l("Choose one of the listed statuses."))
-        dates = choice("dates", DATE_FIELDS, _l("Choose the completion date or the enrollment date.")) or "completed"
+        status = choice("status", STATUSES, N_("Choose one of the listed statuses."))
+        dates = choice("dates", DATE_FIELDS, N_("Choose the completion date or the enrollment date.")) or "completed"
         date_from, date_to = day("from"), day("to")
         if date_from and date_to and date_from > date_to:
             errors["to"] = _("The end date is before the start date.")
         affiliate = text("affiliate")
-        audience_role = choice("audience_role", AUDIENCE_ROLES, _l("Choose one of the listed audience roles."))
-        certificate_status = choice("certificate_status", CERTIFICATE_STATUSES, _l("Choose one of the listed certificate statuses."))
+        audience_role = choice("audience_role", AUDIENCE_ROLES, N_("Choose one of the listed audience roles."))
+        certificate_status = choice("certificate_status", CERTIFICATE_STATUSES, N_("Choose one of the listed certificate statuses."))
         try:
             ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError):

@@ -125,25 +125,31 @@ def close_session(exc: BaseException | None = None) -> None:
 def read_stamp(statement: Select[Any], parameters: dict[str, Any] | None = None) -> int | None:
     """A change stamp (an integer column, ``lms.stamps``) by a statement built once.
 
-    On the request's session when one is open. Otherwise, as for a visitor who is not signed
-    in, where the stamp is all a page reads, on a pooled driver connection: a session, or even
-    an engine connection, costs more than the read itself. SQLAlchemy still writes the SQL.
+    Read with the driver's own cursor: pages read a stamp on every request, and SQLAlchemy's
+    execution machinery costs more than the read itself (it still writes the SQL, once). On the
+    request's session, in its transaction, when one is open; otherwise, as for a visitor who is
+    not signed in, where the stamp is all a page reads, on a pooled connection of its own.
     """
     session: Session | None = g.get("_lms_session")
     if session is not None:
-        return session.connection().scalar(statement, parameters)
+        connection = session.connection()
+        return _fetch_stamp(connection.connection, connection.dialect, statement, parameters)
     engine = database_state().engine
-    sql, arguments = _driver_query(engine.dialect, statement, parameters or {})
-    connection = engine.raw_connection()
+    pooled = engine.raw_connection()
     try:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(sql, arguments)
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
+        return _fetch_stamp(pooled, engine.dialect, statement, parameters)
     finally:
-        connection.close()  # back to the pool, which ends the read's transaction
+        pooled.close()  # back to the pool, which ends the read's transaction
+
+
+def _fetch_stamp(connection: Any, dialect: Dialect, statement: Select[Any], parameters: dict[str, Any] | None) -> int | None:
+    sql, arguments = _driver_query(dialect, statement, parameters or {})
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, arguments)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
     return None if row is None else int(row[0])
 
 

@@ -6,6 +6,7 @@ enrollments of the cohorts they facilitate under ``/facilitate/reports/...``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
@@ -14,7 +15,7 @@ from markupsafe import Markup
 
 from lms.extension import select_timezone
 from lms.reports import exports, services
-from lms.reports.filters import CompletionFilters, FilterError
+from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
 from lms.reports.paging import page_number
 from lms.reports.queries import ReportScope
 from lms.stamps import read_completions
@@ -31,10 +32,19 @@ def _scope(kind: str) -> ReportScope:
 
 
 def _filters() -> tuple[CompletionFilters, dict[str, str]]:
+    # What CompletionFilters.parse reads of them: the first value of each filter argument.
+    given = tuple((name, value) for name, value in request.args.items() if name in ARG_NAMES)
     try:
-        return CompletionFilters.parse(request.args, time_zone=select_timezone() or "UTC"), {}
+        return _parsed(given, select_timezone() or "UTC"), {}
     except FilterError as error:
         return CompletionFilters(), error.errors
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(given: tuple[tuple[str, str], ...], time_zone: str) -> CompletionFilters:
+    """Filters parsed once per worker for each set of arguments: every report page parses them.
+    Refused arguments raise each time (an exception is never cached), in the viewer's language."""
+    return CompletionFilters.parse(dict(given), time_zone=time_zone)
 
 
 def _page(kind: str) -> Any:

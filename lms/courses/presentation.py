@@ -6,8 +6,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
-
 from lms.courses.loader import LoadedCourse
 from lms.i18n import _, _l, current_locale
 

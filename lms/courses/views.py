@@ -9,7 +9,6 @@ from lms.courses.presentation import (
     audience_label,
     course_details_context,
     course_panels,
-    current_locale,
     filter_courses,
     format_label,
     grade_label,
@@ -18,6 +17,7 @@ from lms.courses.presentation import (
 )
 from lms.db import db_session
 from lms.extension import lms_state
+from lms.i18n import current_locale
 from lms.web import safe_next_url
 
 blueprint = Blueprint("lms_courses", __name__)

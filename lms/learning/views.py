@@ -15,10 +15,10 @@ from markupsafe import Markup
 from werkzeug.security import safe_join
 
 from lms.courses.definitions import AttendStep, ReadStep, ReflectStep, WatchStep
-from lms.courses.presentation import current_locale, path_label, register_course_panel
+from lms.courses.presentation import path_label, register_course_panel
 from lms.db import commit_if_open
 from lms.extension import lms_state
-from lms.i18n import _
+from lms.i18n import _, current_locale
 from lms.learning import services
 from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
 from lms.learning.progress import count_words

@@ -47,6 +47,22 @@ DEFAULTS: dict[str, Any] = {
     "LMS_ATTENDANCE_UPLOAD_MAX_ROWS": 5000,
     "LMS_REFLECTION_MAX_CHARS": 20_000,
     "LMS_CREATE_FIRST_ADMIN": True,
+    # Where links that leave the server point (mail, certificate QR codes, calendar files):
+    # "https://courses.example.org". None: PREFERRED_URL_SCHEME + SERVER_NAME (lms.links).
+    "LMS_BASE_URL": None,
+    # Redis for the job queue (RQ). None: jobs run in this process, right after each commit.
+    "LMS_REDIS_URL": None,
+    "LMS_JOB_QUEUE": "lms",
+    "LMS_JOB_THREADS": 2,  # in-process jobs (no Redis) run on this many threads
+    # Seconds before the 2nd, 3rd, ... attempt of a failed job (the last one repeats).
+    "LMS_JOB_RETRY_DELAYS": (10, 60, 300, 1800),
+    # How often `flask lms worker` looks for jobs left waiting (a crash between commit and
+    # hand-over, a worker stopped mid-job), and how old such a job must be.
+    "LMS_JOB_SWEEP_SECONDS": 30,
+    "LMS_JOB_SWEEP_AFTER_SECONDS": 60,
+    # Files jobs build for people to download (cohort certificate ZIPs). Shared by the web
+    # servers and the workers in production. None: instance/exports.
+    "LMS_EXPORTS_DIR": None,
 }
 
 # Flask's own keys that the standalone host sets; a host app that mounts the extension keeps

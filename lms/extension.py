@@ -65,6 +65,9 @@ class LMS:
         from lms.stamps import watch
 
         watch(state.database.session_factory)
+        from lms.jobs.runner import init_jobs
+
+        init_jobs(app)
 
         self._init_babel(app)
         self._init_login(app)

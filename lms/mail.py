@@ -1,24 +1,48 @@
-"""Outgoing mail, through one setting: ``LMS_MAIL_BACKEND``.
+"""Outgoing mail, sent from jobs (``lms.jobs``), through one setting: ``LMS_MAIL_BACKEND``.
 
 - ``"log"`` (development): the message is written to the application log, nothing is sent;
+- ``"memory"`` (tests): kept in the app's :func:`outbox`, nothing is sent;
 - ``"smtp"``: sent with :mod:`smtplib` to ``LMS_SMTP_HOST``:``LMS_SMTP_PORT`` (STARTTLS and
   login when ``LMS_SMTP_STARTTLS`` / ``LMS_SMTP_USERNAME`` are set).
 
-Sending never raises into a request: a failure is logged and reported as ``False``, so a page
-answers the same whether or not a message could go out (no account enumeration by errors).
+A message goes out from a job, never from a request: the request only commits a job
+(``lms.jobs.enqueue``), so no page waits for the relay and no transaction stays open across an
+SMTP conversation. A message the relay does not take raises :class:`MailError`, and the job is
+retried with back-off; the person who asked sees the same page either way.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from flask import current_app
+from flask import Flask, current_app, has_request_context
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
+class MailError(RuntimeError):
+    """The message could not be handed to the relay (the job that sends it is retried)."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str = "application/octet-stream"  # e.g. "text/calendar; method=REQUEST" for an .ics
+
+
+def build_message(
+    to: str,
+    subject: str,
+    text: str,
+    *,
+    html: str | None = None,
+    attachments: Iterable[Attachment] = (),
+    reply_to: str | None = None,
+) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["LMS_MAIL_SENDER"]
@@ -26,20 +50,46 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=config["LMS_MAIL_SENDER"].rpartition("@")[2] or None)
-    message.set_content(body)
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for attachment in attachments:
+        maintype, _slash, rest = attachment.mimetype.partition("/")
+        subtype, _semicolon, parameters = rest.partition(";")
+        params = dict(part.strip().split("=", 1) for part in parameters.split(";") if "=" in part)
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype.strip() or "octet-stream", filename=attachment.filename, params=params)
     return message
 
 
-def send_mail(to: str, subject: str, body: str) -> bool:
-    """Send (or log) one plain-text message; returns whether it went out."""
+def send_message(
+    to: str,
+    subject: str,
+    text: str,
+    *,
+    html: str | None = None,
+    attachments: Iterable[Attachment] = (),
+    reply_to: str | None = None,
+) -> None:
+    """Send one message: a plain-text body, an optional HTML alternative, attachments.
+
+    Call it from a job. Raises :class:`MailError` when the relay does not take it.
+    """
+    if has_request_context():
+        raise RuntimeError("Mail is sent from a job after the request commits: use lms.jobs.enqueue.")
     config = current_app.config
-    message = build_message(to, subject, body)
+    message = build_message(to, subject, text, html=html, attachments=list(attachments), reply_to=reply_to)
     backend = config["LMS_MAIL_BACKEND"]
     logger = current_app.logger
     if backend == "log":
         level = logging.INFO if logger.isEnabledFor(logging.INFO) else logging.WARNING
-        logger.log(level, "Mail not sent (LMS_MAIL_BACKEND = \"log\"):\nTo: %s\nSubject: %s\n\n%s", to, subject, body)
-        return True
+        names = ", ".join(part.get_filename() or "" for part in message.iter_attachments())
+        logger.log(level, "Mail not sent (LMS_MAIL_BACKEND = \"log\"):\nTo: %s\nSubject: %s%s\n\n%s", to, subject, f"\nAttachments: {names}" if names else "", text)
+        return
+    if backend == "memory":
+        outbox(current_app._get_current_object()).append(message)  # type: ignore[attr-defined]
+        return
     if backend == "smtp":
         try:
             with smtplib.SMTP(config["LMS_SMTP_HOST"], int(config["LMS_SMTP_PORT"]), timeout=config["LMS_SMTP_TIMEOUT"]) as smtp:
@@ -48,9 +98,12 @@ def send_mail(to: str, subject: str, body: str) -> bool:
                 if config["LMS_SMTP_USERNAME"]:
                     smtp.login(config["LMS_SMTP_USERNAME"], config["LMS_SMTP_PASSWORD"])
                 smtp.send_message(message)
-        except (smtplib.SMTPException, OSError):
-            logger.exception("Could not send mail to %s (subject %r)", to, subject)
-            return False
-        return True
-    logger.error("Unknown LMS_MAIL_BACKEND %r: mail to %s not sent", backend, to)
-    return False
+        except (smtplib.SMTPException, OSError) as error:
+            raise MailError(f"could not send mail to {to} (subject {subject!r}): {error}") from error
+        return
+    raise MailError(f"unknown LMS_MAIL_BACKEND {backend!r}: mail to {to} not sent")
+
+
+def outbox(app: Flask) -> list[EmailMessage]:
+    """The messages the ``"memory"`` backend kept for ``app`` (tests read them)."""
+    return app.extensions.setdefault("lms_mail_outbox", [])

@@ -92,6 +92,8 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "LMS_MAIL_BACKEND": "log",
+        # A failed job is retried at once, so tests wait for its last attempt, not its back-off.
+        "LMS_JOB_RETRY_DELAYS": [0],
     }
 
 
@@ -109,6 +111,9 @@ def app(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
         lms_state().catalog.sync(db_session)
         db_session.commit()
     yield application
+    from lms.jobs import wait_for_jobs
+
+    wait_for_jobs(application)  # no in-process job may outlive its test's database
     application.extensions["lms"].database.engine.dispose()
 
 

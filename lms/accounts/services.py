@@ -6,8 +6,7 @@ import secrets
 import zoneinfo
 from functools import cache
 
-from flask import current_app, url_for
-from flask_babel import force_locale
+from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, func, inspect, select
 from sqlalchemy.orm import make_transient_to_detached
@@ -17,7 +16,6 @@ from werkzeug.security import generate_password_hash
 from lms.accounts.models import MIN_PASSWORD_LENGTH, User, count_admins
 from lms.db import db_session, get_session, parse_id, utcnow
 from lms.i18n import _
-from lms.mail import send_mail
 
 
 class AccountError(ValueError):
@@ -132,16 +130,20 @@ def register_account(email: str, display_name: str, password: str, *, locale: st
     """Create a learner account, or tell the owner of an existing one; the caller answers the same.
 
     Returns the new user, or ``None`` when the address already had an account: its owner gets a
-    message saying someone tried to register with it (how to sign in or reset instead). The
-    password is hashed in both cases, so the two take about the same time.
+    message saying someone tried to register with it (how to sign in or reset instead). Both
+    hash the password and commit one mail job (sent after the commit, ``lms.accounts.jobs``), so
+    the two take the same time.
     """
+    from lms.accounts.jobs import mail_existing_account, mail_welcome
+    from lms.jobs import enqueue
+
     existing = find_user_by_email(email)
     if existing is not None:
         generate_password_hash(password)  # the same work as creating an account
-        _mail_existing_account(existing)
+        enqueue(mail_existing_account, existing.id)
         return None
     user = create_user(email, display_name, password, locale=locale, time_zone=time_zone, email_confirmed=False)
-    _mail_welcome(user)
+    enqueue(mail_welcome, user.id)
     return user
 
 
@@ -149,10 +151,9 @@ def _confirmation_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=CONFIRM_SALT)
 
 
-def email_confirmation_url(user: User) -> str:
+def email_confirmation_token(user: User) -> str:
     # The address is in the token: a link stays valid only for the address it was sent to.
-    token = _confirmation_serializer().dumps({"user": user.id, "email": user.email})
-    return url_for("lms_accounts.confirm_email", token=token, _external=True)
+    return _confirmation_serializer().dumps({"user": user.id, "email": user.email})
 
 
 def confirm_email(token: str) -> User | None:
@@ -177,18 +178,14 @@ def confirm_email(token: str) -> User | None:
 
 
 def send_email_confirmation(user: User) -> None:
-    """Mail the confirmation link again (the first one came with the welcome message)."""
-    with force_locale(user.locale):
-        body = _(
-            "Hello %(name)s,\n\nConfirm that this address is yours by opening this link:\n\n%(url)s\n\n"
-            "The link works for %(days)s days. If you did not ask for it, you can ignore this message.\n",
-            name=user.display_name, url=email_confirmation_url(user), days=_confirmation_days(),
-        )
-        subject = _("Confirm your email address")
-    send_mail(user.email, subject, body)
+    """Mail the confirmation link again (the first one came with the welcome message), after commit."""
+    from lms.accounts.jobs import mail_email_confirmation
+    from lms.jobs import enqueue
+
+    enqueue(mail_email_confirmation, user.id)
 
 
-def _confirmation_days() -> int:
+def confirmation_days() -> int:
     return max(current_app.config["LMS_EMAIL_CONFIRMATION_MAX_AGE"] // 86400, 1)
 
 
@@ -221,26 +218,18 @@ def user_for_reset_token(token: str) -> User | None:
 
 
 def request_password_reset(email: str) -> bool:
-    """Mail a reset link to the account with ``email`` if there is an active one.
+    """Mail a reset link, after commit, to the account with ``email`` if there is an active one.
 
-    The caller must answer the same whatever this returns (no user enumeration).
+    The caller must answer the same whatever this returns (no user enumeration), and the work
+    is the same too: one lookup and one mail job, which does nothing for an unknown address.
     """
+    from lms.accounts.jobs import mail_password_reset
+    from lms.jobs import enqueue
+
     user = find_user_by_email(email)
-    if user is None or not user.active:
-        return False
-    token = password_reset_token(user)
-    with force_locale(user.locale):
-        url = url_for("lms_accounts.reset_password", token=token, _external=True)
-        minutes = current_app.config["LMS_PASSWORD_RESET_MAX_AGE"] // 60
-        body = _(
-            "Hello %(name)s,\n\nSomeone asked to reset the password of your %(site)s account. To choose a new "
-            "password, open this link within %(minutes)s minutes:\n\n%(url)s\n\nThe link works once. If you did not "
-            "ask for this, you can ignore this message: your password stays the same.\n",
-            name=user.display_name, site=current_app.config["LMS_SITE_NAME"], minutes=minutes, url=url,
-        )
-        subject = _("Reset your password")
-    send_mail(user.email, subject, body)
-    return True
+    known = user is not None and user.active
+    enqueue(mail_password_reset, user.id if known else None)
+    return known
 
 
 def reset_password(user: User, new_password: str) -> None:
@@ -307,30 +296,3 @@ def delete_account(user: User, password: str) -> None:
     bump(db_session, Changes(cohort_ids=cohorts, completions=True))
     db_session.execute(delete(User).where(User.id == user.id), execution_options={"synchronize_session": False})
     db_session.expunge_all()
-
-
-def _mail_welcome(user: User) -> None:
-    with force_locale(user.locale):
-        body = _(
-            "Hello %(name)s,\n\nYour %(site)s account is ready. Sign in with this email address and the password "
-            "you chose:\n\n%(url)s\n\nBefore you register for a live session, confirm that this address is yours "
-            "by opening this link (it works for %(days)s days):\n\n%(confirm)s\n\n"
-            "If you did not create this account, reply to this message or ignore it.\n",
-            name=user.display_name, site=current_app.config["LMS_SITE_NAME"], url=url_for("lms_accounts.login", _external=True),
-            confirm=email_confirmation_url(user), days=_confirmation_days(),
-        )
-        subject = _("Your account is ready")
-    send_mail(user.email, subject, body)
-
-
-def _mail_existing_account(user: User) -> None:
-    with force_locale(user.locale):
-        body = _(
-            "Hello %(name)s,\n\nSomeone, perhaps you, tried to create a new %(site)s account with this email "
-            "address. You already have an account, so nothing was changed.\n\nSign in: %(login)s\nForgot your "
-            "password? Choose a new one: %(reset)s\n\nIf it was not you, you can ignore this message.\n",
-            name=user.display_name, site=current_app.config["LMS_SITE_NAME"],
-            login=url_for("lms_accounts.login", _external=True), reset=url_for("lms_accounts.reset_request", _external=True),
-        )
-        subject = _("You already have an account")
-    send_mail(user.email, subject, body)

@@ -179,31 +179,50 @@ def dispatch(app: Flask, ids: list[int], delay: float = 0) -> None:
         _submit_in_process(state, job_id, delay)
 
 
+def rq_job_id(job_id: int, attempts: int) -> str:
+    """RQ's id for an attempt of a job: the sweep asks RQ whether it already holds it."""
+    return f"lms-job-{job_id}-{attempts}"
+
+
 def _push(queue: Any, job_id: int, delay: float) -> None:
-    options = {"job_timeout": _timeout_of(job_id), "result_ttl": 0, "failure_ttl": 7 * 24 * 3600, "description": f"lms job {job_id}"}
+    timeout, attempts = _facts(job_id)
+    options = {
+        "job_id": rq_job_id(job_id, attempts), "job_timeout": timeout, "result_ttl": 0,
+        "failure_ttl": 7 * 24 * 3600, "description": f"lms job {job_id}",
+    }
     if delay > 0:
         queue.enqueue_in(timedelta(seconds=delay), run_queued, job_id, **options)
     else:
         queue.enqueue(run_queued, job_id, **options)
 
 
-def _timeout_of(job_id: int) -> int:
+def _facts(job_id: int) -> tuple[int, int]:
+    """A job's timeout (from its function) and how many attempts it has had."""
     session = database_state().session_factory()
     try:
-        name = session.scalar(select(Job.name).where(Job.id == job_id))
+        row = session.execute(select(Job.name, Job.attempts).where(Job.id == job_id)).first()
     finally:
         session.close()
+    if row is None:
+        return 600, 0
     try:
-        return job_function(name).lms_job.timeout if name else 600  # type: ignore[attr-defined]
+        return job_function(row.name).lms_job.timeout, row.attempts  # type: ignore[attr-defined]
     except LookupError:
-        return 600
+        return 600, row.attempts
 
 
 def _submit_in_process(state: JobsState, job_id: int, delay: float) -> None:
+    first = False
     with state.lock:
         if state.executor is None:
             state.executor = ThreadPoolExecutor(max_workers=int(state.app.config["LMS_JOB_THREADS"]), thread_name_prefix="lms-job")
+            first = True
         state.in_flight[job_id] += 1
+    if first:
+        # Jobs an earlier process committed but never ran (it stopped first) run now too.
+        with state.lock:
+            state.in_flight[SWEEP] += 1
+        state.executor.submit(_sweep_in_process, state)
     if delay > 0:
         timer = threading.Timer(delay, _submit_now, args=(state, job_id))
         timer.daemon = True
@@ -212,6 +231,28 @@ def _submit_in_process(state: JobsState, job_id: int, delay: float) -> None:
         timer.start()
     else:
         _submit_now(state, job_id)
+
+
+SWEEP = 0  # the key the in-process sweep is counted under in JobsState.in_flight (no job has id 0)
+
+
+def _sweep_in_process(state: JobsState) -> None:
+    from lms.jobs.services import sweep
+
+    try:
+        sweep(state.app)
+    except Exception:
+        logger.exception("The job sweep failed")
+    finally:
+        _done_in_process(state, SWEEP)
+
+
+def _done_in_process(state: JobsState, key: int) -> None:
+    with state.idle:
+        state.in_flight[key] -= 1
+        if state.in_flight[key] <= 0:
+            del state.in_flight[key]
+        state.idle.notify_all()
 
 
 def _submit_now(state: JobsState, job_id: int) -> None:
@@ -228,11 +269,7 @@ def _run_in_process(state: JobsState, job_id: int) -> None:
     except Exception:
         logger.exception("Job %s: the runner itself failed", job_id)
     finally:
-        with state.idle:
-            state.in_flight[job_id] -= 1
-            if state.in_flight[job_id] <= 0:
-                del state.in_flight[job_id]
-            state.idle.notify_all()
+        _done_in_process(state, job_id)
 
 
 def wait_for_jobs(app: Flask, timeout: float = 30) -> None:

@@ -21,6 +21,7 @@ from lms.courses.presentation import COURSE_PANELS, path_label, register_course_
 from lms.db import db_session, read_stamp, utcnow
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
+from lms.links import external_url, host_of
 from lms.web import kept, roles_required
 
 blueprint = Blueprint("lms_cohorts", __name__)
@@ -385,13 +386,14 @@ def cohort_ics(cohort_id: int):
     cohort = _public_cohort_or_404(cohort_id)
     locale = current_locale()
     title = services.course_title(cohort, locale)
-    url = url_for("lms_cohorts.cohort", cohort_id=cohort.id, _external=True)
+    # Links in the file leave the server: from the configured base URL, never the request's Host.
+    url = external_url("lms_cohorts.cohort", cohort_id=cohort.id)
     body = services.cohort_ics(
         cohort,
         url=url,
         summary=f"{title}: {cohort.title}",
         description=_("Live session of %(course)s. Details and the join link: %(url)s", course=title, url=url),
-        host=request.host.split(":")[0] or "lms",
+        host=host_of(url) or "lms",
     )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="cohort-{cohort.id}.ics"'

@@ -31,6 +31,11 @@ def job_page(status: JobStatus | None, number: int, size: int) -> tuple[list[Job
     return rows, int(db_session.scalar(count) or 0)
 
 
+def latest_job(func: Any, key: str) -> Job | None:
+    """The newest job of function ``func`` filed under ``key`` (see ``enqueue(..., _key=)``)."""
+    return db_session.scalar(select(Job).where(Job.name == func.lms_job.name, Job.key == key).order_by(Job.id.desc()).limit(1))
+
+
 def status_counts() -> dict[JobStatus, int]:
     counts = dict.fromkeys(JobStatus, 0)
     for status, number in db_session.execute(select(Job.status, func.count()).group_by(Job.status)):

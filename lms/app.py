@@ -21,6 +21,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    # Requests naming any other Host are refused (400) by Flask; LMS_TRUSTED_HOSTS is the same
+    # setting for environment variables (a JSON list).
+    if app.config.get("TRUSTED_HOSTS") is None and app.config.get("LMS_TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = list(app.config["LMS_TRUSTED_HOSTS"])
     LMS(app, url_prefix=app.config.get("LMS_URL_PREFIX", ""))
     app.extensions["lms"].standalone = True
     from lms.web import register_error_pages

@@ -81,7 +81,7 @@ def sweep(app: Flask) -> list[int]:
     with database_state(app).session_factory() as session, session.begin():
         for job_id, name, started_at, attempts, max_attempts in session.execute(
             select(Job.id, Job.name, Job.started_at, Job.attempts, Job.max_attempts).where(Job.status == JobStatus.running)
-        ):
+        ).all():
             if started_at is None or started_at + timedelta(seconds=_timeout(name)) + grace > now:
                 continue
             stopped = {"last_error": "The worker stopped during this attempt.", "finished_at": now}
@@ -97,7 +97,7 @@ def sweep(app: Flask) -> list[int]:
                 Job.created_at <= now - grace,
             ).order_by(Job.id)
         ))
-        attempts_of = dict(session.execute(select(Job.id, Job.attempts).where(Job.id.in_(due)))) if due else {}
+        attempts_of = {row.id: row.attempts for row in session.execute(select(Job.id, Job.attempts).where(Job.id.in_(due)))} if due else {}
     if not due:
         return []
     if state.uses_rq:

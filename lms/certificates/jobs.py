@@ -65,6 +65,10 @@ def build_cohort_zip(cohort_id: int) -> dict[str, Any] | None:
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+    # Only the newest ZIP of a cohort is kept: the earlier ones' pages say so and offer a new build.
+    for older in folder.glob(f"cohort-{cohort_id}-certificates-*.zip"):
+        if older.name != name:
+            older.unlink(missing_ok=True)
     return {"file": name, "count": total}
 
 

@@ -231,6 +231,19 @@ def machine() -> dict[str, Any]:
 
 
 def free_port() -> int:
+    """A free local port: from ``BENCH_PORTS`` ("18000-18099") when set (a machine shared by
+    several people hands each a range), else any the system picks."""
+    wanted = os.environ.get("BENCH_PORTS", "")
+    if wanted:
+        low, _, high = wanted.partition("-")
+        for port in range(int(low), int(high or low) + 1):
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"no free port in BENCH_PORTS={wanted}")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -241,13 +254,19 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
 
 
-def lms_environment(db_file: Path, instance_dir: Path, **settings: str) -> dict[str, str]:
-    """The environment that serves ``lms:create_app()`` on ``db_file``: a fresh secret key, the
-    shipped courses, mail to the log; ``settings`` adds or overrides ``LMS_*`` variables."""
+def database_url(database: Path | str) -> str:
+    """A SQLite file's URL; a URL (PostgreSQL) as it is."""
+    return f"sqlite:///{database}" if isinstance(database, Path) else database
+
+
+def lms_environment(database: Path | str, instance_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment that serves ``lms:create_app()`` on ``database`` (a SQLite file or a
+    database URL): a fresh secret key, the shipped courses, mail to the log; ``settings`` adds
+    or overrides ``LMS_*`` variables."""
     return {
         **clean_environment(),
         "SECRET_KEY": secrets.token_hex(32),
-        "LMS_DATABASE_URL": f"sqlite:///{db_file}",
+        "LMS_DATABASE_URL": database_url(database),
         "LMS_COURSES_DIR": str(COURSES_DIR),
         "LMS_INSTANCE_PATH": str(instance_dir),
         "LMS_MAIL_BACKEND": "log",

@@ -58,8 +58,9 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@
 
-## A mixed learner workload under gunicorn for a bounded time; exits 1 on any error (bench/README.md, Load).
-## LOAD_ARGS="--seconds 60 --learners 40" for a longer, busier run
+## The mixed load of a live session under gunicorn, then the data checked; exits 1 on any failure (bench/README.md, Load).
+## LOAD_ARGS="--database-url postgresql+psycopg://postgres@127.0.0.1:5432/lms_load" for PostgreSQL (4 workers x 4 threads;
+## that database is EMPTIED), "--seconds 15 --learners 10 --rounds 2" for a short try, --workers/--threads/--iterations
 LOAD_ARGS ?=
 load: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.load $(LOAD_ARGS)

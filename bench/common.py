@@ -279,7 +279,7 @@ def gunicorn_available() -> bool:
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec: str, env: Mapping[str, str], log_path: Path, *, workers: int = 2, threads: int = 1) -> Iterator[str]:
+def gunicorn(app_spec: str, env: Mapping[str, str], log_path: Path, *, workers: int = 2, threads: int = 1, keepalive: int | None = None) -> Iterator[str]:
     """Serve ``app_spec`` with gunicorn; yield its base URL; stop it after.
 
     ``threads`` 1 runs sync workers (one request at a time per process); more runs gthread
@@ -290,7 +290,7 @@ def gunicorn(app_spec: str, env: Mapping[str, str], log_path: Path, *, workers: 
     worker_class = ["--worker-class", "sync"] if threads <= 1 else ["--worker-class", "gthread", "--threads", str(threads)]
     cmd = [
         PYTHON, "-m", "gunicorn", "--workers", str(workers), *worker_class,
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_spec,
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", *(["--keep-alive", str(keepalive)] if keepalive else []), app_spec,
     ]
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(cmd, env=dict(env), cwd=REPO_DIR, stdout=subprocess.DEVNULL, stderr=log_file, start_new_session=True)

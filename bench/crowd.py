@@ -267,6 +267,7 @@ class Learner(Person):
             "csrf_token": self.token, "body": text, "submit": "Submit", **({"shared": "y"} if self.random.random() < 0.5 else {}),
         })
         calls = (self._autosave_call(draft_url, words[:-3]), submit)
+        TALLY.wrote("submit sent", time.time(), 0, enrollment=self.me["live_enrollment"], step=step["id"], body=text)
         draft, submitted = self.together(*calls) if pause else self._together_now(*calls)
         self._draft_answered(draft, step, " ".join(words[:-3]))
         TALLY.wrote("submit", submitted.started, submitted.answered, enrollment=self.me["live_enrollment"], step=step["id"], body=text)
@@ -328,10 +329,14 @@ class Learner(Person):
                  form={"csrf_token": self.token, "body": text, "submit": "Submit"}),
             self._progress_call(progress_url, played, duration),
         )
+        TALLY.wrote("submit sent", time.time(), 0, enrollment=self.me["live_enrollment"], step=step["id"], body=text)
         draft, submitted, progress = self._together_now(*calls)
         self._draft_answered(draft, step, " ".join(words[:-3]))
         TALLY.wrote("submit", submitted.started, submitted.answered, enrollment=self.me["live_enrollment"], step=step["id"], body=text)
         self._progress_answered(progress, played)
+
+
+_saves = itertools.count(1)
 
 
 class CoFacilitator(Person):
@@ -357,11 +362,13 @@ class CoFacilitator(Person):
 
     def save(self, form: dict[str, str], pause: bool = True) -> None:
         cohort = self.plan["live_cohort"]
-        response = self.call(Call("attendance save", "POST", f"/facilitate/cohorts/{cohort}/attendance", expect=303,
-                                  redirect_to=f"/facilitate/cohorts/{cohort}", form=form), pause=pause)
         attendance = {key.removeprefix("status_"): [value, form[f"minutes_{key.removeprefix('status_')}"]]
                       for key, value in form.items() if key.startswith("status_")}
-        TALLY.wrote("attendance", response.started, response.answered, by=self.email, attendance=attendance)
+        save = next(_saves)
+        TALLY.wrote("attendance sent", time.time(), 0, save=save, by=self.email, attendance=attendance)
+        response = self.call(Call("attendance save", "POST", f"/facilitate/cohorts/{cohort}/attendance", expect=303,
+                                  redirect_to=f"/facilitate/cohorts/{cohort}", form=form), pause=pause)
+        TALLY.wrote("attendance", response.started, response.answered, save=save, by=self.email, attendance=attendance)
 
     def issue_certificates(self) -> None:
         cohort = self.plan["live_cohort"]

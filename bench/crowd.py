@@ -6,8 +6,9 @@ with its database connections and its gunicorn, must not get):
     python -m bench.crowd PLAN.json RESULT.json
 
 The plan (written by ``bench.load.prepare``) says who everybody is, what there is to do and for
-how long: ``seconds`` (a timed run), or ``iterations`` (each user does that many visits, then
-stops: what a test on a loaded machine can rely on), then ``rounds`` (the same writes released
+how long: ``seconds`` (a timed run), ``iterations`` (each user does that many visits, then
+stops: what a test on a loaded machine can rely on), or until ``stop_file`` appears (the load
+behind the pages benchmark), then ``rounds`` (the same writes released
 together by a barrier, round after round). The result holds, per endpoint, requests, status
 codes, errors by kind and latency percentiles (Locust's statistics), the first errors in full,
 and the journal of every write the server answered as done, which ``bench.load`` then looks
@@ -534,13 +535,16 @@ def run_crowd(env: Environment, plan: dict[str, Any]) -> float:
     started = time.time()
     runner.start(total, spawn_rate=total)
     limit = plan["deadline"] or (started + plan["safety_seconds"])
+    stop_file = Path(plan["stop_file"]) if plan.get("stop_file") else None
     while time.time() < limit:
         gevent.sleep(0.2)
         if plan["iterations"] and runner.user_count == 0 and sum(_finished.values()) >= total:
             break
+        if stop_file is not None and stop_file.exists():
+            break
     else:
-        if plan["iterations"]:
-            TALLY.error("(harness)", "harness", f"the users had not done {plan['iterations']} visits each after {plan['safety_seconds']:g} s")
+        if plan["iterations"] or stop_file is not None:
+            TALLY.error("(harness)", "harness", f"the users were still at it after {plan['safety_seconds']:g} s")
     runner.quit()
     return time.time() - started
 
@@ -642,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     env = Environment(host=PLAN["base"])
     env.events.request.add_listener(_on_request)
     phases = {}
-    if PLAN["seconds"] or PLAN["iterations"]:
+    if PLAN["seconds"] or PLAN["iterations"] or PLAN.get("stop_file"):
         PLAN["deadline"] = time.time() + PLAN["seconds"] if PLAN["seconds"] else 0
         phases["mixed"] = {"seconds": round(run_crowd(env, PLAN), 2)}
     PLAN["deadline"] = 0

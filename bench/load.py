@@ -495,6 +495,68 @@ class LockSampler(threading.Thread):
 # ------------------------------------------------------------------------------------- run
 
 
+def crowd_plan(plan: dict[str, Any], **settings: Any) -> dict[str, Any]:
+    """The prepared plan with how the crowd runs: the defaults of a timed run, ``settings`` over them."""
+    return {**plan, "run": uuid.uuid4().hex[:8], "seconds": 0, "iterations": 0, "rounds": 0, "round_learners": len(plan["learners"]),
+            "visitors": 4, "newcomers": 2, "think": 1.0, "submit_chance": 0.5, "seed": 20261201, "safety_seconds": 900.0, "deadline": 0,
+            **settings}
+
+
+def server_environment(url: str, instance_dir: Path, relay: SlowRelay) -> dict[str, str]:
+    """The app's environment for the load: the rate limits raised (everybody comes from
+    127.0.0.1), mail over SMTP to the slow relay."""
+    return lms_environment(url, instance_dir, LMS_LOGIN_RATE_LIMIT=RAISED_RATE_LIMIT, LMS_ACCOUNT_RATE_LIMIT=RAISED_RATE_LIMIT,
+                           LMS_MAIL_BACKEND="smtp", LMS_SMTP_HOST="127.0.0.1", LMS_SMTP_PORT=str(relay.port))
+
+
+@dataclass
+class Writing:
+    """What the mixed load did while it ran behind a measurement (filled in when it stops)."""
+
+    requests: int = 0
+    errors: int = 0
+    note: str = ""
+
+
+@contextmanager
+def writing(url: str, work_dir: Path, *, learners: int = 20, workers: int = 2, threads: int = 4, think: float = 1.0) -> Iterator[Writing]:
+    """The mixed load (``bench.crowd``) writing to the database at ``url`` from a gunicorn of its
+    own until the block ends, as another app server of the same site would: for measuring pages
+    while people write. The people and cohorts it needs are added to the database first."""
+    work = work_dir / "writers"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "instance").mkdir(parents=True)
+    plan = prepare(url, work / "instance", learners)
+    stop_file, plan_file, result_file = work / "stop", work / "plan.json", work / "crowd.json"
+    state = Writing()
+    with SlowRelay(0.0) as relay, gunicorn("lms:create_app()", server_environment(url, work / "instance", relay), work / "gunicorn.log",
+                                           workers=workers, threads=threads, keepalive=KEEPALIVE_SECONDS) as base:
+        plan_file.write_text(json.dumps(crowd_plan(plan, base=base, think=think, stop_file=str(stop_file), visitors=2, newcomers=1)))
+        with open(work / "crowd.log", "wb") as out:
+            process = subprocess.Popen([PYTHON, "-m", "bench.crowd", str(plan_file), str(result_file)], cwd=REPO_DIR, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            time.sleep(3)  # the people have signed in and are writing before the first measurement
+            yield state
+        finally:
+            stop_file.touch()
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    if result_file.exists():
+        result = json.loads(result_file.read_text())
+        state.requests = result["requests"]
+        state.errors = sum(e["errors"] for e in result["endpoints"].values())
+        writes = Counter(entry["kind"] for entry in result["journal"] if entry["answered"])
+        seconds = result["phases"].get("mixed", {}).get("seconds", 0)
+        state.note = (f"the mixed load ({learners} learners, 2 facilitators, an admin, visitors, newcomers; its own gunicorn {workers}x{threads}): "
+                      f"{state.requests:,} requests in {seconds:.0f} s, {state.errors} errors; writes answered: "
+                      + ", ".join(f"{count} {kind}" for kind, count in sorted(writes.items())))
+    else:
+        state.note = f"the mixed load left no result: {tail(work / 'crowd.log')}"
+
+
 def run_crowd(plan: dict[str, Any], work_dir: Path, timeout: float) -> dict[str, Any]:
     """``bench.crowd`` in its own process (Locust patches the standard library for gevent); its result."""
     plan_file, result_file = work_dir / "plan.json", work_dir / "crowd.json"
@@ -619,17 +681,15 @@ def main(argv: list[str] | None = None) -> int:
                         shutil.copyfile(f"{generated.path}{suffix}", f"{db_file}{suffix}")
             url = database_url(db_file)
         log(f"load: preparing the live cohort of {args.learners} learners, its two facilitators, an admin")
-        plan = prepare(url, work_dir / "instance", args.learners)
-        plan.update({
-            "run": uuid.uuid4().hex[:8], "seconds": args.seconds if not args.iterations else 0, "iterations": args.iterations,
-            "rounds": args.rounds, "round_learners": args.round_learners or args.learners, "visitors": args.visitors,
-            "newcomers": args.newcomers, "think": args.think, "submit_chance": args.submit_chance, "seed": args.seed,
-            "safety_seconds": args.safety_seconds, "deadline": 0,
-        })
+        plan = crowd_plan(
+            prepare(url, work_dir / "instance", args.learners),
+            seconds=args.seconds if not args.iterations else 0, iterations=args.iterations, rounds=args.rounds,
+            round_learners=args.round_learners or args.learners, visitors=args.visitors, newcomers=args.newcomers, think=args.think,
+            submit_chance=args.submit_chance, seed=args.seed, safety_seconds=args.safety_seconds,
+        )
         server = "sync" if args.threads == 1 else f"gthread, {args.threads} threads each"
         with SlowRelay(args.smtp_delay) as relay:
-            env = lms_environment(url, work_dir / "instance", LMS_LOGIN_RATE_LIMIT=RAISED_RATE_LIMIT, LMS_ACCOUNT_RATE_LIMIT=RAISED_RATE_LIMIT,
-                                  LMS_MAIL_BACKEND="smtp", LMS_SMTP_HOST="127.0.0.1", LMS_SMTP_PORT=str(relay.port))
+            env = server_environment(url, work_dir / "instance", relay)
             with gunicorn("lms:create_app()", env, server_log, workers=args.workers, threads=args.threads, keepalive=KEEPALIVE_SECONDS) as base:
                 ready = Browser(base).get("/")  # the workers have loaded the app before the clock starts
                 if ready.status != 200:

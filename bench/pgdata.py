@@ -59,6 +59,14 @@ def stored_key(url: str) -> str | None:
     return comment.removeprefix(KEY_PREFIX) if comment and comment.startswith(KEY_PREFIX) else None
 
 
+def forget(url: str) -> None:
+    """Mark the database as no longer holding the generated rows alone (a run wrote to it)."""
+    import psycopg
+
+    with psycopg.connect(driver_url(url), autocommit=True) as con:
+        con.execute("COMMENT ON SCHEMA public IS NULL")
+
+
 def _table_order(tables: set[str]) -> list[str]:
     """Parents before children, as the models' metadata orders them; anything else after."""
     import lms.models  # noqa: F401 - every model in the metadata

@@ -217,7 +217,7 @@ class Learner(Person):
         self.visits = 0
 
     def visit(self) -> None:
-        step = self.plan["reflect_steps"][self.visits % len(self.plan["reflect_steps"])]
+        step = self.reflect_step(self.visits)
         self.visits += 1
         draft_url, words = self.open_reflection(step)
         for cut in sorted(self.random.sample(range(5, len(words) - 5), 2)):
@@ -241,6 +241,12 @@ class Learner(Person):
             self.call(Call("cohort withdraw", "POST", f"{url}/withdraw", expect=303, redirect_to=url, form={"csrf_token": self.token}))
         else:
             self.fail("cohort page", f"{url} offers neither registration nor withdrawal")
+
+    def reflect_step(self, number: int) -> dict[str, Any]:
+        """The reflection of this learner's ``number``th visit: learners start at different ones,
+        so the last reflection of a learner one short of done comes up early in some visits."""
+        steps = self.plan["reflect_steps"]
+        return steps[(number + self.me["live_enrollment"]) % len(steps)]
 
     def open_reflection(self, step: dict[str, Any]) -> tuple[str, list[str]]:
         url = f"/learn/{self.me['live_enrollment']}/{step['id']}"
@@ -314,7 +320,7 @@ class Learner(Person):
     # -- rounds: the page read first, the writes released together
 
     def prepare_round(self, number: int) -> Any:
-        step = self.plan["reflect_steps"][number % len(self.plan["reflect_steps"])]
+        step = self.reflect_step(number)
         draft_url, words = self.open_reflection(step)
         progress_url, duration = self.open_recording()
         return step, draft_url, words, progress_url, duration

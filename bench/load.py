@@ -7,7 +7,7 @@ on SQLite or PostgreSQL; then the data checked. It passes only when nothing went
 1. A database: the generated benchmark organisation at a small scale (``bench.generate``; on
    PostgreSQL copied in by ``bench.pgdata``, the database EMPTIED first), then through the
    app's own services: one live cohort with ``--learners`` learners registered (each also
-   started on the recording), its two co-facilitators, an admin, and a small session whose
+   started on the recording; half of them one reflection short of done), its two co-facilitators, an admin, and a small session whose
    waitlist the learners queue on.
 2. gunicorn serving ``lms:create_app()`` on it (``bench.common.gunicorn``), mail going out over
    SMTP to a local relay that takes ``--smtp-delay`` seconds to answer each message (a slow
@@ -72,7 +72,7 @@ from bench.common import (
     machine,
     tail,
 )
-from bench.generate import FIRST_NAMES, LAST_NAMES, ensure_dataset
+from bench.generate import FIRST_NAMES, LAST_NAMES, REFLECTION_WORDS, ensure_dataset
 from bench.pgdata import copy_from_sqlite, driver_url, is_postgres
 
 DEFAULT_SCALE = 0.01  # the organisation around the load's people: 1,000 learners, 10,000 enrollments
@@ -160,7 +160,7 @@ def prepare(url: str, instance_dir: Path, learners: int) -> dict[str, Any]:
     from lms.cohorts.services import CohortData, create_cohort, register
     from lms.db import db_session, make_engine, transaction
     from lms.extension import lms_state
-    from lms.learning.services import start_enrollment
+    from lms.learning.services import start_enrollment, submit_reflection
 
     engine = make_engine(url)
     migrations.upgrade(engine)
@@ -193,6 +193,7 @@ def prepare(url: str, instance_dir: Path, learners: int) -> dict[str, Any]:
             minutes=definition.minutes, capacity=WAITLIST_SEATS, location="Online", join_url="https://meet.example.org/load",
             facilitator_emails=list(FACILITATOR_EMAILS),
         ))
+        reflections = [step for step in definition.steps_for("live") if step.kind == "reflect"]
         people = []
         for number in range(1, learners + 1):
             email = LEARNER_EMAIL.format(number)
@@ -201,6 +202,9 @@ def prepare(url: str, instance_dir: Path, learners: int) -> dict[str, Any]:
                           locale="es" if number % 5 == 0 else "en", audience_role="education-support-professional")
             enrollment = register(user, live)
             recording = start_enrollment(user, loaded, "recording")
+            if number % 2:  # half the cohort is one reflection short of done: an attendance save or a submit completes them
+                for step in reflections[:-1]:
+                    submit_reflection(enrollment, loaded, step, " ".join(REFLECTION_WORDS[i % len(REFLECTION_WORDS)] for i in range(step.min_words + 5)), False)
             db_session.flush()
             people.append({"email": email, "live_enrollment": enrollment.id, "recording_enrollment": recording.id})
         watch = next(step for step in definition.steps_for("recording") if step.kind == "watch")

@@ -257,13 +257,11 @@ def last_saved_forms(journal: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def attendance_problems(final: dict[int, tuple[str, int] | None], journal: list[dict[str, Any]], minutes: int) -> list[str]:
     """The roster's attendance must equal, for every learner, one whole form that may have been
     saved last (``last_saved_forms``): a mix of two forms is a save that half happened."""
-    answered = {entry["save"] for entry in journal if entry["kind"] == "attendance"}
-    # A save that got no answer (a connection cut) may have committed all the same.
-    unanswered = [entry for entry in journal if entry["kind"] == "attendance sent" and entry["save"] not in answered]
+    # A save that got no answer at all (a connection cut, a timeout) may have committed all the same.
+    unanswered = [entry for entry in journal if entry["kind"] == "attendance unanswered"]
     candidates = last_saved_forms(journal) + unanswered
-    if not candidates:
-        recorded = {k: v for k, v in final.items() if v is not None}
-        return [f"no roster save was answered, yet {len(recorded)} attendance records exist"] if recorded else []
+    if len(candidates) == len(unanswered):  # no save answered: the roster may still be as it was (nothing recorded)
+        candidates.append({"by": "nobody (as prepared)", "attendance": {str(e): ["", ""] for e in final}})
 
     def expected(form: dict[str, list[str]]) -> dict[int, tuple[str, int] | None]:
         values: dict[int, tuple[str, int] | None] = {}

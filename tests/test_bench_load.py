@@ -53,7 +53,7 @@ def test_the_server_log_counts_records_not_lines():
 
 
 def _save(number: int, started: float, answered: float, attendance: dict[str, list[str]]) -> dict:
-    return {"kind": "attendance", "save": number, "started": started, "answered": answered, "by": f"facilitator {number}", "attendance": attendance}
+    return {"kind": "attendance", "started": started, "answered": answered, "by": f"facilitator {number}", "attendance": attendance}
 
 
 def test_the_attendance_must_be_one_whole_form_that_may_have_been_saved_last():
@@ -69,10 +69,13 @@ def test_the_attendance_must_be_one_whole_form_that_may_have_been_saved_last():
     assert attendance_problems({1: ("present", 60), 2: ("absent", 0)}, [first, second], 60)
     assert attendance_problems({1: ("late", 30), 2: ("present", 60)}, [first, second, overlapping], 60)
     # A save that got no answer may have committed.
-    sent = {**_save(4, 4.0, 0, {"1": ["absent", "0"], "2": ["absent", "0"]}), "kind": "attendance sent"}
-    assert attendance_problems({1: ("absent", 0), 2: ("absent", 0)}, [first, second, sent], 60) == []
-    assert attendance_problems({}, [], 60) == []
-    assert attendance_problems({1: ("present", 60)}, [], 60)
+    unanswered = {**_save(4, 4.0, 0, {"1": ["absent", "0"], "2": ["absent", "0"]}), "kind": "attendance unanswered"}
+    assert attendance_problems({1: ("absent", 0), 2: ("absent", 0)}, [first, second, unanswered], 60) == []
+    # No save answered: the roster as prepared (nothing recorded), or a save that got no answer.
+    assert attendance_problems({1: None, 2: None}, [], 60) == []
+    assert attendance_problems({1: None, 2: None}, [unanswered], 60) == []
+    assert attendance_problems({1: ("absent", 0), 2: ("absent", 0)}, [unanswered], 60) == []
+    assert attendance_problems({1: ("present", 60), 2: None}, [], 60)
 
 
 def test_every_answered_reflection_is_found_as_sent():

@@ -180,16 +180,6 @@ class Person:
         response.started, response.answered = started, answered
         return response
 
-    def together(self, *calls: Call) -> list[Any]:
-        """The calls at the same moment, as a browser's tabs of one session send them."""
-        self.pause()
-        greenlets = [gevent.spawn(self.call, call, False) for call in calls]
-        gevent.joinall(greenlets)
-        for greenlet in greenlets:
-            if greenlet.exception is not None:
-                raise greenlet.exception
-        return [greenlet.value for greenlet in greenlets]
-
     def fail(self, name: str, problem: str, response: Any = None) -> None:
         TALLY.error(name, "failed check", f"{self.email or 'a visitor'}: {problem}")
         if response is not None:
@@ -279,19 +269,31 @@ class Learner(Person):
         submit = Call("reflection submit", "POST", url, expect=303, redirect_to=url.removesuffix("/reflection"), form={
             "csrf_token": self.token, "body": text, "submit": "Submit", **({"shared": "y"} if self.random.random() < 0.5 else {}),
         })
-        calls = (self._autosave_call(draft_url, words[:-3]), submit)
+        if pause:
+            self.pause()
         TALLY.wrote("submit sent", time.time(), 0, enrollment=self.me["live_enrollment"], step=step["id"], body=text)
-        draft, submitted = self.together(*calls) if pause else self._together_now(*calls)
-        self._draft_answered(draft, step, " ".join(words[:-3]))
-        TALLY.wrote("submit", submitted.started, submitted.answered, enrollment=self.me["live_enrollment"], step=step["id"], body=text)
+        draft, submitted = self._at_once(self._autosave_call(draft_url, words[:-3]), submit)
+        self._answered(draft, lambda response: self._draft_answered(response, step, " ".join(words[:-3])))
+        self._answered(submitted, lambda response: TALLY.wrote("submit", response.started, response.answered,
+                                                              enrollment=self.me["live_enrollment"], step=step["id"], body=text))
+        for outcome in (draft, submitted):
+            if isinstance(outcome, BaseException):
+                raise outcome
 
-    def _together_now(self, *calls: Call) -> list[Any]:
+    def _at_once(self, *calls: Call) -> list[Any]:
+        """The calls at the same moment; each one's response, or the exception it ended with."""
         greenlets = [gevent.spawn(self.call, call, False) for call in calls]
         gevent.joinall(greenlets)
-        for greenlet in greenlets:
-            if greenlet.exception is not None:
-                raise greenlet.exception
-        return [greenlet.value for greenlet in greenlets]
+        return [greenlet.exception if greenlet.exception is not None else greenlet.value for greenlet in greenlets]
+
+    def _answered(self, outcome: Any, record: Callable[[Any], None]) -> None:
+        """Journal an answered write even when the request sent with it failed: what the
+        server said it stored must be found, whatever happened beside it."""
+        if not isinstance(outcome, BaseException):
+            try:
+                record(outcome)
+            except VisitOver:
+                pass  # a failed check of the answer: counted already
 
     def open_recording(self) -> tuple[str, float]:
         watch = self.plan["watch_step"]
@@ -319,9 +321,13 @@ class Learner(Person):
         progress_url, duration = self.open_recording()
         ranges = self._ranges(duration)
         self._progress_answered(self.call(self._progress_call(progress_url, ranges[0], duration)), ranges[0])
-        pair = self.together(*(self._progress_call(progress_url, r, duration) for r in ranges[1:]))
-        for response, played in zip(pair, ranges[1:], strict=True):
-            self._progress_answered(response, played)
+        self.pause()
+        pair = self._at_once(*(self._progress_call(progress_url, r, duration) for r in ranges[1:]))
+        for outcome, played in zip(pair, ranges[1:], strict=True):
+            self._answered(outcome, lambda response, played=played: self._progress_answered(response, played))
+        for outcome in pair:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     # -- rounds: the page read first, the writes released together
 
@@ -343,10 +349,14 @@ class Learner(Person):
             self._progress_call(progress_url, played, duration),
         )
         TALLY.wrote("submit sent", time.time(), 0, enrollment=self.me["live_enrollment"], step=step["id"], body=text)
-        draft, submitted, progress = self._together_now(*calls)
-        self._draft_answered(draft, step, " ".join(words[:-3]))
-        TALLY.wrote("submit", submitted.started, submitted.answered, enrollment=self.me["live_enrollment"], step=step["id"], body=text)
-        self._progress_answered(progress, played)
+        draft, submitted, progress = self._at_once(*calls)
+        self._answered(draft, lambda response: self._draft_answered(response, step, " ".join(words[:-3])))
+        self._answered(submitted, lambda response: TALLY.wrote("submit", response.started, response.answered,
+                                                              enrollment=self.me["live_enrollment"], step=step["id"], body=text))
+        self._answered(progress, lambda response: self._progress_answered(response, played))
+        for outcome in (draft, submitted, progress):
+            if isinstance(outcome, BaseException):
+                raise outcome
 
 
 class CoFacilitator(Person):

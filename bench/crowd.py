@@ -435,11 +435,18 @@ class Newcomer(Person):
     its own address or an unknown one (the two answers must take the same time), signs in."""
 
     def visit(self) -> None:
+        self.fire_round(self.prepare_round(0))
+
+    def prepare_round(self, _number: int) -> int:
+        """A new person on the sign-up page; their number."""
         number = next(_newcomers)
-        email = f"load-newcomer-{self.plan['run']}-{number}@example.org"
-        self.email = email
+        self.email = f"load-newcomer-{self.plan['run']}-{number}@example.org"
         self.client.cookies.clear()
         self.call(Call("sign-up page", "GET", "/auth/register"))
+        return number
+
+    def fire_round(self, number: int) -> None:
+        email = self.email
         name = f"{self.random.choice(FIRST_NAMES)} {self.random.choice(LAST_NAMES)}"
         response = self.call(Call("sign up", "POST", "/auth/register", expect=303, redirect_to=lambda to: to.startswith("/auth/login"), form={
             "csrf_token": self.token, "display_name": name, "email": email, "password": self.plan["password"], "confirm": self.plan["password"],
@@ -452,9 +459,6 @@ class Newcomer(Person):
         self.sign_in()
         self.call(Call("my learning /me", "GET", "/me"))
         self.call(Call("sign out", "POST", "/auth/logout", expect=303, form={"csrf_token": self.token}))
-
-    def fire_round(self, prepared: Any) -> None:
-        self.visit()
 
 
 # ------------------------------------------------------------------------------------- Locust users
@@ -610,7 +614,7 @@ def run_rounds(env: Environment, plan: dict[str, Any]) -> tuple[float, int]:
         for number in range(plan["rounds"]):
             prepared = None
             try:
-                if isinstance(person, Learner):
+                if isinstance(person, Learner | Newcomer):
                     prepared = person.prepare_round(number)
                 elif isinstance(person, CoFacilitator):
                     prepared = person.roster()
@@ -623,7 +627,7 @@ def run_rounds(env: Environment, plan: dict[str, Any]) -> tuple[float, int]:
                 if isinstance(person, CoFacilitator):
                     if prepared is not None:
                         person.save(prepared, pause=False)
-                elif prepared is not None or isinstance(person, Newcomer):
+                elif prepared is not None:
                     person.fire_round(prepared)
                 done[type(person).__name__] += 1
             except VisitOver:

@@ -44,7 +44,8 @@ e2e: $(VENV)/.installed-e2e
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) not found: apt-get install -y chromium (tests/e2e/README.md)"; exit 1; }
 	E2E_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m e2e tests/e2e
 
-## Benchmarks against baselines in the same run (bench/README.md); BENCH_ARGS="--scale 0.01" for a quick try
+## Benchmarks against baselines in the same run (bench/README.md); BENCH_ARGS="--scale 0.01" for a quick try;
+## BENCH_ARGS="--database-url postgresql+psycopg://postgres@127.0.0.1:5432/lms_bench" adds PostgreSQL (that database is EMPTIED)
 BENCH_ARGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 bench: install-test

@@ -6,6 +6,7 @@ loaded machine it takes longer and does the same."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -146,3 +147,25 @@ def test_a_short_run_under_gunicorn_has_no_errors(tmp_path: Path, capsys):
         assert report["endpoints"].get(endpoint, {}).get("requests", 0) > 0, endpoint
     assert report["mail"]["messages"] >= 2  # the newcomers' welcome mail went through the relay
     assert Path(report["server_log"]).is_file()
+
+
+@pytest.mark.postgres
+def test_a_short_run_on_postgresql(tmp_path: Path, capsys):
+    """The same few visits on PostgreSQL, 2 workers x 4 threads. Opt-in: the database of
+    ``LMS_LOAD_DATABASE_URL`` is emptied, so it must be one kept for the load alone."""
+    url = os.environ.get("LMS_LOAD_DATABASE_URL")
+    if not url:
+        pytest.skip("LMS_LOAD_DATABASE_URL is not set (a PostgreSQL database the load may empty)")
+    pytest.importorskip("locust")
+    output = tmp_path / "load.json"
+    status = main(["--database-url", url, "--iterations", "2", "--seconds", "0", "--rounds", "1", "--learners", "3", "--visitors", "1",
+                   "--newcomers", "1", "--workers", "2", "--threads", "4", "--think", "0", "--smtp-delay", "0", "--scale", "0.001",
+                   "--output", str(output)])
+    report = json.loads(output.read_text())
+    assert report["database"]["kind"] == "postgresql" and "deadlocks" in report["database"]
+    assert report["data_problems"] == 0, json.dumps(report["error_examples"], indent=2)
+    assert report["data"]["writes answered"].get("submit", 0) > 0
+    assert report["errors_by_kind"]["harness"] == 0 and report["errors_by_kind"]["connection"] == 0, capsys.readouterr().out
+    # Not ``status == 0`` yet: before issue 16's fix three learners and two roster saves can deadlock
+    # (a 500, a failure of the run); once it is merged, assert it (make load checks it either way).
+    assert report["requests"] > 0 and status in (0, 1)

@@ -44,7 +44,8 @@ e2e: $(VENV)/.installed-e2e
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) not found: apt-get install -y chromium (tests/e2e/README.md)"; exit 1; }
 	E2E_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m e2e tests/e2e
 
-## Benchmarks against baselines in the same run (bench/README.md); BENCH_ARGS="--scale 0.01" for a quick try
+## Benchmarks against baselines in the same run (bench/README.md); BENCH_ARGS="--scale 0.01" for a quick try;
+## BENCH_ARGS="--database-url postgresql+psycopg://postgres@127.0.0.1:5432/lms_bench" adds PostgreSQL (that database is EMPTIED)
 BENCH_ARGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 bench: install-test
@@ -58,8 +59,9 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@
 
-## A mixed learner workload under gunicorn for a bounded time; exits 1 on any error (bench/README.md, Load).
-## LOAD_ARGS="--seconds 60 --learners 40" for a longer, busier run
+## The mixed load of a live session under gunicorn, then the data checked; exits 1 on any failure (bench/README.md, Load).
+## LOAD_ARGS="--database-url postgresql+psycopg://postgres@127.0.0.1:5432/lms_load" for PostgreSQL (4 workers x 4 threads;
+## that database is EMPTIED), "--seconds 15 --learners 10 --rounds 2" for a short try, --workers/--threads/--iterations
 LOAD_ARGS ?=
 load: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.load $(LOAD_ARGS)

@@ -1,12 +1,19 @@
 """``python -m bench``: every measurement against its same-run baseline, one table, one JSON file.
 
     python -m bench [--scale 1] [--only pages,export,certificates,sync] [--seconds 10] [--strict]
+                    [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/lms_bench] [--no-writes]
+
+The pages and the export are measured on the SQLite file, and with ``--database-url`` on
+PostgreSQL too (the same generated rows, copied in by ``bench.pgdata``: that database is
+EMPTIED). Then, unless ``--no-writes``, the pages again while the mixed load of ``bench.load``
+writes to the same database (``bench.load.writing``), each page's ratio beside its read-only one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -26,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per page (default 10)")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the cached database")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed (skips do not count)")
+    parser.add_argument("--database-url", default=os.environ.get("LMS_BENCH_DATABASE_URL"),
+                        help="also measure pages and export on this PostgreSQL database (EMPTIED, then loaded with the same rows)")
+    parser.add_argument("--no-writes", action="store_true", help="skip the pages measured while the mixed load writes")
+    parser.add_argument("--writers", type=int, default=20, help="learners of the mixed load behind the pages (default 20)")
     args = parser.parse_args(argv)
     groups = [g.strip() for g in args.only.split(",") if g.strip()]
     unknown = sorted(set(groups) - set(GROUPS))
@@ -60,17 +71,43 @@ def main(argv: list[str] | None = None) -> int:
     def measure(name: str, function: Any, *call_args: Any, **call_kwargs: Any) -> None:
         if name not in groups:
             return
+        label = call_kwargs.get("group", name)
         phase = time.perf_counter()
         try:
             rows.extend(function(*call_args, **call_kwargs))
         except Exception as error:  # noqa: BLE001 - one broken measurement never hides the others
-            rows.append(failed(name, "(whole group)", f"{type(error).__name__}: {error}"))
-        phases[name] = time.perf_counter() - phase
+            rows.append(failed(label, "(whole group)", f"{type(error).__name__}: {error}"))
+        phases[label] = time.perf_counter() - phase
 
     from bench import certificates, export, pages, sync
+    from bench.load import writing
 
-    measure("pages", pages.run, db_copy, full_meta, work_dir, seconds=args.seconds)
-    measure("export", export.run, db_copy, full_meta, work_dir)
+    def writes(database: Path | str) -> Any:
+        if args.no_writes:
+            return None
+        return lambda: writing(database if isinstance(database, str) else f"sqlite:///{database}", work_dir, learners=args.writers)
+
+    measure("export", export.run, db_copy, full_meta, work_dir)  # before the writes: the rows are the generated ones
+    measure("pages", pages.run, db_copy, full_meta, work_dir, seconds=args.seconds, writes=writes(db_copy))
+    if args.database_url and {"pages", "export"} & set(groups):
+        from bench.pgdata import ensure_postgres_dataset, forget
+
+        phase = time.perf_counter()
+        try:
+            ensure_postgres_dataset(args.scale, args.database_url, force=args.regenerate)
+        except Exception as error:  # noqa: BLE001 - the SQLite figures stand; say why PostgreSQL has none
+            rows.append(failed("PostgreSQL", "(the data set)", f"{type(error).__name__}: {error}"))
+        else:
+            phases["PostgreSQL data set"] = time.perf_counter() - phase
+            if "export" in groups:
+                measure("export", export.run, args.database_url, full_meta, work_dir, group="export (PostgreSQL)")
+            if "pages" in groups:
+                forget(args.database_url)  # the writers add people and rows: the next run copies the data again
+                measure("pages", pages.run, args.database_url, full_meta, work_dir, seconds=args.seconds, group="pages (PostgreSQL)",
+                        writes=writes(args.database_url))
+    elif {"pages", "export"} & set(groups):
+        rows.append(Row("PostgreSQL", "pages and export", status="skip",
+                        note="not measured: give --database-url postgresql+psycopg://…/DATABASE (BENCH_ARGS in make bench), a database of its own"))
     measure("certificates", certificates.run)
     measure("sync", sync.run, work_dir)
 

@@ -231,6 +231,19 @@ def machine() -> dict[str, Any]:
 
 
 def free_port() -> int:
+    """A free local port: from ``BENCH_PORTS`` ("18000-18099") when set (a machine shared by
+    several people hands each a range), else any the system picks."""
+    wanted = os.environ.get("BENCH_PORTS", "")
+    if wanted:
+        low, _, high = wanted.partition("-")
+        for port in range(int(low), int(high or low) + 1):
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"no free port in BENCH_PORTS={wanted}")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -241,13 +254,19 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
 
 
-def lms_environment(db_file: Path, instance_dir: Path, **settings: str) -> dict[str, str]:
-    """The environment that serves ``lms:create_app()`` on ``db_file``: a fresh secret key, the
-    shipped courses, mail to the log; ``settings`` adds or overrides ``LMS_*`` variables."""
+def database_url(database: Path | str) -> str:
+    """A SQLite file's URL; a URL (PostgreSQL) as it is."""
+    return f"sqlite:///{database}" if isinstance(database, Path) else database
+
+
+def lms_environment(database: Path | str, instance_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment that serves ``lms:create_app()`` on ``database`` (a SQLite file or a
+    database URL): a fresh secret key, the shipped courses, mail to the log; ``settings`` adds
+    or overrides ``LMS_*`` variables."""
     return {
         **clean_environment(),
         "SECRET_KEY": secrets.token_hex(32),
-        "LMS_DATABASE_URL": f"sqlite:///{db_file}",
+        "LMS_DATABASE_URL": database_url(database),
         "LMS_COURSES_DIR": str(COURSES_DIR),
         "LMS_INSTANCE_PATH": str(instance_dir),
         "LMS_MAIL_BACKEND": "log",
@@ -260,7 +279,7 @@ def gunicorn_available() -> bool:
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec: str, env: Mapping[str, str], log_path: Path, *, workers: int = 2, threads: int = 1) -> Iterator[str]:
+def gunicorn(app_spec: str, env: Mapping[str, str], log_path: Path, *, workers: int = 2, threads: int = 1, keepalive: int | None = None) -> Iterator[str]:
     """Serve ``app_spec`` with gunicorn; yield its base URL; stop it after.
 
     ``threads`` 1 runs sync workers (one request at a time per process); more runs gthread
@@ -271,7 +290,7 @@ def gunicorn(app_spec: str, env: Mapping[str, str], log_path: Path, *, workers: 
     worker_class = ["--worker-class", "sync"] if threads <= 1 else ["--worker-class", "gthread", "--threads", str(threads)]
     cmd = [
         PYTHON, "-m", "gunicorn", "--workers", str(workers), *worker_class,
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_spec,
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", *(["--keep-alive", str(keepalive)] if keepalive else []), app_spec,
     ]
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(cmd, env=dict(env), cwd=REPO_DIR, stdout=subprocess.DEVNULL, stderr=log_file, start_new_session=True)

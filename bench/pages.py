@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ WORKERS = 2
 CONNECTIONS = 16
 THREADS = 2
 P99_LIMIT_MS = 100.0
+MIN_SHARE_UNDER_WRITES = 0.8  # a page's ratio while the mixed load writes, as a share of its read-only ratio
 
 
 @dataclass(frozen=True)
@@ -125,75 +127,114 @@ def warm_up(url: str, seconds: float, cookie: str | None = None, tolerance: floa
 # ------------------------------------------------------------------------------------- run
 
 
-def run(db_file: Path, meta: dict[str, Any], work_dir: Path, seconds: float = 10.0, warmup: float = 2.0) -> list[Row]:
+def run(database: Path | str, meta: dict[str, Any], work_dir: Path, seconds: float = 10.0, warmup: float = 2.0,
+        group: str = GROUP, writes: Callable[[], AbstractContextManager[Any]] | None = None) -> list[Row]:
     """Both servers run side by side (an idle one costs nothing); the bare app is measured before
     the first page and after each page, and each page's baseline is the mean of the bare runs
-    just before and just after it, so load from other processes on the shared cores hits both."""
+    just before and just after it, so load from other processes on the shared cores hits both.
+
+    ``database`` is the SQLite file or a PostgreSQL URL. With ``writes`` (a context manager that
+    keeps the mixed load writing to the same database, ``bench.load.writing``), every page is
+    measured again while it runs, against the bare app measured under the same load, and each
+    page's ratio under writes is compared with its read-only ratio."""
     settings = f"wrk -t{THREADS} -c{CONNECTIONS} -d{seconds:g}s --latency; gunicorn -w {WORKERS} (sync)"
     if not wrk_available():
-        return [failed(GROUP, "all pages", "wrk is not installed: apt-get install -y wrk (make bench does it)")]
+        return [failed(group, "all pages", "wrk is not installed: apt-get install -y wrk (make bench does it)")]
     rows: list[Row] = []
     bare_runs: list[dict[str, Any]] = []
     try:
         with gunicorn("bench.bare_app:app", clean_environment(), work_dir / "gunicorn-bare.log", workers=WORKERS) as bare, \
-                gunicorn("lms:create_app()", lms_environment(db_file, work_dir / "instance"), work_dir / "gunicorn-lms.log", workers=WORKERS) as lms:
+                gunicorn("lms:create_app()", lms_environment(database, work_dir / "instance"), work_dir / "gunicorn-lms.log", workers=WORKERS) as lms:
             status = Browser(bare, USER_AGENT).get("/").status
             if status != 200:
                 raise RuntimeError(f"the bare app answered {status}")
             run_wrk(bare + "/", warmup, connections=4)
-            log("pages: bare Flask app")
-            bare_runs.append(run_wrk(bare + "/", seconds))
             browsers: dict[str, Browser] = {}  # one per person, logged in once
-            for page in PAGES:
-                row_name, target = f"{page.name} req/s", f">= {page.min_ratio} of bare"
-                try:
-                    if page.login:
-                        if page.login not in browsers:
-                            browsers[page.login] = Browser(lms, USER_AGENT)
-                            email = meta["admin_email"] if page.login == "admin" else meta["learner_email"]
-                            browsers[page.login].login(email, meta["password"])
-                        browser, cookie = browsers[page.login], browsers[page.login].cookie_header()
-                    else:
-                        browser, cookie = Browser(lms, USER_AGENT), None  # no cookie, as wrk sends it
-                    response = browser.get(page.path)
-                    status, body = response.status, response.text
-                    if page.check:
-                        page.check(status, body, meta)
-                    if status != 200:
-                        raise RuntimeError(f"GET {page.path} answered {status}" + (" (session not accepted?)" if status in (302, 303) else ""))
-                    log(f"pages: {page.name} ({page.path})")
-                    warmups = warm_up(lms + page.path, warmup, cookie)
-                    result = run_wrk(lms + page.path, seconds, cookie)
-                    result["warmup_rps"] = warmups
-                    # wrk counts a 3xx as a success: a lost session would measure the login redirect.
-                    result["page_bytes"] = len(body.encode())
-                    if result["bytes_per_response"] is not None and result["bytes_per_response"] < 0.8 * len(body.encode()):
-                        raise RuntimeError(
-                            f"wrk's responses averaged {result['bytes_per_response']:.0f} bytes, the page has {len(body.encode())}: "
-                            "redirects or errors instead of the page?"
-                        )
-                except NotAvailable as reason:
-                    rows.append(skipped(GROUP, row_name, str(reason), target))
-                    continue
-                except Exception as error:  # noqa: BLE001 - a broken page is a failed row, never a crash
-                    rows.append(failed(GROUP, row_name, f"{type(error).__name__}: {error}", target))
-                    continue
-                log("pages: bare Flask app")
-                bare_runs.append(run_wrk(bare + "/", seconds))
-                rows.extend(_page_rows(page, result, bare_runs[-2:]))
+            read_only = _measure(group, bare, lms, meta, browsers, seconds, warmup, bare_runs, rows)
+            if writes is not None:
+                under_group = f"{group} under writes"
+                under_runs: list[dict[str, Any]] = []
+                under_rows: list[Row] = []
+                with writes() as writing:
+                    under = _measure(under_group, bare, lms, meta, browsers, seconds, warmup, under_runs, under_rows)
+                note = getattr(writing, "note", "")
+                if under_runs:
+                    mean = sum(r["rps"] for r in under_runs) / len(under_runs)
+                    rows.append(Row(under_group, "bare Flask app req/s (baseline, under writes)", mean, "req/s", target="-", status="info",
+                                    note="; ".join(filter(None, [", ".join(f"{r['rps']:.0f}" for r in under_runs) + " req/s", note]))))
+                for row in under_rows:  # what decides under writes is the share of the read-only ratio, below
+                    if row.status in ("pass", "fail"):
+                        row.status, row.target = "info", "information"
+                rows.extend(under_rows)
+                for page in PAGES:
+                    if page.name in read_only and page.name in under:
+                        before, after = read_only[page.name], under[page.name]
+                        share = after / before if before else None
+                        rows.append(Row(under_group, f"{page.name}: ratio under writes / read-only", after, "", before, "read-only ratio", share,
+                                        f">= {MIN_SHARE_UNDER_WRITES:g} of read-only", verdict(share is not None and share >= MIN_SHARE_UNDER_WRITES),
+                                        f"ratio to the bare app {after:.2f} while the mixed load writes, {before:.2f} read-only"))
     except Exception as error:  # noqa: BLE001
-        rows.append(failed(GROUP, "servers", f"{type(error).__name__}: {error}"))
+        rows.append(failed(group, "servers", f"{type(error).__name__}: {error}"))
     if bare_runs:
         mean = sum(r["rps"] for r in bare_runs) / len(bare_runs)
         rows.insert(0, Row(
-            GROUP, "bare Flask app req/s (baseline)", mean, "req/s", target="-", status="info",
+            group, "bare Flask app req/s (baseline)", mean, "req/s", target="-", status="info",
             note=f"{len(bare_runs)} runs: " + ", ".join(f"{r['rps']:.0f}" for r in bare_runs) + f" req/s; {settings}",
             extra={"runs": [{k: v for k, v in r.items() if k != "raw"} for r in bare_runs]},
         ))
     return rows
 
 
-def _page_rows(page: Page, result: dict[str, Any], neighbours: list[dict[str, Any]]) -> list[Row]:
+def _measure(group: str, bare: str, lms: str, meta: dict[str, Any], browsers: dict[str, Browser], seconds: float, warmup: float,
+             bare_runs: list[dict[str, Any]], rows: list[Row]) -> dict[str, float]:
+    """Every page once, the bare app before the first and after each; the rows, and each measured page's ratio to the bare app."""
+    log(f"{group}: bare Flask app")
+    bare_runs.append(run_wrk(bare + "/", seconds))
+    ratios: dict[str, float] = {}
+    for page in PAGES:
+        row_name, target = f"{page.name} req/s", f">= {page.min_ratio} of bare"
+        try:
+            if page.login:
+                if page.login not in browsers:
+                    browsers[page.login] = Browser(lms, USER_AGENT)
+                    email = meta["admin_email"] if page.login == "admin" else meta["learner_email"]
+                    browsers[page.login].login(email, meta["password"])
+                browser, cookie = browsers[page.login], browsers[page.login].cookie_header()
+            else:
+                browser, cookie = Browser(lms, USER_AGENT), None  # no cookie, as wrk sends it
+            response = browser.get(page.path)
+            status, body = response.status, response.text
+            if page.check:
+                page.check(status, body, meta)
+            if status != 200:
+                raise RuntimeError(f"GET {page.path} answered {status}" + (" (session not accepted?)" if status in (302, 303) else ""))
+            log(f"{group}: {page.name} ({page.path})")
+            warmups = warm_up(lms + page.path, warmup, cookie)
+            result = run_wrk(lms + page.path, seconds, cookie)
+            result["warmup_rps"] = warmups
+            # wrk counts a 3xx as a success: a lost session would measure the login redirect.
+            result["page_bytes"] = len(body.encode())
+            if result["bytes_per_response"] is not None and result["bytes_per_response"] < 0.8 * len(body.encode()):
+                raise RuntimeError(
+                    f"wrk's responses averaged {result['bytes_per_response']:.0f} bytes, the page has {len(body.encode())}: "
+                    "redirects or errors instead of the page?"
+                )
+        except NotAvailable as reason:
+            rows.append(skipped(group, row_name, str(reason), target))
+            continue
+        except Exception as error:  # noqa: BLE001 - a broken page is a failed row, never a crash
+            rows.append(failed(group, row_name, f"{type(error).__name__}: {error}", target))
+            continue
+        log(f"{group}: bare Flask app")
+        bare_runs.append(run_wrk(bare + "/", seconds))
+        page_rows = _page_rows(page, result, bare_runs[-2:], group)
+        rows.extend(page_rows)
+        if page_rows[0].ratio is not None:
+            ratios[page.name] = page_rows[0].ratio
+    return ratios
+
+
+def _page_rows(page: Page, result: dict[str, Any], neighbours: list[dict[str, Any]], group: str = GROUP) -> list[Row]:
     bare_rps = sum(r["rps"] for r in neighbours) / len(neighbours)
     bare_p99 = sum(r["p99_ms"] or 0 for r in neighbours) / len(neighbours)
     ratio = result["rps"] / bare_rps if bare_rps else None
@@ -210,10 +251,10 @@ def _page_rows(page: Page, result: dict[str, Any], neighbours: list[dict[str, An
         latency_problems.append("no request completed")
     latency_note = f"p50 {result['p50_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms" if result["p50_ms"] and result["p90_ms"] else ""
     return [
-        Row(GROUP, f"{page.name} req/s", result["rps"], "req/s", bare_rps, "bare Flask app (runs before and after)", ratio,
+        Row(group, f"{page.name} req/s", result["rps"], "req/s", bare_rps, "bare Flask app (runs before and after)", ratio,
             f">= {page.min_ratio} of bare", verdict(ratio is not None and ratio >= page.min_ratio and not problems),
             "; ".join(filter(None, [*problems, warmup_note])), extra),
-        Row(GROUP, f"{page.name} p99", p99, "ms", bare_p99, "bare Flask app", (p99 / bare_p99) if p99 and bare_p99 else None,
+        Row(group, f"{page.name} p99", p99, "ms", bare_p99, "bare Flask app", (p99 / bare_p99) if p99 and bare_p99 else None,
             f"< {P99_LIMIT_MS:g} ms", verdict(p99 is not None and p99 < P99_LIMIT_MS and not latency_problems),
             "; ".join(filter(None, [latency_note, *latency_problems]))),
     ]

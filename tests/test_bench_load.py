@@ -1,15 +1,18 @@
 """``python -m bench.load`` (bench/README.md, Load) keeps working: its log reading, its checks of
-the database, and a few seconds of the real thing under gunicorn (skipped without gunicorn)."""
+the data after a run, and a few visits of the real thing under gunicorn (skipped without
+gunicorn or Locust). The short run is bounded by a count of visits, never by seconds: on a
+loaded machine it takes longer and does the same."""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from bench.load import database_problems, main, percentile, prepare, server_log_problems
+from bench.load import attendance_problems, database_problems, last_saved_forms, main, prepare, reflection_problems, server_log_problems
 
 FLASK_EXCEPTION = """\
 [2026-11-24 18:55:09,413] ERROR in app: Exception on /learn/4/reading-1 [GET]
@@ -50,48 +53,119 @@ def test_the_server_log_counts_records_not_lines():
     assert server_log_problems("") == []
 
 
-def test_percentiles_are_nearest_rank():
-    values = [float(n) for n in range(1, 101)]
-    assert (percentile(values, 50), percentile(values, 95), percentile(values, 99)) == (50.0, 95.0, 99.0)
-    assert percentile([7.0], 99) == 7.0
-    assert percentile([], 50) is None
+def _save(number: int, started: float, answered: float, attendance: dict[str, list[str]]) -> dict:
+    return {"kind": "attendance", "started": started, "answered": answered, "by": f"facilitator {number}", "attendance": attendance}
+
+
+def test_the_attendance_must_be_one_whole_form_that_may_have_been_saved_last():
+    first = _save(1, 0.0, 1.0, {"1": ["present", "60"], "2": ["absent", "0"]})
+    second = _save(2, 2.0, 3.0, {"1": ["late", "30"], "2": ["", ""]})
+    overlapping = _save(3, 2.5, 3.5, {"1": ["excused", "0"], "2": ["present", ""]})
+    assert last_saved_forms([first, second]) == [second]
+    assert last_saved_forms([first, second, overlapping]) == [second, overlapping]
+    assert attendance_problems({1: ("late", 30), 2: None}, [first, second], 60) == []
+    # Present with the minutes left empty: the session's length.
+    assert attendance_problems({1: ("excused", 0), 2: ("present", 60)}, [first, second, overlapping], 60) == []
+    # The earlier form, or half of each: not what was saved last.
+    assert attendance_problems({1: ("present", 60), 2: ("absent", 0)}, [first, second], 60)
+    assert attendance_problems({1: ("late", 30), 2: ("present", 60)}, [first, second, overlapping], 60)
+    # A save that got no answer may have committed.
+    unanswered = {**_save(4, 4.0, 0, {"1": ["absent", "0"], "2": ["absent", "0"]}), "kind": "attendance unanswered"}
+    assert attendance_problems({1: ("absent", 0), 2: ("absent", 0)}, [first, second, unanswered], 60) == []
+    # No save answered: the roster as prepared (nothing recorded), or a save that got no answer.
+    assert attendance_problems({1: None, 2: None}, [], 60) == []
+    assert attendance_problems({1: None, 2: None}, [unanswered], 60) == []
+    assert attendance_problems({1: ("absent", 0), 2: ("absent", 0)}, [unanswered], 60) == []
+    assert attendance_problems({1: ("present", 60), 2: None}, [], 60)
+
+
+def test_every_answered_reflection_is_found_as_sent():
+    def entry(kind: str, answered: float, body: str, saved: bool = True) -> dict:
+        return {"kind": kind, "started": answered - 0.1, "answered": answered, "enrollment": 7, "step": "outcome-1", "body": body, "saved": saved}
+
+    journal = [entry("draft", 1, "one two"), entry("submit", 2, "one two three"), entry("draft", 3, "one", saved=False)]
+    assert reflection_problems({(7, "outcome-1"): ("submitted", "one two three")}, journal) == []
+    assert reflection_problems({(7, "outcome-1"): ("draft", "one two")}, journal)  # the submit was lost
+    assert reflection_problems({(7, "outcome-1"): ("draft", "one two")}, journal[:1]) == []
+    assert reflection_problems({(7, "outcome-1"): ("draft", "one")}, journal[:1])  # an earlier draft won
+    assert reflection_problems({}, journal[:1])
+    # A submit that got no answer and was stored all the same is no lost draft.
+    sent = {**entry("submit sent", 0, "one two three four"), "answered": 0}
+    assert reflection_problems({(7, "outcome-1"): ("submitted", "one two three four")}, [*journal[:1], sent]) == []
 
 
 def test_the_database_check_finds_a_broken_waitlist(tmp_path: Path):
     db_file, instance = tmp_path / "lms.sqlite", tmp_path / "instance"
-    plan = prepare(db_file, instance, learners=4)  # an empty file: migrations, courses, people, cohorts
-    assert len(plan.learners) == 4 and len(plan.cohorts) == 2
-    assert any(step.kind == "watch" for step in plan.self_directed[("esp-racial-justice-dialogue", "recording")])
-    assert database_problems(db_file, instance, plan) == []
+    url = f"sqlite:///{db_file}"
+    plan = prepare(url, instance, learners=4)  # an empty file: migrations, courses, people, cohorts
+    assert len(plan["learners"]) == 4 and len(plan["facilitators"]) == 2
+    assert plan["watch_step"]["id"] == "recording" and plan["reflect_steps"]
+    cohorts = [plan["live_cohort"], plan["waitlist_cohort"]]
+    assert database_problems(url, instance, cohorts) == []
 
-    small = max(plan.cohorts)  # the second session has one seat for four learners
+    small = plan["waitlist_cohort"]  # three seats, nobody registered yet
     with sqlite3.connect(db_file) as con:
-        course_id, capacity = con.execute("SELECT course_id, capacity FROM lms_cohort WHERE id = ?", (small,)).fetchone()
-        assert capacity == 1
+        course_id = con.execute("SELECT course_id FROM lms_cohort WHERE id = ?", (small,)).fetchone()[0]
+        con.execute("UPDATE lms_cohort SET capacity = 1 WHERE id = ?", (small,))
         learners = [row[0] for row in con.execute("SELECT id FROM lms_user WHERE email LIKE 'load-learner-%' ORDER BY id LIMIT 2")]
         for user_id, status in zip(learners, ("registered", "waitlisted"), strict=True):
             con.execute(
                 "INSERT INTO lms_enrollment (user_id, course_id, path, cohort_id, status, created_at) VALUES (?, ?, 'live', ?, ?, '2026-11-24 10:00:00.000000')",
                 (user_id, course_id, small, status),
             )
-    assert database_problems(db_file, instance, plan) == []
+    assert database_problems(url, instance, cohorts) == []
     with sqlite3.connect(db_file) as con:
         con.execute("UPDATE lms_cohort SET capacity = 3 WHERE id = ?", (small,))
-    assert database_problems(db_file, instance, plan) == [f"cohort {small} has 2 free seats and 1 on its waitlist"]
+    assert database_problems(url, instance, cohorts) == [f"cohort {small} has 2 free seats and 1 on its waitlist"]
     with sqlite3.connect(db_file) as con:
         con.execute("UPDATE lms_cohort SET capacity = 0 WHERE id = ?", (small,))
-    assert database_problems(db_file, instance, plan) == [f"cohort {small} holds 1 seats of 0"]
+    assert database_problems(url, instance, cohorts) == [f"cohort {small} holds 1 seats of 0"]
 
 
 def test_a_short_run_under_gunicorn_has_no_errors(tmp_path: Path, capsys):
     pytest.importorskip("gunicorn")
+    pytest.importorskip("locust")
+    pytest.importorskip("aiosmtpd")
     output = tmp_path / "load.json"
-    status = main(["--seconds", "3", "--learners", "3", "--workers", "1", "--threads", "4", "--think", "0", "--scale", "0.001", "--output", str(output)])
+    # Two visits per person and one round, however long they take: nothing here counts seconds.
+    status = main(["--iterations", "2", "--seconds", "0", "--rounds", "1", "--learners", "3", "--visitors", "1", "--newcomers", "1",
+                   "--workers", "1", "--threads", "4", "--think", "0", "--smtp-delay", "0", "--scale", "0.001", "--output", str(output)])
     report = json.loads(output.read_text())
     assert status == 0, capsys.readouterr().out + json.dumps(report["error_examples"], indent=2)
-    assert report["errors"] == 0 and report["requests"] > 0
-    # Every kind of thing a learner does was done (each learner's first visit does them all).
-    for endpoint in ("sign in", "start course", "step: watch", "progress post", "step: read", "draft autosave", "reflection submit",
-                     "cohort register", "my learning /me", "data export", "sign out"):
+    assert report["errors"] == 0 and report["5xx"] == 0 and report["data_problems"] == 0
+    # Every visit was made: each learner's two and the round's (three learners, two facilitators, a newcomer).
+    visits = report["visits"]
+    assert visits.get("LearnerUser: visit") == 6 and visits.get("CoFacilitatorUser: visit") == 4, visits
+    assert visits.get("AdminUser: visit") == 2 and visits.get("VisitorUser: visit") == 2 and visits.get("NewcomerUser: visit") == 2, visits
+    assert report["phases"]["rounds"]["parties"] == 6
+    # Every kind of write was answered and then found in the database.
+    written = report["data"]["writes answered"]
+    for kind in ("draft", "submit", "progress", "attendance", "signup"):
+        assert written.get(kind, 0) > 0, (kind, written)
+    for endpoint in ("sign in", "step: reflect", "draft autosave", "reflection submit", "step: watch", "progress post", "roster",
+                     "attendance save", "report page", "report CSV", "catalog", "course page", "sign up"):
         assert report["endpoints"].get(endpoint, {}).get("requests", 0) > 0, endpoint
+    assert report["mail"]["messages"] >= 2  # the newcomers' welcome mail went through the relay
     assert Path(report["server_log"]).is_file()
+
+
+@pytest.mark.postgres
+def test_a_short_run_on_postgresql(tmp_path: Path, capsys):
+    """The same few visits on PostgreSQL, 2 workers x 4 threads. Opt-in: the database of
+    ``LMS_LOAD_DATABASE_URL`` is emptied, so it must be one kept for the load alone."""
+    url = os.environ.get("LMS_LOAD_DATABASE_URL")
+    if not url:
+        pytest.skip("LMS_LOAD_DATABASE_URL is not set (a PostgreSQL database the load may empty)")
+    pytest.importorskip("locust")
+    output = tmp_path / "load.json"
+    status = main(["--database-url", url, "--iterations", "2", "--seconds", "0", "--rounds", "1", "--learners", "3", "--visitors", "1",
+                   "--newcomers", "1", "--workers", "2", "--threads", "4", "--think", "0", "--smtp-delay", "0", "--scale", "0.001",
+                   "--output", str(output)])
+    report = json.loads(output.read_text())
+    assert report["database"]["kind"] == "postgresql" and "deadlocks" in report["database"]
+    assert report["data_problems"] == 0, json.dumps(report["error_examples"], indent=2)
+    assert report["data"]["writes answered"].get("submit", 0) > 0
+    assert report["errors_by_kind"]["harness"] == 0 and report["errors_by_kind"]["connection"] == 0, capsys.readouterr().out
+    # Not ``status == 0`` yet: before issue 16's fix three learners and two roster saves can deadlock
+    # (a 500, a failure of the run); once it is merged, assert it (make load checks it either way).
+    assert report["requests"] > 0 and status in (0, 1)

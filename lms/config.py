@@ -34,8 +34,19 @@ DEFAULTS: dict[str, Any] = {
     "LMS_SMTP_PASSWORD": "",
     "LMS_SMTP_STARTTLS": False,
     "LMS_SMTP_TIMEOUT": 10,
-    "LMS_RATELIMIT_STORAGE_URI": "memory://",
+    # Redis, shared by every app server: rate limits (and whatever else is kept there) unless
+    # a setting of their own says otherwise. None: each process keeps its own, in memory.
+    "LMS_REDIS_URL": None,
+    # Where rate limits are counted; None: LMS_REDIS_URL, else in memory (each gunicorn worker
+    # counting on its own, so a limit lets through about that many tries per worker).
+    "LMS_RATELIMIT_STORAGE_URI": None,
+    # Sign-in attempts per client address.
     "LMS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Failed sign-ins per account, from any address: guessing spread over many addresses is
+    # slowed too. The lockout ends with its window: someone who fails on purpose to lock an
+    # account out keeps it out 15 minutes at most after they stop (signing in still works from
+    # then on), never for good.
+    "LMS_LOGIN_ACCOUNT_RATE_LIMIT": "10 per 15 minutes",
     # Registration and password-reset requests (both send mail), per client address.
     "LMS_ACCOUNT_RATE_LIMIT": "5 per minute;30 per hour",
     # Public certificate verification (/verify/<code>): enough for people, too few to guess codes.

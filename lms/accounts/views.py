@@ -25,7 +25,7 @@ from lms.accounts.services import (
     user_for_reset_token,
 )
 from lms.i18n import _
-from lms.security import limiter, login_rate_limit
+from lms.security import failed_sign_in, login_account_key, login_account_rate_limit, login_rate_limit, rate_limit
 from lms.web import safe_next_url
 
 blueprint = Blueprint("lms_accounts", __name__, url_prefix="/auth")
@@ -40,7 +40,8 @@ def _form_status(form) -> int:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_rate_limit, methods=["POST"])
+@rate_limit(login_rate_limit, methods=["POST"])
+@rate_limit(login_account_rate_limit, methods=["POST"], key_func=login_account_key, deduct_when=failed_sign_in, scope="login-account")
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -64,7 +65,7 @@ def logout():
 
 
 @blueprint.route("/register", methods=["GET", "POST"])
-@limiter.limit(account_rate_limit, methods=["POST"])
+@rate_limit(account_rate_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("lms_learning.dashboard"), code=303)
@@ -87,7 +88,7 @@ def register():
 
 
 @blueprint.route("/reset", methods=["GET", "POST"])
-@limiter.limit(account_rate_limit, methods=["POST"])
+@rate_limit(account_rate_limit, methods=["POST"])
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -99,7 +100,7 @@ def reset_request():
 
 
 @blueprint.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
-@limiter.limit(account_rate_limit, methods=["POST"])
+@rate_limit(account_rate_limit, methods=["POST"])
 def reset_password_view(token: str):
     user = user_for_reset_token(token)
     if user is None:
@@ -131,7 +132,7 @@ def confirm_email_view(token: str):
 
 @blueprint.post("/confirm")
 @login_required
-@limiter.limit(account_rate_limit)
+@rate_limit(account_rate_limit)
 def resend_confirmation():
     if current_user.email_confirmed_at is not None:
         flash(_("Your email address is already confirmed."), "info")

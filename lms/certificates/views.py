@@ -18,7 +18,7 @@ from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
 from lms.i18n import _, _l, ngettext
 from lms.learning.models import Enrollment
-from lms.security import limiter
+from lms.security import rate_limit
 from lms.web import roles_required
 
 blueprint = Blueprint("lms_certificates", __name__)
@@ -195,7 +195,7 @@ def reissue(code: str):
 
 
 @blueprint.get("/verify")
-@limiter.limit(verify_rate_limit)
+@rate_limit(verify_rate_limit)
 def verify_form():
     form = VerifyForm(request.args)
     if request.args and form.validate():
@@ -207,7 +207,7 @@ def verify_form():
 
 
 @blueprint.get("/verify/<code>")
-@limiter.limit(verify_rate_limit)
+@rate_limit(verify_rate_limit)
 def verify(code: str):
     verification = services.verify(code)
     if verification is None:

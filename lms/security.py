@@ -1,4 +1,4 @@
-"""Rate limits and security headers for the engine's pages.
+"""Rate limits, bounded ids in URLs and security headers for the engine's pages.
 
 Every app the engine is registered on gets a Flask-Limiter ``Limiter`` of its own (two apps in
 one process count separately). A view declares its limits with :func:`rate_limit`, which only
@@ -15,6 +15,9 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.routing import IntegerConverter
+
+from lms.db import MAX_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,7 +80,22 @@ def storage_uri(config: Any) -> str:
     return config.get("LMS_RATELIMIT_STORAGE_URI") or config.get("LMS_REDIS_URL") or "memory://"
 
 
+class RowIdConverter(IntegerConverter):
+    """``<lms_id:name>``: a row id in a URL, at most ``MAX_ID``. A larger number matches no route
+    (404) instead of reaching the database, where no INTEGER column could hold it."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, max=MAX_ID)
+
+
+ROUTE_CONVERTERS = {"lms_id": RowIdConverter}
+
+
 def init_security(app: Flask) -> None:
+    # Before any blueprint is registered: a rule's converters are looked up when it is added.
+    for name, converter in ROUTE_CONVERTERS.items():
+        if app.url_map.converters.setdefault(name, converter) is not converter:
+            raise RuntimeError(f"The app already has a URL converter named {name!r}.")
     # Flask-Limiter reads its own keys; a host's RATELIMIT_STORAGE_URI wins over the engine's.
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

@@ -59,7 +59,7 @@ def _back(form) -> object:
     return redirect(safe_next_url(form.next.data, url_for("lms_admin.people")), code=303)
 
 
-@blueprint.post("/admin/people/<int:user_id>/roles")
+@blueprint.post("/admin/people/<lms_id:user_id>/roles")
 @roles_required("admin")
 def change_role(user_id: int):
     user = _person_or_404(user_id)
@@ -79,7 +79,7 @@ def change_role(user_id: int):
     return _back(form)
 
 
-@blueprint.post("/admin/people/<int:user_id>/active")
+@blueprint.post("/admin/people/<lms_id:user_id>/active")
 @roles_required("admin")
 def change_active(user_id: int):
     user = _person_or_404(user_id)
@@ -97,7 +97,7 @@ def change_active(user_id: int):
     return _back(form)
 
 
-@blueprint.post("/admin/people/<int:user_id>/confirm-email")
+@blueprint.post("/admin/people/<lms_id:user_id>/confirm-email")
 @roles_required("admin")
 def confirm_email(user_id: int):
     user = _person_or_404(user_id)

@@ -59,7 +59,7 @@ def _to_roster(cohort_id: int):
 # -- issuing (facilitators of the cohort, admins) ---------------------------------------------
 
 
-@blueprint.post("/facilitate/cohorts/<int:cohort_id>/certificates")
+@blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/certificates")
 @roles_required("facilitator")
 def issue_cohort(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -78,7 +78,7 @@ def issue_cohort(cohort_id: int):
     return _to_roster(cohort.id)
 
 
-@blueprint.post("/facilitate/cohorts/<int:cohort_id>/certificates/issue")
+@blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/certificates/issue")
 @roles_required("facilitator")
 def issue_one(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -114,7 +114,7 @@ def _download_name(certificate) -> str:
     return f"certificate-{certificate.code}{'-' + ascii_name if ascii_name else ''}.pdf"
 
 
-@blueprint.get("/facilitate/cohorts/<int:cohort_id>/certificates.zip")
+@blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/certificates.zip")
 @roles_required("facilitator")
 def cohort_zip(cohort_id: int):
     cohort = _managed_or_404(cohort_id)

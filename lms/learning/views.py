@@ -130,7 +130,7 @@ def _step_of_kind(enrollment_id: int, step_id: str, kind: type):
     return enrollment, course, step
 
 
-@blueprint.get("/learn/<int:enrollment_id>")
+@blueprint.get("/learn/<lms_id:enrollment_id>")
 @login_required
 def enrollment(enrollment_id: int):
     enrollment, course = _enrollment_and_course(enrollment_id)
@@ -139,7 +139,7 @@ def enrollment(enrollment_id: int):
     return render_template("lms/learning/enrollment.html", summary=summary, enrollment=enrollment, path_label=path_label, StepState=StepState)
 
 
-@blueprint.get("/learn/<int:enrollment_id>/<step_id>")
+@blueprint.get("/learn/<lms_id:enrollment_id>/<step_id>")
 @login_required
 def step(enrollment_id: int, step_id: str):
     enrollment, course = _enrollment_and_course(enrollment_id)
@@ -230,7 +230,7 @@ def _json_body(limit: int) -> dict:
     return data
 
 
-@blueprint.post("/learn/<int:enrollment_id>/<step_id>/progress")
+@blueprint.post("/learn/<lms_id:enrollment_id>/<step_id>/progress")
 @login_required
 def progress(enrollment_id: int, step_id: str):
     """Played segments of a recording: ``{"segments": [[start, end], ...], "duration": seconds}``."""
@@ -249,7 +249,7 @@ def progress(enrollment_id: int, step_id: str):
     }
 
 
-@blueprint.post("/learn/<int:enrollment_id>/<step_id>/reflection")
+@blueprint.post("/learn/<lms_id:enrollment_id>/<step_id>/reflection")
 @login_required
 def reflection(enrollment_id: int, step_id: str):
     """The reflection form (works without JavaScript): "Save draft" or "Submit"."""
@@ -282,7 +282,7 @@ def reflection(enrollment_id: int, step_id: str):
     return redirect(url_for("lms_learning.step", enrollment_id=enrollment.id, step_id=step.id), code=303)
 
 
-@blueprint.post("/learn/<int:enrollment_id>/<step_id>/reflection/draft")
+@blueprint.post("/learn/<lms_id:enrollment_id>/<step_id>/reflection/draft")
 @login_required
 def reflection_draft(enrollment_id: int, step_id: str):
     """Autosave: ``{"body": "..."}``; a submitted reflection is left as submitted."""

@@ -101,6 +101,30 @@ class TestWithCsrf:
         assert response.status_code == 400
         assert "session expired" in response.get_data(as_text=True)
 
+    def test_every_post_route_refuses_a_cross_site_referer_over_https(self, app, make_user):
+        """Behind TLS a valid token is not enough: the Referer must be this site (Flask-WTF's
+        strict check), on every state-changing route, the ones that run the check themselves
+        included. (Signed out, the language switch needs no token: see lms.courses.views.)"""
+        from tests.learning.conftest import FLAGSHIP
+
+        https = {"base_url": "https://lms.test"}
+        same_site = {"Referer": "https://lms.test/"}
+        client = app.test_client()
+        admin = make_user("admin")
+        token = csrf_token_in(client.get("/auth/login", **https).get_data(as_text=True))
+        assert client.post("/auth/login", data={"email": admin.email, "password": TEST_PASSWORD, "csrf_token": token}, headers=same_site, **https).status_code == 303
+        token = csrf_token_in(client.get(f"/courses/{FLAGSHIP}", **https).get_data(as_text=True))
+        started = client.post(f"/courses/{FLAGSHIP}/start", data={"path": "recording", "csrf_token": token}, headers=same_site, **https)
+        values = {"enrollment_id": started.headers["Location"].rsplit("/", 1)[1], "step_id": "outcome-1", "slug": FLAGSHIP}
+        argument = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
+        posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+        assert len(posts) > 20
+        for rule in posts:
+            path = argument.sub(lambda m: str(values.get(m[1], 1)), rule.rule)
+            response = client.post(path, data={"csrf_token": token, "body": "x", "submit": "Submit"}, headers={"Referer": "https://evil.example/"}, **https)
+            assert response.status_code == 400, f"{path}: {response.status_code}"
+        assert client.get("/me", **https).status_code == 200, "still signed in: the sign-out was refused too"
+
     def test_a_json_post_without_a_token_is_refused_with_json(self, client):
         response = client.post("/auth/login", json={"email": "a@example.org"})
         assert response.status_code == 400

@@ -88,15 +88,15 @@ def issue_one(cohort_id: int):
     if enrollment_id is None:
         abort(400)
     enrollment = db_session.get(Enrollment, enrollment_id)
-    if enrollment is None:
+    # Someone else's enrollment (another cohort's, or a recording, which has no cohort) is
+    # answered as if it did not exist: anything more would tell the id exists, and its path.
+    if enrollment is None or enrollment.cohort_id != cohort.id:
         abort(404)
     try:
-        services.ensure_certifiable(enrollment)  # a recording never earns one: say so plainly
+        services.ensure_certifiable(enrollment)
     except NotEligibleError as error:
         flash(str(error), "error")
         return _to_roster(cohort.id)
-    if enrollment.cohort_id != cohort.id:
-        abort(404)
     try:
         result = services.issue_certificate(enrollment, current_user)
     except CertificateError as error:

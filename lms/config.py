@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, MutableMapping
+from datetime import timedelta
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
@@ -52,6 +53,10 @@ DEFAULTS: dict[str, Any] = {
     # Public certificate verification (/verify/<code>): enough for people, too few to guess codes.
     "LMS_VERIFY_RATE_LIMIT": "30 per minute;300 per hour",
     "LMS_PASSWORD_RESET_MAX_AGE": 3600,
+    # How long a sign-in without "Keep me signed in" lasts at most (seconds), even if the browser
+    # keeps its session cookie (many restore them). A remembered one lasts as long as its cookie
+    # (REMEMBER_COOKIE_DURATION).
+    "LMS_SIGN_IN_MAX_AGE": 24 * 3600,
     "LMS_EMAIL_CONFIRMATION_MAX_AGE": 7 * 24 * 3600,
     "LMS_PAGE_SIZE": 50,
     "LMS_ATTENDANCE_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,
@@ -69,6 +74,7 @@ STANDALONE_DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS; instance config does in production
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(days=30),  # Flask-Login's default is a year
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
 }
 

@@ -97,7 +97,7 @@ def sign_out_everywhere():
     end_all_sign_ins(current_user._get_current_object())
     _sign_out()
     flash(_("You are signed out in every browser, this one included."), "info")
-    return redirect(url_for("lms_accounts.login"), code=303)
+    return redirect(url_for("lms_courses.catalog"), code=303)
 
 
 @blueprint.route("/register", methods=["GET", "POST"])

@@ -60,6 +60,15 @@ class User(UserMixin, Base):
             raise RuntimeError("Sign in through lms.accounts.services.start_sign_in, which makes the token.")
         return self.sign_in_token
 
+    # UserMixin compares people by ``get_id``: with sign-in tokens two copies of one account
+    # loaded for different browsers would differ. The same account is the same person.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__  # as UserMixin keeps it: an identity hash, fit for the ORM's sets
+
     @property
     def can_facilitate(self) -> bool:
         return self.is_facilitator or self.is_admin

@@ -180,3 +180,14 @@ class TestWithCsrf:
         token = csrf_token_in(client.get("/auth/profile").get_data(as_text=True))
         assert client.post("/auth/sign-out-everywhere", data={"csrf_token": token}).status_code == 303
         assert not signed_in(client.get("/me"))
+
+
+def test_two_copies_of_one_account_are_the_same_person_whatever_their_sign_in():
+    from lms.accounts.models import User
+
+    laptop, phone, someone_else = User(id=7), User(id=7), User(id=8)
+    laptop.sign_in_token = "a" * 43
+    assert laptop == phone and not laptop != phone, "compared by account, without asking for a token"
+    assert laptop != someone_else and User() != User()
+    with pytest.raises(RuntimeError):
+        phone.get_id()  # no sign-in made: nothing Flask-Login could keep

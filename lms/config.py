@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, MutableMapping
+from datetime import timedelta
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
@@ -34,13 +35,28 @@ DEFAULTS: dict[str, Any] = {
     "LMS_SMTP_PASSWORD": "",
     "LMS_SMTP_STARTTLS": False,
     "LMS_SMTP_TIMEOUT": 10,
-    "LMS_RATELIMIT_STORAGE_URI": "memory://",
+    # Redis, shared by every app server: rate limits (and whatever else is kept there) unless
+    # a setting of their own says otherwise. None: each process keeps its own, in memory.
+    "LMS_REDIS_URL": None,
+    # Where rate limits are counted; None: LMS_REDIS_URL, else in memory (each gunicorn worker
+    # counting on its own, so a limit lets through about that many tries per worker).
+    "LMS_RATELIMIT_STORAGE_URI": None,
+    # Sign-in attempts per client address.
     "LMS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Failed sign-ins per account, from any address: guessing spread over many addresses is
+    # slowed too. The lockout ends with its window: someone who fails on purpose to lock an
+    # account out keeps it out 15 minutes at most after they stop (signing in still works from
+    # then on), never for good.
+    "LMS_LOGIN_ACCOUNT_RATE_LIMIT": "10 per 15 minutes",
     # Registration and password-reset requests (both send mail), per client address.
     "LMS_ACCOUNT_RATE_LIMIT": "5 per minute;30 per hour",
     # Public certificate verification (/verify/<code>): enough for people, too few to guess codes.
     "LMS_VERIFY_RATE_LIMIT": "30 per minute;300 per hour",
     "LMS_PASSWORD_RESET_MAX_AGE": 3600,
+    # How long a sign-in without "Keep me signed in" lasts at most (seconds), even if the browser
+    # keeps its session cookie (many restore them). A remembered one lasts as long as its cookie
+    # (REMEMBER_COOKIE_DURATION).
+    "LMS_SIGN_IN_MAX_AGE": 24 * 3600,
     "LMS_EMAIL_CONFIRMATION_MAX_AGE": 7 * 24 * 3600,
     "LMS_PAGE_SIZE": 50,
     "LMS_ATTENDANCE_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,
@@ -77,6 +93,7 @@ STANDALONE_DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS; instance config does in production
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(days=30),  # Flask-Login's default is a year
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
 }
 

@@ -73,10 +73,11 @@ class LMS:
         self._init_login(app)
         if "csrf" not in app.extensions:
             CSRFProtect(app)
-        from lms.security import init_security
+        from lms.security import apply_rate_limits, init_security
 
         init_security(app)
         self._register_blueprints(app, state)
+        apply_rate_limits(app)  # the views' limits, with this app's limiter
         if not app.config.get("SECRET_KEY"):
             app.before_request(_refuse_without_secret_key)
 

@@ -1,6 +1,6 @@
 """Imports every model so the metadata is complete (for Alembic and for tests)."""
 
-from lms.accounts.models import User
+from lms.accounts.models import SignIn, User
 from lms.audit.models import AuditEvent
 from lms.certificates.models import Certificate
 from lms.cohorts.models import Attendance, Cohort, CohortFacilitator
@@ -12,5 +12,5 @@ from lms.stamps import Stamp
 
 __all__ = [
     "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "Course",
-    "Enrollment", "Job", "Reflection", "Stamp", "StepProgress", "User",
+    "Enrollment", "Job", "Reflection", "SignIn", "Stamp", "StepProgress", "User",
 ]

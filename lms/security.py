@@ -1,16 +1,29 @@
-"""Rate limits and security headers for the engine's pages."""
+"""Rate limits, bounded ids in URLs and security headers for the engine's pages.
+
+Every app the engine is registered on gets a Flask-Limiter ``Limiter`` of its own (two apps in
+one process count separately). A view declares its limits with :func:`rate_limit`, which only
+marks the function; :func:`apply_rate_limits` puts them on the app's view functions with that
+app's limiter, through the limiter's public decorator.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.routing import IntegerConverter
 
-# Storage comes from the app config (RATELIMIT_STORAGE_URI, default LMS_RATELIMIT_STORAGE_URI):
-# a constructor argument would override it.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+from lms.db import MAX_ID
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Where the limits a view declares are kept, on the view function itself (not in the process).
+_DECLARED = "lms_rate_limits"
+LIMITER_KEY = "lms_limiter"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -33,26 +46,85 @@ def login_rate_limit() -> str:
     return current_app.config["LMS_LOGIN_RATE_LIMIT"]
 
 
+def login_account_rate_limit() -> str:
+    return current_app.config["LMS_LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def login_account_key() -> str:
+    """The account a sign-in names, whatever address it comes from (the email, hashed: no
+    address is written to the limits' storage). Unknown addresses count alike, so the limit
+    tells nobody whether an account exists."""
+    email = (request.form.get("email") or "").strip().lower()
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def failed_sign_in(response: Any) -> bool:
+    """A sign-in that did not succeed: the form came back refused (422). Only those count
+    towards the account's limit, so its owner signing in does not use it up."""
+    return response.status_code == 422
+
+
+def rate_limit(limit_value: str | Callable[[], str], **options: Any) -> Callable[[F], F]:
+    """Declare a rate limit on a view: ``Limiter.limit``'s arguments, applied per app."""
+
+    def mark(view: F) -> F:
+        declared = view.__dict__.setdefault(_DECLARED, [])
+        declared.insert(0, (limit_value, options))  # decorators apply bottom-up: keep reading order
+        return view
+
+    return mark
+
+
+def storage_uri(config: Any) -> str:
+    """Where the limits are counted: the setting, else the app's Redis, else this process."""
+    return config.get("LMS_RATELIMIT_STORAGE_URI") or config.get("LMS_REDIS_URL") or "memory://"
+
+
+class RowIdConverter(IntegerConverter):
+    """``<lms_id:name>``: a row id in a URL, at most ``MAX_ID``. A larger number matches no route
+    (404) instead of reaching the database, where no INTEGER column could hold it."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, max=MAX_ID)
+
+
+ROUTE_CONVERTERS = {"lms_id": RowIdConverter}
+
+
 def init_security(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["LMS_RATELIMIT_STORAGE_URI"])
+    # Before any blueprint is registered: a rule's converters are looked up when it is added.
+    for name, converter in ROUTE_CONVERTERS.items():
+        if app.url_map.converters.setdefault(name, converter) is not converter:
+            raise RuntimeError(f"The app already has a URL converter named {name!r}.")
+    # Flask-Limiter reads its own keys; a host's RATELIMIT_STORAGE_URI wins over the engine's.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    if "limiter" not in app.extensions or limiter not in app.extensions["limiter"]:
-        limiter.init_app(app)
-        if not _limits_every_request(app):
-            # Every limit of the engine sits on its view, whose decorator checks it. The limiter's
-            # own before-request check would only look for limits on every other page too (a
-            # tenth of a page's time), so it goes, unless the app sets limits for every request.
-            checks = app.before_request_funcs.get(None, [])
-            check = getattr(limiter, "_check_request_limit", None)  # its name in Flask-Limiter 4
-            if check in checks:
-                checks.remove(check)
+    limiter = Limiter(key_func=get_remote_address, default_limits=[])
+    limiter.init_app(app)
+    app.extensions[LIMITER_KEY] = limiter
     app.after_request(_security_headers)
 
 
-def _limits_every_request(app: Flask) -> bool:
-    """Whether the app sets default, application-wide or meta limits (Flask-Limiter's settings;
-    the engine's limiter is built without any)."""
-    return any(app.config.get(key) for key in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META"))
+def limiter_of(app: Flask | None = None) -> Limiter:
+    """The engine's limiter on ``app`` (default: the current app)."""
+    return (app or current_app).extensions[LIMITER_KEY]
+
+
+def apply_rate_limits(app: Flask) -> None:
+    """Put the limits the engine's views declare (``rate_limit``) on ``app``'s view functions.
+
+    Called once the blueprints are registered. The app's ``view_functions`` get the limiter's
+    wrappers; the module-level functions, which other apps may also serve, stay as they are.
+    """
+    limiter = limiter_of(app)
+    for endpoint, view in list(app.view_functions.items()):
+        declared = getattr(view, _DECLARED, None)
+        if not declared:
+            continue
+        limited = view
+        for limit_value, options in reversed(declared):
+            limited = limiter.limit(limit_value, **options)(limited)
+        app.view_functions[endpoint] = limited
 
 
 def _security_headers(response: Any) -> Any:

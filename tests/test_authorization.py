@@ -123,6 +123,7 @@ ROUTES: dict[str, Route] = {
     "lms_cohorts.cancel_cohort": Route("POST", "/facilitate/cohorts/{cohort}/cancel", COHORT_STAFF),
     "lms_learning.delete_account:POST": Route("POST", "/me/delete", SIGNED_IN),
     "lms_accounts.logout": Route("POST", "/auth/logout", SIGNED_IN),
+    "lms_accounts.sign_out_everywhere": Route("POST", "/auth/sign-out-everywhere", SIGNED_IN),
 }
 
 

@@ -403,6 +403,7 @@ def _forms() -> dict[str, Form]:
             ProfileForm,
         ),
         "lms_accounts.logout": Form("learner", lambda s, me: {"url": "/auth/logout", "valid": {}}),
+        "lms_accounts.sign_out_everywhere": Form("learner", lambda s, me: {"url": "/auth/sign-out-everywhere", "valid": {}}),
         "lms_accounts.resend_confirmation": Form("learner", lambda s, me: {"url": "/auth/confirm", "valid": {"next": "/me"}}, names=("next",)),
         "lms_learning.start": Form("learner", lambda s, me: {"url": f"/courses/{COURSE}/start", "valid": {"path": "recording"}}, StartForm),
         "lms_learning.progress": Form(

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 import re
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,17 +26,26 @@ def test_login_is_rate_limited(client, make_user):
 
 
 def test_a_limit_for_every_request_set_by_the_app_still_applies(app_config):
-    # The engine drops the limiter's before-request check when only its views carry limits
-    # (lms.security); an app that limits every request keeps it.
     from lms import create_app
-    from lms.security import limiter
 
-    try:
-        limited = create_app({**app_config, "RATELIMIT_DEFAULT": "2 per minute"})
-        client = limited.test_client()
-        assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
-    finally:
-        limiter.limit_manager.set_default_limits([])  # the limiter is shared by every app in this process
+    limited = create_app({**app_config, "RATELIMIT_DEFAULT": "2 per minute"})
+    client = limited.test_client()
+    assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
+    # The default belonged to that app's limiter: a second app in this process has none.
+    other = create_app(app_config).test_client()
+    assert [other.get("/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_two_apps_in_one_process_do_not_share_limits(app_config, make_user):
+    from lms import create_app
+    from lms.security import limiter_of
+
+    user = make_user()
+    first, second = create_app(app_config), create_app(app_config)
+    assert limiter_of(first) is not limiter_of(second)
+    wrong = {"email": user.email, "password": "wrong"}
+    assert [first.test_client().post("/auth/login", data=wrong).status_code for _ in range(6)] == [422] * 5 + [429]
+    assert second.test_client().post("/auth/login", data=wrong).status_code == 422, "the other app counts on its own"
 
 
 def test_unknown_email_and_wrong_password_answer_alike(client, make_user):
@@ -90,6 +101,30 @@ class TestWithCsrf:
         assert response.status_code == 400
         assert "session expired" in response.get_data(as_text=True)
 
+    def test_every_post_route_refuses_a_cross_site_referer_over_https(self, app, make_user):
+        """Behind TLS a valid token is not enough: the Referer must be this site (Flask-WTF's
+        strict check), on every state-changing route, the ones that run the check themselves
+        included. (Signed out, the language switch needs no token: see lms.courses.views.)"""
+        from tests.learning.conftest import FLAGSHIP
+
+        https = {"base_url": "https://lms.test"}
+        same_site = {"Referer": "https://lms.test/"}
+        client = app.test_client()
+        admin = make_user("admin")
+        token = csrf_token_in(client.get("/auth/login", **https).get_data(as_text=True))
+        assert client.post("/auth/login", data={"email": admin.email, "password": TEST_PASSWORD, "csrf_token": token}, headers=same_site, **https).status_code == 303
+        token = csrf_token_in(client.get(f"/courses/{FLAGSHIP}", **https).get_data(as_text=True))
+        started = client.post(f"/courses/{FLAGSHIP}/start", data={"path": "recording", "csrf_token": token}, headers=same_site, **https)
+        values = {"enrollment_id": started.headers["Location"].rsplit("/", 1)[1], "step_id": "outcome-1", "slug": FLAGSHIP}
+        argument = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
+        posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+        assert len(posts) > 20
+        for rule in posts:
+            path = argument.sub(lambda m: str(values.get(m[1], 1)), rule.rule)
+            response = client.post(path, data={"csrf_token": token, "body": "x", "submit": "Submit"}, headers={"Referer": "https://evil.example/"}, **https)
+            assert response.status_code == 400, f"{path}: {response.status_code}"
+        assert client.get("/me", **https).status_code == 200, "still signed in: the sign-out was refused too"
+
     def test_a_json_post_without_a_token_is_refused_with_json(self, client):
         response = client.post("/auth/login", json={"email": "a@example.org"})
         assert response.status_code == 400
@@ -122,22 +157,27 @@ class TestWithCsrf:
             assert db.get(type(user), user.id).locale == "es"
 
 
+# A Redis database the tests may write to (keys under a random prefix, which expire on their own).
+REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
 def _redis_available() -> bool:
+    parts = urlsplit(REDIS_URL)
     try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.3):
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=0.3):
             return True
     except OSError:
         return False
 
 
-@pytest.mark.skipif(not _redis_available(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(not _redis_available(), reason=f"no Redis at {REDIS_URL}")
 class TestRedisRateLimitStorage:
     @pytest.fixture
     def app_config(self, app_config):
         import uuid
 
         pytest.importorskip("redis")
-        return {**app_config, "RATELIMIT_ENABLED": True, "LMS_LOGIN_RATE_LIMIT": "3 per minute", "LMS_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15", "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex}
+        return {**app_config, "RATELIMIT_ENABLED": True, "LMS_LOGIN_RATE_LIMIT": "3 per minute", "LMS_RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex}
 
     def test_limits_are_shared_through_redis(self, app, make_user):
         user = make_user()
@@ -148,8 +188,28 @@ class TestRedisRateLimitStorage:
         assert second.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code == 429
         import redis
 
-        store = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+        store = redis.Redis.from_url(REDIS_URL)
         assert store.keys("*" + app.config["RATELIMIT_KEY_PREFIX"] + "*"), "the counters live in Redis, not in process memory"
+
+    def test_failed_sign_ins_per_account_are_counted_by_every_server_alike(self, app_config, make_user):
+        """Two apps standing for two workers (or servers), configured with LMS_REDIS_URL alone:
+        the failures each sees for one account add up, whatever addresses they came from."""
+        from limits.storage import RedisStorage
+
+        from lms import create_app
+        from lms.security import limiter_of
+
+        config = {key: value for key, value in app_config.items() if key != "LMS_RATELIMIT_STORAGE_URI"}
+        config.update({"LMS_REDIS_URL": REDIS_URL, "LMS_LOGIN_RATE_LIMIT": "100 per minute", "LMS_LOGIN_ACCOUNT_RATE_LIMIT": "4 per 15 minutes"})
+        workers = [create_app(config), create_app(config)]
+        assert all(isinstance(limiter_of(worker).storage, RedisStorage) for worker in workers)
+        user = make_user()
+        statuses = []
+        for n in range(6):
+            worker = workers[n % 2].test_client()
+            response = worker.post("/auth/login", data={"email": user.email, "password": "wrong"}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+            statuses.append(response.status_code)
+        assert statuses == [422] * 4 + [429, 429], "each worker alone saw only two or three"
 
 
 def test_an_anonymous_visitor_session_is_set_once(client):

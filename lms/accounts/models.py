@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, String, func, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -46,9 +46,28 @@ class User(UserMixin, Base):
     # Bumped with every change to what the person's dashboard shows (lms.stamps).
     records_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
+    # The sign-in (``SignIn``) this object was loaded for or just made, as its token: not a column.
+    sign_in_token = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: the sign-in's token,
+        never the account's id, so that ending the sign-in ends every copy of either cookie."""
+        if self.sign_in_token is None:
+            raise RuntimeError("Sign in through lms.accounts.services.start_sign_in, which makes the token.")
+        return self.sign_in_token
+
+    # UserMixin compares people by ``get_id``: with sign-in tokens two copies of one account
+    # loaded for different browsers would differ. The same account is the same person.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__  # as UserMixin keeps it: an identity hash, fit for the ORM's sets
 
     @property
     def can_facilitate(self) -> bool:
@@ -79,6 +98,25 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+class SignIn(Base):
+    """One browser signed in to an account (lms.accounts.services.start_sign_in).
+
+    The browser holds a random token (in its session, and in the remember-me cookie when asked
+    for); the table keeps only its SHA-256. Signing out deletes the row, so a copy of either
+    cookie saved before is worth nothing; a password reset, "sign out everywhere" and
+    deactivation delete every row of the account.
+    """
+
+    __tablename__ = "lms_sign_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A remembered sign-in lasts as long as its cookie; a session-only one, LMS_SIGN_IN_MAX_AGE.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def count_admins():

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import zoneinfo
+from datetime import timedelta
 from functools import cache
 
 from flask import current_app
+from flask_login import config as flask_login_config
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import bindparam, delete, func, inspect, select
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
-from lms.accounts.models import MIN_PASSWORD_LENGTH, User, count_admins
-from lms.db import db_session, get_session, parse_id, utcnow
+from lms.accounts.models import MIN_PASSWORD_LENGTH, SignIn, User, count_admins
+from lms.db import db_session, get_session, utcnow
 from lms.i18n import _
 
 
@@ -22,29 +23,56 @@ class AccountError(ValueError):
     """An operation on an account that cannot be done; the message is shown to the person."""
 
 
-# Loading the signed-in person starts every signed-in request. For a one-row lookup by primary
-# key the ORM's query machinery costs several times the query itself (a fifth of a page), so the
-# row is read as plain columns, by a statement built once, and made into a User here.
-_USER_ATTRIBUTES = tuple(inspect(User).get_property_by_column(column).key for column in User.__table__.columns)
-_USER_ROW_BY_ID = select(*User.__table__.columns).where(User.__table__.c.id == bindparam("user_id"))
-
-
-def load_user(user_id: str) -> User | None:
-    number = parse_id(user_id) if isinstance(user_id, str) else None
-    if number is None:
-        return None
-    session = get_session()
-    loaded = session.identity_map.get(identity_key(User, number))
-    if loaded is not None:
-        return loaded
-    row = session.connection().execute(_USER_ROW_BY_ID, {"user_id": number}).first()
-    if row is None:
-        return None
-    user = User(**dict(zip(_USER_ATTRIBUTES, row, strict=True)))
-    # As if the ORM had loaded it: persistent, every column loaded, nothing pending to write.
-    make_transient_to_detached(user)
-    session.add(user)
+def load_user(token: str) -> User | None:
+    """Flask-Login's loader: the active person whose unexpired sign-in has ``token``."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None  # among others, the plain ids that sessions carried before sign-in tokens
+    user = get_session().scalar(
+        select(User)
+        .join(SignIn, SignIn.user_id == User.id)
+        .where(SignIn.token_hash == _token_hash(token), SignIn.expires_at > utcnow(), User.active.is_(True))
+    )
+    if user is not None:
+        user.sign_in_token = token
     return user
+
+
+# --- sign-ins: what a session and a remember-me cookie stand for ------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_sign_in(user: User, *, remember: bool = False) -> str:
+    """A new sign-in for ``user`` (a fresh random token, so a new remember-me cookie each time),
+    set on the object for Flask-Login's ``get_id``. The person's expired sign-ins go."""
+    now = utcnow()
+    if remember:
+        lifetime = current_app.config.get("REMEMBER_COOKIE_DURATION", flask_login_config.COOKIE_DURATION)
+        lifetime = lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=int(lifetime))
+    else:
+        lifetime = timedelta(seconds=current_app.config["LMS_SIGN_IN_MAX_AGE"])
+    db_session.execute(delete(SignIn).where(SignIn.user_id == user.id, SignIn.expires_at <= now), execution_options={"synchronize_session": False})
+    token = secrets.token_urlsafe(32)
+    db_session.add(SignIn(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=now + lifetime))
+    db_session.flush()
+    user.sign_in_token = token
+    return token
+
+
+def end_sign_in(user: User) -> None:
+    """End the sign-in ``user`` was loaded for (signing out in one browser)."""
+    if user.sign_in_token is not None:
+        db_session.execute(delete(SignIn).where(SignIn.token_hash == _token_hash(user.sign_in_token)), execution_options={"synchronize_session": False})
+        user.sign_in_token = None
+
+
+def end_all_sign_ins(user: User) -> int:
+    """End every sign-in of ``user``, in every browser; how many there were."""
+    result = db_session.execute(delete(SignIn).where(SignIn.user_id == user.id), execution_options={"synchronize_session": False})
+    user.sign_in_token = None
+    return result.rowcount or 0
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -233,8 +261,10 @@ def request_password_reset(email: str) -> bool:
 
 
 def reset_password(user: User, new_password: str) -> None:
+    """Set a new password; every browser signed in to the account is signed out."""
     check_password_rules(new_password)
     user.set_password(new_password)
+    end_all_sign_ins(user)
     db_session.flush()
 
 

@@ -8,7 +8,7 @@ typed it sees the same "check your email" message as a new learner.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -17,15 +17,18 @@ from lms.accounts.services import (
     AccountError,
     authenticate,
     confirm_email,
+    end_all_sign_ins,
+    end_sign_in,
     register_account,
     request_password_reset,
     reset_password,
     send_email_confirmation,
+    start_sign_in,
     update_profile,
     user_for_reset_token,
 )
 from lms.i18n import _
-from lms.security import limiter, login_rate_limit
+from lms.security import failed_sign_in, login_account_key, login_account_rate_limit, login_rate_limit, rate_limit
 from lms.web import safe_next_url
 
 blueprint = Blueprint("lms_accounts", __name__, url_prefix="/auth")
@@ -39,8 +42,27 @@ def _form_status(form) -> int:
     return 200 if request.method == "GET" or not form.errors else 422
 
 
+# What a visitor chose before signing in and keeps after: preferences that grant nothing.
+_KEPT_ACROSS_SIGN_IN = ("lms_locale", "lms_time_zone")
+
+
+def _fresh_session() -> None:
+    """Start the session over (at sign-in and sign-out): a CSRF token, or anything else, taken
+    before is not accepted after. Flask's session is a signed cookie, so this is a new one."""
+    kept = {key: session[key] for key in _KEPT_ACROSS_SIGN_IN if key in session}
+    session.clear()
+    session.update(kept)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's copy for this request
+
+
+def _sign_out() -> None:
+    _fresh_session()
+    logout_user()  # after the fresh start: it marks the remember-me cookie for deletion
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_rate_limit, methods=["POST"])
+@rate_limit(login_rate_limit, methods=["POST"])
+@rate_limit(login_account_rate_limit, methods=["POST"], key_func=login_account_key, deduct_when=failed_sign_in, scope="login-account")
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -48,7 +70,10 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            remember = bool(form.remember.data)
+            _fresh_session()
+            start_sign_in(user, remember=remember)
+            login_user(user, remember=remember)
             return redirect(safe_next_url(form.next.data, url_for("lms_learning.dashboard")), code=303)
         # The same message whether the email is unknown or the password wrong.
         form.password.errors.append(_("That email and password do not match an active account."))
@@ -58,13 +83,25 @@ def login():
 @blueprint.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    # The sign-in ends, not only this browser's cookies: a copy of them saved before is useless.
+    end_sign_in(current_user._get_current_object())
+    _sign_out()
     flash(_("You are signed out."), "info")
     return redirect(url_for("lms_courses.catalog"), code=303)
 
 
+@blueprint.post("/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """The profile's button: every sign-in of the account ends, in every browser."""
+    end_all_sign_ins(current_user._get_current_object())
+    _sign_out()
+    flash(_("You are signed out in every browser, this one included."), "info")
+    return redirect(url_for("lms_courses.catalog"), code=303)
+
+
 @blueprint.route("/register", methods=["GET", "POST"])
-@limiter.limit(account_rate_limit, methods=["POST"])
+@rate_limit(account_rate_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("lms_learning.dashboard"), code=303)
@@ -87,7 +124,7 @@ def register():
 
 
 @blueprint.route("/reset", methods=["GET", "POST"])
-@limiter.limit(account_rate_limit, methods=["POST"])
+@rate_limit(account_rate_limit, methods=["POST"])
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -99,7 +136,7 @@ def reset_request():
 
 
 @blueprint.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
-@limiter.limit(account_rate_limit, methods=["POST"])
+@rate_limit(account_rate_limit, methods=["POST"])
 def reset_password_view(token: str):
     user = user_for_reset_token(token)
     if user is None:
@@ -111,8 +148,8 @@ def reset_password_view(token: str):
         except AccountError as error:
             form.password.errors.append(str(error))
         else:
-            if current_user.is_authenticated and current_user.id != user.id:
-                logout_user()
+            if current_user.is_authenticated:
+                _sign_out()  # whoever it was: the account's own sign-ins have all ended
             flash(_("Your password has been changed. Sign in with the new one."), "success")
             return redirect(url_for("lms_accounts.login"), code=303)
     return render_template("lms/accounts/reset_password.html", form=form), _form_status(form)
@@ -131,7 +168,7 @@ def confirm_email_view(token: str):
 
 @blueprint.post("/confirm")
 @login_required
-@limiter.limit(account_rate_limit)
+@rate_limit(account_rate_limit)
 def resend_confirmation():
     if current_user.email_confirmed_at is not None:
         flash(_("Your email address is already confirmed."), "info")

@@ -99,6 +99,10 @@ def set_active(actor: User, user: User, active: bool) -> bool:
             raise AdminError(_("You cannot deactivate your own account."))
         _keeps_an_admin(user)
     user.active = active
+    if not active:
+        from lms.accounts.services import end_all_sign_ins
+
+        end_all_sign_ins(user)  # signed out at once, in every browser
     db_session.flush()
     record_event(actor, "user.reactivated" if active else "user.deactivated", user, email=user.email)
     return True

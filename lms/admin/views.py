@@ -59,7 +59,7 @@ def _back(form) -> object:
     return redirect(safe_next_url(form.next.data, url_for("lms_admin.people")), code=303)
 
 
-@blueprint.post("/admin/people/<int:user_id>/roles")
+@blueprint.post("/admin/people/<lms_id:user_id>/roles")
 @roles_required("admin")
 def change_role(user_id: int):
     user = _person_or_404(user_id)
@@ -79,7 +79,7 @@ def change_role(user_id: int):
     return _back(form)
 
 
-@blueprint.post("/admin/people/<int:user_id>/active")
+@blueprint.post("/admin/people/<lms_id:user_id>/active")
 @roles_required("admin")
 def change_active(user_id: int):
     user = _person_or_404(user_id)
@@ -97,7 +97,7 @@ def change_active(user_id: int):
     return _back(form)
 
 
-@blueprint.post("/admin/people/<int:user_id>/confirm-email")
+@blueprint.post("/admin/people/<lms_id:user_id>/confirm-email")
 @roles_required("admin")
 def confirm_email(user_id: int):
     user = _person_or_404(user_id)
@@ -201,7 +201,7 @@ def jobs():
     return render_template("lms/admin/jobs.html", form=form, jobs=rows, paging=paging, args=args, counts=status_counts(), JobStatus=JobStatus, retry_form=RetryJobForm(formdata=None)), (200 if valid else 400)
 
 
-@blueprint.post("/admin/jobs/<int:job_id>/retry")
+@blueprint.post("/admin/jobs/<lms_id:job_id>/retry")
 @roles_required("admin")
 def retry_job(job_id: int):
     from lms.audit.services import record_event

@@ -15,7 +15,7 @@ from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
 from lms.i18n import _, _l
 from lms.learning.models import Enrollment
-from lms.security import limiter
+from lms.security import rate_limit
 from lms.web import roles_required
 
 blueprint = Blueprint("lms_certificates", __name__)
@@ -56,7 +56,7 @@ def _to_roster(cohort_id: int):
 # -- issuing (facilitators of the cohort, admins) ---------------------------------------------
 
 
-@blueprint.post("/facilitate/cohorts/<int:cohort_id>/certificates")
+@blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/certificates")
 @roles_required("facilitator")
 def issue_cohort(cohort_id: int):
     """Issue to everyone who completed, as a job (a large cohort takes a while): its page
@@ -78,7 +78,7 @@ def _cohort_key(cohort_id: int) -> str:
     return f"cohort:{cohort_id}"
 
 
-@blueprint.post("/facilitate/cohorts/<int:cohort_id>/certificates/issue")
+@blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/certificates/issue")
 @roles_required("facilitator")
 def issue_one(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -88,15 +88,15 @@ def issue_one(cohort_id: int):
     if enrollment_id is None:
         abort(400)
     enrollment = db_session.get(Enrollment, enrollment_id)
-    if enrollment is None:
+    # Someone else's enrollment (another cohort's, or a recording, which has no cohort) is
+    # answered as if it did not exist: anything more would tell the id exists, and its path.
+    if enrollment is None or enrollment.cohort_id != cohort.id:
         abort(404)
     try:
-        services.ensure_certifiable(enrollment)  # a recording never earns one: say so plainly
+        services.ensure_certifiable(enrollment)
     except NotEligibleError as error:
         flash(str(error), "error")
         return _to_roster(cohort.id)
-    if enrollment.cohort_id != cohort.id:
-        abort(404)
     try:
         result = services.issue_certificate(enrollment, current_user)
     except CertificateError as error:
@@ -115,7 +115,7 @@ def issue_one(cohort_id: int):
 COHORT_JOBS = (build_cohort_zip, issue_cohort_certificates)
 
 
-@blueprint.get("/facilitate/cohorts/<int:cohort_id>/certificates/zip")
+@blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/certificates/zip")
 @roles_required("facilitator")
 def cohort_zip(cohort_id: int):
     """The cohort's ZIP: the latest one built (or being built), and a button to build it anew."""
@@ -126,7 +126,7 @@ def cohort_zip(cohort_id: int):
     return render_template("lms/certificates/cohort_zip.html", cohort=cohort, latest=latest, ready=latest is not None and zip_path(latest.result) is not None, form=ActionForm(formdata=None))
 
 
-@blueprint.post("/facilitate/cohorts/<int:cohort_id>/certificates/zip")
+@blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/certificates/zip")
 @roles_required("facilitator")
 def build_zip(cohort_id: int):
     """Start building the ZIP, unless a build is already on its way: then follow that one."""
@@ -153,7 +153,7 @@ def _cohort_job_or_404(cohort, job_id: int):
     return row
 
 
-@blueprint.get("/facilitate/cohorts/<int:cohort_id>/certificates/jobs/<int:job_id>")
+@blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/certificates/jobs/<lms_id:job_id>")
 @roles_required("facilitator")
 def cohort_job(cohort_id: int, job_id: int):
     """How far a cohort's certificate job is; refreshed by the browser itself (no script) while
@@ -171,7 +171,7 @@ def cohort_job(cohort_id: int, job_id: int):
     return response
 
 
-@blueprint.get("/facilitate/cohorts/<int:cohort_id>/certificates/jobs/<int:job_id>.zip")
+@blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/certificates/jobs/<lms_id:job_id>.zip")
 @roles_required("facilitator")
 def zip_file(cohort_id: int, job_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -249,7 +249,7 @@ def reissue(code: str):
 
 
 @blueprint.get("/verify")
-@limiter.limit(verify_rate_limit)
+@rate_limit(verify_rate_limit)
 def verify_form():
     form = VerifyForm(request.args)
     if request.args and form.validate():
@@ -261,7 +261,7 @@ def verify_form():
 
 
 @blueprint.get("/verify/<code>")
-@limiter.limit(verify_rate_limit)
+@rate_limit(verify_rate_limit)
 def verify(code: str):
     verification = services.verify(code)
     if verification is None:

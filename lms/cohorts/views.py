@@ -131,7 +131,7 @@ def new_cohort():
     return render_template("lms/cohorts/cohort_form.html", form=form, cohort=None), 200 if request.method == "GET" or not form.errors else 422
 
 
-@blueprint.route("/facilitate/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+@blueprint.route("/facilitate/cohorts/<lms_id:cohort_id>/edit", methods=["GET", "POST"])
 @roles_required("facilitator")
 def edit_cohort(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -148,7 +148,7 @@ def edit_cohort(cohort_id: int):
     return render_template("lms/cohorts/cohort_form.html", form=form, cohort=cohort, cancel_form=CancelForm(formdata=None), action_form=ActionForm()), status
 
 
-@blueprint.post("/facilitate/cohorts/<int:cohort_id>/cancel")
+@blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/cancel")
 @roles_required("facilitator")
 def cancel_cohort(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -165,7 +165,7 @@ def cancel_cohort(cohort_id: int):
     return render_template("lms/cohorts/cohort_form.html", form=edit_form, cohort=cohort, cancel_form=form, action_form=ActionForm()), 422
 
 
-@blueprint.post("/facilitate/cohorts/<int:cohort_id>/close")
+@blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/close")
 @roles_required("facilitator")
 def close_cohort(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -218,13 +218,13 @@ def _render_roster(cohort: Cohort, form: Any = None, status: int = 200) -> Any:
     ), status
 
 
-@blueprint.get("/facilitate/cohorts/<int:cohort_id>")
+@blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>")
 @roles_required("facilitator")
 def roster(cohort_id: int):
     return _render_roster(_managed_or_404(cohort_id))
 
 
-@blueprint.post("/facilitate/cohorts/<int:cohort_id>/attendance")
+@blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/attendance")
 @roles_required("facilitator")
 def save_attendance(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -247,7 +247,7 @@ def save_attendance(cohort_id: int):
     return _back_to_roster(cohort)
 
 
-@blueprint.route("/facilitate/cohorts/<int:cohort_id>/attendance/import", methods=["GET", "POST"])
+@blueprint.route("/facilitate/cohorts/<lms_id:cohort_id>/attendance/import", methods=["GET", "POST"])
 @roles_required("facilitator")
 def import_attendance(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -281,7 +281,7 @@ def import_attendance(cohort_id: int):
     ), status
 
 
-@blueprint.post("/facilitate/cohorts/<int:cohort_id>/attendance/import/apply")
+@blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/attendance/import/apply")
 @roles_required("facilitator")
 def apply_import(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -299,7 +299,7 @@ def apply_import(cohort_id: int):
     return _back_to_roster(cohort)
 
 
-@blueprint.get("/facilitate/cohorts/<int:cohort_id>/learners/<int:enrollment_id>/reflections")
+@blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/learners/<lms_id:enrollment_id>/reflections")
 @roles_required("facilitator")
 def learner_reflections(cohort_id: int, enrollment_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -349,7 +349,7 @@ def _public_cohort_or_404(cohort_id: int) -> Cohort:
     return cohort
 
 
-@blueprint.get("/cohorts/<int:cohort_id>")
+@blueprint.get("/cohorts/<lms_id:cohort_id>")
 def cohort(cohort_id: int):
     cohort = _public_cohort_or_404(cohort_id)
     enrollment = services.enrollment_in(cohort, current_user)
@@ -381,7 +381,7 @@ def cohort(cohort_id: int):
     )
 
 
-@blueprint.get("/cohorts/<int:cohort_id>.ics")
+@blueprint.get("/cohorts/<lms_id:cohort_id>.ics")
 def cohort_ics(cohort_id: int):
     cohort = _public_cohort_or_404(cohort_id)
     locale = current_locale()
@@ -400,7 +400,7 @@ def cohort_ics(cohort_id: int):
     return response
 
 
-@blueprint.post("/cohorts/<int:cohort_id>/register")
+@blueprint.post("/cohorts/<lms_id:cohort_id>/register")
 @login_required
 def register(cohort_id: int):
     cohort = _public_cohort_or_404(cohort_id)
@@ -418,7 +418,7 @@ def register(cohort_id: int):
     return redirect(url_for("lms_cohorts.cohort", cohort_id=cohort.id), code=303)
 
 
-@blueprint.post("/cohorts/<int:cohort_id>/withdraw")
+@blueprint.post("/cohorts/<lms_id:cohort_id>/withdraw")
 @login_required
 def withdraw(cohort_id: int):
     cohort = _public_cohort_or_404(cohort_id)

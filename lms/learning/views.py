@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required, logout_user
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.security import safe_join
 
@@ -37,11 +38,24 @@ MAX_PROGRESS_BYTES = 32 * 1024
 
 @blueprint.record_once
 def _exempt_reflection_form(state) -> None:
-    # The reflection form checks its own CSRF token (FlaskForm), so that an expired token
-    # re-renders the form with everything typed instead of an error page.
+    # The reflection form runs the app's CSRF check itself (``_refused_by_csrf``), so that an
+    # expired token re-renders the form with everything typed instead of an error page.
     csrf = state.app.extensions.get("csrf")
     if csrf is not None:
         csrf.exempt(reflection)
+
+
+def _refused_by_csrf() -> bool:
+    """Whether the request fails the checks every other POST gets from the app's CSRFProtect
+    before its view runs: the token, and over HTTPS a Referer from this site."""
+    csrf = current_app.extensions.get("csrf")
+    if csrf is None or not (current_app.config["WTF_CSRF_ENABLED"] and current_app.config["WTF_CSRF_CHECK_DEFAULT"]):
+        return False
+    try:
+        csrf.protect()
+    except CSRFError:
+        return True
+    return False
 
 
 # --- starting a course ----------------------------------------------------------------------
@@ -130,7 +144,7 @@ def _step_of_kind(enrollment_id: int, step_id: str, kind: type):
     return enrollment, course, step
 
 
-@blueprint.get("/learn/<int:enrollment_id>")
+@blueprint.get("/learn/<lms_id:enrollment_id>")
 @login_required
 def enrollment(enrollment_id: int):
     enrollment, course = _enrollment_and_course(enrollment_id)
@@ -139,7 +153,7 @@ def enrollment(enrollment_id: int):
     return render_template("lms/learning/enrollment.html", summary=summary, enrollment=enrollment, path_label=path_label, StepState=StepState)
 
 
-@blueprint.get("/learn/<int:enrollment_id>/<step_id>")
+@blueprint.get("/learn/<lms_id:enrollment_id>/<step_id>")
 @login_required
 def step(enrollment_id: int, step_id: str):
     enrollment, course = _enrollment_and_course(enrollment_id)
@@ -230,7 +244,7 @@ def _json_body(limit: int) -> dict:
     return data
 
 
-@blueprint.post("/learn/<int:enrollment_id>/<step_id>/progress")
+@blueprint.post("/learn/<lms_id:enrollment_id>/<step_id>/progress")
 @login_required
 def progress(enrollment_id: int, step_id: str):
     """Played segments of a recording: ``{"segments": [[start, end], ...], "duration": seconds}``."""
@@ -249,15 +263,16 @@ def progress(enrollment_id: int, step_id: str):
     }
 
 
-@blueprint.post("/learn/<int:enrollment_id>/<step_id>/reflection")
+@blueprint.post("/learn/<lms_id:enrollment_id>/<step_id>/reflection")
 @login_required
 def reflection(enrollment_id: int, step_id: str):
     """The reflection form (works without JavaScript): "Save draft" or "Submit"."""
+    refused = _refused_by_csrf()  # first, as the app's own check would be
     enrollment, course, step = _step_of_kind(enrollment_id, step_id, ReflectStep)
     form = ReflectionForm()
-    if not form.validate_on_submit():
+    if refused or not form.validate_on_submit():
         csrf_field = getattr(form, "csrf_token", None)
-        if csrf_field is not None and csrf_field.errors:
+        if refused or (csrf_field is not None and csrf_field.errors):
             # Nothing is saved from a request whose token failed; the page keeps what was typed.
             return _render_step(enrollment, course, step, form=form, message=_("Your session expired before the reflection was sent, so it was not saved. Everything you typed is still below: press the button again."), status=400)
         return _render_step(enrollment, course, step, form=form, status=422)
@@ -282,7 +297,7 @@ def reflection(enrollment_id: int, step_id: str):
     return redirect(url_for("lms_learning.step", enrollment_id=enrollment.id, step_id=step.id), code=303)
 
 
-@blueprint.post("/learn/<int:enrollment_id>/<step_id>/reflection/draft")
+@blueprint.post("/learn/<lms_id:enrollment_id>/<step_id>/reflection/draft")
 @login_required
 def reflection_draft(enrollment_id: int, step_id: str):
     """Autosave: ``{"body": "..."}``; a submitted reflection is left as submitted."""

@@ -192,14 +192,17 @@ def test_smtp_backend_sends_with_smtplib(app, monkeypatch):
 def test_the_signed_in_person_is_loaded_whole_and_stays_writable(app, make_user, in_db):
     from sqlalchemy import inspect
 
-    from lms.accounts.services import load_user
+    from lms.accounts.services import load_user, start_sign_in
 
     user = make_user(display_name="Ada Loaded", affiliate="Ohio EA", locale="es", time_zone="Europe/Madrid")
+    with app.test_request_context(), in_db() as db:
+        token = start_sign_in(db.get(User, user.id))
+        db.commit()
     with in_db() as db:
-        loaded = load_user(str(user.id))
+        loaded = load_user(token)
         state = inspect(loaded)
         assert state.persistent and not state.modified and not db.dirty
-        assert load_user(str(user.id)) is loaded, "the session's own copy, not a second one"
+        assert load_user(token) is loaded, "the session's own copy, not a second one"
         with app.app_context():  # another session, loaded the ORM's usual way
             from lms.db import db_session as other
 
@@ -207,6 +210,7 @@ def test_the_signed_in_person_is_loaded_whole_and_stays_writable(app, make_user,
             assert {a.key: getattr(loaded, a.key) for a in state.mapper.column_attrs} == {a.key: getattr(reference, a.key) for a in state.mapper.column_attrs}
         loaded.display_name = "Ada Renamed"
         db.commit()
-        assert load_user(str(user.id + 1000)) is None and load_user("ab") is None and load_user("99999999999") is None
+        # The account's id is not a sign-in: neither is a token one character off.
+        assert load_user(str(user.id)) is None and load_user("ab") is None and load_user(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
     with in_db() as db:
         assert db.get(User, user.id).display_name == "Ada Renamed"

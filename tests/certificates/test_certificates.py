@@ -173,10 +173,10 @@ def test_recordings_and_self_paced_are_refused_everywhere(app, make_user, login_
     with app.test_request_context():
         with pytest.raises(services.RecordingNotCertifiedError, match=message):
             services.issue_certificate(db_session.get(Enrollment, enrollment_id), db_session.get(User, admin.id))
-    # The roster's button, aimed at the recording enrollment.
+    # The roster's button, aimed at the recording enrollment: not of this cohort, so not found.
     client = login_as(facilitator)
-    response = client.post(f"/facilitate/cohorts/{cohort_id}/certificates/issue", data={"enrollment_id": enrollment_id}, follow_redirects=True)
-    assert message in response.get_data(as_text=True)
+    response = client.post(f"/facilitate/cohorts/{cohort_id}/certificates/issue", data={"enrollment_id": enrollment_id})
+    assert response.status_code == 404 and message not in response.get_data(as_text=True)
     # The command line.
     result = runner.invoke(args=["lms", "certificates", "issue", "--enrollment", str(enrollment_id)])
     assert result.exit_code != 0 and message in result.output
@@ -270,3 +270,22 @@ def test_verification_is_rate_limited(app_config, tmp_path):
     codes = [client.get("/verify/AAAA-BBBB-CCCC-DDDD").status_code for _ in range(4)]
     assert codes == [404, 404, 404, 429]
     limited.extensions["lms"].database.engine.dispose()
+
+
+def test_the_issue_button_tells_nothing_about_enrollments_outside_the_cohort(app, make_user, login_as):
+    """A facilitator aiming their own cohort's "issue" button at any other id learns nothing:
+    someone's recording, another cohort's completed enrollment and an id that does not exist
+    all answer the same 404."""
+    facilitator, other_facilitator = make_user("facilitator"), make_user("facilitator")
+    own_cohort = schedule(app, facilitator)
+    _other_cohort, others_enrollment = completed_enrollment(app, other_facilitator, make_user())
+    recording = _self_directed_enrollment(app, make_user(), "recording")
+    client = login_as(facilitator)
+    url = f"/facilitate/cohorts/{own_cohort}/certificates/issue"
+    answers = []
+    for enrollment_id in (recording, others_enrollment, 10**6):
+        response = client.post(url, data={"enrollment_id": enrollment_id})
+        answers.append((response.status_code, response.get_data(as_text=True)))
+    assert answers[0][0] == 404
+    assert answers[0] == answers[1] == answers[2]
+    assert _valid_count(app, others_enrollment) == 0

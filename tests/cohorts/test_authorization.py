@@ -100,7 +100,7 @@ def make_world(app, make_user):
 
 
 def test_every_route_of_the_area_is_in_the_table(app):
-    ours = {rule.rule.replace("<int:cohort_id>", "{cohort}").replace("<int:enrollment_id>", "{enrollment}").replace("<code>", "{code}").replace("<int:job_id>", "{job}") + " " + method
+    ours = {rule.rule.replace("<lms_id:cohort_id>", "{cohort}").replace("<lms_id:enrollment_id>", "{enrollment}").replace("<code>", "{code}").replace("<lms_id:job_id>", "{job}") + " " + method
             for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in ("lms_cohorts", "lms_certificates")
             for method in rule.methods - {"HEAD", "OPTIONS"}}
     listed = {f"{url} {method}" for method, url, _, _ in ROUTES}

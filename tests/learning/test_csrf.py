@@ -66,3 +66,30 @@ def test_an_expired_token_on_submit_keeps_everything_typed_and_saves_nothing(cli
     # The page carries a fresh token: sending again works.
     response = client.post(url, data={"body": FORTY_WORDS, "submit": "Submit", "csrf_token": csrf_token_in(html)})
     assert response.status_code == 303
+
+
+def test_the_reflection_form_refuses_a_cross_site_referer_over_https(app, make_user, in_db):
+    """Behind TLS, Flask-WTF also wants a Referer from this site: the reflection form, which runs
+    the check itself, wants it as every other form does."""
+    https = {"base_url": "https://lms.test"}
+    client = app.test_client()
+    user = make_user()
+    same_site = {"Referer": "https://lms.test/auth/login"}
+    token = csrf_token_in(client.get("/auth/login", **https).get_data(as_text=True))
+    assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}, headers=same_site, **https).status_code == 303
+    token = csrf_token_in(client.get(f"/courses/{FLAGSHIP}", **https).get_data(as_text=True))
+    started = client.post(f"/courses/{FLAGSHIP}/start", data={"path": "recording", "csrf_token": token}, headers=same_site, **https)
+    enrollment_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    url = f"/learn/{enrollment_id}/outcome-1/reflection"
+    token = csrf_token_in(client.get(url.rsplit("/", 1)[0], **https).get_data(as_text=True))
+    form = {"body": FORTY_WORDS, "submit": "Submit", "csrf_token": token}
+    for headers in ({"Referer": "https://evil.example/learn"}, {"Referer": "http://lms.test/learn"}, {}):
+        refused = client.post(url, data=form, headers=headers, **https)
+        assert refused.status_code == 400, headers
+        assert FORTY_WORDS in refused.get_data(as_text=True), "what was typed is kept on the page"
+    with in_db() as db:
+        assert db.scalar(select(Reflection)) is None, "nothing written with a cross-site Referer"
+    accepted = client.post(url, data=form, headers={"Referer": f"https://lms.test/learn/{enrollment_id}/outcome-1"}, **https)
+    assert accepted.status_code == 303
+    with in_db() as db:
+        assert db.scalar(select(Reflection.body)) == FORTY_WORDS

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 import zipfile
 
@@ -16,6 +15,7 @@ from lms.certificates import services
 from lms.certificates.services import CertificateError, NotEligibleError
 from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
+from lms.downloads import content_disposition, name_part
 from lms.i18n import _, _l, ngettext
 from lms.learning.models import Enrollment
 from lms.security import limiter
@@ -110,8 +110,8 @@ def issue_one(cohort_id: int):
 
 
 def _download_name(certificate) -> str:
-    ascii_name = re.sub(r"[^A-Za-z0-9]+", "-", certificate.learner_name).strip("-")[:60]
-    return f"certificate-{certificate.code}{'-' + ascii_name if ascii_name else ''}.pdf"
+    name = name_part(certificate.learner_name)
+    return f"certificate-{certificate.code}{'-' + name if name else ''}.pdf"
 
 
 @blueprint.get("/facilitate/cohorts/<int:cohort_id>/certificates.zip")
@@ -125,7 +125,10 @@ def cohort_zip(cohort_id: int):
         for certificate in certificates:
             archive.writestr(_download_name(certificate), services.render_pdf(certificate))
     spool.seek(0)
-    return send_file(spool, mimetype="application/zip", as_attachment=True, download_name=f"cohort-{cohort.id}-certificates.zip", max_age=0)
+    response = send_file(spool, mimetype="application/zip", max_age=0)
+    title = name_part(cohort.title)
+    response.headers["Content-Disposition"] = content_disposition(f"cohort-{cohort.id}{'-' + title if title else ''}-certificates.zip")
+    return response
 
 
 # -- the PDF ----------------------------------------------------------------------------------
@@ -138,7 +141,7 @@ def certificate_pdf(code: str):
     if certificate is None or not services.can_download(current_user, certificate):
         abort(404)
     response = Response(services.render_pdf(certificate), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{_download_name(certificate)}"'
+    response.headers["Content-Disposition"] = content_disposition(_download_name(certificate), inline=True)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

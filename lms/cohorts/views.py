@@ -19,6 +19,7 @@ from lms.courses.loader import LoadedCourse
 from lms.courses.models import Course
 from lms.courses.presentation import COURSE_PANELS, path_label, register_course_panel
 from lms.db import db_session, read_stamp, utcnow
+from lms.downloads import content_disposition
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
 from lms.web import kept, roles_required
@@ -394,7 +395,7 @@ def cohort_ics(cohort_id: int):
         host=request.host.split(":")[0] or "lms",
     )
     response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="cohort-{cohort.id}.ics"'
+    response.headers["Content-Disposition"] = content_disposition(f"cohort-{cohort.id}.ics")
     return response
 
 

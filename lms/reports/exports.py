@@ -21,11 +21,9 @@ import io
 import os
 import shutil
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal
 
@@ -367,12 +365,3 @@ def remove_quietly(path: str) -> None:
     except FileNotFoundError:
         pass
 
-
-# -- download headers -----------------------------------------------------------------------------
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with a safe ASCII ``filename`` and the exact name as RFC 5987 ``filename*``."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    ascii_name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in ascii_name).strip("._") or "report"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

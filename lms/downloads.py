@@ -42,7 +42,5 @@ def ascii_fallback(filename: str) -> str:
 def content_disposition(filename: str, *, inline: bool = False) -> str:
     """``attachment`` (or ``inline``) with the name in ASCII (``filename=``) and whole (``filename*=``)."""
     clean = _UNSAFE.sub("-", unicodedata.normalize("NFC", filename)).strip(" .")[:MAX_NAME] or "download"
-    options = {"filename": ascii_fallback(clean)}
-    if not clean.isascii() or options["filename"] != clean:
-        options["filename*"] = "UTF-8''" + quote(clean, safe=_ATTR_CHARS)
+    options = {"filename": ascii_fallback(clean), "filename*": "UTF-8''" + quote(clean, safe=_ATTR_CHARS)}
     return dump_options_header("inline" if inline else "attachment", options)

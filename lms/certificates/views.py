@@ -33,6 +33,11 @@ class RevokeForm(FlaskForm):
     submit = SubmitField(_l("Revoke certificate"))
 
 
+class ReissueAfterRevocationForm(FlaskForm):
+    reason = TextAreaField(_l("Why a new certificate"), validators=[DataRequired(message=_l("Say why a new certificate is issued after the revocation.")), Length(max=services.MAX_REASON)], description=_l("Kept in the audit log with your name. The revoked certificate stays revoked."))
+    submit = SubmitField(_l("Issue a new certificate"))
+
+
 class VerifyForm(FlaskForm):
     class Meta:
         csrf = False
@@ -156,11 +161,18 @@ def _certificate_or_404(code: str):
     return certificate
 
 
+def _render_manage(certificate, *, form=None, reissue_form=None, status: int = 200):
+    can_reissue = certificate.revoked_at is not None and services.valid_certificate(certificate.enrollment) is None
+    return render_template(
+        "lms/certificates/manage.html", certificate=certificate, form=form or RevokeForm(formdata=None), action_form=ActionForm(formdata=None),
+        verification=services.verify(certificate.code), reissue_form=(reissue_form or ReissueAfterRevocationForm(formdata=None)) if can_reissue else None,
+    ), status
+
+
 @blueprint.get("/certificates/<code>/manage")
 @roles_required("admin")
 def manage(code: str):
-    certificate = _certificate_or_404(code)
-    return render_template("lms/certificates/manage.html", certificate=certificate, form=RevokeForm(formdata=None), action_form=ActionForm(formdata=None), verification=services.verify(code))
+    return _render_manage(_certificate_or_404(code))
 
 
 @blueprint.post("/certificates/<code>/revoke")
@@ -176,7 +188,23 @@ def revoke(code: str):
         else:
             flash(_("Certificate %(code)s is revoked.", code=certificate.code), "success")
             return redirect(url_for("lms_certificates.manage", code=certificate.code), code=303)
-    return render_template("lms/certificates/manage.html", certificate=certificate, form=form, action_form=ActionForm(formdata=None), verification=services.verify(code)), 422
+    return _render_manage(certificate, form=form, status=422)
+
+
+@blueprint.post("/certificates/<code>/reissue-after-revocation")
+@roles_required("admin")
+def reissue_after_revocation(code: str):
+    certificate = _certificate_or_404(code)
+    form = ReissueAfterRevocationForm()
+    if form.validate_on_submit():
+        try:
+            new = services.reissue_after_revocation(certificate, current_user, form.reason.data)
+        except CertificateError as error:
+            form.reason.errors = [*form.reason.errors, str(error)]
+        else:
+            flash(_("Certificate %(new)s is issued after the revocation of %(old)s.", old=certificate.code, new=new.code), "success")
+            return redirect(url_for("lms_certificates.manage", code=new.code), code=303)
+    return _render_manage(certificate, reissue_form=form, status=422)
 
 
 @blueprint.post("/certificates/<code>/reissue")

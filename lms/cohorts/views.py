@@ -195,7 +195,7 @@ def _render_roster(cohort: Cohort, form: Any = None, status: int = 200) -> Any:
     lines = services.roster(cohort)
     holders = [line for line in lines if line.holds_seat]
     if form is None:
-        form = attendance_form([line.enrollment for line in holders], cohort.minutes, data=_attendance_defaults(lines))
+        form = attendance_form([line.enrollment for line in holders], services.attendance_cap(cohort), data=_attendance_defaults(lines))
     locale = current_locale()
     try:
         minimum = services.minimum_minutes(cohort)
@@ -215,6 +215,9 @@ def _render_roster(cohort: Cohort, form: Any = None, status: int = 200) -> Any:
         attendance_labels=ATTENDANCE_LABELS,
         status_label=enrollment_status_label,
         seats_taken=len(holders),
+        attendance_cap=services.attendance_cap(cohort),
+        session_ended=services.session_ended(cohort),
+        ends_at=services.cohort_ends_at(cohort),
     ), status
 
 
@@ -229,7 +232,7 @@ def roster(cohort_id: int):
 def save_attendance(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
     holders = services.seat_holders(cohort)
-    form = attendance_form(holders, cohort.minutes)
+    form = attendance_form(holders, services.attendance_cap(cohort))
     if not form.validate_on_submit():
         return _render_roster(cohort, form, 422)
     entries = []

@@ -41,6 +41,7 @@ def N_(message: str) -> str:
     return message
 
 
+TOO_LARGE = N_("The file is too large: the limit is %(limit)s bytes.")
 HEADER_SEARCH_LINES = 20
 DELIMITERS = (",", "\t", ";")
 MAX_FIELD_CHARS = 1000
@@ -170,7 +171,7 @@ def parse_participant_report(data: bytes, *, max_bytes: int, max_rows: int) -> P
         result.fatal = Problem(None, N_("The file is empty."))
         return result
     if len(data) > max_bytes:
-        result.fatal = Problem(None, N_("The file is too large: the limit is %(limit)s bytes."), {"limit": max_bytes})
+        result.fatal = Problem(None, TOO_LARGE, {"limit": max_bytes})
         return result
     decoded = decode(data)
     if isinstance(decoded, Problem):
@@ -298,6 +299,7 @@ class MatchedPerson:
     minutes: int
     lines: list[int]
     matched_by: str  # "email" or "name"
+    reported: int = 0  # the minutes the file gives, before the cap
 
 
 @dataclass(frozen=True)
@@ -357,5 +359,6 @@ def match_rows(rows: Iterable[ParticipantRow], roster: Iterable[RosterEntry], ca
         else:
             person.lines.append(row.line)
     for enrollment_id, total in totals.items():
+        result.matched[enrollment_id].reported = total
         result.matched[enrollment_id].minutes = min(total, max(cap_minutes, 0))
     return result

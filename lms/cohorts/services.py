@@ -776,6 +776,7 @@ class PreviewLine:
     status: AttendanceStatus
     matched_by: str
     current: Attendance | None
+    reported: int = 0  # the file's minutes, when more than the clock allows (see attendance_cap)
 
 
 @dataclass
@@ -783,6 +784,7 @@ class ImportPreview:
     filename: str
     sha256: str
     encoding: str = ""
+    cap: int = 0  # the most minutes anyone can have attended by now
     fatal: attendance_import.Problem | None = None
     matched: list[PreviewLine] = field(default_factory=list)
     unmatched: list[attendance_import.UnmatchedRow] = field(default_factory=list)
@@ -813,7 +815,10 @@ def preview_import(actor: User, cohort: Cohort, data: bytes, filename: str = "")
     parsed = attendance_import.parse_participant_report(
         data, max_bytes=config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"], max_rows=config["LMS_ATTENDANCE_UPLOAD_MAX_ROWS"]
     )
+    if parsed.fatal is not None and parsed.fatal.message == attendance_import.TOO_LARGE:
+        parsed.fatal = upload_too_large_problem()
     preview.encoding = parsed.encoding
+    preview.cap = attendance_cap(cohort)
     if parsed.fatal is not None:
         preview.fatal = parsed.fatal
         return preview
@@ -826,7 +831,9 @@ def preview_import(actor: User, cohort: Cohort, data: bytes, filename: str = "")
     minimum = minimum_minutes(cohort)
     current = {a.enrollment_id: a for a in db_session.scalars(select(Attendance).where(Attendance.enrollment_id.in_(list(by_id) or [0])))}
     for enrollment_id, person in matched.matched.items():
-        preview.matched.append(PreviewLine(person.lines, by_id[enrollment_id], person.minutes, status_for_minutes(person.minutes, minimum), person.matched_by, current.get(enrollment_id)))
+        preview.matched.append(PreviewLine(
+            person.lines, by_id[enrollment_id], person.minutes, status_for_minutes(person.minutes, minimum), person.matched_by, current.get(enrollment_id), person.reported,
+        ))
     preview.matched.sort(key=lambda line: line.enrollment.user.display_name.casefold())
     preview.not_in_report = sorted((e for e in holders if e.id not in matched.matched), key=lambda e: e.user.display_name.casefold())
     if preview.matched:
@@ -867,6 +874,15 @@ def apply_import(actor: User, cohort: Cohort, token: str) -> int:
         changed += record_attendance(actor, enrollment, status_for_minutes(minutes, minimum), minutes, AttendanceSource.import_, definition)
     record_event(actor, "attendance.imported", cohort, sha256=payload.get("sha256"), people=len(payload.get("minutes", [])), changed=changed)
     return changed
+
+
+def upload_too_large_problem() -> attendance_import.Problem:
+    """A participant report over the limit: the import's own, or the whole request's if lower."""
+    from lms.formatting import lms_number
+    from lms.uploads import upload_limit
+
+    limit = upload_limit(current_app.config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"])
+    return attendance_import.Problem(None, attendance_import.TOO_LARGE, {"limit": lms_number(limit)})
 
 
 def problem_text(problem: Any) -> str:

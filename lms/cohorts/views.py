@@ -22,6 +22,7 @@ from lms.db import db_session, read_stamp, utcnow
 from lms.downloads import content_disposition
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
+from lms.uploads import answers_too_large, upload_limit
 from lms.web import kept, roles_required
 
 blueprint = Blueprint("lms_cohorts", __name__)
@@ -250,7 +251,20 @@ def save_attendance(cohort_id: int):
     return _back_to_roster(cohort)
 
 
+def _import_too_large(cohort_id: int) -> Any:
+    """A report larger than the whole request may be (a 413): the import page, its limit, the form."""
+    if not current_user.is_authenticated or not current_user.can_facilitate:
+        return None
+    cohort = services.managed_cohort(current_user, cohort_id)
+    if cohort is None:
+        return None
+    form = AttendanceImportForm(formdata=None)
+    form.report.errors = [services.problem_text(services.upload_too_large_problem())]
+    return _render_import(cohort, form, None, 413)
+
+
 @blueprint.route("/facilitate/cohorts/<int:cohort_id>/attendance/import", methods=["GET", "POST"])
+@answers_too_large(_import_too_large)
 @roles_required("facilitator")
 def import_attendance(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -268,9 +282,13 @@ def import_attendance(cohort_id: int):
             return _back_to_roster(cohort)
         if preview.fatal is not None:
             form.report.errors = [services.problem_text(preview.fatal)]
-            preview, status = None, 422
+            preview, status = None, 413 if len(data) > limit else 422
     elif request.method == "POST":
         status = 422
+    return _render_import(cohort, form, preview, status)
+
+
+def _render_import(cohort: Cohort, form: Any, preview: Any, status: int) -> Any:
     return render_template(
         "lms/cohorts/attendance_import.html",
         cohort=cohort,
@@ -279,7 +297,7 @@ def import_attendance(cohort_id: int):
         apply_form=ApplyImportForm(formdata=None, token=preview.token) if preview else None,
         problem_text=services.problem_text,
         attendance_labels=ATTENDANCE_LABELS,
-        max_bytes=current_app.config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"],
+        max_bytes=upload_limit(current_app.config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"]),
         max_rows=current_app.config["LMS_ATTENDANCE_UPLOAD_MAX_ROWS"],
     ), status
 

@@ -133,12 +133,16 @@ def check_eligible(enrollment: Enrollment) -> Eligibility:
         raise NotEligibleError(_("%(name)s does not hold a seat in this session.", name=name))
     if not refresh_completion(enrollment, loaded.definition):
         raise NotEligibleError(_("%(name)s has not completed the course yet: attendance and every required reflection are needed.", name=name))
+    ensure_session_ended(cohort)
+    return Eligibility(cohort, loaded)
+
+
+def ensure_session_ended(cohort: Cohort) -> None:
     from lms.cohorts.services import cohort_ends_at, session_ended
     from lms.formatting import lms_datetime
 
     if not session_ended(cohort):
         raise SessionNotEndedError(_("Certificates can be issued once the session has ended, at %(time)s.", time=lms_datetime(cohort_ends_at(cohort))))
-    return Eligibility(cohort, loaded)
 
 
 def last_revoked_certificate(enrollment: Enrollment) -> Certificate | None:
@@ -231,6 +235,7 @@ def issue_for_cohort(cohort: Cohort, actor: User | None) -> CohortIssueReport:
     report = CohortIssueReport()
     if cohort.status is CohortStatus.cancelled:
         raise CertificateError(_("This cohort was cancelled, so it earns no certificates."))
+    ensure_session_ended(cohort)  # said once for the cohort, not once per learner
     enrollments = db_session.scalars(
         select(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_((EnrollmentStatus.registered, EnrollmentStatus.in_progress, EnrollmentStatus.completed))).order_by(Enrollment.id)
     ).all()

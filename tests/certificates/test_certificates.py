@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from tests.cohorts.helpers import client_for, completed_enrollment, future_date, register, schedule
+from tests.cohorts.helpers import client_for, completed_enrollment, register, schedule
 
 
 def _valid_count(app, enrollment_id):

@@ -784,6 +784,7 @@ class ImportPreview:
     filename: str
     sha256: str
     encoding: str = ""
+    separator: str = ""  # how the columns were separated, in words
     cap: int = 0  # the most minutes anyone can have attended by now
     fatal: attendance_import.Problem | None = None
     matched: list[PreviewLine] = field(default_factory=list)
@@ -792,6 +793,9 @@ class ImportPreview:
     rejected: list[attendance_import.Problem] = field(default_factory=list)
     not_in_report: list[Enrollment] = field(default_factory=list)
     token: str = ""
+
+
+SEPARATOR_NAMES = {",": _l("commas"), "\t": _l("tabs"), ";": _l("semicolons")}
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -818,6 +822,7 @@ def preview_import(actor: User, cohort: Cohort, data: bytes, filename: str = "")
     if parsed.fatal is not None and parsed.fatal.message == attendance_import.TOO_LARGE:
         parsed.fatal = upload_too_large_problem()
     preview.encoding = parsed.encoding
+    preview.separator = str(SEPARATOR_NAMES.get(parsed.delimiter, parsed.delimiter))
     preview.cap = attendance_cap(cohort)
     if parsed.fatal is not None:
         preview.fatal = parsed.fatal

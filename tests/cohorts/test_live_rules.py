@@ -87,6 +87,7 @@ def test_participant_report_in_every_encoding_and_separator(app, make_user, enco
     assert "host@example.org" not in html, "the meeting block is not a participant"
     label = {"utf-8": "UTF-8", "utf-8-bom": "UTF-8 (BOM)"}.get(encoding, "UTF-16")
     assert f"File participants.csv ({label})." in html
+    assert f"Columns separated by {dict(comma='commas', tab='tabs', semicolon='semicolons')[delimiter]}." in html
     assert client.post(f"/facilitate/cohorts/{cohort_id}/attendance/import/apply", data={"token": token_in(html)}).status_code == 303
     assert attendance_minutes(app, enrollment_of(app, jose, cohort_id).id) == 57  # 32 + 25, a rejoin
     assert attendance_minutes(app, enrollment_of(app, ana, cohort_id).id) == 49  # matched by name

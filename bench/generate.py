@@ -283,6 +283,10 @@ def generate(db_path: Path, scale: float) -> dict[str, Any]:
         ))
     counts["lms_user"] = _insert(con, "lms_user", users)
     con.execute("UPDATE lms_user SET email_confirmed_at = created_at")  # an organisation's people, long confirmed
+    from lms.accounts.models import folded
+
+    # The report's affiliate filter matches the case-folded column, which the ORM keeps in step.
+    con.executemany("UPDATE lms_user SET affiliate_key = ? WHERE affiliate = ?", [(folded(name), name) for name in AFFILIATES if name])
     user_names = {row[0]: row[2] for row in users}
     del users
 

@@ -61,6 +61,10 @@ DEFAULTS: dict[str, Any] = {
     "LMS_PAGE_SIZE": 50,
     "LMS_ATTENDANCE_UPLOAD_MAX_BYTES": 2 * 1024 * 1024,
     "LMS_ATTENDANCE_UPLOAD_MAX_ROWS": 5000,
+    # Minutes of attendance allowed beyond the clock, for people who join before the start and
+    # sessions that run late: nobody attends more than the minutes since the start, nor more than
+    # the session's length, each plus this.
+    "LMS_ATTENDANCE_TOLERANCE_MINUTES": 15,
     "LMS_REFLECTION_MAX_CHARS": 20_000,
     "LMS_CREATE_FIRST_ADMIN": True,
     # Where links that leave the server point (mail, certificate QR codes, calendar files):

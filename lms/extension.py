@@ -114,8 +114,19 @@ class LMS:
 
         core = Blueprint("lms", __name__, static_folder="static", static_url_path="/static/lms-assets", template_folder="templates")
         for blueprint in (core, *blueprints()):
-            app.register_blueprint(blueprint, url_prefix=state.url_prefix or None)
+            app.register_blueprint(blueprint, url_prefix=mounted_prefix(state.url_prefix, blueprint.url_prefix))
             state.blueprints.append(blueprint.name)
+
+
+def mounted_prefix(mount_point: str, own_prefix: str | None) -> str | None:
+    """A blueprint's prefix under the mount point: joined to its own (``/learn`` + ``/auth``).
+
+    Flask's ``url_prefix`` option replaces the blueprint's own prefix instead of joining it, which
+    would move ``/auth/login`` to ``/learn/login``: every URL relative to the mount point must be
+    the same mounted and standalone.
+    """
+    joined = mount_point.rstrip("/") + "/" + (own_prefix or "").strip("/")
+    return joined.rstrip("/") or None
 
 
 def lms_state(app: Flask | None = None) -> LMSState:

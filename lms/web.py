@@ -245,6 +245,12 @@ def _http_error(error: HTTPException) -> Any:
     code = error.code or 500
     if _wants_json():
         return {"error": code}, code
+    if code == 413:
+        from lms.uploads import too_large_answer
+
+        answer = too_large_answer()  # an upload form answers on its own page, with the limit
+        if answer is not None:
+            return answer
     title, message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
     return render_template("lms/error.html", code=code, title=domain.gettext(title), message=domain.gettext(message)), code
 

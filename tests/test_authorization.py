@@ -119,6 +119,7 @@ ROUTES: dict[str, Route] = {
     "lms_admin.confirm_email": Route("POST", "/admin/people/{other_learner}/confirm-email", ADMIN_ONLY),
     "lms_certificates.revoke": Route("POST", "/certificates/{code}/revoke", ADMIN_ONLY),
     "lms_certificates.reissue": Route("POST", "/certificates/{code}/reissue", ADMIN_ONLY),
+    "lms_certificates.reissue_after_revocation": Route("POST", "/certificates/{code}/reissue-after-revocation", ADMIN_ONLY),
     "lms_cohorts.close_cohort": Route("POST", "/facilitate/cohorts/{cohort}/close", COHORT_STAFF),
     "lms_cohorts.cancel_cohort": Route("POST", "/facilitate/cohorts/{cohort}/cancel", COHORT_STAFF),
     "lms_learning.delete_account:POST": Route("POST", "/me/delete", SIGNED_IN),

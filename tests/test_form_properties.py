@@ -342,6 +342,18 @@ def _arrange_apply(stage: Stage, me: Any) -> Arranged:
     return {"url": f"/facilitate/cohorts/{cohort_id}/attendance/import/apply", "valid": {"token": token, "submit": "Apply"}}
 
 
+def _arrange_reissue_after_revocation(stage: Stage, me: Any) -> Arranged:
+    from lms.accounts.models import User
+    from lms.certificates import services
+    from lms.db import db_session
+
+    code = stage.certificate()
+    with stage.app.test_request_context():
+        services.revoke_certificate(services.find_certificate(code), db_session.get(User, me.id), "Issued to the wrong person.")
+        db_session.commit()
+    return {"url": f"/certificates/{code}/reissue-after-revocation", "valid": {"reason": "The appeal was upheld."}}
+
+
 def _arrange_issue_one(stage: Stage, me: Any) -> Arranged:
     cohort_id, enrollment_id = stage.completed(me)
     return {"url": f"/facilitate/cohorts/{cohort_id}/certificates/issue", "valid": {"enrollment_id": str(enrollment_id)}}
@@ -369,7 +381,7 @@ def _forms() -> dict[str, Form]:
     from lms.accounts.forms import LoginForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm
     from lms.admin.forms import ActiveForm, ConfirmEmailForm, RetryJobForm, RoleForm, SyncForm
     from lms.certificates.views import ActionForm as CertificateActionForm
-    from lms.certificates.views import RevokeForm
+    from lms.certificates.views import ReissueAfterRevocationForm, RevokeForm
     from lms.cohorts.forms import ActionForm, ApplyImportForm, AttendanceImportForm, CancelForm, CohortForm
     from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
 
@@ -436,6 +448,7 @@ def _forms() -> dict[str, Form]:
         "lms_admin.retry_job": Form("admin", lambda s, me: {"url": f"/admin/jobs/{s.failed_job()}/retry", "valid": {}}, RetryJobForm),
         "lms_certificates.revoke": Form("admin", lambda s, me: {"url": f"/certificates/{s.certificate()}/revoke", "valid": {"reason": "Issued by mistake."}}, RevokeForm),
         "lms_certificates.reissue": Form("admin", lambda s, me: {"url": f"/certificates/{s.certificate()}/reissue", "valid": {}}, CertificateActionForm),
+        "lms_certificates.reissue_after_revocation": Form("admin", _arrange_reissue_after_revocation, ReissueAfterRevocationForm),
         "lms_admin.change_role": Form(
             "admin", lambda s, me: {"url": f"/admin/people/{s.person().id}/roles", "valid": {"role": "facilitator", "grant": "1", "next": "/admin/people"}}, RoleForm,
         ),

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.db import Base, UTCDateTime, utcnow
@@ -23,6 +25,22 @@ AUDIENCE_ROLES = (
 )
 
 
+FOLDED_LENGTH = 400
+
+
+def folded(value: str) -> str:
+    """Text for matching in any letter case, the same on every database: Unicode case folding of
+    the compatibility-normalised text ("ASOCIACIÓN" and "asociación" fold alike; SQLite's
+    ``lower()`` folds ASCII only, PostgreSQL's follows its collation)."""
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value or "").strip().casefold())
+    return text[:FOLDED_LENGTH]
+
+
+def _affiliate_key_default(context: Any) -> str:
+    # An INSERT that does not go through the ORM's attribute events (a bulk insert of dicts).
+    return folded(context.get_current_parameters().get("affiliate") or "")
+
+
 class User(UserMixin, Base):
     __tablename__ = "lms_user"
 
@@ -36,6 +54,10 @@ class User(UserMixin, Base):
     is_facilitator: Mapped[bool] = mapped_column(Boolean, default=False)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     affiliate: Mapped[str] = mapped_column(String(120), default="")
+    # ``folded(affiliate)``, kept in step by ``_fold_affiliate`` and on insert: the report's
+    # affiliate filter matches it, so any letter case matches alike on SQLite and PostgreSQL.
+    # A statement that writes ``affiliate`` without the ORM sets it too.
+    affiliate_key: Mapped[str] = mapped_column(String(FOLDED_LENGTH), default=_affiliate_key_default, server_default="", index=True)
     audience_role: Mapped[str] = mapped_column(String(64), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -48,6 +70,11 @@ class User(UserMixin, Base):
 
     # The sign-in (``SignIn``) this object was loaded for or just made, as its token: not a column.
     sign_in_token = None
+
+    @validates("affiliate")
+    def _fold_affiliate(self, _key: str, value: str) -> str:
+        self.affiliate_key = folded(value)
+        return value
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

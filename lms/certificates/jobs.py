@@ -22,6 +22,7 @@ from sqlalchemy import select
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort
 from lms.db import db_session
+from lms.downloads import name_part
 from lms.jobs import job, report_progress
 
 # Enrollments issued per commit: a bulk issue never holds many enrollment locks for long.
@@ -36,8 +37,8 @@ def exports_dir() -> Path:
 
 
 def download_name(certificate: Any) -> str:
-    ascii_name = re.sub(r"[^A-Za-z0-9]+", "-", certificate.learner_name).strip("-")[:60]
-    return f"certificate-{certificate.code}{'-' + ascii_name if ascii_name else ''}.pdf"
+    name = name_part(certificate.learner_name)
+    return f"certificate-{certificate.code}{'-' + name if name else ''}.pdf"
 
 
 @job(max_attempts=3, timeout=3600)

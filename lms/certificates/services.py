@@ -9,6 +9,11 @@ the valid certificate looked up, and the insert runs in a SAVEPOINT; the databas
 unique index (one certificate with ``revoked_at IS NULL`` per enrollment) is the last word: an
 IntegrityError there returns the certificate the other request made.
 
+A certificate is issued only once the session has ended. A revocation stands: an enrollment with
+a revoked certificate and no valid one gets no new certificate from the roster or a bulk issue
+(:class:`RevokedCertificateError`); only an admin may issue one again, on purpose, with a reason
+kept in the audit log (:func:`reissue_after_revocation`).
+
 Verification shows what the certificate prints and its state. A revocation's reason is private
 (it may concern the person): the public page shows only that it was revoked, and when.
 """
@@ -58,6 +63,14 @@ class RecordingNotCertifiedError(NotEligibleError):
 
     def __init__(self) -> None:
         super().__init__(_("Certificates of completion are only for attending a live session. Recordings and self-paced courses are informational and do not earn a certificate."))
+
+
+class SessionNotEndedError(NotEligibleError):
+    """The session has not ended: a certificate comes after it."""
+
+
+class RevokedCertificateError(NotEligibleError):
+    """The enrollment's certificate was revoked: only an admin's deliberate reissue undoes that."""
 
 
 # -- codes ------------------------------------------------------------------------------------
@@ -120,7 +133,23 @@ def check_eligible(enrollment: Enrollment) -> Eligibility:
         raise NotEligibleError(_("%(name)s does not hold a seat in this session.", name=name))
     if not refresh_completion(enrollment, loaded.definition):
         raise NotEligibleError(_("%(name)s has not completed the course yet: attendance and every required reflection are needed.", name=name))
+    ensure_session_ended(cohort)
     return Eligibility(cohort, loaded)
+
+
+def ensure_session_ended(cohort: Cohort) -> None:
+    from lms.cohorts.services import cohort_ends_at, session_ended
+    from lms.formatting import lms_datetime
+
+    if not session_ended(cohort):
+        raise SessionNotEndedError(_("Certificates can be issued once the session has ended, at %(time)s.", time=lms_datetime(cohort_ends_at(cohort))))
+
+
+def last_revoked_certificate(enrollment: Enrollment) -> Certificate | None:
+    return db_session.scalar(
+        select(Certificate).where(Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_not(None))
+        .order_by(Certificate.revoked_at.desc(), Certificate.id.desc()).limit(1)
+    )
 
 
 def valid_certificate(enrollment: Enrollment, *, fresh: bool = False) -> Certificate | None:
@@ -165,6 +194,11 @@ def issue_certificate(enrollment: Enrollment, actor: User | None) -> IssueResult
     existing = valid_certificate(enrollment, fresh=True)
     if existing is not None:
         return IssueResult(existing, False)
+    revoked = last_revoked_certificate(enrollment)
+    if revoked is not None:
+        from lms.formatting import lms_datetime
+
+        raise RevokedCertificateError(_("%(name)s's certificate %(code)s was revoked on %(date)s. Only an admin can issue a new one, from that certificate's page.", name=enrollment.user.display_name, code=revoked.code, date=lms_datetime(revoked.revoked_at)))
     snapshot = _snapshot(enrollment, eligibility)
     certificate = _insert(enrollment, actor, snapshot)
     if isinstance(certificate, IssueResult):
@@ -201,6 +235,7 @@ def issue_for_cohort(cohort: Cohort, actor: User | None) -> CohortIssueReport:
     report = CohortIssueReport()
     if cohort.status is CohortStatus.cancelled:
         raise CertificateError(_("This cohort was cancelled, so it earns no certificates."))
+    ensure_session_ended(cohort)  # said once for the cohort, not once per learner
     enrollments = db_session.scalars(
         select(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_((EnrollmentStatus.registered, EnrollmentStatus.in_progress, EnrollmentStatus.completed))).order_by(Enrollment.id)
     ).all()
@@ -261,6 +296,34 @@ def reissue_certificate(certificate: Certificate, actor: User | None) -> Certifi
     db_session.flush()
     record_event(actor, "certificate.reissued", new, replaces=certificate.code, code=new.code, enrollment_id=enrollment.id)
     certificate_revoked.send(current_app._get_current_object(), certificate=certificate, actor=actor, reason=REPLACED)  # type: ignore[attr-defined]
+    certificate_issued.send(current_app._get_current_object(), certificate=new, actor=actor)  # type: ignore[attr-defined]
+    return new
+
+
+def reissue_after_revocation(certificate: Certificate, actor: User | None, reason: str) -> Certificate:
+    """A new certificate for the enrollment of a revoked one: an admin's deliberate act, with a reason.
+
+    The revoked certificate stays revoked (its verification page says so); the audit log links the
+    two. Refused while the enrollment has a valid certificate, or no longer earns one.
+    """
+    _require_admin(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_("Say why a new certificate is issued after the revocation."))
+    if len(reason) > MAX_REASON:
+        raise CertificateError(_("The reason can be at most %(max)s characters.", max=MAX_REASON))
+    enrollment = certificate.enrollment
+    eligibility = check_eligible(enrollment)
+    lock_row(Enrollment, enrollment.id)
+    db_session.refresh(certificate)
+    if certificate.revoked_at is None:
+        raise CertificateError(_("This certificate is valid: reissue it instead."))
+    if valid_certificate(enrollment, fresh=True) is not None:
+        raise CertificateError(_("This enrollment already has a valid certificate."))
+    new = _insert(enrollment, actor, _snapshot(enrollment, eligibility))
+    if isinstance(new, IssueResult):  # cannot happen while we hold the lock
+        raise CertificateError(_("The certificate could not be issued. Please try again."))
+    record_event(actor, "certificate.reissued_after_revocation", new, revoked=certificate.code, code=new.code, enrollment_id=enrollment.id, user_id=enrollment.user_id, reason=reason)
     certificate_issued.send(current_app._get_current_object(), certificate=new, actor=actor)  # type: ignore[attr-defined]
     return new
 

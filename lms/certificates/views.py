@@ -13,6 +13,7 @@ from lms.certificates.jobs import build_cohort_zip, download_name, issue_cohort_
 from lms.certificates.services import CertificateError, NotEligibleError
 from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
+from lms.downloads import content_disposition, name_part
 from lms.i18n import _, _l
 from lms.learning.models import Enrollment
 from lms.security import rate_limit
@@ -28,6 +29,11 @@ class ActionForm(FlaskForm):
 class RevokeForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason for revoking the certificate.")), Length(max=services.MAX_REASON)], description=_l("Kept in the audit log; not shown on the public verification page."))
     submit = SubmitField(_l("Revoke certificate"))
+
+
+class ReissueAfterRevocationForm(FlaskForm):
+    reason = TextAreaField(_l("Why a new certificate"), validators=[DataRequired(message=_l("Say why a new certificate is issued after the revocation.")), Length(max=services.MAX_REASON)], description=_l("Kept in the audit log with your name. The revoked certificate stays revoked."))
+    submit = SubmitField(_l("Issue a new certificate"))
 
 
 class VerifyForm(FlaskForm):
@@ -179,7 +185,10 @@ def zip_file(cohort_id: int, job_id: int):
     path = zip_path(row.result) if row.name == build_cohort_zip.lms_job.name else None
     if path is None:
         abort(404)
-    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=f"cohort-{cohort.id}-certificates.zip", max_age=0)
+    response = send_file(path, mimetype="application/zip", max_age=0)
+    title = name_part(cohort.title)
+    response.headers["Content-Disposition"] = content_disposition(f"cohort-{cohort.id}{'-' + title if title else ''}-certificates.zip")
+    return response
 
 
 # -- the PDF ----------------------------------------------------------------------------------
@@ -192,7 +201,7 @@ def certificate_pdf(code: str):
     if certificate is None or not services.can_download(current_user, certificate):
         abort(404)
     response = Response(services.render_pdf(certificate), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{download_name(certificate)}"'
+    response.headers["Content-Disposition"] = content_disposition(download_name(certificate), inline=True)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -207,11 +216,18 @@ def _certificate_or_404(code: str):
     return certificate
 
 
+def _render_manage(certificate, *, form=None, reissue_form=None, status: int = 200):
+    can_reissue = certificate.revoked_at is not None and services.valid_certificate(certificate.enrollment) is None
+    return render_template(
+        "lms/certificates/manage.html", certificate=certificate, form=form or RevokeForm(formdata=None), action_form=ActionForm(formdata=None),
+        verification=services.verify(certificate.code), reissue_form=(reissue_form or ReissueAfterRevocationForm(formdata=None)) if can_reissue else None,
+    ), status
+
+
 @blueprint.get("/certificates/<code>/manage")
 @roles_required("admin")
 def manage(code: str):
-    certificate = _certificate_or_404(code)
-    return render_template("lms/certificates/manage.html", certificate=certificate, form=RevokeForm(formdata=None), action_form=ActionForm(formdata=None), verification=services.verify(code))
+    return _render_manage(_certificate_or_404(code))
 
 
 @blueprint.post("/certificates/<code>/revoke")
@@ -227,7 +243,23 @@ def revoke(code: str):
         else:
             flash(_("Certificate %(code)s is revoked.", code=certificate.code), "success")
             return redirect(url_for("lms_certificates.manage", code=certificate.code), code=303)
-    return render_template("lms/certificates/manage.html", certificate=certificate, form=form, action_form=ActionForm(formdata=None), verification=services.verify(code)), 422
+    return _render_manage(certificate, form=form, status=422)
+
+
+@blueprint.post("/certificates/<code>/reissue-after-revocation")
+@roles_required("admin")
+def reissue_after_revocation(code: str):
+    certificate = _certificate_or_404(code)
+    form = ReissueAfterRevocationForm()
+    if form.validate_on_submit():
+        try:
+            new = services.reissue_after_revocation(certificate, current_user, form.reason.data)
+        except CertificateError as error:
+            form.reason.errors = [*form.reason.errors, str(error)]
+        else:
+            flash(_("Certificate %(new)s is issued after the revocation of %(old)s.", old=certificate.code, new=new.code), "success")
+            return redirect(url_for("lms_certificates.manage", code=new.code), code=303)
+    return _render_manage(certificate, reissue_form=form, status=422)
 
 
 @blueprint.post("/certificates/<code>/reissue")

@@ -10,8 +10,11 @@ Accepted files:
 
 - UTF-8 with or without a byte order mark, or UTF-16 with a byte order mark (Zoom and Excel
   both write UTF-16 when asked for "Unicode text");
-- comma-separated; the header row is found in the first lines (Zoom can put a meeting summary
-  above the participant table), and these columns are recognised, case-insensitively:
+- separated by commas, tabs (Excel's "Unicode text") or semicolons (spreadsheets set to a
+  language whose decimal separator is a comma). The rule: the separator is the one that splits
+  the header row into the columns below; the header row is found in the first lines (Zoom can
+  put a meeting summary above the participant table). These columns are recognised,
+  case-insensitively:
   ``Name (Original Name)`` / ``Name``, ``User Email`` / ``Email``, ``Duration (Minutes)``,
   ``Join Time``, ``Leave Time``, ``Guest``; any other column is ignored;
 - a name or an email column, and a duration column, are required.
@@ -24,9 +27,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 from typing import Any
@@ -37,7 +41,9 @@ def N_(message: str) -> str:
     return message
 
 
+TOO_LARGE = N_("The file is too large: the limit is %(limit)s bytes.")
 HEADER_SEARCH_LINES = 20
+DELIMITERS = (",", "\t", ";")
 MAX_FIELD_CHARS = 1000
 MAX_ROW_MINUTES = 24 * 60
 
@@ -73,6 +79,7 @@ class ParseResult:
     # A problem with the whole file (too large, unreadable, a required column missing): no rows.
     fatal: Problem | None = None
     encoding: str = ""
+    delimiter: str = ","
 
     @property
     def ok(self) -> bool:
@@ -132,9 +139,17 @@ class _Columns:
         return self.duration is not None and (self.name is not None or self.email is not None)
 
 
+_DECIMAL_COMMA = re.compile(r"^\d+,(\d{1,2}|\d{4,})$")
+
+
 def parse_minutes(value: str) -> int | None:
-    """Whole minutes from "12", "12.5" (rounded half up) or "1,234"; None when not a duration."""
-    text = value.strip().replace(",", "")
+    """Whole minutes from "12", "12.5" or "12,5" (rounded half up) or "1,234"; None when not a duration.
+
+    A comma followed by three digits groups thousands; followed by any other number of digits
+    it is a decimal comma (what a spreadsheet set to Spanish or German writes).
+    """
+    text = value.strip()
+    text = text.replace(",", ".") if _DECIMAL_COMMA.match(text) else text.replace(",", "")
     if not text or len(text) > 12:
         return None
     try:
@@ -156,7 +171,7 @@ def parse_participant_report(data: bytes, *, max_bytes: int, max_rows: int) -> P
         result.fatal = Problem(None, N_("The file is empty."))
         return result
     if len(data) > max_bytes:
-        result.fatal = Problem(None, N_("The file is too large: the limit is %(limit)s bytes."), {"limit": max_bytes})
+        result.fatal = Problem(None, TOO_LARGE, {"limit": max_bytes})
         return result
     decoded = decode(data)
     if isinstance(decoded, Problem):
@@ -173,34 +188,58 @@ def parse_participant_report(data: bytes, *, max_bytes: int, max_rows: int) -> P
     return result
 
 
-def _records(text: str) -> Iterable[tuple[int, list[str]]]:
+def _records(text: str, delimiter: str = ",") -> Iterable[tuple[int, list[str]]]:
     """CSV records with the line each one starts on (a quoted field may span lines)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     previous_end = 0
     for record in reader:
         yield previous_end + 1, record
         previous_end = reader.line_num
 
 
-def _read_rows(text: str, result: ParseResult, max_rows: int) -> None:
-    # The text is at most max_bytes long, so holding its records is bounded too.
-    records = [(line, record) for line, record in _records(text) if any(cell.strip() for cell in record)]
-    if not records:
-        result.fatal = Problem(None, N_("The file is empty."))
-        return
-    header_index: int | None = None
+def _non_empty(records: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    return ((line, record) for line, record in records if any(cell.strip() for cell in record))
+
+
+def _header_index(records: Sequence[tuple[int, list[str]]]) -> tuple[int | None, bool]:
+    """The index of the header row among the first records, and whether it has a name column."""
     fallback: int | None = None
     for index, (_line, record) in enumerate(records[:HEADER_SEARCH_LINES]):
         candidate = _Columns.of(record)
         # Zoom may put a meeting summary (with the host's "User Email" and "Duration (Minutes)")
         # above the participants: a header with a name column wins over one without.
         if candidate.complete and candidate.name is not None:
-            header_index = index
-            break
+            return index, True
         if candidate.complete and fallback is None:
             fallback = index
-    if header_index is None:
-        header_index = fallback
+    return fallback, False
+
+
+def detect_delimiter(text: str) -> str:
+    """The separator that splits the header row into the recognised columns (comma if none does).
+
+    Each of :data:`DELIMITERS` reads the first lines; the first that finds a header row with a
+    name column wins, else the first that finds one with an email column.
+    """
+    found: str | None = None
+    for delimiter in DELIMITERS:
+        head = list(itertools.islice(_non_empty(_records(text, delimiter)), HEADER_SEARCH_LINES))
+        index, named = _header_index(head)
+        if index is not None and named:
+            return delimiter
+        if index is not None and found is None:
+            found = delimiter
+    return found or ","
+
+
+def _read_rows(text: str, result: ParseResult, max_rows: int) -> None:
+    result.delimiter = detect_delimiter(text)
+    # The text is at most max_bytes long, so holding its records is bounded too.
+    records = list(_non_empty(_records(text, result.delimiter)))
+    if not records:
+        result.fatal = Problem(None, N_("The file is empty."))
+        return
+    header_index, _named = _header_index(records)
     if header_index is None:
         result.fatal = _missing_columns(_Columns.of(records[0][1]))
         return
@@ -260,6 +299,7 @@ class MatchedPerson:
     minutes: int
     lines: list[int]
     matched_by: str  # "email" or "name"
+    reported: int = 0  # the minutes the file gives, before the cap
 
 
 @dataclass(frozen=True)
@@ -319,5 +359,6 @@ def match_rows(rows: Iterable[ParticipantRow], roster: Iterable[RosterEntry], ca
         else:
             person.lines.append(row.line)
     for enrollment_id, total in totals.items():
+        result.matched[enrollment_id].reported = total
         result.matched[enrollment_id].minutes = min(total, max(cap_minutes, 0))
     return result

@@ -15,6 +15,9 @@ Rules decided here (see also docs in the templates' help texts):
 - Attendance from minutes (imports): present at ``minimum_minutes`` of the course's certificate
   rule or more; late (attended part of the session: it does not count toward completion) for
   1 minute up to the minimum; absent at 0.
+- Attendance follows the clock (:func:`attendance_cap`): nobody has attended more than the
+  minutes since the session started, nor more than its length, each plus
+  ``LMS_ATTENDANCE_TOLERANCE_MINUTES`` for joining early and running late.
 """
 
 from __future__ import annotations
@@ -107,6 +110,18 @@ def cohort_local_start(cohort: Cohort) -> datetime:
 
 def cohort_ends_at(cohort: Cohort) -> datetime:
     return cohort.starts_at + timedelta(minutes=cohort.minutes)
+
+
+def session_ended(cohort: Cohort, now: datetime | None = None) -> bool:
+    return (now or utcnow()) >= cohort_ends_at(cohort)
+
+
+def attendance_cap(cohort: Cohort, now: datetime | None = None) -> int:
+    """The most minutes anyone can have attended by now: the minutes since the session started
+    (none before it, bar joining early), never more than its length, each plus the tolerance."""
+    tolerance = max(int(current_app.config["LMS_ATTENDANCE_TOLERANCE_MINUTES"]), 0)
+    elapsed = ((now or utcnow()) - cohort.starts_at) // timedelta(minutes=1)
+    return max(0, min(elapsed, cohort.minutes) + tolerance)
 
 
 # -- courses ----------------------------------------------------------------------------------
@@ -565,6 +580,8 @@ class RosterLine:
     certificate: Certificate | None  # the valid one
     revoked_certificates: int
     waitlist_position: int | None = None
+    last_revoked: Certificate | None = None  # the latest revoked one
+    session_ended: bool = True
 
     @property
     def holds_seat(self) -> bool:
@@ -572,13 +589,14 @@ class RosterLine:
 
     @property
     def certificate_state(self) -> str:
-        """valid, eligible (completed, none yet), revoked (only revoked ones) or none."""
+        """valid; revoked (no valid one, a revoked one: only an admin may issue again, on purpose);
+        after_session (completed, the session still running); eligible (completed, none yet); none."""
         if self.certificate is not None:
             return "valid"
-        if self.enrollment.status is EnrollmentStatus.completed:
-            return "eligible"
         if self.revoked_certificates:
             return "revoked"
+        if self.enrollment.status is EnrollmentStatus.completed:
+            return "eligible" if self.session_ended else "after_session"
         return "none"
 
 
@@ -601,11 +619,14 @@ def roster(cohort: Cohort) -> list[RosterLine]:
     ).all())
     valid: dict[int, Certificate] = {}
     revoked: dict[int, int] = {}
-    for certificate in db_session.scalars(select(Certificate).where(Certificate.enrollment_id.in_(ids))):
+    last_revoked: dict[int, Certificate] = {}
+    for certificate in db_session.scalars(select(Certificate).where(Certificate.enrollment_id.in_(ids)).order_by(Certificate.revoked_at, Certificate.id)):
         if certificate.revoked_at is None:
             valid[certificate.enrollment_id] = certificate
         else:
             revoked[certificate.enrollment_id] = revoked.get(certificate.enrollment_id, 0) + 1
+            last_revoked[certificate.enrollment_id] = certificate
+    ended = session_ended(cohort)
     lines = []
     position = 0
     for e in enrollments:
@@ -613,7 +634,7 @@ def roster(cohort: Cohort) -> list[RosterLine]:
             position += 1
         lines.append(RosterLine(
             e, e.user, attendance.get(e.id), submitted.get(e.id, 0), shared.get(e.id, 0), valid.get(e.id), revoked.get(e.id, 0),
-            position if e.status is EnrollmentStatus.waitlisted else None,
+            position if e.status is EnrollmentStatus.waitlisted else None, last_revoked.get(e.id), ended,
         ))
     lines.sort(key=lambda line: (_STATUS_ORDER.get(line.enrollment.status, 3), line.waitlist_position or 0, line.user.display_name.casefold()))
     return lines
@@ -703,6 +724,12 @@ def record_attendance(
     return True
 
 
+def attendance_cap_message(cohort: Cohort, cap: int) -> str:
+    if session_ended(cohort):
+        return _("Minutes must be between 0 and %(max)s: the session's length (%(minutes)s) and %(tolerance)s more for joining early or running late.", max=cap, minutes=cohort.minutes, tolerance=cap - cohort.minutes)
+    return _("Minutes must be between 0 and %(max)s: the session has not ended, and nobody can have attended longer than it has run (with %(tolerance)s minutes for joining early).", max=cap, tolerance=current_app.config["LMS_ATTENDANCE_TOLERANCE_MINUTES"])
+
+
 @dataclass(frozen=True)
 class AttendanceEntry:
     enrollment_id: int
@@ -716,6 +743,8 @@ def save_roster_attendance(actor: User, cohort: Cohort, entries: Iterable[Attend
     _check_attendance_allowed(cohort)
     definition = course_definition(cohort)
     holders = {e.id: e for e in seat_holders(cohort)}
+    cap = attendance_cap(cohort)
+    ended = session_ended(cohort)
     changed = 0
     for entry in sorted(entries, key=lambda entry: entry.enrollment_id):
         enrollment = holders.get(entry.enrollment_id)
@@ -727,9 +756,11 @@ def save_roster_attendance(actor: User, cohort: Cohort, entries: Iterable[Attend
         elif minutes is None:
             if entry.status is AttendanceStatus.late:
                 raise CohortError(_("Enter the minutes %(name)s attended (they were late).", name=enrollment.user.display_name))
+            if entry.status is AttendanceStatus.present and not ended:
+                raise CohortError(_("Enter the minutes %(name)s has attended so far: the session has not ended yet.", name=enrollment.user.display_name))
             minutes = cohort.minutes if entry.status is AttendanceStatus.present else 0
-        if not 0 <= minutes <= cohort.minutes:
-            raise CohortError(_("Minutes must be between 0 and the session's length (%(minutes)s).", minutes=cohort.minutes))
+        if not 0 <= minutes <= cap:
+            raise CohortError(attendance_cap_message(cohort, cap))
         changed += record_attendance(actor, enrollment, entry.status, minutes, AttendanceSource.manual, definition)
     return changed
 
@@ -745,6 +776,7 @@ class PreviewLine:
     status: AttendanceStatus
     matched_by: str
     current: Attendance | None
+    reported: int = 0  # the file's minutes, when more than the clock allows (see attendance_cap)
 
 
 @dataclass
@@ -752,6 +784,8 @@ class ImportPreview:
     filename: str
     sha256: str
     encoding: str = ""
+    separator: str = ""  # how the columns were separated, in words
+    cap: int = 0  # the most minutes anyone can have attended by now
     fatal: attendance_import.Problem | None = None
     matched: list[PreviewLine] = field(default_factory=list)
     unmatched: list[attendance_import.UnmatchedRow] = field(default_factory=list)
@@ -759,6 +793,9 @@ class ImportPreview:
     rejected: list[attendance_import.Problem] = field(default_factory=list)
     not_in_report: list[Enrollment] = field(default_factory=list)
     token: str = ""
+
+
+SEPARATOR_NAMES = {",": _l("commas"), "\t": _l("tabs"), ";": _l("semicolons")}
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -782,20 +819,26 @@ def preview_import(actor: User, cohort: Cohort, data: bytes, filename: str = "")
     parsed = attendance_import.parse_participant_report(
         data, max_bytes=config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"], max_rows=config["LMS_ATTENDANCE_UPLOAD_MAX_ROWS"]
     )
+    if parsed.fatal is not None and parsed.fatal.message == attendance_import.TOO_LARGE:
+        parsed.fatal = upload_too_large_problem()
     preview.encoding = parsed.encoding
+    preview.separator = str(SEPARATOR_NAMES.get(parsed.delimiter, parsed.delimiter))
+    preview.cap = attendance_cap(cohort)
     if parsed.fatal is not None:
         preview.fatal = parsed.fatal
         return preview
     preview.rejected = parsed.rejected
     holders = seat_holders(cohort)
     entries = [attendance_import.RosterEntry(e.id, e.user.email, e.user.display_name) for e in holders]
-    matched = attendance_import.match_rows(parsed.rows, entries, cohort.minutes)
+    matched = attendance_import.match_rows(parsed.rows, entries, attendance_cap(cohort))
     preview.unmatched, preview.ambiguous = matched.unmatched, matched.ambiguous
     by_id = {e.id: e for e in holders}
     minimum = minimum_minutes(cohort)
     current = {a.enrollment_id: a for a in db_session.scalars(select(Attendance).where(Attendance.enrollment_id.in_(list(by_id) or [0])))}
     for enrollment_id, person in matched.matched.items():
-        preview.matched.append(PreviewLine(person.lines, by_id[enrollment_id], person.minutes, status_for_minutes(person.minutes, minimum), person.matched_by, current.get(enrollment_id)))
+        preview.matched.append(PreviewLine(
+            person.lines, by_id[enrollment_id], person.minutes, status_for_minutes(person.minutes, minimum), person.matched_by, current.get(enrollment_id), person.reported,
+        ))
     preview.matched.sort(key=lambda line: line.enrollment.user.display_name.casefold())
     preview.not_in_report = sorted((e for e in holders if e.id not in matched.matched), key=lambda e: e.user.display_name.casefold())
     if preview.matched:
@@ -827,14 +870,24 @@ def apply_import(actor: User, cohort: Cohort, token: str) -> int:
     by_id = {e.id: e for e in holders}
     definition = course_definition(cohort)
     minimum = minimum_minutes(cohort)
+    cap = attendance_cap(cohort)  # it only grows: what the preview capped is still within it
     changed = 0
     for enrollment_id, minutes in sorted(payload.get("minutes", []), key=lambda pair: pair[0]):
         enrollment = by_id.get(enrollment_id)
-        if enrollment is None or not isinstance(minutes, int) or not 0 <= minutes <= cohort.minutes:
+        if enrollment is None or not isinstance(minutes, int) or not 0 <= minutes <= cap:
             raise CohortError(_("This preview could not be checked. Upload the report again."))
         changed += record_attendance(actor, enrollment, status_for_minutes(minutes, minimum), minutes, AttendanceSource.import_, definition)
     record_event(actor, "attendance.imported", cohort, sha256=payload.get("sha256"), people=len(payload.get("minutes", [])), changed=changed)
     return changed
+
+
+def upload_too_large_problem() -> attendance_import.Problem:
+    """A participant report over the limit: the import's own, or the whole request's if lower."""
+    from lms.formatting import lms_number
+    from lms.uploads import upload_limit
+
+    limit = upload_limit(current_app.config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"])
+    return attendance_import.Problem(None, attendance_import.TOO_LARGE, {"limit": lms_number(limit)})
 
 
 def problem_text(problem: Any) -> str:

@@ -19,9 +19,11 @@ from lms.courses.loader import LoadedCourse
 from lms.courses.models import Course
 from lms.courses.presentation import COURSE_PANELS, path_label, register_course_panel
 from lms.db import db_session, read_stamp, utcnow
+from lms.downloads import content_disposition
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
 from lms.links import external_url, host_of
+from lms.uploads import answers_too_large, upload_limit
 from lms.web import kept, roles_required
 
 blueprint = Blueprint("lms_cohorts", __name__)
@@ -195,7 +197,7 @@ def _render_roster(cohort: Cohort, form: Any = None, status: int = 200) -> Any:
     lines = services.roster(cohort)
     holders = [line for line in lines if line.holds_seat]
     if form is None:
-        form = attendance_form([line.enrollment for line in holders], cohort.minutes, data=_attendance_defaults(lines))
+        form = attendance_form([line.enrollment for line in holders], services.attendance_cap(cohort), data=_attendance_defaults(lines))
     locale = current_locale()
     try:
         minimum = services.minimum_minutes(cohort)
@@ -215,6 +217,9 @@ def _render_roster(cohort: Cohort, form: Any = None, status: int = 200) -> Any:
         attendance_labels=ATTENDANCE_LABELS,
         status_label=enrollment_status_label,
         seats_taken=len(holders),
+        attendance_cap=services.attendance_cap(cohort),
+        session_ended=services.session_ended(cohort),
+        ends_at=services.cohort_ends_at(cohort),
     ), status
 
 
@@ -229,7 +234,7 @@ def roster(cohort_id: int):
 def save_attendance(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
     holders = services.seat_holders(cohort)
-    form = attendance_form(holders, cohort.minutes)
+    form = attendance_form(holders, services.attendance_cap(cohort))
     if not form.validate_on_submit():
         return _render_roster(cohort, form, 422)
     entries = []
@@ -247,7 +252,8 @@ def save_attendance(cohort_id: int):
     return _back_to_roster(cohort)
 
 
-@blueprint.route("/facilitate/cohorts/<lms_id:cohort_id>/attendance/import", methods=["GET", "POST"])
+from lms.links import external_url, host_of
+from lms.uploads import answers_too_large, upload_limit
 @roles_required("facilitator")
 def import_attendance(cohort_id: int):
     cohort = _managed_or_404(cohort_id)
@@ -265,9 +271,13 @@ def import_attendance(cohort_id: int):
             return _back_to_roster(cohort)
         if preview.fatal is not None:
             form.report.errors = [services.problem_text(preview.fatal)]
-            preview, status = None, 422
+            preview, status = None, 413 if len(data) > limit else 422
     elif request.method == "POST":
         status = 422
+    return _render_import(cohort, form, preview, status)
+
+
+def _render_import(cohort: Cohort, form: Any, preview: Any, status: int) -> Any:
     return render_template(
         "lms/cohorts/attendance_import.html",
         cohort=cohort,
@@ -276,7 +286,7 @@ def import_attendance(cohort_id: int):
         apply_form=ApplyImportForm(formdata=None, token=preview.token) if preview else None,
         problem_text=services.problem_text,
         attendance_labels=ATTENDANCE_LABELS,
-        max_bytes=current_app.config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"],
+        max_bytes=upload_limit(current_app.config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"]),
         max_rows=current_app.config["LMS_ATTENDANCE_UPLOAD_MAX_ROWS"],
     ), status
 
@@ -396,7 +406,7 @@ def cohort_ics(cohort_id: int):
         host=host_of(url) or "lms",
     )
     response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="cohort-{cohort.id}.ics"'
+    response.headers["Content-Disposition"] = content_disposition(f"cohort-{cohort.id}.ics")
     return response
 
 

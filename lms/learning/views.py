@@ -18,6 +18,7 @@ from werkzeug.security import safe_join
 from lms.courses.definitions import AttendStep, ReadStep, ReflectStep, WatchStep
 from lms.courses.presentation import path_label, register_course_panel
 from lms.db import commit_if_open
+from lms.downloads import content_disposition, name_part
 from lms.extension import lms_state
 from lms.i18n import _, current_locale
 from lms.learning import services
@@ -338,7 +339,7 @@ def dashboard():
 def export_data():
     payload = json.dumps(services.export_user_data(current_user), ensure_ascii=False, indent=2)
     response = Response(payload, mimetype="application/json")
-    response.headers["Content-Disposition"] = 'attachment; filename="my-learning-data.json"'
+    response.headers["Content-Disposition"] = content_disposition("-".join(filter(None, ("my-learning-data", name_part(current_user.display_name)))) + ".json")
     response.headers["Cache-Control"] = "no-store"
     return response
 

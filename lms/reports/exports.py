@@ -6,11 +6,11 @@ their own (never the request's session), in batches of :data:`BATCH_ROWS` (``yie
 server-side cursor on PostgreSQL), as plain tuples: no ORM object per row, and memory stays flat
 from ten rows to a million.
 
-Every text cell is neutralised (OWASP "CSV injection"): a value that starts with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return gets a leading apostrophe, so no spreadsheet reads it as
-a formula. The database does it for the rows (:func:`spreadsheet_safe`), :func:`neutralise` for
-the headers and labels. XLSX cells are also written with ``write_string``, so nothing is ever a
-formula there.
+In CSV every text cell is neutralised (OWASP "CSV injection"): a value that starts with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, so no spreadsheet reads
+it as a formula. The database does it for the rows (:func:`spreadsheet_safe`), :func:`neutralise`
+for the headers and labels. XLSX needs no guard, and gets none: every text is written as a text
+cell (``write_string``), which a spreadsheet never runs, so the sheet shows exactly what was typed.
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ import io
 import os
 import shutil
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal
 
@@ -130,12 +128,16 @@ def spreadsheet_safe(column: Any) -> ColumnElement[Any]:
     return case((func.substr(column, 1, 1).in_(FORMULA_PREFIXES), literal("'") + column), else_=column)
 
 
-def _labelled(column: Any, labels: Mapping[str, str], fallback: Any = None) -> ColumnElement[Any]:
+def _unguarded(column: Any) -> Any:
+    return column
+
+
+def _labelled(column: Any, labels: Mapping[str, str], fallback: Any = None, guard: Any = neutralise) -> ColumnElement[Any]:
     """The label of the column's value; ``fallback`` (else the value itself) when it has none."""
     fallback = column if fallback is None else fallback
     if not labels:
         return fallback
-    return case({key: neutralise(label) for key, label in labels.items()}, value=column, else_=fallback)
+    return case({key: guard(label) for key, label in labels.items()}, value=column, else_=fallback)
 
 
 def _certificate_label(path: Any, status: Any, labels: ExportLabels) -> ColumnElement[Any]:
@@ -145,24 +147,28 @@ def _certificate_label(path: Any, status: Any, labels: ExportLabels) -> ColumnEl
     return case(*not_available, *statuses, else_=status)
 
 
-def export_statement(statement: Select[Any], labels: ExportLabels, *, text_dates: bool) -> Select[Any]:
+def export_statement(statement: Select[Any], labels: ExportLabels, *, text_dates: bool, guard_formulas: bool = True) -> Select[Any]:
     """The completion report's statement, selecting the exported cells in :data:`HEADERS` order.
 
     ``text_dates`` writes the completion time as ISO 8601 UTC text (CSV); otherwise it stays a
-    datetime (XLSX, where it becomes a date cell).
+    datetime (XLSX, where it becomes a date cell). ``guard_formulas`` (CSV) puts the apostrophe
+    in front of text that looks like a formula; XLSX, whose text cells are never formulas, goes
+    without it.
     """
     row = statement.selected_columns
     completed_at = iso_utc(row.completed_at) if text_dates else row.completed_at
+    safe = spreadsheet_safe if guard_formulas else _unguarded
+    label_guard = neutralise if guard_formulas else _unguarded
     return statement.with_only_columns(
-        spreadsheet_safe(row.learner),
-        spreadsheet_safe(row.email),
-        spreadsheet_safe(row.affiliate),
-        _labelled(row.audience_role, labels.audience_roles),
-        _labelled(row.course_slug, labels.course_titles, fallback=spreadsheet_safe(row.course_title)),
-        _labelled(row.path, labels.paths),
-        spreadsheet_safe(row.cohort_title),
-        spreadsheet_safe(row.facilitators),
-        _labelled(row.status, labels.statuses),
+        safe(row.learner),
+        safe(row.email),
+        safe(row.affiliate),
+        _labelled(row.audience_role, labels.audience_roles, guard=label_guard),
+        _labelled(row.course_slug, labels.course_titles, fallback=safe(row.course_title), guard=label_guard),
+        _labelled(row.path, labels.paths, guard=label_guard),
+        safe(row.cohort_title),
+        safe(row.facilitators),
+        _labelled(row.status, labels.statuses, guard=label_guard),
         completed_at,
         row.attendance_minutes,
         row.reflections_submitted,
@@ -281,6 +287,9 @@ def _write_csv_part(path: str, chunks: Iterable[bytes], counter: list[int]) -> i
 def write_xlsx(path: str, headers: list[str], batches: Iterable[Sequence[Any]], sheet_name: str = "Report") -> int:
     """Write an XLSX file with xlsxwriter in constant memory; returns the number of data rows.
 
+    ``batches`` come from :func:`export_statement` with ``guard_formulas=False``: every text is
+    written as a text cell, as it was typed.
+
     A worksheet holds at most 1,048,576 rows: beyond that the rows go on to "<name> 2", ...
     """
     import xlsxwriter
@@ -307,7 +316,7 @@ def write_xlsx(path: str, headers: list[str], batches: Iterable[Sequence[Any]], 
         name = sheet_title if sheets == 1 else f"{sheet_title[:25]} {sheets}"
         worksheet = workbook.add_worksheet(name)
         for column, header in enumerate(headers):
-            worksheet.write_string(0, column, neutralise(header), bold)
+            worksheet.write_string(0, column, header, bold)
         worksheet.freeze_panes(1, 0)
         return worksheet
 
@@ -337,7 +346,7 @@ def _write_cell(sheet: Any, row: int, column: int, value: Any, date_format: Any)
     elif isinstance(value, dt.datetime):
         sheet.write_datetime(row, column, value.astimezone(dt.UTC).replace(tzinfo=None), date_format)
     else:
-        sheet.write_string(row, column, neutralise(str(value)))
+        sheet.write_string(row, column, str(value))  # a text cell: shown as typed, never run
 
 
 def _sheet_title(name: str) -> str:
@@ -367,12 +376,3 @@ def remove_quietly(path: str) -> None:
     except FileNotFoundError:
         pass
 
-
-# -- download headers -----------------------------------------------------------------------------
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with a safe ASCII ``filename`` and the exact name as RFC 5987 ``filename*``."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    ascii_name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in ascii_name).strip("._") or "report"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

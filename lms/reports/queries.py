@@ -26,7 +26,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from lms.accounts.models import User
+from lms.accounts.models import User, folded
 from lms.certificates.models import Certificate
 from lms.cohorts.models import Attendance, AttendanceStatus, Cohort, CohortFacilitator, CohortStatus
 from lms.courses.models import Course
@@ -242,7 +242,7 @@ def _conditions(filters: CompletionFilters, scope: ReportScope, certificate_stat
     if end is not None:
         conditions.append(column < end)
     if filters.affiliate:
-        conditions.append(func.lower(User.affiliate) == func.lower(literal(filters.affiliate)))
+        conditions.append(User.affiliate_key == folded(filters.affiliate))
     if filters.audience_role:
         conditions.append(User.audience_role == filters.audience_role)
     if filters.certificate_status:

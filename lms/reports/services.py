@@ -29,9 +29,9 @@ def report_filename(extension: str) -> str:
     return _("completions-%(date)s.%(ext)s", date=utcnow().date().isoformat(), ext=extension)
 
 
-def _export_statement(filters: CompletionFilters, scope: ReportScope, *, text_dates: bool) -> tuple[exports.ExportLabels, Any]:
+def _export_statement(filters: CompletionFilters, scope: ReportScope, *, text_dates: bool, guard_formulas: bool = True) -> tuple[exports.ExportLabels, Any]:
     labels = exports.ExportLabels.for_current_locale(course_titles())
-    return labels, exports.export_statement(completion_query(filters, scope), labels, text_dates=text_dates)
+    return labels, exports.export_statement(completion_query(filters, scope), labels, text_dates=text_dates, guard_formulas=guard_formulas)
 
 
 def completion_csv(filters: CompletionFilters, scope: ReportScope, counter: list[int] | None = None) -> Iterator[bytes]:
@@ -53,7 +53,7 @@ def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -
     """Write the report as an XLSX file at ``path``; returns the number of rows."""
     from lms.i18n import _
 
-    labels, statement = _export_statement(filters, scope, text_dates=False)
+    labels, statement = _export_statement(filters, scope, text_dates=False, guard_formulas=False)
     return exports.write_xlsx(path, labels.headers, exports.row_batches(database_state().engine, statement), sheet_name=_("Completions"))
 
 

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from flask_login import current_user
 from markupsafe import Markup
 
+from lms.downloads import content_disposition
 from lms.extension import select_timezone
 from lms.reports import exports, services
 from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
@@ -105,7 +106,7 @@ def _csv(kind: str) -> Any:
     chunks = services.completion_csv(filters, _scope(kind))
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = exports.content_disposition(services.report_filename("csv"))
+    response.headers["Content-Disposition"] = content_disposition(services.report_filename("csv"))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -126,7 +127,7 @@ def _xlsx(kind: str) -> Any:
         direct_passthrough=True,
     )
     response.call_on_close(lambda: exports.remove_quietly(path))  # also when the body is never read
-    response.headers["Content-Disposition"] = exports.content_disposition(services.report_filename("xlsx"))
+    response.headers["Content-Disposition"] = content_disposition(services.report_filename("xlsx"))
     response.headers["Cache-Control"] = "no-store"
     return response
 

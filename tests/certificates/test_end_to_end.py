@@ -31,7 +31,7 @@ def _flashes(html: str) -> str:
     return " ".join(re.findall(r'<p class="flash[^"]*">(.*?)</p>', html, re.S))
 
 
-def test_live_journey_end_to_end(app, make_user):
+def test_live_journey_end_to_end(app, make_user, time_machine):
     from lms.audit.models import AuditEvent
     from lms.certificates.models import Certificate
     from lms.cohorts.models import Attendance
@@ -71,6 +71,15 @@ def test_live_journey_end_to_end(app, make_user):
     with app.app_context():
         event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "cohort.waitlist_promoted"))
         assert event is not None and event.details["user_id"] == cy.id
+
+    # The session takes place: the clock moves to half an hour after it ended.
+    from datetime import timedelta
+
+    from lms.cohorts.models import Cohort
+
+    with app.app_context():
+        cohort = db_session.get(Cohort, cohort_id)
+        time_machine.move_to(cohort.starts_at + timedelta(minutes=cohort.minutes + 30), tick=True)
 
     # A Zoom participant report (BOM, a rejoin, an unknown email, a bad duration): preview...
     data = b"\xef\xbb\xbf" + ZOOM_CSV.encode("utf-8")

@@ -124,11 +124,41 @@ def set_attendance(app: Flask, actor: Any, enrollment_id: int, status: str = "pr
         db_session.commit()
 
 
+def hold_session(app: Flask, cohort_id: int, *, ended_minutes_ago: int = 60) -> None:
+    """The session takes place: it is moved to have ended ``ended_minutes_ago``. Its registration
+    stays open (until tomorrow), so a test can still add people to it."""
+    from lms.cohorts.models import Cohort
+    from lms.db import db_session, utcnow
+
+    with app.app_context():
+        cohort = db_session.get(Cohort, cohort_id)
+        cohort.starts_at = utcnow() - timedelta(minutes=cohort.minutes + ended_minutes_ago)
+        cohort.registration_opens_at = None
+        cohort.registration_closes_at = utcnow() + timedelta(days=1)
+        db_session.commit()
+
+
 def completed_enrollment(app: Flask, facilitator: Any, learner: Any, cohort_id: int | None = None) -> tuple[int, int]:
-    """A learner who attended and reflected: (cohort id, enrollment id)."""
+    """A learner who attended a session that has ended, and reflected: (cohort id, enrollment id)."""
     cohort_id = cohort_id or schedule(app, facilitator)
     register(app, learner, cohort_id)
+    hold_session(app, cohort_id)
     enrollment = enrollment_of(app, learner, cohort_id)
     submit_reflections(app, enrollment.id)
     set_attendance(app, facilitator, enrollment.id)
     return cohort_id, enrollment.id
+
+
+def download_cohort_zip(app, client, cohort_id):
+    """Ask for the cohort's ZIP, let its job build it, follow its page to the download."""
+    from lms.jobs import wait_for_jobs
+
+    started = client.post(f"/facilitate/cohorts/{cohort_id}/certificates/zip")
+    assert started.status_code == 303
+    wait_for_jobs(app)
+    page = client.get(started.headers["Location"])
+    link = re.search(r'href="([^"]+\.zip)"', page.get_data(as_text=True))
+    assert page.status_code == 200 and link, page.get_data(as_text=True)[:3000]
+    response = client.get(link.group(1))
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    return response

@@ -60,6 +60,8 @@ ROUTES: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/certificates/{code}/manage", None, (302, 403, 403, 403, 403, 200)),
     ("POST", "/certificates/{code}/revoke", lambda w: {"data": {"reason": "Wrong person"}}, (302, 403, 403, 403, 403, 303)),
     ("POST", "/certificates/{code}/reissue", None, (302, 403, 403, 403, 403, 303)),
+    # The world's certificate is valid: the admin is told to reissue it instead (the form again).
+    ("POST", "/certificates/{code}/reissue-after-revocation", lambda w: {"data": {"reason": "Appeal upheld"}}, (302, 403, 403, 403, 403, 422)),
     ("GET", "/verify", None, (200, 200, 200, 200, 200, 200)),
     ("GET", "/verify/{code}", None, (200, 200, 200, 200, 200, 200)),
 ]

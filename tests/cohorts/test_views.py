@@ -8,7 +8,7 @@ from datetime import timedelta
 import icalendar
 from sqlalchemy import select
 
-from tests.cohorts.helpers import cohort_form, enrollment_of, register, schedule, schedule_via_client, submit_reflections
+from tests.cohorts.helpers import cohort_form, enrollment_of, hold_session, register, schedule, schedule_via_client, submit_reflections
 
 
 def test_schedule_form_keeps_what_was_typed_and_explains_errors(app, make_user, login_as):
@@ -146,6 +146,7 @@ def test_manual_attendance_for_the_whole_roster(app, make_user, login_as):
     cohort_id = schedule(app, facilitator)
     for p in (a, b, c):
         register(app, p, cohort_id)
+    hold_session(app, cohort_id)
     ea, eb, ec = (enrollment_of(app, p, cohort_id) for p in (a, b, c))
     submit_reflections(app, ea.id)
     client = login_as(facilitator)

@@ -104,6 +104,16 @@ def test_facilitator_schedules_imports_attendance_and_issues_certificates(contex
     check_page(page, "cohort-public-registered-en")
     _submit_reflections(live_server, enrollment.id)
 
+    # The session takes place: attendance and certificates follow the clock, so it is moved to
+    # have ended an hour ago.
+    def hold_session(session):
+        from lms.db import utcnow
+
+        held = session.get(Cohort, cohort.id)
+        held.starts_at = utcnow() - timedelta(minutes=held.minutes + 60)
+
+    live_server.db(hold_session)
+
     # 3. The facilitator imports the Zoom participant report: preview first, then apply.
     report = tmp_path / "participants_81234567890.csv"
     zoom_participants_csv(report, session_day, [("Lena Live", learner.email, 58), ("Guest Caller", "", 20)])

@@ -156,13 +156,14 @@ def test_progress_from_two_tabs_at_once_keeps_both_segments(app, make_user, in_d
 
 def test_the_last_reflection_and_the_attendance_at_once_complete_a_live_enrollment(app, make_user, in_db):
     """The learner submits while the facilitator corrects the roster: whichever lands last completes it."""
-    from tests.cohorts.helpers import enrollment_of, register, schedule, set_attendance
+    from tests.cohorts.helpers import enrollment_of, hold_session, register, schedule, set_attendance
 
     facilitator = make_user("facilitator")
     for round_ in range(ROUNDS):
         learner = make_user()
         cohort_id = schedule(app, facilitator)
         register(app, learner, cohort_id)
+        hold_session(app, cohort_id)  # attendance follows the clock: the session has taken place
         enrollment_id = enrollment_of(app, learner, cohort_id).id
         learner_client, facilitator_client = client_for(app, learner), client_for(app, facilitator)
         for step in ("outcome-1", "outcome-2"):

@@ -6,11 +6,11 @@ import re
 
 import openpyxl
 import pytest
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, select, update
 
 from lms.cli import lms_group
 from lms.learning.models import Enrollment, EnrollmentStatus
-from lms.reports.exports import content_disposition, id_ranges, neutralise, spreadsheet_safe
+from lms.reports.exports import id_ranges, neutralise, spreadsheet_safe
 from tests.reports.data import seed
 
 ADMIN_CSV = "/admin/reports/completions.csv"
@@ -50,13 +50,6 @@ def test_id_ranges_cover_every_id_once_in_order(low, high, parts, expected):
     ranges = id_ranges(low, high, parts)
     assert ranges == expected
     assert [i for start, end in ranges for i in range(start, end)] == list(range(low, high + 1))
-
-
-def test_content_disposition_has_ascii_fallback_and_rfc5987_name():
-    header = content_disposition('finalizaciones-ñ "x".csv')
-    assert header.startswith('attachment; filename="finalizaciones-n__x_.csv"')
-    assert "filename*=UTF-8''finalizaciones-%C3%B1%20%22x%22.csv" in header
-    assert header.isascii()
 
 
 def read_csv(response) -> list[list[str]]:
@@ -107,22 +100,35 @@ def test_on_screen_totals_equal_the_filtered_exports(admin_client, db):
     assert 'href="/admin/reports/completions.csv?' in page and "affiliate=ohio" in page
 
 
+HOSTILE = [EVIL, "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "=1+1", "Plain Name"]
+
+
 def test_formula_learner_is_harmless_in_csv_and_xlsx(admin_client, db):
-    seed(db, learners=3, names=[EVIL, "+cmd|' /C calc'!A0", "Plain Name"])
+    seed(db, learners=len(HOSTILE), names=HOSTILE)
+    from lms.accounts.models import User
+
+    db.execute(update(User).where(User.display_name == EVIL).values(affiliate="=cmd()"))
+    db.commit()
     rows = read_csv(admin_client.get(ADMIN_CSV))
     learners = [row[0] for row in rows[1:]]
-    assert "'" + EVIL in learners and "'+cmd|' /C calc'!A0" in learners and "Plain Name" in learners
+    # CSV keeps the guard: a program that opens it would otherwise run the text.
+    assert sorted(learners) == sorted(neutralise(name) for name in HOSTILE)
+    assert "'" + EVIL in learners and "'=cmd()" in [row[2] for row in rows[1:]]
+
     response = admin_client.get(ADMIN_XLSX)
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    workbook = openpyxl.load_workbook(io.BytesIO(response.get_data()))
-    sheet = workbook.active
-    values = [sheet.cell(row=r, column=1) for r in range(2, sheet.max_row + 1)]
-    evil = next(cell for cell in values if "HYPERLINK" in str(cell.value))
-    assert evil.data_type == "s" and evil.value == "'" + EVIL
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
     for row in sheet.iter_rows():
         for cell in row:
-            assert cell.data_type != "f", "no formula anywhere"
+            assert cell.data_type != "f", f"no formula anywhere ({cell.coordinate}: {cell.value!r})"
+    # XLSX needs no guard: every value reads back as typed, as a text cell.
+    cells = [sheet.cell(row=r, column=1) for r in range(2, sheet.max_row + 1)]
+    assert sorted(cell.value for cell in cells) == sorted(HOSTILE)
+    assert all(cell.data_type == "s" for cell in cells)
+    evil_row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(row=r, column=1).value == EVIL)
+    assert sheet.cell(row=evil_row, column=3).value == "=cmd()" and sheet.cell(row=evil_row, column=3).data_type == "s"
+    assert not any(str(cell.value).startswith("'") for row in sheet.iter_rows() for cell in row if cell.value is not None)
 
 
 def test_xlsx_has_header_types_and_not_available_text(admin_client, db):

@@ -1,7 +1,7 @@
 """lms_job: the outbox of side effects (mail, certificate ZIPs, exports) run after commit
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lms.db
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

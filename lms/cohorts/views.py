@@ -252,8 +252,20 @@ def save_attendance(cohort_id: int):
     return _back_to_roster(cohort)
 
 
-from lms.links import external_url, host_of
-from lms.uploads import answers_too_large, upload_limit
+def _import_too_large(cohort_id: int) -> Any:
+    """A report larger than the whole request may be (a 413): the import page, its limit, the form."""
+    if not current_user.is_authenticated or not current_user.can_facilitate:
+        return None
+    cohort = services.managed_cohort(current_user, cohort_id)
+    if cohort is None:
+        return None
+    form = AttendanceImportForm(formdata=None)
+    form.report.errors = [services.problem_text(services.upload_too_large_problem())]
+    return _render_import(cohort, form, None, 413)
+
+
+@blueprint.route("/facilitate/cohorts/<lms_id:cohort_id>/attendance/import", methods=["GET", "POST"])
+@answers_too_large(_import_too_large)
 @roles_required("facilitator")
 def import_attendance(cohort_id: int):
     cohort = _managed_or_404(cohort_id)

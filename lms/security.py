@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from lms.db import MAX_ID
@@ -85,7 +86,15 @@ class RowIdConverter(IntegerConverter):
     (404) instead of reaching the database, where no INTEGER column could hold it."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        super().__init__(map, max=MAX_ID)
+        super().__init__(map)
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_ID:
+            # Not a ValidationError ("try the next rule"): where one path has a rule for GET and
+            # another for POST, Werkzeug would then answer 405 for the method whose rule refused.
+            raise NotFound()
+        return number
 
 
 ROUTE_CONVERTERS = {"lms_id": RowIdConverter}

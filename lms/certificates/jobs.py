@@ -128,9 +128,10 @@ def issue_cohort_certificates(cohort_id: int, actor_id: int | None) -> dict[str,
 
 
 def _cohort_problem(cohort: Cohort) -> str:
-    from lms.cohorts.models import CohortStatus
-    from lms.i18n import _
+    from lms.certificates.services import CertificateError, ensure_cohort_can_issue
 
-    if cohort.status is CohortStatus.cancelled:
-        return _("This cohort was cancelled, so it earns no certificates.")
+    try:
+        ensure_cohort_can_issue(cohort)
+    except CertificateError as error:
+        return str(error)
     return ""

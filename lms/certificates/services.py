@@ -137,6 +137,14 @@ def check_eligible(enrollment: Enrollment) -> Eligibility:
     return Eligibility(cohort, loaded)
 
 
+def ensure_cohort_can_issue(cohort: Cohort) -> None:
+    """Whether the cohort as a whole may earn certificates now, said once for the cohort rather
+    than once per learner: not when it was cancelled, nor before its session has ended."""
+    if cohort.status is CohortStatus.cancelled:
+        raise CertificateError(_("This cohort was cancelled, so it earns no certificates."))
+    ensure_session_ended(cohort)
+
+
 def ensure_session_ended(cohort: Cohort) -> None:
     from lms.cohorts.services import cohort_ends_at, session_ended
     from lms.formatting import lms_datetime
@@ -233,9 +241,7 @@ class CohortIssueReport:
 def issue_for_cohort(cohort: Cohort, actor: User | None) -> CohortIssueReport:
     """Certificates for everyone in the cohort who completed; the others are listed with why not."""
     report = CohortIssueReport()
-    if cohort.status is CohortStatus.cancelled:
-        raise CertificateError(_("This cohort was cancelled, so it earns no certificates."))
-    ensure_session_ended(cohort)  # said once for the cohort, not once per learner
+    ensure_cohort_can_issue(cohort)
     enrollments = db_session.scalars(
         select(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_((EnrollmentStatus.registered, EnrollmentStatus.in_progress, EnrollmentStatus.completed))).order_by(Enrollment.id)
     ).all()

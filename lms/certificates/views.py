@@ -67,14 +67,15 @@ def _to_roster(cohort_id: int):
 def issue_cohort(cohort_id: int):
     """Issue to everyone who completed, as a job (a large cohort takes a while): its page
     follows the progress and then says who got one."""
-    from lms.cohorts.models import CohortStatus
     from lms.jobs import enqueue
 
     cohort = _managed_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if cohort.status is CohortStatus.cancelled:
-        flash(_("This cohort was cancelled, so it earns no certificates."), "error")
+    try:
+        services.ensure_cohort_can_issue(cohort)
+    except CertificateError as error:
+        flash(str(error), "error")
         return _to_roster(cohort.id)
     row = enqueue(issue_cohort_certificates, cohort.id, current_user.id, _key=_cohort_key(cohort.id))
     return redirect(url_for("lms_certificates.cohort_job", cohort_id=cohort.id, job_id=row.id, refresh=1), code=303)

@@ -162,3 +162,14 @@ def download_cohort_zip(app, client, cohort_id):
     response = client.get(link.group(1))
     assert response.status_code == 200 and response.mimetype == "application/zip"
     return response
+
+
+def issue_to_everyone(app, client, cohort_id):
+    """"Issue certificates to everyone who completed": the page the facilitator ends on once the
+    job has run (the job's outcome, or the roster with a message when nothing was started)."""
+    from lms.jobs import wait_for_jobs
+
+    started = client.post(f"/facilitate/cohorts/{cohort_id}/certificates")
+    assert started.status_code in (302, 303), started.get_data(as_text=True)[:2000]
+    wait_for_jobs(app)
+    return client.get(started.headers["Location"], follow_redirects=True).get_data(as_text=True)

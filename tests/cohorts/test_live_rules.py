@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.cohorts.helpers import client_for, completed_enrollment, enrollment_of, hold_session, register, schedule, submit_reflections
+from tests.cohorts.helpers import client_for, completed_enrollment, enrollment_of, hold_session, issue_to_everyone, register, schedule, submit_reflections
 
 HEADER = ["Name (Original Name)", "User Email", "Join Time", "Leave Time", "Duration (Minutes)", "Guest"]
 MEETING = [
@@ -149,7 +149,7 @@ def test_neither_the_bulk_issue_nor_the_roster_button_undoes_a_revocation(app, m
     other = make_user(display_name="Olga Other")
     _, other_enrollment = completed_enrollment(app, facilitator, other, cohort_id)
     client = client_for(app, facilitator)
-    page = client.post(f"/facilitate/cohorts/{cohort_id}/certificates", follow_redirects=True).get_data(as_text=True)
+    page = issue_to_everyone(app, client, cohort_id)
     assert "1 certificate issued." in page
     assert f"certificate {code} was revoked on" in page
     assert _certificates(app, enrollment_id) == [(code, False)], "the revoked enrollment got nothing new"
@@ -265,7 +265,7 @@ def test_certificates_wait_for_the_end_of_the_session(app, running, time_machine
     time_machine.move_to(start + timedelta(minutes=60), tick=False)
     roster = client.get(f"/facilitate/cohorts/{cohort_id}").get_data(as_text=True)
     assert f'action="/facilitate/cohorts/{cohort_id}/certificates"' in roster and f'name="enrollment_id" value="{enrollment_id}"' in roster
-    assert "1 certificate issued." in client.post(f"/facilitate/cohorts/{cohort_id}/certificates", follow_redirects=True).get_data(as_text=True)
+    assert "1 certificate issued." in issue_to_everyone(app, client, cohort_id)
 
 
 # -- 5. uploads that are too large -------------------------------------------------------------

@@ -41,8 +41,6 @@ from lms.i18n import _
 from lms.learning.models import LearningPath
 from lms.links import base_url, external_url
 
-# OB 3.0's JSON Schema for an achievement credential, named so that validators can find it.
-OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 # An odd multiplier permutes 0..STATUS_LIST_SIZE-1 (a power of two): indexes do not reveal the
 # order credentials were issued in, and no counter row is needed to hand them out.
 _INDEX_MULTIPLIER = 48_271
@@ -235,7 +233,6 @@ def build_credential(credential: Credential) -> dict[str, Any]:
                 "statusListIndex": str(index),
                 "statusListCredential": status_list_url(list_number),
             },
-            "credentialSchema": [{"id": OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}],
         }
     return document
 

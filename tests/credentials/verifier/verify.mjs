@@ -71,7 +71,7 @@ if (!result.verified) {
   const collect = e => {
     if (!e) return;
     if (Array.isArray(e)) { e.forEach(collect); return; }
-    errors.push(e.message || String(e));
+    errors.push((e.message || String(e)) + (e.details ? " " + JSON.stringify(e.details).slice(0, 600) : ""));
     if (e.errors) collect(e.errors);
   };
   collect(result.error);

@@ -82,7 +82,7 @@ ROUTES: dict[str, Route] = {
     "lms_credentials.credential_json": Route("GET", "/certificates/{code}/credential.json", "login ok 404 404 ok ok"),
     # The issuer's public documents and the credential checker.
     "lms_credentials.did_document": Route("GET", "/credentials/issuer/did.json", PUBLIC),
-    "lms_credentials.issuer": Route("GET", "/credentials/issuer", PUBLIC),
+    "lms_credentials.issuer": Route("GET", "/credentials/issuer.json", PUBLIC),
     "lms_credentials.context": Route("GET", "/credentials/contexts/credentials-v2.jsonld", PUBLIC),
     "lms_credentials.status_list": Route("GET", "/credentials/status/1", PUBLIC),
     "lms_credentials.shared_credential": Route("GET", "/credentials/shared/not-a-valid-token.json", "404 404 404 404 404 404"),

@@ -361,6 +361,7 @@ def _forms() -> dict[str, Form]:
     from lms.certificates.views import ActionForm as CertificateActionForm
     from lms.certificates.views import RevokeForm
     from lms.cohorts.forms import ActionForm, ApplyImportForm, AttendanceImportForm, CancelForm, CohortForm
+    from lms.credentials.views import CheckForm
     from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
 
     counter = iter(range(10**9))
@@ -422,6 +423,7 @@ def _forms() -> dict[str, Form]:
         "lms_certificates.issue_one": Form("facilitator", _arrange_issue_one, CertificateActionForm, names=("enrollment_id",)),
         "lms_certificates.issue_cohort": Form("facilitator", _arrange_issue_cohort, CertificateActionForm),
         "lms_certificates.revoke": Form("admin", lambda s, me: {"url": f"/certificates/{s.certificate()}/revoke", "valid": {"reason": "Issued by mistake."}}, RevokeForm),
+        "lms_credentials.check": Form("anonymous", lambda s, me: {"url": "/credentials/verify", "valid": {"credential": '{"type": ["OpenBadgeCredential"]}', "email": "a@example.org"}}, CheckForm),
         "lms_certificates.reissue": Form("admin", lambda s, me: {"url": f"/certificates/{s.certificate()}/reissue", "valid": {}}, CertificateActionForm),
         "lms_admin.change_role": Form(
             "admin", lambda s, me: {"url": f"/admin/people/{s.person().id}/roles", "valid": {"role": "facilitator", "grant": "1", "next": "/admin/people"}}, RoleForm,

@@ -363,7 +363,8 @@ def check_credential(text: str, email: str = "") -> CredentialCheck:
         document = json.loads(text)
     except ValueError:
         return CredentialCheck("unreadable", _("This is not a credential file: it is not valid JSON."))
-    if not isinstance(document, dict) or "OpenBadgeCredential" not in (document.get("type") or []):
+    types = document.get("type") if isinstance(document, dict) else None
+    if not isinstance(types, list) or "OpenBadgeCredential" not in types:
         return CredentialCheck("unreadable", _("This is not an Open Badges credential."))
     did = issuer_did()
     issuer = document.get("issuer")
@@ -389,8 +390,9 @@ def check_credential(text: str, email: str = "") -> CredentialCheck:
         else:
             check.state, check.message = "revoked", _("The signature is ours, but this credential was revoked and is no longer valid.")
     if email.strip():
-        identities = (document.get("credentialSubject") or {}).get("identifier") or []
-        check.email_matches = any(
+        subject = document.get("credentialSubject")
+        identities = subject.get("identifier") if isinstance(subject, dict) else None
+        check.email_matches = isinstance(identities, list) and any(
             isinstance(identity, dict) and identity.get("identityHash") == identity_hash(email, str(identity.get("salt", "")))
             for identity in identities
         )

@@ -64,7 +64,7 @@ def did_document():
     return _json(services.did_document(), mimetype="application/did+ld+json")
 
 
-@blueprint.get("/credentials/issuer")
+@blueprint.get("/credentials/issuer.json")
 def issuer():
     return _json({"@context": [proofs.VC_V2, proofs.OB_V3], **services.issuer_profile()})
 

@@ -184,7 +184,7 @@ def test_public_documents_resolve_from_the_engine(app, issued):
         response = client.get(f"/credentials/contexts/{name}")
         assert response.status_code == 200 and "@context" in response.get_json(force=True)
     assert client.get("/credentials/contexts/../config.py").status_code == 404
-    profile = client.get("/credentials/issuer").get_json(force=True)
+    profile = client.get("/credentials/issuer.json").get_json(force=True)
     assert profile["id"] == credential["issuer"]["id"] and profile["type"] == ["Profile"]
     status = client.get("/credentials/status/1")
     assert status.status_code == 200 and "max-age=60" in status.headers["Cache-Control"]

@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from lms.jobs import wait_for_jobs
 from tests.conftest import TEST_PASSWORD, login
 from tests.test_authorization import PERSONAS, ROUTES, world  # noqa: F401  (world is a fixture)
 
@@ -698,8 +699,12 @@ class Runner:
 
     def check(self, client: Any, arranged: Arranged, payload: Any) -> bool:
         """Send ``payload`` and check the answer; returns whether the request was accepted."""
+        # Jobs run in this process after a commit (credential signing after a certificate is
+        # issued): let them finish, so a snapshot shows only what this request changed.
+        wait_for_jobs(self.app)
         before = snapshot(self.app)
         response = send(client, self.entry, arranged["url"], payload)
+        wait_for_jobs(self.app)
         after = snapshot(self.app)
         outcome = read_outcome(client, response, self.entry, self.error_texts)
         where = f"{self.endpoint} as {self.entry.persona}: {response.status_code}"

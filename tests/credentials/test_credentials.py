@@ -239,3 +239,34 @@ def test_a_certificate_from_before_credentials_gets_one_on_first_view(app, issue
     assert "being prepared" in page
     wait_for_jobs(app)
     assert "Download the credential" in person.client.get(f"/certificates/{person.code}/credential").get_data(as_text=True)
+
+
+def test_two_revocations_at_once_both_reach_the_status_list(app, issued, make_user):
+    """Each revocation publishes the list again in a job that locks the list's row first, so the
+    publication that runs last has read both revocations, whichever order the jobs run in."""
+    import threading
+
+    from lms.credentials import proofs
+    from lms.jobs import wait_for_jobs
+
+    people = [issued(), issued()]
+    credentials = [download(person.client, person.code) for person in people]
+    admin = make_user("admin")
+    clients = [client_for(app, admin), client_for(app, admin)]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def revoke(client, code):
+        barrier.wait()
+        statuses.append(client.post(f"/certificates/{code}/revoke", data={"reason": "Duplicate record."}).status_code)
+
+    threads = [threading.Thread(target=revoke, args=(client, person.code)) for client, person in zip(clients, people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert statuses == [303, 303]
+    wait_for_jobs(app)
+    status_list = app.test_client().get("/credentials/status/1").get_json(force=True)
+    bits = proofs.decode_status_list(status_list["credentialSubject"]["encodedList"])
+    assert all(proofs.status_bit(bits, int(c["credentialStatus"]["statusListIndex"])) for c in credentials)

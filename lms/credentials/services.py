@@ -180,7 +180,7 @@ def build_credential(credential: Credential) -> dict[str, Any]:
         if outcomes:
             criteria.append(_("Outcomes:"))
             criteria.extend(f"{number}. {outcome}" for number, outcome in enumerate(outcomes, start=1))
-        credits_note = _("Credits are clock hours: %(hours)s means %(hours)s hours of live professional learning.", hours=hours_text)
+        credits_note = _("Credits are clock hours: each credit is one hour of live professional learning.")
         summary = loaded.localized("summary", certificate.locale) if loaded is not None else ""
         achievement: dict[str, Any] = {
             "id": external_url("lms_courses.course", slug=enrollment.course.slug),
@@ -220,7 +220,7 @@ def build_credential(credential: Credential) -> dict[str, Any]:
             "id": f"urn:uuid:{credential.uuid}",
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": _("Certificate of completion: %(course)s", course=certificate.course_title),
-            "description": _("%(course)s, live session on %(date)s: %(hours)s clock hours.", course=certificate.course_title, date=session_day, hours=hours_text),
+            "description": _("%(course)s, live session on %(date)s. Clock hours: %(hours)s.", course=certificate.course_title, date=session_day, hours=hours_text),
             "issuer": issuer_profile(did),
             "validFrom": proofs.xsd_datetime(certificate.issued_at),
             "awardedDate": proofs.xsd_datetime(certificate.issued_at),

@@ -397,9 +397,3 @@ def check_credential(text: str, email: str = "") -> CredentialCheck:
             for identity in identities
         )
     return check
-
-
-def rotate_signing_key() -> tuple[CredentialKey | None, CredentialKey]:
-    from lms.credentials.keys import rotate
-
-    return rotate()

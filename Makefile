@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install install-test run test e2e bench load translations clean
+.PHONY: install install-test run test verifier e2e bench load translations clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,16 @@ run: install
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## Every test that needs no browser and no server besides SQLite (PostgreSQL too when LMS_TEST_DATABASE_URL is set)
-test: install-test
+test: install-test verifier
 	$(BIN)/pytest -m "not e2e"
+
+# The independent Open Badges verifier (Digital Bazaar's libraries under Node.js) that
+# tests/credentials runs; without node and npm those tests skip.
+VERIFIER := tests/credentials/verifier
+verifier:
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+	  [ -d $(VERIFIER)/node_modules/@digitalbazaar/vc ] || npm ci --prefix $(VERIFIER) --no-audit --no-fund --loglevel=error; \
+	else echo "node/npm not found: the independent credential verifier tests will be skipped"; fi
 
 $(VENV)/.installed-e2e: $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e '.[e2e]'

@@ -25,9 +25,11 @@ for _group in (db_group, courses_group, users_group, translations_group):
 
 def _add_area_commands() -> None:
     from lms.certificates.cli import certificates_group
+    from lms.credentials.cli import credentials_group
     from lms.jobs.cli import jobs_group, worker_command
 
     lms_group.add_command(certificates_group)
+    lms_group.add_command(credentials_group)
     lms_group.add_command(jobs_group)
     lms_group.add_command(worker_command)
 

@@ -86,6 +86,11 @@ DEFAULTS: dict[str, Any] = {
     # Files jobs build for people to download (cohort certificate ZIPs). Shared by the web
     # servers and the workers in production. None: instance/exports.
     "LMS_EXPORTS_DIR": None,
+    # Open Badges credentials (lms.credentials): where the signing key is kept (None:
+    # instance/credential-keys; every machine that runs jobs needs the same folder), and how
+    # long the link a learner gives a wallet works (seconds).
+    "LMS_CREDENTIAL_KEYS_DIR": None,
+    "LMS_CREDENTIAL_LINK_MAX_AGE": 7 * 24 * 3600,
 }
 
 # Flask's own keys that the standalone host sets; a host app that mounts the extension keeps

@@ -5,12 +5,13 @@ from lms.audit.models import AuditEvent
 from lms.certificates.models import Certificate
 from lms.cohorts.models import Attendance, Cohort, CohortFacilitator
 from lms.courses.models import Course
+from lms.credentials.models import Credential, CredentialKey, StatusList
 from lms.db import Base
 from lms.jobs.models import Job
 from lms.learning.models import Enrollment, Reflection, StepProgress
 from lms.stamps import Stamp
 
 __all__ = [
-    "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "Course",
-    "Enrollment", "Job", "Reflection", "SignIn", "Stamp", "StepProgress", "User",
+    "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "Course", "Credential", "CredentialKey",
+    "Enrollment", "Job", "Reflection", "SignIn", "Stamp", "StatusList", "StepProgress", "User",
 ]

@@ -78,6 +78,16 @@ ROUTES: dict[str, Route] = {
     "lms_learning.reflection": Route("POST", "/learn/{recording_enrollment}/outcome-1/reflection", OWNER),
     "lms_learning.reflection_draft": Route("POST", "/learn/{recording_enrollment}/outcome-1/reflection/draft", OWNER),
     "lms_certificates.certificate_pdf": Route("GET", "/certificates/{code}.pdf", "login ok 404 404 ok ok"),
+    "lms_credentials.credential_page": Route("GET", "/certificates/{code}/credential", "login ok 404 404 ok ok"),
+    "lms_credentials.credential_json": Route("GET", "/certificates/{code}/credential.json", "login ok 404 404 ok ok"),
+    # The issuer's public documents and the credential checker.
+    "lms_credentials.did_document": Route("GET", "/credentials/issuer/did.json", PUBLIC),
+    "lms_credentials.issuer": Route("GET", "/credentials/issuer.json", PUBLIC),
+    "lms_credentials.context": Route("GET", "/credentials/contexts/credentials-v2.jsonld", PUBLIC),
+    "lms_credentials.status_list": Route("GET", "/credentials/status/1", PUBLIC),
+    "lms_credentials.shared_credential": Route("GET", "/credentials/shared/not-a-valid-token.json", "404 404 404 404 404 404"),
+    "lms_credentials.check": Route("GET", "/credentials/verify", PUBLIC),
+    "lms_credentials.check:POST": Route("POST", "/credentials/verify", PUBLIC),
     # Facilitating.
     "lms_cohorts.facilitate": Route("GET", "/facilitate/", LIVE_STAFF),
     "lms_cohorts.new_cohort": Route("GET", "/facilitate/cohorts/new", LIVE_STAFF),
@@ -170,6 +180,10 @@ def world(app, make_user, db) -> World:
         session_date=date.today(), facilitator_name="Facilitator", organisation="NEA", locale="en",
     )
     db.add_all([reflection, certificate])
+    db.commit()
+    from lms.credentials import services as credentials
+
+    credentials.sign(credentials.ensure_credential(certificate))  # signed now: no job to wait for
     db.commit()
     from lms.certificates.jobs import build_cohort_zip
     from lms.jobs import Job, JobStatus, enqueue, wait_for_jobs

@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from lms.jobs import wait_for_jobs
 from tests.conftest import TEST_PASSWORD, login
 from tests.test_authorization import PERSONAS, ROUTES, world  # noqa: F401  (world is a fixture)
 
@@ -383,6 +384,7 @@ def _forms() -> dict[str, Form]:
     from lms.certificates.views import ActionForm as CertificateActionForm
     from lms.certificates.views import ReissueAfterRevocationForm, RevokeForm
     from lms.cohorts.forms import ActionForm, ApplyImportForm, AttendanceImportForm, CancelForm, CohortForm
+    from lms.credentials.views import CheckForm
     from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
 
     counter = iter(range(10**9))
@@ -447,6 +449,7 @@ def _forms() -> dict[str, Form]:
         "lms_certificates.build_zip": Form("facilitator", lambda s, me: {"url": f"/facilitate/cohorts/{s.completed(me)[0]}/certificates/zip", "valid": {}}, CertificateActionForm),
         "lms_admin.retry_job": Form("admin", lambda s, me: {"url": f"/admin/jobs/{s.failed_job()}/retry", "valid": {}}, RetryJobForm),
         "lms_certificates.revoke": Form("admin", lambda s, me: {"url": f"/certificates/{s.certificate()}/revoke", "valid": {"reason": "Issued by mistake."}}, RevokeForm),
+        "lms_credentials.check": Form("anonymous", lambda s, me: {"url": "/credentials/verify", "valid": {"credential": '{"type": ["OpenBadgeCredential"]}', "email": "a@example.org"}}, CheckForm),
         "lms_certificates.reissue": Form("admin", lambda s, me: {"url": f"/certificates/{s.certificate()}/reissue", "valid": {}}, CertificateActionForm),
         "lms_certificates.reissue_after_revocation": Form("admin", _arrange_reissue_after_revocation, ReissueAfterRevocationForm),
         "lms_admin.change_role": Form(
@@ -727,8 +730,12 @@ class Runner:
 
     def check(self, client: Any, arranged: Arranged, payload: Any) -> bool:
         """Send ``payload`` and check the answer; returns whether the request was accepted."""
+        # Jobs run in this process after a commit (credential signing after a certificate is
+        # issued): let them finish, so a snapshot shows only what this request changed.
+        wait_for_jobs(self.app)
         before = snapshot(self.app)
         response = send(client, self.entry, arranged["url"], payload)
+        wait_for_jobs(self.app)
         after = snapshot(self.app)
         outcome = read_outcome(client, response, self.entry, self.error_texts)
         where = f"{self.endpoint} as {self.entry.persona}: {response.status_code}"

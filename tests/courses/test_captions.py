@@ -92,7 +92,8 @@ def test_captions_missing_in_one_offered_language_name_that_language(tmp_path):
 
     [problem] = [str(p) for p in load_courses(tmp_path).problems]
 
-    assert problem.startswith(f"{tmp_path.name}/half/course.toml:24:1:") and  # the captions line "steps[0].captions: has no captions in es:" in problem
+    assert problem.startswith(f"{tmp_path.name}/half/course.toml:24:1:")  # the captions line
+    assert "steps[0].captions: has no captions in es:" in problem
     assert 'es = "captions.es.vtt"' in problem  # says what to write
 
 

@@ -82,24 +82,25 @@ def test_the_transcript_follows_playback_seeks_and_is_searched(page, live_server
     expect(region.locator("li.transcript-cue:visible")).to_have_count(5)
 
 
-def test_the_transcript_is_there_without_javascript(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False, locale="en-US")
+def test_the_transcript_is_there_without_javascript(browser, page, live_server):
+    # Signed in and started with the script on; then the same session with JavaScript off.
+    person = live_server.create_person(unique_email("transcript-nojs").split("@")[0], name="Noa Script")
+    sign_in(page, person.email, PASSWORD)
+    enrollment_id = start_recording_path(page, live_server)
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False, locale="en-US", storage_state=page.context.storage_state())
     try:
-        page = context.new_page()
-        person = live_server.create_person(unique_email("transcript-nojs").split("@")[0], name="Noa Script")
-        sign_in(page, person.email, PASSWORD)
-        enrollment_id = start_recording_path(page, live_server)
-        page.goto(live_server.url_for("lms_learning.step", enrollment_id=enrollment_id, step_id="recording"))
+        plain = context.new_page()
+        plain.goto(live_server.url_for("lms_learning.step", enrollment_id=enrollment_id, step_id="recording"))
 
-        region = page.get_by_role("region", name="Transcript")
+        region = plain.get_by_role("region", name="Transcript")
         expect(region).to_be_visible()
         passages = region.locator("li.transcript-cue")
         expect(passages).to_have_count(5)
         expect(passages.first).to_contain_text("0:00")
         expect(passages.first).to_contain_text("A Dialogue with ESPs about")
         # Each time is a link into the recording at that point; the search needs the script.
-        expect(passages.nth(1).locator("a")).to_have_attribute("href", f"/courses/esp-racial-justice-dialogue/media/recording.mp4#t=6")
+        expect(passages.nth(1).locator("a")).to_have_attribute("href", "/courses/esp-racial-justice-dialogue/media/recording.mp4#t=6")
         expect(region.get_by_role("searchbox")).to_be_hidden()
-        screenshot(page, "transcript-no-javascript")
+        screenshot(plain, "transcript-no-javascript")
     finally:
         context.close()

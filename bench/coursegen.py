@@ -70,12 +70,13 @@ def write_course(folder: Path, index: int, rng: random.Random) -> None:
     (folder / "description.md").write_text(f"# About this course\n\n{_sentence(rng, 40, 120)}\n\n{_sentence(rng, 20, 60)}\n", encoding="utf-8")
     steps: list[tuple[str, str]] = []  # (id, kind)
     if "recording" in paths:
-        captions = rng.random() < 0.6
         lines += ["", "[[steps]]", 'id = "recording"', 'kind = "watch"', 'title = "Watch the recording"', 'paths = ["recording"]',
                   f'video = "https://media.example.org/{slug}.mp4"', f"duration_seconds = {minutes * 60}", "required_fraction = 0.9"]
-        if captions:
-            lines.append('captions = { en = "captions.en.vtt" }')
-            (folder / "captions.en.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:04.000\n" + _sentence(rng, 4, 10) + "\n", encoding="utf-8")
+        languages = ["en", "es"] if bilingual else ["en"]  # a recording has captions in every language offered
+        lines.append("captions = { " + ", ".join(f'{language} = "captions.{language}.vtt"' for language in languages) + " }")
+        lines.append("captions_describe_visuals = true")
+        for language in languages:
+            (folder / f"captions.{language}.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:04.000\n" + _sentence(rng, 4, 10) + "\n", encoding="utf-8")
         steps.append(("recording", "watch"))
     if "live" in paths:
         lines += ["", "[[steps]]", 'id = "live-session"', 'kind = "attend"', 'title = "Join the live session"', 'paths = ["live"]']

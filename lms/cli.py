@@ -178,6 +178,8 @@ def courses_check(path: Path | None) -> None:
     result = check_courses(root)
     for problem in result.problems:
         click.echo(str(problem), err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for slug in sorted(result.courses):
         click.echo(f"ok  {slug}")
     if result.problems:

@@ -1,14 +1,15 @@
 """Certificate PDF rendering: a pure function from certificate content to PDF bytes.
 
-This module imports neither Flask nor SQLAlchemy (see DESIGN.md section 3): only ReportLab,
-segno, Babel and the standard library, so it can run in a worker or a benchmark unchanged.
+This module imports neither Flask nor SQLAlchemy (see DESIGN.md section 3): only ReportLab (with
+uharfbuzz), python-bidi, segno, Babel and the standard library, so it can run in a worker or a
+benchmark unchanged.
 
-Text in any script is drawn with TrueType fonts shipped in ``fonts/`` (DejaVu Sans for Latin,
-Greek, Cyrillic, Hebrew and Arabic; Noto Sans Devanagari), falling back to ReportLab's built-in
-CID fonts for Chinese, Japanese and Korean. ReportLab does no complex-script shaping of its own,
-so this module does the minimum a name needs to read correctly: Arabic contextual forms (through
-the Unicode presentation-form code points, which DejaVu carries), right-to-left reordering for
-Arabic and Hebrew, and moving the Devanagari short-i vowel sign before its consonant cluster.
+Text in any script is set in TrueType fonts shipped in ``fonts/`` and embedded as subsets (DejaVu
+Sans for Latin, Vietnamese, Greek, Cyrillic, Hebrew and Arabic; Noto Sans Devanagari; Droid Sans
+Fallback for Chinese, Japanese and Korean). python-bidi puts each line in visual order (the
+Unicode bidi algorithm) and HarfBuzz, through ReportLab's shaping, turns each run into the glyphs
+its font asks for: Arabic joining forms and ligatures, Devanagari conjuncts and reordered vowel
+signs, marks placed on their letters.
 """
 
 from __future__ import annotations
@@ -24,14 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import segno
+from bidi import get_display
+from bidi.mirror import MIRRORED
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from reportlab import rl_config
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import ShapedStr, TTFont, shapeStr
 from reportlab.pdfgen.canvas import Canvas
 
 __all__ = ["N_", "CertificateContent", "render_bare_page", "render_certificate"]
@@ -85,385 +87,184 @@ class CertificateContent:
 
 
 @dataclass(frozen=True)
-class _TrueTypeFace:
-    name: str
-    coverage: frozenset[int]
+class _Face:
+    name: str  # as registered with ReportLab
+    filename: str  # in fonts/
 
 
-@dataclass(frozen=True)
-class _FontFamily:
-    """The fonts tried, in order, for each character of one weight (regular or bold)."""
-
-    primary: _TrueTypeFace
-    fallbacks: tuple[_TrueTypeFace, ...]
-
-
-@dataclass(frozen=True)
-class _Fonts:
-    regular: _FontFamily
-    bold: _FontFamily
-
-    def family(self, bold: bool) -> _FontFamily:
-        return self.bold if bold else self.regular
-
-
-_CJK_FONT_CHINESE = "STSong-Light"
-_CJK_FONT_JAPANESE = "HeiseiKakuGo-W5"
-_CJK_FONT_KOREAN = "HYGothic-Medium"
+# Each weight's faces, tried in order for every character. DejaVu Sans: Latin (with Vietnamese),
+# Greek, Cyrillic, Hebrew, Arabic; Noto Sans Devanagari; Droid Sans Fallback: Chinese, Japanese
+# kana and Korean Hangul (it has one weight, so bold CJK is set in it too).
+_CJK_FACE = _Face("LMS-DroidSansFallback", "DroidSansFallback.ttf")
+_FAMILIES: dict[bool, tuple[_Face, ...]] = {
+    False: (_Face("LMS-DejaVuSans", "DejaVuSans.ttf"), _Face("LMS-NotoSansDevanagari", "NotoSansDevanagari-Regular.ttf"), _CJK_FACE),
+    True: (_Face("LMS-DejaVuSans-Bold", "DejaVuSans-Bold.ttf"), _Face("LMS-NotoSansDevanagari-Bold", "NotoSansDevanagari-Bold.ttf"), _CJK_FACE),
+}
 
 _font_lock = threading.Lock()
 
 
-def _register_truetype(name: str, filename: str) -> _TrueTypeFace:
+@functools.cache
+def _load_face(face: _Face) -> frozenset[int]:
     # asciiReadable=False numbers glyphs in order of use, so a subset holds only the glyphs drawn
     # (not all of ASCII too): smaller files and about a millisecond less per certificate.
-    font = TTFont(name, str(FONTS_DIR / filename), asciiReadable=False)
+    font = TTFont(face.name, str(FONTS_DIR / face.filename), asciiReadable=False)
     pdfmetrics.registerFont(font)
-    return _TrueTypeFace(name, frozenset(font.face.charToGlyph))
+    return frozenset(font.face.charToGlyph)
 
 
-@functools.cache
-def _load_fonts() -> _Fonts:
-    dejavu = _register_truetype("LMS-DejaVuSans", "DejaVuSans.ttf")
-    dejavu_bold = _register_truetype("LMS-DejaVuSans-Bold", "DejaVuSans-Bold.ttf")
-    devanagari = _register_truetype("LMS-NotoSansDevanagari", "NotoSansDevanagari-Regular.ttf")
-    devanagari_bold = _register_truetype("LMS-NotoSansDevanagari-Bold", "NotoSansDevanagari-Bold.ttf")
-    for cid_font in (_CJK_FONT_CHINESE, _CJK_FONT_JAPANESE, _CJK_FONT_KOREAN):
-        pdfmetrics.registerFont(UnicodeCIDFont(cid_font))
-    return _Fonts(
-        regular=_FontFamily(dejavu, (devanagari,)),
-        bold=_FontFamily(dejavu_bold, (devanagari_bold,)),
-    )
-
-
-def _fonts() -> _Fonts:
-    """The shipped fonts, registered once per process (parsing them takes tens of milliseconds);
-    the lock keeps two threads' first certificates from registering them twice."""
+def _coverage(face: _Face) -> frozenset[int]:
+    """The code points ``face`` has, registering it on first use: parsing a font takes tens of
+    milliseconds (the CJK one over a hundred), so a face is read only once a text needs it; the
+    lock keeps two threads' first certificates from registering one twice."""
     with _font_lock:
-        return _load_fonts()
+        return _load_face(face)
 
 
-def _is_kana(char: str) -> bool:
-    return "\u3040" <= char <= "\u30ff" or "\u31f0" <= char <= "\u31ff"
+def _primary_font() -> str:
+    """The page's first font (registered before the canvas needs it)."""
+    face = _FAMILIES[False][0]
+    _coverage(face)
+    return face.name
 
 
-def _is_hangul(char: str) -> bool:
-    return "\uac00" <= char <= "\ud7af" or "\u1100" <= char <= "\u11ff" or "\u3130" <= char <= "\u318f"
+def _face_for_char(code: int, family: tuple[_Face, ...]) -> _Face:
+    for face in family:
+        if code in _coverage(face):
+            return face
+    return family[0]  # nothing covers it: the primary font's missing-glyph box
 
 
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x2E80 <= code <= 0x9FFF  # radicals, CJK punctuation, kana, unified ideographs
-        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
-        or 0x1100 <= code <= 0x11FF  # Hangul jamo
-        or 0xF900 <= code <= 0xFAFF  # compatibility ideographs
-        or 0xFF00 <= code <= 0xFFEF  # full-width forms
-        or 0x20000 <= code <= 0x2FA1F  # supplementary ideographs
-    )
+def _font_runs(text: str, bold: bool) -> list[tuple[str, str]]:
+    """Split logical-order text into (text, font name) runs, keeping a run going while its font
+    covers the next character, so spaces and marks inside a Devanagari or CJK name stay with it."""
+    family = _FAMILIES[bold]
+    runs: list[tuple[str, _Face]] = []
+    for char in text:
+        code = ord(char)
+        if runs and code in _coverage(runs[-1][1]):
+            runs[-1] = (runs[-1][0] + char, runs[-1][1])
+        else:
+            runs.append((char, _face_for_char(code, family)))
+    return [(run_text, face.name) for run_text, face in runs]
 
 
-def _cjk_font_for(text: str) -> str:
-    if any(_is_kana(char) for char in text):
-        return _CJK_FONT_JAPANESE
-    if any(_is_hangul(char) for char in text):
-        return _CJK_FONT_KOREAN
-    return _CJK_FONT_CHINESE
+# --------------------------------------------------------------------------- shaping and bidi
 
 
-def _font_for_char(char: str, family: _FontFamily, cjk_font: str) -> str:
-    code = ord(char)
-    if code in family.primary.coverage:
-        return family.primary.name
-    for face in family.fallbacks:
-        if code in face.coverage:
-            return face.name
-    if _is_cjk(char):
-        return cjk_font
-    return family.primary.name  # nothing covers it: the primary font's missing-glyph box
+@dataclass(frozen=True)
+class _GlyphRun:
+    """Glyphs of one font in visual order, as HarfBuzz shaped them (through ReportLab)."""
+
+    font: str
+    text: str  # a ShapedStr when shaping changed anything, which the canvas then draws as shaped
+    unit_width: float  # at a font size of 1 point
 
 
-@functools.lru_cache(maxsize=1024)
-def _font_runs(visual_text: str, bold: bool) -> tuple[tuple[str, str], ...]:
-    """Split text into (text, font name) runs, keeping a run going while its font covers the next
-    character, so spaces and punctuation inside a Devanagari or CJK name don't fragment it."""
-    family = _fonts().family(bold)
-    cjk_font = _cjk_font_for(visual_text)
-    coverage_by_name = {face.name: face.coverage for face in (family.primary, *family.fallbacks)}
-    runs: list[tuple[str, str]] = []
-    current_font = ""
-    current_chars: list[str] = []
-    for char in visual_text:
-        current_coverage = coverage_by_name.get(current_font)
-        keeps_run = bool(current_chars) and (
-            ord(char) in current_coverage if current_coverage is not None else _is_cjk(char) or char == " "
-        )
-        if keeps_run:
-            current_chars.append(char)
-            continue
-        if current_chars:
-            runs.append(("".join(current_chars), current_font))
-        current_font = _font_for_char(char, family, cjk_font)
-        current_chars = [char]
-    if current_chars:
-        runs.append(("".join(current_chars), current_font))
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+# ReportLab keeps private glyph numbers for glyphs without a code point (Devanagari conjuncts,
+# Arabic joining forms) on the font it shapes with: one shaping at a time.
+_shaping_lock = threading.Lock()
+
+
+def _shape_run(text: str, font: str) -> _GlyphRun:
+    """HarfBuzz's glyphs for one run of one font; the direction comes from the run's script."""
+    with _shaping_lock:
+        # force: a ShapedStr even where shaping changed nothing, so runs of one font join into one.
+        # The size only matters to fonts with optical sizes, which these are not.
+        shaped = shapeStr(text, font, 10, force=True)
+    return _GlyphRun(font, shaped, _advance(shaped))
+
+
+def _advance(shaped: str) -> float:
+    """The width HarfBuzz gives (thousandths of the font size, as the canvas draws it)."""
+    return sum(glyph.x_advance for glyph in shaped.__shapeData__) / 1000 if isinstance(shaped, ShapedStr) else 0.0
+
+
+_LEVEL = re.compile(r"Level\(\s*(\d+),?\s*\)")
+
+
+def _bidi_levels(line: str) -> list[int]:
+    """Each character's embedding level by the Unicode bidi algorithm (odd: right to left).
+
+    python-bidi's ``get_display(debug=True)`` returns the levels it resolved (its Rust crate's
+    report, one level per UTF-8 byte). Its display string alone cannot say which characters sat
+    at a right-to-left level, which HarfBuzz must set right to left and rule L4 mirrors.
+    """
+    report = get_display(line, debug=True)
+    byte_levels = [int(level) for level in _LEVEL.findall(report[report.find("levels:") : report.find("paragraphs:")])]
+    if len(byte_levels) != len(line.encode()):
+        raise RuntimeError("python-bidi's level report has changed its form; lms needs python-bidi 0.6")
+    levels, offset = [], 0
+    for char in line:
+        levels.append(byte_levels[offset])
+        offset += len(char.encode())
+    return levels
+
+
+def _visual_level_runs(line: str) -> list[tuple[str, int]]:
+    """The line's runs of one embedding level (logical order within each) in visual order:
+    rule L2, every sequence at or above each odd level reversed, highest level first."""
+    runs: list[tuple[str, int]] = []
+    for char, level in zip(line, _bidi_levels(line), strict=True):
+        if runs and runs[-1][1] == level:
+            runs[-1] = (runs[-1][0] + char, level)
+        else:
+            runs.append((char, level))
+    odd_levels = [level for _, level in runs if level % 2]
+    if not odd_levels:
+        return runs
+    for level in range(max(level for _, level in runs), min(odd_levels) - 1, -1):
+        index = 0
+        while index < len(runs):
+            if runs[index][1] < level:
+                index += 1
+                continue
+            end = index
+            while end < len(runs) and runs[end][1] >= level:
+                end += 1
+            runs[index:end] = runs[index:end][::-1]
+            index = end
+    return runs
+
+
+def _has_strong_right_to_left(text: str) -> bool:
+    return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+
+
+@functools.lru_cache(maxsize=4096)  # labels and words repeat on every certificate of a locale
+def _glyph_runs(line: str, bold: bool) -> tuple[_GlyphRun, ...]:
+    """One line of logical-order text as shaped glyph runs in visual order, left to right: the
+    Unicode bidi algorithm (python-bidi) orders it, HarfBuzz shapes each run in its font."""
+    level_runs = _visual_level_runs(line) if _RIGHT_TO_LEFT.search(line) else [(line, 0)]
+    runs: list[_GlyphRun] = []
+    for text, level in level_runs:
+        font_runs = _font_runs(text, bold)
+        if level % 2:
+            font_runs.reverse()
+        for run_text, font in font_runs:
+            if level % 2 and not _has_strong_right_to_left(run_text):
+                # Only neutrals (a bracket, a space), which HarfBuzz would set left to right: they
+                # go in visual order, mirrored as rule L4 asks.
+                run_text = "".join(MIRRORED.get(char, char) for char in reversed(run_text))
+            run = _shape_run(run_text, font)  # Arabic and Hebrew: HarfBuzz sets them right to left, mirrored
+            if runs and runs[-1].font == font:  # one text object per font: the words of a name stay one string
+                joined = runs.pop().text + run.text
+                run = _GlyphRun(font, joined, _advance(joined))
+            runs.append(run)
     return tuple(runs)
 
 
 def _unit_width(text: str, bold: bool) -> float:
     """Width of text at a font size of 1 point."""
-    return float(sum(pdfmetrics.stringWidth(run, font, 1.0) for run, font in _font_runs(text, bold)))
+    return sum(run.unit_width for run in _glyph_runs(text, bold))
 
 
-# --------------------------------------------------------------------------- shaping
-
-
-_ARABIC_FORMS = ("isolated", "final", "initial", "medial")
-_LAM = "\u0644"
-_ALEFS = frozenset("\u0622\u0623\u0625\u0627")
-_TATWEEL = "\u0640"
-_ZWJ = "\u200d"
-
-
-@dataclass(frozen=True)
-class _ArabicTables:
-    forms: dict[tuple[str, str], str]  # (letter, form) -> presentation-form character
-    lam_alef: dict[tuple[str, str], str]  # (alef, form) -> lam-alef ligature
-    dual_joining: frozenset[str]
-    right_joining: frozenset[str]
-
-
-@functools.cache
-def _arabic_tables() -> _ArabicTables:
-    """Derive Arabic joining behaviour from Unicode's presentation forms, limited to glyphs the
-    shipped fonts have, so a form is only used where it will not come out as a missing glyph."""
-    covered = _fonts().regular.primary.coverage & _fonts().bold.primary.coverage
-    forms: dict[tuple[str, str], str] = {}
-    lam_alef: dict[tuple[str, str], str] = {}
-    for code in (*range(0xFE70, 0xFF00), *range(0xFB50, 0xFE00)):  # forms-B first: the usual letters
-        decomposition = unicodedata.decomposition(chr(code)).split()
-        if code not in covered or len(decomposition) < 2 or decomposition[0][1:-1] not in _ARABIC_FORMS:
-            continue
-        form, letters = decomposition[0][1:-1], [chr(int(part, 16)) for part in decomposition[1:]]
-        if len(letters) == 1:
-            forms.setdefault((letters[0], form), chr(code))
-        elif len(letters) == 2 and letters[0] == _LAM and letters[1] in _ALEFS:
-            lam_alef.setdefault((letters[1], form), chr(code))
-    letters_with_forms = {letter for letter, _ in forms}
-    dual = frozenset(
-        letter for letter in letters_with_forms if (letter, "initial") in forms and (letter, "medial") in forms
-    )
-    right = frozenset(letter for letter in letters_with_forms if letter not in dual and (letter, "final") in forms)
-    return _ArabicTables(forms, lam_alef, dual, right)
-
-
-def _joining_type(char: str, tables: _ArabicTables) -> str:
-    if char in tables.dual_joining:
-        return "D"
-    if char in tables.right_joining:
-        return "R"
-    if char in (_TATWEEL, _ZWJ):
-        return "C"
-    if unicodedata.category(char) in ("Mn", "Me"):
-        return "T"
-    return "U"
-
-
-def _shape_arabic(text: str) -> str:
-    tables = _arabic_tables()
-    types = [_joining_type(char, tables) for char in text]
-
-    def neighbour_type(index: int, step: int) -> str:
-        index += step
-        while 0 <= index < len(text) and types[index] == "T":
-            index += step
-        return types[index] if 0 <= index < len(text) else "U"
-
-    shaped: list[str] = []
-    index = 0
-    while index < len(text):
-        char, kind = text[index], types[index]
-        if kind not in ("D", "R"):
-            shaped.append(char)
-            index += 1
-            continue
-        joins_previous = neighbour_type(index, -1) in ("D", "C")
-        next_char = text[index + 1] if index + 1 < len(text) else ""
-        if char == _LAM and next_char in _ALEFS:
-            ligature = tables.lam_alef.get((next_char, "final" if joins_previous else "isolated"))
-            if ligature:
-                shaped.append(ligature)
-                index += 2
-                continue
-        joins_next = kind == "D" and neighbour_type(index, 1) in ("D", "R", "C")
-        form = {(True, True): "medial", (True, False): "final", (False, True): "initial"}.get(
-            (joins_previous, joins_next), "isolated"
-        )
-        shaped.append(tables.forms.get((char, form), char))
-        index += 1
-    return "".join(shaped)
-
-
-_DEVANAGARI_CONSONANT = "[\u0915-\u0939\u0958-\u095f\u0978-\u097f]\u093c?"
-_DEVANAGARI_PRE_BASE_I = re.compile(f"((?:{_DEVANAGARI_CONSONANT}\u094d)*{_DEVANAGARI_CONSONANT})\u093f")
-
-
-def _reorder_devanagari(text: str) -> str:
-    """The short-i vowel sign is typed after its consonant cluster but drawn before it."""
-    return _DEVANAGARI_PRE_BASE_I.sub("\u093f\\1", text)
-
-
-_ARABIC_LETTERS = re.compile("[\u0600-\u06ff\u0750-\u077f]")
-_DEVANAGARI_LETTERS = re.compile("[\u0900-\u097f]")
-
-
-def _is_right_to_left(char: str) -> bool:
-    return unicodedata.bidirectional(char) in ("R", "AL")
-
-
-def _shape(text: str) -> str:
-    """Logical-order text with the glyph substitutions the fonts need, without format controls."""
+def _clean(text: str) -> str:
+    """Composed characters, single spaces, and no format controls other than the joiners that
+    shaping needs (ZWNJ and ZWJ change how Persian or Devanagari letters join)."""
     text = unicodedata.normalize("NFC", " ".join(text.split()))
-    if _ARABIC_LETTERS.search(text):
-        text = _shape_arabic(text)
-    if _DEVANAGARI_LETTERS.search(text):
-        text = _reorder_devanagari(text)
-    return "".join(char for char in text if unicodedata.category(char) != "Cf")
-
-
-# --------------------------------------------------------------------------- bidi
-
-_MIRRORED = dict(zip("()[]{}<>«»\u2039\u203a", ")(][}{><»«\u203a\u2039", strict=True))
-_OPENING_BRACKETS = frozenset("([{")
-_CLOSING_BRACKETS = {")": "(", "]": "[", "}": "{"}
-_NEUTRAL = frozenset(("B", "S", "WS", "ON", "BN", "LRE", "LRO", "RLE", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"))
-
-
-def _bidi_types(text: str, base_level: int) -> list[str]:
-    """Unicode bidi rules W1-W7 on one line without explicit embeddings."""
-    types = [unicodedata.bidirectional(char) or "L" for char in text]
-    start_type = "R" if base_level else "L"
-    previous = start_type
-    for index, kind in enumerate(types):  # W1: marks take the type of what they sit on
-        if kind == "NSM":
-            types[index] = previous
-        previous = types[index]
-    last_strong = start_type
-    for index, kind in enumerate(types):  # W2, W3: Arabic context turns European digits Arabic
-        if kind in ("L", "R", "AL"):
-            last_strong = kind
-        if kind == "EN" and last_strong == "AL":
-            types[index] = "AN"
-        if kind == "AL":
-            types[index] = "R"
-    for index in range(1, len(types) - 1):  # W4: one separator between two numbers joins them
-        before, kind, after = types[index - 1], types[index], types[index + 1]
-        if (kind == "ES" and before == after == "EN") or (kind == "CS" and before == after in ("EN", "AN")):
-            types[index] = before
-    for index, kind in enumerate(types):  # W5: currency and percent signs next to numbers
-        if kind == "ET" and (
-            (index > 0 and types[index - 1] == "EN") or (index + 1 < len(types) and types[index + 1] == "EN")
-        ):
-            types[index] = "EN"
-    types = ["ON" if kind in ("ES", "ET", "CS") else kind for kind in types]  # W6
-    last_strong = start_type
-    for index, kind in enumerate(types):  # W7: European digits in a left-to-right context
-        if kind in ("L", "R"):
-            last_strong = kind
-        if kind == "EN" and last_strong == "L":
-            types[index] = "L"
-    return types
-
-
-def _bracket_pairs(text: str) -> list[tuple[int, int]]:
-    """Matching bracket pairs as rule BD16 finds them (the stack gives up past 63 levels)."""
-    pairs: list[tuple[int, int]] = []
-    openers: list[tuple[str, int]] = []
-    for index, char in enumerate(text):
-        if char in _OPENING_BRACKETS:
-            if len(openers) == 63:
-                break
-            openers.append((char, index))
-        elif char in _CLOSING_BRACKETS:
-            wanted = _CLOSING_BRACKETS[char]
-            for depth in range(len(openers) - 1, -1, -1):
-                if openers[depth][0] == wanted:
-                    pairs.append((openers[depth][1], index))
-                    del openers[depth:]
-                    break
-    return sorted(pairs)
-
-
-def _resolve_brackets(text: str, types: list[str], base_level: int) -> None:
-    """Rule N0: a bracket pair takes the direction of what it encloses, so "(Parte 2)" in an
-    Arabic title keeps its brackets around the right words."""
-    embedding = "R" if base_level else "L"
-    strong = ["R" if kind in ("EN", "AN") else kind for kind in types]
-    for opening, closing in _bracket_pairs(text):
-        inside = {kind for kind in strong[opening + 1 : closing] if kind in ("L", "R")}
-        if not inside:
-            continue
-        if embedding in inside:
-            direction = embedding
-        else:  # only the opposite direction inside: it wins if the text before is of it too
-            direction = next((kind for kind in reversed(strong[:opening]) if kind in ("L", "R")), embedding)
-        types[opening] = types[closing] = direction
-        strong[opening] = strong[closing] = direction
-
-
-def _resolve_neutrals(types: list[str], base_level: int) -> list[str]:
-    """Rules N1-N2: neutrals between two runs of one direction take it, others the paragraph's."""
-    start_type = "R" if base_level else "L"
-    strong = ["R" if kind in ("EN", "AN") else kind for kind in types]
-    resolved = list(types)
-    index = 0
-    while index < len(types):
-        if strong[index] not in _NEUTRAL:
-            index += 1
-            continue
-        end = index
-        while end < len(types) and strong[end] in _NEUTRAL:
-            end += 1
-        before = strong[index - 1] if index > 0 else start_type
-        after = strong[end] if end < len(types) else start_type
-        direction = before if before == after else start_type
-        resolved[index:end] = [direction] * (end - index)
-        index = end
-    return resolved
-
-
-_RIGHT_TO_LEFT_BLOCKS = re.compile(
-    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]"
-)
-
-
-def _visual_order(line: str) -> str:
-    """Reorder one line from logical to visual order (Unicode bidi, implicit levels only)."""
-    if not _RIGHT_TO_LEFT_BLOCKS.search(line):
-        return line
-    first_strong = next((char for char in line if unicodedata.bidirectional(char) in ("L", "R", "AL")), "")
-    base_level = 1 if first_strong and _is_right_to_left(first_strong) else 0
-    types = _bidi_types(line, base_level)
-    _resolve_brackets(line, types, base_level)
-    types = _resolve_neutrals(types, base_level)
-    if base_level == 0:  # I1
-        levels = [0 if kind == "L" else 1 if kind == "R" else 2 for kind in types]
-    else:  # I2
-        levels = [2 if kind in ("L", "EN", "AN") else 1 for kind in types]
-    characters = [_MIRRORED.get(char, char) if level % 2 else char for char, level in zip(line, levels, strict=True)]
-    for level in range(max(levels), 0, -1):  # L2: reverse every run at or above each odd level
-        index = 0
-        while index < len(levels):
-            if levels[index] < level:
-                index += 1
-                continue
-            end = index
-            while end < len(levels) and levels[end] >= level:
-                end += 1
-            characters[index:end] = characters[index:end][::-1]
-            levels[index:end] = levels[index:end][::-1]
-            index = end
-    return "".join(characters)
+    return "".join(char for char in text if unicodedata.category(char) != "Cf" or char in "\u200c\u200d")
 
 
 # --------------------------------------------------------------------------- layout
@@ -545,7 +346,7 @@ def _fit(
     """Set text as large as it fits (max_size down to min_size): on one line if that keeps it near
     full size, otherwise wrapped into up to max_lines; text too long even then is cut with an
     ellipsis, so nothing ever runs off the page."""
-    shaped = _shape(text)
+    shaped = _clean(text)
     one_line_size = min(max_size, max_width / max(_unit_width(shaped, bold), 1e-6))
     if one_line_size >= min_size and (max_lines == 1 or one_line_size >= 0.8 * max_size):
         return _TextBlock((shaped,), one_line_size, bold)
@@ -562,14 +363,23 @@ def _fit(
     return _TextBlock((*lines[: max_lines - 1], last_line), min_size, bold)
 
 
+def _actual_text(text: str) -> str:
+    """A PDF text string (UTF-16BE with its byte-order mark, in hex) for /ActualText."""
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
 def _draw_line(canvas: Canvas, line: str, *, bold: bool, font_size: float, center_x: float, y: float) -> None:
-    visual = _visual_order(line)
-    runs = _font_runs(visual, bold)
-    x = center_x - sum(pdfmetrics.stringWidth(run, font, font_size) for run, font in runs) / 2
-    for run, font in runs:
-        canvas.setFont(font, font_size)
-        canvas.drawString(x, y, run)
-        x += pdfmetrics.stringWidth(run, font, font_size)
+    """Draw one line centred on ``center_x``. The glyphs are in visual order and some (conjuncts,
+    joining forms) stand for several letters or none, so the line is marked with its logical text
+    as /ActualText: readers copy, search and read aloud the name as it was typed."""
+    runs = _glyph_runs(line, bold)
+    x = center_x - sum(run.unit_width for run in runs) * font_size / 2
+    canvas.addLiteral(f"/Span <</ActualText {_actual_text(line)}>> BDC")
+    for run in runs:
+        canvas.setFont(run.font, font_size)
+        canvas.drawString(x, y, run.text)
+        x += run.unit_width * font_size
+    canvas.addLiteral("EMC")
 
 
 def _draw_block(
@@ -691,7 +501,7 @@ def render_certificate(content: CertificateContent, translate: Callable[[str], s
     canvas = Canvas(
         buffer,
         pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
-        initialFontName=_fonts().regular.primary.name,  # else ReportLab lists an unused Helvetica
+        initialFontName=_primary_font(),  # else ReportLab lists an unused Helvetica
         pageCompression=1,
         invariant=1,
         lang=str(locale).replace("_", "-"),
@@ -738,15 +548,23 @@ def render_certificate(content: CertificateContent, translate: Callable[[str], s
     return buffer.getvalue()
 
 
-def render_bare_page(lines: Iterable[str]) -> bytes:
-    """The same kind of page with plain Helvetica text and no QR: the benchmark's baseline."""
+def render_bare_page(lines: Iterable[str], qr_data: str | None = None) -> bytes:
+    """The benchmark's baseline: the same text in the same fonts and the same QR code, drawn with
+    ReportLab alone (its own HarfBuzz shaping, one centred line each), without the certificate's
+    bidi ordering, fitting, wrapping, layout or caching."""
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1, invariant=1)
+    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), initialFontName=_primary_font(), pageCompression=1, invariant=1)
     y = PAGE_HEIGHT - 90
     for line in lines:
-        canvas.setFont("Helvetica", 14)
-        canvas.drawCentredString(CENTER_X, y, line)
+        runs = [_shape_run(text, font) for text, font in _font_runs(line, False)]
+        x = CENTER_X - sum(run.unit_width for run in runs) * 14 / 2
+        for run in runs:
+            canvas.setFont(run.font, 14)
+            canvas.drawString(x, y, run.text)
+            x += run.unit_width * 14
         y -= 22
+    if qr_data is not None:
+        _draw_qr(canvas, qr_data, x=606, y=84, size=88)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

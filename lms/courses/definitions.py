@@ -42,6 +42,7 @@ def _video_source(value: str) -> str:
 
 
 Unique = AfterValidator(_no_duplicates)
+VideoSource = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_video_source)]
 
 
 class Strict(BaseModel):
@@ -76,17 +77,30 @@ class StepDefinition(Strict):
 
 class WatchStep(StepDefinition):
     kind: Literal["watch"]
-    video: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_video_source)] = Field(
-        description="An https:// URL, or a file in the course folder."
+    video: VideoSource = Field(description="An https:// URL, or a file in the course folder.")
+    captions: dict[LanguageCode, FileName] = Field(
+        default_factory=dict, description="WebVTT caption files by language: one for every language the course offers."
     )
-    captions: dict[LanguageCode, FileName] = Field(default_factory=dict, description="WebVTT files by language.")
+    transcript: dict[LanguageCode, FileName] = Field(
+        default_factory=dict,
+        description="Markdown transcript documents by language, shown instead of the transcript built from the captions.",
+    )
+    described_video: VideoSource | None = Field(
+        default=None, description="A version of the recording with audio description (https:// URL or a file in the course folder)."
+    )
+    captions_describe_visuals: bool = Field(
+        default=False,
+        description="The captions already say everything the video shows (title cards, slides), so the transcript "
+        "built from them is its text alternative and no described version is needed.",
+    )
     duration_seconds: int | None = Field(default=None, gt=0, le=24 * 3600, strict=True)
     required_fraction: float = Field(default=0.9, gt=0, le=1)
 
     def referenced_files(self) -> list[str]:
-        files = list(self.captions.values())
-        if not self.video.startswith("https://"):
-            files.append(self.video)
+        files = [*self.captions.values(), *self.transcript.values()]
+        for video in (self.video, self.described_video):
+            if video is not None and not video.startswith("https://"):
+                files.append(video)
         return files
 
 
@@ -222,6 +236,17 @@ def consistency_problems(course: CourseDefinition) -> list[tuple[str, str]]:
                 problems.append((f"{where}.paths", f"path {path!r} is not one of the course's paths {list(course.paths)}"))
         if isinstance(step, ReflectStep) and step.outcome is not None and step.outcome > len(course.outcomes):
             problems.append((f"{where}.outcome", f"outcome {step.outcome} does not exist (the course has {len(course.outcomes)})"))
+        if isinstance(step, WatchStep):
+            missing = [language for language in course.languages if language not in step.captions]
+            if missing:
+                problems.append((f"{where}.captions", (
+                    f"has no captions in {', '.join(missing)}: a recording needs a WebVTT caption file for every language "
+                    f"the course offers {list(course.languages)}, e.g. captions = {{ "
+                    + ", ".join(f'{language} = "captions.{language}.vtt"' for language in course.languages) + " }"
+                )))
+            for language in step.transcript:
+                if language not in course.languages:
+                    problems.append((f"{where}.transcript", f"language {language!r} is not listed in languages {list(course.languages)}"))
         if isinstance(step, AttendStep) and step.paths != ("live",):
             problems.append((f"{where}.paths", 'an "attend" step belongs to the live path only: paths = ["live"]'))
     for path in course.paths:
@@ -258,3 +283,16 @@ def consistency_problems(course: CourseDefinition) -> list[tuple[str, str]]:
                 if field not in type(step).translatable:
                     problems.append((f"{where}.steps.{step_id}.{field}", f"a {step.kind!r} step has no translatable {field!r}"))
     return problems
+
+
+def consistency_warnings(course: CourseDefinition) -> list[tuple[str, str]]:
+    """What a course can be published without but should not be, as (field, message) pairs."""
+    warnings: list[tuple[str, str]] = []
+    for index, step in enumerate(course.steps):
+        if isinstance(step, WatchStep) and not (step.described_video or step.transcript or step.captions_describe_visuals):
+            warnings.append((f"steps[{index}]", (
+                "has no audio description: add described_video (a version with the visuals described), or a "
+                "transcript document that describes what is shown, or set captions_describe_visuals = true if "
+                "the captions already say everything the video shows"
+            )))
+    return warnings

@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lms.courses.definitions import STEP_KINDS, CourseDefinition, consistency_problems, course_file_model
+from lms.courses.captions import Cue, parse_captions
+from lms.courses.definitions import STEP_KINDS, CourseDefinition, WatchStep, consistency_problems, consistency_warnings, course_file_model
 
 COURSE_FILE = "course.toml"
 # Files whose bytes make up a course's content hash. Media files are referenced, not hashed:
@@ -47,6 +48,8 @@ class LoadedCourse:
     folder: Path
     content_hash: str
     texts: dict[str, str] = field(default_factory=dict)  # Markdown and caption files by name
+    cues: dict[str, tuple[Cue, ...]] = field(default_factory=dict)  # checked caption files by name
+    warnings: tuple[Problem, ...] = ()  # what the course check reports without failing the course
 
     @property
     def slug(self) -> str:
@@ -85,11 +88,17 @@ class LoadedCourse:
             return self.texts.get(value, "") if value else ""
         return value
 
+    def caption_cues(self, step: WatchStep, language: str) -> tuple[Cue, ...]:
+        """The cues of ``step``'s captions in ``language`` (none if it has no such captions)."""
+        name = step.captions.get(language)
+        return self.cues.get(name, ()) if name else ()
+
 
 @dataclass
 class LoadResult:
     courses: dict[str, LoadedCourse] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     # Folders whose content hash was unchanged and whose earlier definition was reused.
     reused: set[str] = field(default_factory=set)
 
@@ -134,6 +143,7 @@ def load_courses(root: Path, previous: dict[str, LoadedCourse] | None = None) ->
         result.problems.extend(problems)
         if course is None:
             continue
+        result.warnings.extend(course.warnings)
         if course.slug in result.courses:
             result.problems.append(Problem(_display(folder / COURSE_FILE, root.parent), f"slug {course.slug!r} is already used by another folder", "slug"))
             continue
@@ -186,9 +196,21 @@ def load_course(folder: Path, digest: str | None = None, display_root: Path | No
             except (UnicodeDecodeError, ValueError) as error:
                 reason = "is not UTF-8" if isinstance(error, UnicodeDecodeError) else str(error)
                 problems.append(Problem(_display(path, display_root), reason))
+    cues: dict[str, tuple[Cue, ...]] = {}
+    for index, step in enumerate(definition.steps):
+        if not isinstance(step, WatchStep):
+            continue
+        for language, name in step.captions.items():
+            if name not in texts or name in cues:
+                continue
+            parsed, caption_problems = parse_captions(texts[name], step.duration_seconds)
+            cues[name] = tuple(parsed)
+            caption_file = _display(folder / name, display_root)
+            problems.extend(Problem(caption_file, problem.message, f"steps[{index}].captions.{language}", problem.line) for problem in caption_problems)
     if problems:
         return None, problems
-    return LoadedCourse(definition, folder, digest or content_hash(folder), texts), []
+    warnings = tuple(Problem(shown, message, field, *lines.find(field)) for field, message in consistency_warnings(definition))
+    return LoadedCourse(definition, folder, digest or content_hash(folder), texts, cues, warnings), []
 
 
 def check_courses(root: Path) -> LoadResult:
@@ -199,6 +221,7 @@ def check_courses(root: Path) -> LoadResult:
         result.problems.extend(problems)
         if course:
             result.courses[course.slug] = course
+            result.warnings.extend(course.warnings)
         return result
     return load_courses(root)
 

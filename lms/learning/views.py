@@ -117,8 +117,9 @@ def course_media(slug: str, filename: str):
     for step in course.definition.steps:
         if isinstance(step, WatchStep):
             allowed.update(step.captions.values())
-            if not step.video.startswith(("https://", "http://")):
-                allowed.add(step.video)
+            for video in (step.video, step.described_video):
+                if video and not video.startswith(("https://", "http://")):
+                    allowed.add(video)
     mimetype = MEDIA_TYPES.get(Path(filename).suffix.lower())
     path = safe_join(str(course.folder), filename)
     if filename not in allowed or mimetype is None or path is None or not Path(path).is_file():
@@ -225,13 +226,43 @@ def _watch_context(enrollment, course, step: WatchStep, locale: str) -> dict:
     ]
     progress = services.watch_progress(enrollment, step)
     fraction = progress.fraction if progress else 0.0
+    described_src = None
+    if step.described_video:
+        described_src = step.described_video if step.described_video.startswith("https://") else url_for("lms_learning.course_media", slug=course.slug, filename=step.described_video)
     return {
+        **_transcript_context(course, step, locale, default_language),
+        "described_src": described_src,
         "video_src": video_src,
         "tracks": tracks,
         "fraction": fraction,
         "percent": int(fraction * 100 + 1e-9),
         "required_percent": int(round(step.required_fraction * 100)),
         "progress_url": url_for("lms_learning.progress", enrollment_id=enrollment.id, step_id=step.id),
+    }
+
+
+def _clock(seconds: float) -> str:
+    """A cue's start as a player shows it: 1:05, or 1:02:05 past the hour."""
+    whole = int(seconds)
+    hours, minutes, rest = whole // 3600, whole // 60 % 60, whole % 60
+    return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
+
+
+def _transcript_context(course, step: WatchStep, locale: str, caption_language: str | None) -> dict:
+    """The transcript under the player: the course's own document in the page's language when it
+    names one, else the timed passages of the captions in that language (or the default track's)."""
+    document_language = locale if locale in step.transcript else next(iter(step.transcript), None)
+    if document_language is not None:
+        return {"transcript_lang": document_language, "transcript_html": render_markdown(course.texts.get(step.transcript[document_language], "")), "cues": []}
+    cues = [
+        {"start": cue.start, "end": cue.end, "text": cue.text, "clock": _clock(cue.start), "offset": f"{cue.start:g}"}
+        for cue in course.caption_cues(step, caption_language)
+    ] if caption_language else []
+    return {
+        "transcript_lang": caption_language,
+        "transcript_html": None,
+        "cues": cues,
+        "match_templates": (_plural_template("%(num)s passage matches.", "%(num)s passages match.", 1), _plural_template("%(num)s passage matches.", "%(num)s passages match.", 2)),
     }
 
 

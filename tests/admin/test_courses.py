@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -43,8 +44,7 @@ def test_sync_now_runs_the_catalog_sync(make_user, login_as, db, courses_dir):
     admin = make_user("admin")
     client = login_as(admin)
     write_course(courses_dir, "new-course")
-    (courses_dir / "good-course" / "course.toml").unlink()
-    (courses_dir / "good-course").rmdir()
+    shutil.rmtree(courses_dir / "good-course")
     response = client.post("/admin/courses/sync", follow_redirects=True)
     text = text_of(response.get_data(as_text=True))
     assert "1 added" in text and "1 retired" in text and "2 problem(s)" in text

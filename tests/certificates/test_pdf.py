@@ -15,9 +15,13 @@ from typing import Any
 import pypdfium2
 import pytest
 import zxingcpp
+import uharfbuzz as hb
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 from lms.certificates.pdf import CertificateContent, render_bare_page, render_certificate
+from tests.certificates.helpers import page_text
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE_WIDTH, PAGE_HEIGHT = 792, 612
@@ -55,41 +59,150 @@ def make_content(**changes: Any) -> CertificateContent:
     return dataclasses.replace(content, **changes)
 
 
-def page_text(pdf: bytes) -> str:
+
+def glyph_text(pdf: bytes) -> str:
+    """The page's text as pypdf extracts it: from the glyphs drawn (in logical order for
+    right-to-left lines), each mapped through its font's ToUnicode table."""
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
     return reader.pages[0].extract_text()
 
 
 def normalized(text: str) -> str:
-    # Arabic is drawn with its contextual presentation forms (isolated, initial, medial, final),
-    # which compatibility normalization folds back to the letters that were typed.
+    # Arabic is drawn with its contextual forms (isolated, initial, medial, final), whose code
+    # points compatibility normalization folds back to the letters that were typed.
     return unicodedata.normalize("NFKC", text)
 
 
-def embedded_font_names(pdf: bytes) -> set[str]:
+def page_fonts(pdf: bytes) -> list[Any]:
     page = PdfReader(io.BytesIO(pdf)).pages[0]
     resources: Any = page["/Resources"]
     fonts = resources["/Font"]
-    return {str(fonts[key].get_object()["/BaseFont"]) for key in fonts}
+    return [fonts[key].get_object() for key in fonts]
+
+
+def embedded_font_names(pdf: bytes) -> set[str]:
+    return {str(font["/BaseFont"]) for font in page_fonts(pdf)}
+
+
+def actual_texts(pdf: bytes) -> list[str]:
+    """The /ActualText of each marked line, in the order drawn."""
+    reader = PdfReader(io.BytesIO(pdf))
+    content = ContentStream(reader.pages[0].get_contents(), reader)
+    return [str(operands[1]["/ActualText"]) for operands, operator in content.operations if operator == b"BDC"]
+
+
+def outline(font: TTFont, glyph_name: str) -> tuple[Any, ...]:
+    coordinates, end_points, _flags = font["glyf"][glyph_name].getCoordinates(font["glyf"])
+    return (tuple(map(tuple, coordinates)), tuple(end_points))
+
+
+def glyphs_drawn_for(pdf: bytes, text: str) -> list[tuple[Any, ...]]:
+    """The outlines of the glyphs drawn in the line marked with ``text``, left to right, read
+    from the embedded font subsets (by the byte codes the content stream shows)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    page = reader.pages[0]
+    fonts = page["/Resources"]["/Font"]
+    subsets: dict[str, tuple[TTFont, dict[int, str]]] = {}
+    drawn: list[tuple[Any, ...]] = []
+    inside = False
+    current = ""
+    for operands, operator in ContentStream(page.get_contents(), reader).operations:
+        if operator == b"BDC":
+            inside = str(operands[1]["/ActualText"]) == text
+        elif operator == b"EMC":
+            inside = False
+        elif operator == b"Tf":
+            current = str(operands[0])
+        elif inside and operator in (b"Tj", b"TJ"):
+            if current not in subsets:
+                data = fonts[current].get_object()["/FontDescriptor"]["/FontFile2"].get_data()
+                subset = TTFont(io.BytesIO(data))
+                subsets[current] = (subset, subset["cmap"].tables[0].cmap)
+            subset, cmap = subsets[current]
+            strings = [operands[0]] if operator == b"Tj" else [item for item in operands[0] if isinstance(item, (str, bytes))]
+            for string in strings:
+                codes = string if isinstance(string, bytes) else string.original_bytes
+                drawn.extend(outline(subset, cmap[code]) for code in codes)
+    return drawn
+
+
+def harfbuzz_glyphs(text: str, font_file: str) -> list[tuple[Any, ...]]:
+    """The outlines of the glyphs HarfBuzz gives for ``text`` in the shipped font, in visual order."""
+    path = REPO / "lms" / "certificates" / "fonts" / font_file
+    font = hb.Font(hb.Face(hb.Blob.from_file_path(str(path))))
+    buffer = hb.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    hb.shape(font, buffer, {"kern": True, "liga": True})
+    original = TTFont(path)
+    order = original.getGlyphOrder()
+    return [outline(original, order[info.codepoint]) for info in buffer.glyph_infos]
+
+
+def unshaped_glyphs(text: str, font_file: str) -> list[tuple[Any, ...]]:
+    """One glyph per character, from the font's character map: what a PDF without shaping draws."""
+    original = TTFont(REPO / "lms" / "certificates" / "fonts" / font_file)
+    cmap = original.getBestCmap()
+    return [outline(original, cmap[ord(char)]) for char in text]
 
 
 @pytest.mark.parametrize(
-    "learner_name",
+    "learner_name, font_file",
     [
-        "José Ñúñez",
-        "Françoise Dupré-Løvås",
-        "Αλέξανδρος Παπαδόπουλος",
-        "Анастасия Иванова",
-        "محمد عبد الله",
-        "דוד כהן",
-        "李小龍",
+        ("अनिता शर्मा", "NotoSansDevanagari-Bold.ttf"),  # a reordered vowel sign, a reph
+        ("क्षत्रिय प्रिया", "NotoSansDevanagari-Bold.ttf"),  # conjuncts
+        ("محمد عبد الله", "DejaVuSans-Bold.ttf"),  # joining forms, right to left
+        ("فاطمة لأمين", "DejaVuSans-Bold.ttf"),  # a lam-alef ligature
     ],
 )
-def test_prints_the_learner_name_in_its_own_script(learner_name: str) -> None:
-    text = page_text(render_certificate(make_content(learner_name=learner_name)))
+def test_the_glyphs_drawn_are_the_ones_harfbuzz_gives(learner_name: str, font_file: str) -> None:
+    pdf = render_certificate(make_content(learner_name=learner_name))
 
-    assert normalized(learner_name) in normalized(text)
+    drawn = glyphs_drawn_for(pdf, learner_name)
+
+    assert drawn == harfbuzz_glyphs(learner_name, font_file)
+    assert drawn != unshaped_glyphs(learner_name, font_file)  # shaping changed something
+
+
+NAMES_BY_SCRIPT = {
+    "latin": ("José Ñúñez", "DejaVuSans"),
+    "latin-extended": ("Françoise Dupré-Løvås Łukasz Şahin", "DejaVuSans"),
+    "vietnamese": ("Nguyễn Thị Minh Khai", "DejaVuSans"),
+    "greek": ("Αλέξανδρος Παπαδόπουλος", "DejaVuSans"),
+    "cyrillic": ("Анастасия Иванова", "DejaVuSans"),
+    "arabic": ("محمد عبد الله", "DejaVuSans"),
+    "hebrew": ("דוד כהן", "DejaVuSans"),
+    "devanagari": ("अनिता शर्मा", "NotoSansDevanagari"),
+    "chinese": ("李小龍", "DroidSansFallback"),
+    "japanese": ("山田 さくら", "DroidSansFallback"),
+    "korean": ("김민준", "DroidSansFallback"),
+}
+RIGHT_TO_LEFT = {"arabic", "hebrew"}
+
+
+@pytest.mark.parametrize("script", NAMES_BY_SCRIPT)
+def test_prints_the_learner_name_in_its_own_script(script: str) -> None:
+    learner_name, face = NAMES_BY_SCRIPT[script]
+    pdf = render_certificate(make_content(learner_name=learner_name))
+
+    if script in RIGHT_TO_LEFT:  # PDFium reorders right-to-left text on its own; pypdf reads it in order
+        assert normalized(learner_name) in normalized(glyph_text(pdf))
+    else:
+        assert learner_name in page_text(pdf).splitlines()
+    assert learner_name in actual_texts(pdf)
+    assert any(face in name for name in embedded_font_names(pdf))
+
+
+@pytest.mark.parametrize("script", NAMES_BY_SCRIPT)
+def test_every_font_is_embedded(script: str) -> None:
+    pdf = render_certificate(make_content(learner_name=NAMES_BY_SCRIPT[script][0]))
+
+    fonts = page_fonts(pdf)
+    assert fonts
+    for font in fonts:
+        assert font["/Subtype"] == "/TrueType", font["/BaseFont"]
+        assert "/FontFile2" in font["/FontDescriptor"], f"{font['/BaseFont']} is not embedded"
 
 
 def test_prints_every_field_of_the_certificate() -> None:
@@ -136,17 +249,19 @@ def test_one_hour_is_singular() -> None:
 
 
 def test_arabic_letters_are_joined() -> None:
-    text = page_text(render_certificate(make_content(learner_name="محمد")))
+    text = glyph_text(render_certificate(make_content(learner_name="محمد")))
 
     # meem at the start of a word takes its initial form, dal at the end its final form
     assert "\ufee3" in text and "\ufeaa" in text
 
 
-def test_devanagari_uses_the_shipped_devanagari_font() -> None:
-    pdf = render_certificate(make_content(learner_name="अनिता शर्मा"))
+def test_brackets_and_numbers_in_right_to_left_text_follow_the_bidi_algorithm() -> None:
+    pdf = render_certificate(make_content(learner_name="علي (Ali) 2024"))
 
-    assert any("NotoSansDevanagari" in name for name in embedded_font_names(pdf))
-    assert "शर्मा" in page_text(pdf)
+    # An Arabic line: the number and the Latin word keep their own order, the brackets around it
+    # are mirrored back to read "(Ali)", and all of it stands left of the Arabic name.
+    expected = unshaped_glyphs("2024 (Ali) ", "DejaVuSans-Bold.ttf") + harfbuzz_glyphs("علي", "DejaVuSans-Bold.ttf")
+    assert glyphs_drawn_for(pdf, "علي (Ali) 2024") == expected
 
 
 def test_latin_text_is_embedded_in_a_unicode_truetype_font() -> None:
@@ -231,9 +346,12 @@ def test_the_same_content_renders_the_same_bytes() -> None:
 
 
 def test_bare_page_is_a_one_page_pdf_with_the_lines() -> None:
-    text = page_text(render_bare_page(["Certificate of Completion", "José Ñúñez"]))
+    url = "https://learn.example.org/verify/K7QD-3MPX-W9TA-HF2C-8RZE"
+    pdf = render_bare_page(["Certificate of Completion", "José Ñúñez", "अनिता शर्मा"], qr_data=url)
 
-    assert "Certificate of Completion" in text and "José Ñúñez" in text
+    assert "Certificate of Completion" in normalized(glyph_text(pdf)) and "José Ñúñez" in glyph_text(pdf)
+    assert any("NotoSansDevanagari" in name for name in embedded_font_names(pdf))
+    assert decode_qr_codes(pdf) == [url]
 
 
 def test_pdf_module_imports_neither_flask_nor_sqlalchemy() -> None:

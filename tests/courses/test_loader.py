@@ -35,6 +35,8 @@ VALID = textwrap.dedent(
     kind = "watch"
     paths = ["recording"]
     video = "https://example.org/video.mp4"
+    captions = {{ en = "captions.en.vtt", es = "captions.es.vtt" }}
+    captions_describe_visuals = true
 
     [[steps]]
     id = "live-session"
@@ -53,6 +55,8 @@ VALID = textwrap.dedent(
     """
 )
 
+VALID_CAPTIONS = "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nWelcome.\n\n00:00:04.000 --> 00:00:09.500\nLet us begin.\n"
+
 
 def write_course(root: Path, slug: str, text: str | None = None, **files: str) -> Path:
     folder = root / slug
@@ -60,6 +64,10 @@ def write_course(root: Path, slug: str, text: str | None = None, **files: str) -
     (folder / "course.toml").write_text(text if text is not None else VALID.format(slug=slug), encoding="utf-8")
     for name, content in files.items():
         (folder / name.replace("_", ".")).write_text(content, encoding="utf-8")
+    for language in ("en", "es"):  # the captions VALID names, unless the test wrote its own
+        captions = folder / f"captions.{language}.vtt"
+        if not captions.exists():
+            captions.write_text(VALID_CAPTIONS, encoding="utf-8")
     return folder
 
 
@@ -104,7 +112,7 @@ def test_field_errors_name_the_field_and_its_line(tmp_path):
     assert "greater than 0" in minutes
     extra = next(p for p in problems if "steps[1].video" in p)
     assert "not a known field" in extra
-    assert ":28:1:" in extra, extra  # the line of the stray key
+    assert ":30:1:" in extra, extra  # the line of the stray key
 
 
 def test_missing_fields_and_unknown_step_kind(tmp_path):

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lms.courses.loader import COURSE_FILE, Problem, load_course
-from tests.courses.test_loader import VALID
+from tests.courses.test_loader import VALID, VALID_CAPTIONS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -17,6 +17,8 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 def load_bytes(folder: Path, data: bytes):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / COURSE_FILE).write_bytes(data)
+    for language in ("en", "es"):  # the caption files VALID refers to
+        (folder / f"captions.{language}.vtt").write_text(VALID_CAPTIONS, encoding="utf-8")
     return load_course(folder)
 
 

@@ -145,7 +145,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     assert app.config["LMS_DATABASE_URL"] == database_url
     assert app.config["RATELIMIT_ENABLED"] is False
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # E2E_PORT pins the port (a shared machine gives each runner its own range); 0 picks a free one.
+    server = make_server("127.0.0.1", int(os.environ.get("E2E_PORT", "0")), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
     live = LiveServer(url=f"http://127.0.0.1:{server.server_port}", instance=instance, app=app, env=env)

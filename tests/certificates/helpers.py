@@ -1,0 +1,13 @@
+"""Reading certificate PDFs back, shared by the certificate tests."""
+
+from __future__ import annotations
+
+import pypdfium2
+
+
+def page_text(pdf: bytes) -> str:
+    """The page's text as PDFium extracts it: it reads each line's /ActualText, so a Devanagari
+    conjunct or an "fi" ligature comes back as the letters that were typed."""
+    document = pypdfium2.PdfDocument(pdf)
+    assert len(document) == 1
+    return document[0].get_textpage().get_text_range().replace("\r\n", "\n")

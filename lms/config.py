@@ -34,6 +34,16 @@ DEFAULTS: dict[str, Any] = {
     "LMS_SMTP_PASSWORD": "",
     "LMS_SMTP_STARTTLS": False,
     "LMS_SMTP_TIMEOUT": 10,
+    # Redis, shared by every process of a deployment: the page versions and the report's totals
+    # (lms.caching). Unset: a store in files under LMS_CACHE_DIR, shared by the processes of
+    # one machine only, so a deployment on several machines must set it.
+    "LMS_REDIS_URL": None,
+    "LMS_CACHE_DIR": None,  # None: ``cache/`` in the instance folder
+    # How long the completion report's totals may be reused (seconds); the page says so.
+    "LMS_REPORT_TOTALS_SECONDS": 30,
+    # Cache-Control max-age of the pages signed-out visitors see (0: a cache asks each time,
+    # and gets a 304 Not Modified when the page's ETag still matches).
+    "LMS_PUBLIC_PAGE_MAX_AGE": 0,
     "LMS_RATELIMIT_STORAGE_URI": "memory://",
     "LMS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     # Registration and password-reset requests (both send mail), per client address.

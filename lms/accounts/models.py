@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, String, func, select
+from sqlalchemy import Boolean, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -43,8 +43,6 @@ class User(UserMixin, Base):
     # When the person followed the link mailed to the address. Live sessions need it: their
     # attendance is matched by email address, and certificates follow attendance.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped with every change to what the person's dashboard shows (lms.stamps).
-    records_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -9,9 +9,7 @@ from functools import cache
 from flask import current_app, url_for
 from flask_babel import force_locale
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import bindparam, delete, func, inspect, select
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
 from lms.accounts.models import MIN_PASSWORD_LENGTH, User, count_admins
@@ -24,29 +22,12 @@ class AccountError(ValueError):
     """An operation on an account that cannot be done; the message is shown to the person."""
 
 
-# Loading the signed-in person starts every signed-in request. For a one-row lookup by primary
-# key the ORM's query machinery costs several times the query itself (a fifth of a page), so the
-# row is read as plain columns, by a statement built once, and made into a User here.
-_USER_ATTRIBUTES = tuple(inspect(User).get_property_by_column(column).key for column in User.__table__.columns)
-_USER_ROW_BY_ID = select(*User.__table__.columns).where(User.__table__.c.id == bindparam("user_id"))
-
-
 def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader: the person whose id the session holds, or None."""
     number = parse_id(user_id) if isinstance(user_id, str) else None
     if number is None:
         return None
-    session = get_session()
-    loaded = session.identity_map.get(identity_key(User, number))
-    if loaded is not None:
-        return loaded
-    row = session.connection().execute(_USER_ROW_BY_ID, {"user_id": number}).first()
-    if row is None:
-        return None
-    user = User(**dict(zip(_USER_ATTRIBUTES, row, strict=True)))
-    # As if the ORM had loaded it: persistent, every column loaded, nothing pending to write.
-    make_transient_to_detached(user)
-    session.add(user)
-    return user
+    return get_session().get(User, number)
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -299,12 +280,12 @@ def delete_account(user: User, password: str) -> None:
     ) or 0
     # The actor becomes NULL with the account (ON DELETE SET NULL): the event keeps no person.
     record_event(user, "account.deleted", user, enrollments=enrollments, certificates=certificates)
-    # The cascade below writes without the ORM: the seats and waitlists the person leaves, and
-    # the report, change with it.
-    from lms.stamps import Changes, bump
+    # The cascade below writes without the ORM: the seats and waitlists the person leaves
+    # change with it.
+    from lms.invalidation import Written, note
 
     cohorts = set(db_session.scalars(select(Enrollment.cohort_id).where(Enrollment.user_id == user.id, Enrollment.cohort_id.is_not(None))))
-    bump(db_session, Changes(cohort_ids=cohorts, completions=True))
+    note(db_session, Written(user_ids={user.id}, cohort_ids=cohorts))
     db_session.execute(delete(User).where(User.id == user.id), execution_options={"synchronize_session": False})
     db_session.expunge_all()
 

@@ -6,7 +6,7 @@ import re
 import tempfile
 import zipfile
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
@@ -18,10 +18,11 @@ from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
 from lms.i18n import _, _l, ngettext
 from lms.learning.models import Enrollment
+from lms.routing import AreaBlueprint
 from lms.security import limiter
 from lms.web import roles_required
 
-blueprint = Blueprint("lms_certificates", __name__)
+blueprint = AreaBlueprint("lms_certificates", __name__)
 
 
 class ActionForm(FlaskForm):

@@ -113,7 +113,7 @@ def cohort_ends_at(cohort: Cohort) -> datetime:
 
 
 def catalog() -> Any:
-    from lms.extension import lms_state
+    from lms.state import lms_state
 
     return lms_state().catalog
 

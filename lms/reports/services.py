@@ -17,7 +17,7 @@ from lms.reports.queries import ReportScope, completion_query
 
 def course_titles(locale: str | None = None) -> dict[str, str]:
     """Course titles in ``locale`` (the catalog's translation), by slug; retired courses fall back to the row."""
-    from lms.extension import lms_state
+    from lms.state import lms_state
 
     locale = locale or str(get_locale() or "en")
     return {course.slug: course.localized("title", locale) for course in lms_state().catalog.all()}
@@ -61,15 +61,23 @@ def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -
 COHORT_CHOICES = 200
 
 
-def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int) -> dict[str, Any]:
-    """What the report page shows: one page of rows, the totals and the filter choices."""
-    from lms.reports.paging import Page
-    from lms.reports.queries import cohort_choices, completion_page, completion_summary, course_choices, facilitator_choices
+def completion_totals(filters: CompletionFilters, scope: ReportScope) -> Any:
+    """The filtered report's totals (``queries.CompletionSummary``): every matching enrollment
+    is counted, so the page reuses them for a few seconds (``LMS_REPORT_TOTALS_SECONDS``)."""
+    from lms.reports.queries import completion_summary
 
-    summary = completion_summary(db_session, filters, scope)
+    return completion_summary(db_session, filters, scope)
+
+
+def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int, summary: Any) -> dict[str, Any]:
+    """What the report page shows: one page of rows, read now, the totals given (counted a few
+    seconds ago at most) and the filter choices."""
+    from lms.reports.paging import Page
+    from lms.reports.queries import cohort_choices, completion_page, course_choices, facilitator_choices
+
     cohorts = cohort_choices(db_session, scope, limit=COHORT_CHOICES + 1)
     paging = Page.of(page, size, summary.total)
-    rows = completion_page(db_session, filters, scope, paging.number, size) if summary.total else []
+    rows = completion_page(db_session, filters, scope, paging.number, size)
     return {
         "rows": rows,
         "summary": summary,

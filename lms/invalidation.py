@@ -36,6 +36,7 @@ from lms.courses.models import Course
 from lms.learning.models import Enrollment, EnrollmentStatus, Reflection, StepProgress
 
 _PENDING = "lms_versions_to_bump"
+_WROTE = "lms_flushed_a_write"
 
 
 @dataclass
@@ -55,6 +56,7 @@ def watch(session_factory: sessionmaker[Session], bump: Callable[[Iterable[str]]
     """Note what every session of ``session_factory`` writes and ``bump`` it after commit."""
 
     def after_flush(session: Session, _context: Any) -> None:
+        session.info[_WROTE] = True
         note(session, written_by(session))
 
     def after_commit(session: Session) -> None:
@@ -67,6 +69,7 @@ def watch(session_factory: sessionmaker[Session], bump: Callable[[Iterable[str]]
     def after_transaction_end(session: Session, transaction: Any) -> None:
         if transaction.parent is None:
             session.info.pop(_PENDING, None)  # rolled back (a commit has taken them already)
+            session.info.pop(_WROTE, None)
 
     event.listen(session_factory, "after_flush", after_flush)
     event.listen(session_factory, "after_commit", after_commit)
@@ -99,7 +102,8 @@ def note_person(session: Session, user_id: int) -> None:
 
 
 def wrote_anything(session: Session) -> bool:
-    return bool(session.info.get(_PENDING) or session.new or session.dirty or session.deleted)
+    """Whether the session's transaction has written, or is about to write, anything."""
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
 
 
 def written_by(session: Session) -> Written:

@@ -62,6 +62,9 @@ class LMS:
         app.before_request(_follow_catalog_syncs)
         app.teardown_appcontext(db.close_session)
         app.after_request(_commit_request)
+        from lms.web import public_page_validators
+
+        app.after_request(public_page_validators)
         app.context_processor(_template_context)
         from lms.formatting import register_filters
 

@@ -110,6 +110,38 @@ def served_at() -> tuple[str, str] | None:
     return (request.host, request.script_root) if has_request_context() else None
 
 
+# Pages every signed-out visitor sees alike, whose answer a browser or a shared cache in front
+# of the servers (docs/deployment.md) may keep and revalidate by their ETag.
+PUBLIC_PAGES = frozenset({
+    "lms_courses.catalog", "lms_courses.course", "lms_cohorts.cohort", "lms_cohorts.cohort_ics", "lms_certificates.verify",
+})
+
+
+def public_page_validators(response: Any) -> Any:
+    """HTTP validators for a public page answered to a signed-out visitor: an ETag of the
+    body, a 304 Not Modified when the request's If-None-Match still matches it, and
+    Cache-Control that lets a shared cache keep it (``LMS_PUBLIC_PAGE_MAX_AGE`` seconds without
+    asking; 0: it asks each time). The page still changes with the visitor's cookie (their
+    language, a message shown once) and their Accept-Language, so both are in Vary; an answer
+    that sets a cookie is never marked public.
+    """
+    if request.endpoint not in PUBLIC_PAGES or request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    if current_user.is_authenticated or session.modified or "Set-Cookie" in response.headers or "Cache-Control" in response.headers:
+        return response
+    if response.is_streamed or response.direct_passthrough:
+        return response
+    max_age = int(current_app.config["LMS_PUBLIC_PAGE_MAX_AGE"])
+    response.cache_control.public = True
+    if max_age > 0:
+        response.cache_control.max_age = max_age
+    else:
+        response.cache_control.no_cache = True
+    response.vary.update(("Cookie", "Accept-Language"))
+    response.add_etag()
+    return response.make_conditional(request)
+
+
 def roles_required(*roles: str) -> Callable[[F], F]:
     """Allow a view to signed-in users who have one of ``roles`` ("facilitator", "admin")."""
 

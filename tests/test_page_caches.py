@@ -381,3 +381,38 @@ def test_two_deployments_sharing_a_redis_database_do_not_share_totals(app_config
         other = PageCache(first, "postgresql://elsewhere/another")
         assert other.shared(key, lambda: "second", seconds=30)[0] == "second"
     first.extensions["lms"].database.engine.dispose()
+
+
+def test_signed_out_pages_carry_validators_and_answer_304_until_they_change(app, client, make_user):
+    facilitator = make_user("facilitator")
+    cohort_id = schedule(app, facilitator, capacity=3)
+    first = client.get(COURSE_PAGE)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag
+    assert first.cache_control.public and first.cache_control.no_cache
+    assert {"cookie", "accept-language"} <= {value.lower() for value in first.vary}
+
+    again = client.get(COURSE_PAGE, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+
+    register(app, make_user(), cohort_id)  # a seat taken: the page is no longer what the cache holds
+    changed = client.get(COURSE_PAGE, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert "2 seats left" in changed.get_data(as_text=True)
+
+    app.config["LMS_PUBLIC_PAGE_MAX_AGE"] = 60
+    assert client.get("/").cache_control.max_age == 60
+
+
+def test_pages_for_one_visitor_are_never_marked_public(app, client, make_user):
+    # A message shown once changes the visitor's session: that answer is theirs alone.
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Shown to this visitor once")]
+    flashed = client.get("/")
+    assert "Shown to this visitor once" in flashed.get_data(as_text=True)
+    assert "ETag" not in flashed.headers and not flashed.cache_control.public
+
+    login(client, make_user())
+    signed_in = client.get(COURSE_PAGE)
+    assert signed_in.status_code == 200 and "ETag" not in signed_in.headers and not signed_in.cache_control.public
+    assert client.get(COURSE_PAGE, headers={"If-None-Match": "*"}).status_code == 200

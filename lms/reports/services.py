@@ -61,32 +61,33 @@ def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -
 COHORT_CHOICES = 200
 
 
-def completion_totals(filters: CompletionFilters, scope: ReportScope) -> Any:
-    """The filtered report's totals (``queries.CompletionSummary``): every matching enrollment
-    is counted, so the page reuses them for a few seconds (``LMS_REPORT_TOTALS_SECONDS``)."""
-    from lms.reports.queries import completion_summary
-
-    return completion_summary(db_session, filters, scope)
-
-
-def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int, summary: Any) -> dict[str, Any]:
-    """What the report page shows: one page of rows, read now, the totals given (counted a few
-    seconds ago at most) and the filter choices."""
-    from lms.reports.paging import Page
-    from lms.reports.queries import cohort_choices, completion_page, course_choices, facilitator_choices
+def report_overview(filters: CompletionFilters, scope: ReportScope) -> dict[str, Any]:
+    """The report's totals (``summary``) and its filters' choices: counting reads every
+    enrollment the filters match, so the page reuses them for a few seconds
+    (``LMS_REPORT_TOTALS_SECONDS``, and says so)."""
+    from lms.reports.queries import cohort_choices, completion_summary, course_choices, facilitator_choices
 
     cohorts = cohort_choices(db_session, scope, limit=COHORT_CHOICES + 1)
-    paging = Page.of(page, size, summary.total)
-    rows = completion_page(db_session, filters, scope, paging.number, size)
     return {
-        "rows": rows,
-        "summary": summary,
-        "paging": paging,
+        "summary": completion_summary(db_session, filters, scope),
         "courses": course_choices(db_session),
         "cohorts": cohorts[:COHORT_CHOICES],
         "cohorts_listed": len(cohorts) <= COHORT_CHOICES,
         "facilitators": facilitator_choices(db_session, scope),
     }
+
+
+def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int, overview: dict[str, Any]) -> dict[str, Any]:
+    """What the report page shows: one page of rows, read now, beside the ``overview`` given
+    (counted a few seconds ago at most)."""
+    from lms.reports.paging import Page
+    from lms.reports.queries import completion_page
+
+    paging = Page.of(page, size, overview["summary"].total)
+    rows = completion_page(db_session, filters, scope, paging.number, size)
+    # Rows added since the totals were counted still show, and are counted in "Showing … of …".
+    paging = Page.of(paging.number, size, max(paging.total, paging.offset + len(rows)))
+    return {**overview, "paging": paging, "rows": rows}
 
 
 def overview_charts() -> list[Any]:

@@ -20,7 +20,7 @@ from lms.extension import select_timezone
 from lms.reports import exports, services
 from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
 from lms.reports.paging import page_number
-from lms.reports.queries import CompletionSummary, ReportScope
+from lms.reports.queries import ReportScope
 from lms.routing import AreaBlueprint
 from lms.state import lms_state
 from lms.web import roles_required
@@ -57,11 +57,11 @@ def _page(kind: str) -> Any:
     page = 1 if errors else page_number(request.args)
     scope = _scope(kind)
     if errors:
-        context = services.report_page_context(filters, scope, 1, size, CompletionSummary())
-        context.update(rows=[], summary=None)
+        overview = services.report_overview(CompletionFilters(), scope)
+        context = {**overview, "summary": None, "rows": [], "paging": None}
         return render_template("lms/reports/completions.html", kind=kind, body=_body(kind, filters, errors, context)), 400
-    summary, counted_at = _totals(filters, scope)
-    context = services.report_page_context(filters, scope, page, size, summary)
+    overview, counted_at = _overview(filters, scope)
+    context = services.report_page_context(filters, scope, page, size, overview)
     context.update(counted_at=counted_at, totals_seconds=_totals_seconds())
     return render_template("lms/reports/completions.html", kind=kind, body=_body(kind, filters, errors, context))
 
@@ -70,22 +70,23 @@ def _totals_seconds() -> int:
     return int(current_app.config["LMS_REPORT_TOTALS_SECONDS"])
 
 
-def _totals(filters: CompletionFilters, scope: ReportScope) -> tuple[CompletionSummary, datetime]:
-    """The totals, counted at most ``LMS_REPORT_TOTALS_SECONDS`` ago (counting reads every
-    enrollment the filters match: half a second at a million), shared by every worker.
+def _overview(filters: CompletionFilters, scope: ReportScope) -> tuple[dict[str, Any], datetime]:
+    """The totals and the filters' choices, counted at most ``LMS_REPORT_TOTALS_SECONDS`` ago
+    (counting reads every enrollment the filters match: half a second at a million), shared by
+    every worker through the page cache's store.
 
     Filed under the viewer's own version as well: after they change something (a revoked
     certificate, a roster's attendance) their next report counts again.
     """
     seconds = _totals_seconds()
-    count = functools.partial(services.completion_totals, filters, scope)
+    count = functools.partial(services.report_overview, filters, scope)
     if seconds <= 0:
         return count(), utcnow()
     cache = lms_state().page_cache
     viewer = cache.versions([caching.person(current_user.id)])
     if viewer is None:
         return count(), utcnow()
-    return cache.shared(("report-totals", scope, filters, viewer), count, seconds=seconds)
+    return cache.shared(("report-overview", scope, filters, viewer), count, seconds=seconds)
 
 
 def _body(kind: str, filters: CompletionFilters, errors: dict[str, str], context: dict[str, Any]) -> Markup:

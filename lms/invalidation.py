@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.util import identity_key
 
 from lms import caching
 from lms.certificates.models import Certificate
@@ -82,8 +83,17 @@ def note(session: Session, written: Written) -> None:
         return
     connection = session.connection()
     user_ids = set(written.user_ids)
-    if written.enrollment_ids:
-        user_ids.update(connection.scalars(select(Enrollment.user_id).where(Enrollment.id.in_(sorted(written.enrollment_ids)))))
+    unknown = set()
+    for enrollment_id in written.enrollment_ids:
+        # The service that wrote a learner's records has their enrollment in the session.
+        loaded = session.identity_map.get(identity_key(Enrollment, enrollment_id))
+        learner = inspect(loaded).dict.get("user_id") if loaded is not None else None
+        if learner is None:
+            unknown.add(enrollment_id)
+        else:
+            user_ids.add(learner)
+    if unknown:
+        user_ids.update(connection.scalars(select(Enrollment.user_id).where(Enrollment.id.in_(sorted(unknown)))))
     if written.cohort_ids:
         user_ids.update(connection.scalars(select(Enrollment.user_id).where(Enrollment.cohort_id.in_(sorted(written.cohort_ids)))))
     course_ids = set(written.course_ids)

@@ -1,36 +1,79 @@
-"""What a worker keeps in memory between requests: pages, or parts of them, built from records
-that rarely change, filed under whatever says they changed.
+"""Pages, or parts of them, that the engine keeps between requests, and what tells every
+process that they are out of date.
 
-A key holds everything the value was built from that can change: the catalog's generation for
-what the course files say (``CourseCatalog.rendered``), a change stamp for what the database
-holds (``lms.stamps``), the locale and time zone it was rendered for. A new stamp or generation
-is a new key, so nothing needs clearing; the bound drops the keys nobody asks for any more.
-A value that also depends on the clock (a session that starts, a registration that closes)
-carries the time it stops being true.
+Two stores, each for what it does best:
 
-Nothing that differs between two visitors with the same key is ever kept: no CSRF token, no
-"you are registered", no one's name but the key's owner's.
+- **Versions** live in a store every process of the deployment shares (Flask-Caching: Redis
+  when ``LMS_REDIS_URL`` is set, else files in the instance folder, which every worker and CLI
+  command of one machine shares). A version is a random token per person (``person:<id>``:
+  their dashboard) and per course (``course:<slug>``: its live sessions as signed-out visitors
+  see them). After a transaction that wrote what a version covers commits, it is set to a new
+  token (``lms.invalidation``); no database row is written or locked for it.
+- **Parts of pages** are kept in each worker's memory (``WorkerCache``), filed under the tokens
+  of the versions they depend on, read *before* the records they are built from. A token is
+  never used twice, so a part filed under the current token was built from records at least as
+  new as the last commit whose bump came before that read; a later commit sets a new token and
+  the part is never served again. The writer's own bump happens before their response is sent,
+  so they see what they wrote on their next page.
+
+A key also holds what the part was built from that is not in the database: the catalog's
+generation, the locale, the time zone and where the app is served from. A value that depends on
+the clock (a session that starts, a registration that closes) carries the time it stops being
+true. Nothing that differs between two visitors with the same key is ever kept: no CSRF token,
+no "you are registered", no one's name but the key's owner's.
+
+Totals that are costly to count and may lag by seconds (the report's) are kept in the shared
+store for a short time instead (``shared``), and the page says how old they may be.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import secrets
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
-from typing import Generic, TypeVar
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
+from flask import Flask
+from flask_caching import Cache
 
 from lms.db import utcnow
 
 V = TypeVar("V")
 
-# An entry is a few KB of HTML or a page of report rows: the bound keeps a worker's memory flat.
+logger = logging.getLogger(__name__)
+
+# An entry is a few KB of HTML: the bound keeps a worker's memory flat.
 DEFAULT_SIZE = 256
 CACHE_SIZES = {"dashboard": 2048}  # one entry per learner who came back recently (~10 KB each)
 
+# A version nobody bumped for this long is dropped; the next reader draws a new token, which is
+# always safe (it only costs a rebuild). It also bounds how long a bump lost to a store outage
+# can leave a page behind.
+VERSION_SECONDS = 6 * 3600
+# Files the instance-folder store keeps before it prunes the oldest (one per person or course
+# seen recently, plus the report's totals).
+FILE_STORE_THRESHOLD = 50_000
+
+
+def person(user_id: int) -> str:
+    """The version of what a person's dashboard shows."""
+    return f"person:{user_id}"
+
+
+def course(slug: str) -> str:
+    """The version of a course's live sessions and their seats."""
+    return f"course:{slug}"
+
 
 class WorkerCache(Generic[V]):
+    """A bounded in-memory cache of one worker, shared by its threads."""
+
     def __init__(self, maxsize: int = DEFAULT_SIZE) -> None:
         self._entries: LRUCache[Hashable, tuple[V, datetime | None]] = LRUCache(maxsize)
         self._lock = threading.Lock()  # LRUCache reorders itself on reads: gthread workers share it
@@ -55,3 +98,132 @@ class WorkerCache(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def store_config(app: Flask) -> dict[str, Any]:
+    """Flask-Caching's settings for the engine's shared store, from the ``LMS_`` settings only
+    (a host's own ``CACHE_*`` settings are for its own cache)."""
+    config: dict[str, Any] = {
+        "CACHE_DEFAULT_TIMEOUT": VERSION_SECONDS,
+        "CACHE_KEY_PREFIX": "",
+        "CACHE_OPTIONS": None,
+        "CACHE_ARGS": [],
+        "CACHE_SOURCE_CHECK": False,
+        "CACHE_NO_NULL_WARNING": True,
+    }
+    redis_url = app.config.get("LMS_REDIS_URL")
+    if redis_url:
+        return {**config, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url}
+    directory = app.config.get("LMS_CACHE_DIR") or os.path.join(app.instance_path, "cache")
+    return {**config, "CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(directory), "CACHE_THRESHOLD": FILE_STORE_THRESHOLD}
+
+
+class PageCache:
+    """One app's kept pages: the shared versions and totals, and each kind's worker cache."""
+
+    def __init__(self, app: Flask, database_url: str) -> None:
+        config = store_config(app)
+        if config["CACHE_TYPE"] == "FileSystemCache":
+            Path(config["CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
+        self.shared_kind = config["CACHE_TYPE"]
+        self.store = Cache(with_jinja2_ext=False)
+        self.store.init_app(app, config=config)
+        # Two deployments that share a Redis database (or an instance folder) but not a
+        # database never read each other's totals.
+        self._namespace = "lms:" + hashlib.sha256(database_url.encode()).hexdigest()[:12] + ":"
+        self._worker_caches: dict[str, WorkerCache[Any]] = {}
+        self._lock = threading.Lock()
+
+    def worker_cache(self, kind: str) -> WorkerCache[Any]:
+        with self._lock:
+            if kind not in self._worker_caches:
+                self._worker_caches[kind] = WorkerCache(CACHE_SIZES.get(kind, DEFAULT_SIZE))
+            return self._worker_caches[kind]
+
+    # -- versions -------------------------------------------------------------------------
+
+    def versions(self, names: Iterable[str]) -> tuple[str, ...] | None:
+        """The current token of each version, drawing one for a version that has none.
+
+        None when the shared store cannot answer: then nothing may be kept or served from
+        memory, since a bump may have been missed.
+        """
+        keys = [self._namespace + "v:" + name for name in names]
+        try:
+            tokens = list(self.store.get_many(*keys))
+            for index, token in enumerate(tokens):
+                if token is None:
+                    # add() keeps a token another process set in between; either is new.
+                    self.store.add(keys[index], _new_token(), timeout=VERSION_SECONDS)
+                    tokens[index] = self.store.get(keys[index])
+        except Exception:  # noqa: BLE001 - any failure of the store means "no answer"
+            logger.exception("The page cache's shared store did not answer; pages are built afresh.")
+            return None
+        if any(token is None for token in tokens):
+            return None
+        return tuple(tokens)
+
+    def bump(self, names: Iterable[str]) -> None:
+        """Give each version a new token: what was kept under the old ones is never served again.
+
+        Called after the transaction that changed what they cover has committed.
+        """
+        keys = sorted({self._namespace + "v:" + name for name in names})
+        if not keys:
+            return
+        token = _new_token()
+        try:
+            self.store.set_many({key: token for key in keys}, timeout=VERSION_SECONDS)
+        except Exception:  # noqa: BLE001 - the write is committed; a failed bump must not undo the answer
+            logger.exception("Could not bump %d page versions after a commit; kept pages may lag until their versions expire.", len(keys))
+            # This worker at least forgets what it kept.
+            with self._lock:
+                caches = list(self._worker_caches.values())
+            for cache in caches:
+                cache.clear()
+
+    # -- kept parts -----------------------------------------------------------------------
+
+    def kept(
+        self,
+        kind: str,
+        key: tuple[Any, ...],
+        build: Callable[[], V],
+        *,
+        versions: Iterable[str] = (),
+        until: Callable[[V], datetime | None] | None = None,
+    ) -> V:
+        """A part of a page kept in this worker under ``key`` and the current tokens of
+        ``versions``, read here, before ``build`` reads the records."""
+        names = tuple(versions)
+        tokens: tuple[str, ...] | None = ()
+        if names:
+            tokens = self.versions(names)
+            if tokens is None:
+                return build()
+        return self.worker_cache(kind).get((*key, tokens), build, until=until)
+
+    # -- shared values with a lifetime ----------------------------------------------------
+
+    def shared(self, key: tuple[Any, ...], build: Callable[[], V], *, seconds: int) -> tuple[V, datetime]:
+        """``build()``'s value and when it was built, kept in the shared store for ``seconds``
+        under ``key`` (its ``repr`` must name everything the value depends on)."""
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()
+        store_key = self._namespace + "s:" + digest
+        try:
+            found = self.store.get(store_key)
+        except Exception:  # noqa: BLE001
+            logger.exception("The page cache's shared store did not answer; totals are counted afresh.")
+            found = None
+        if found is not None:
+            return found
+        built = (build(), utcnow())
+        try:
+            self.store.set(store_key, built, timeout=seconds)
+        except Exception:  # noqa: BLE001
+            logger.exception("Could not keep totals in the page cache's shared store.")
+        return built
+
+
+def _new_token() -> str:
+    return secrets.token_hex(8)

@@ -192,7 +192,7 @@ def courses_check(path: Path | None) -> None:
 
 def _sync_courses(strict: bool = True) -> None:
     from lms.db import transaction
-    from lms.extension import lms_state
+    from lms.state import lms_state
 
     with transaction() as session:
         report = lms_state().catalog.sync(session)

@@ -35,11 +35,19 @@ DEFAULTS: dict[str, Any] = {
     "LMS_SMTP_PASSWORD": "",
     "LMS_SMTP_STARTTLS": False,
     "LMS_SMTP_TIMEOUT": 10,
-    # Redis, shared by every app server: rate limits (and whatever else is kept there) unless
-    # a setting of their own says otherwise. None: each process keeps its own, in memory.
+    # Redis, shared by every process of a deployment: the job queue, rate limits, the page
+    # versions and the report's totals (lms.caching). Unset: jobs run in a thread pool of the
+    # process, rate limits are counted in memory (each gunicorn worker on its own), and versions
+    # live in files under LMS_CACHE_DIR, shared by the processes of one machine only: a
+    # deployment on several machines must set it.
     "LMS_REDIS_URL": None,
-    # Where rate limits are counted; None: LMS_REDIS_URL, else in memory (each gunicorn worker
-    # counting on its own, so a limit lets through about that many tries per worker).
+    "LMS_CACHE_DIR": None,  # None: ``cache/`` in the instance folder
+    # How long the completion report's totals may be reused (seconds); the page says so.
+    "LMS_REPORT_TOTALS_SECONDS": 30,
+    # Cache-Control max-age of the pages signed-out visitors see (0: a cache asks each time,
+    # and gets a 304 Not Modified when the page's ETag still matches).
+    "LMS_PUBLIC_PAGE_MAX_AGE": 0,
+    # Where rate limits are counted; None: LMS_REDIS_URL, else in memory.
     "LMS_RATELIMIT_STORAGE_URI": None,
     # Sign-in attempts per client address.
     "LMS_LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
@@ -73,8 +81,8 @@ DEFAULTS: dict[str, Any] = {
     # The Host names the standalone app answers (Flask's TRUSTED_HOSTS, which wins when set);
     # any other gets 400. `flask lms setup` writes TRUSTED_HOSTS from the base URL.
     "LMS_TRUSTED_HOSTS": None,
-    # Redis for the job queue (RQ). None: jobs run in this process, right after each commit.
-    "LMS_REDIS_URL": None,
+    # The job queue (RQ) is on LMS_REDIS_URL; without it jobs run in this process, right after
+    # each commit.
     "LMS_JOB_QUEUE": "lms",
     "LMS_JOB_THREADS": 2,  # in-process jobs (no Redis) run on this many threads
     # Seconds before the 2nd, 3rd, ... attempt of a failed job (the last one repeats).

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, Select, create_engine, event
-from sqlalchemy.engine import Compiled
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
@@ -120,53 +119,6 @@ def close_session(exc: BaseException | None = None) -> None:
         # Anything not committed by the request's end is abandoned, never half-written.
         session.rollback()
     session.close()
-
-
-def read_stamp(statement: Select[Any], parameters: dict[str, Any] | None = None) -> int | None:
-    """A change stamp (an integer column, ``lms.stamps``) by a statement built once.
-
-    Read with the driver's own cursor: pages read a stamp on every request, and SQLAlchemy's
-    execution machinery costs more than the read itself (it still writes the SQL, once). On the
-    request's session, in its transaction, when one is open; otherwise, as for a visitor who is
-    not signed in, where the stamp is all a page reads, on a pooled connection of its own.
-    """
-    session: Session | None = g.get("_lms_session")
-    if session is not None:
-        connection = session.connection()
-        return _fetch_stamp(connection.connection, connection.dialect, statement, parameters)
-    engine = database_state().engine
-    pooled = engine.raw_connection()
-    try:
-        return _fetch_stamp(pooled, engine.dialect, statement, parameters)
-    finally:
-        pooled.close()  # back to the pool, which ends the read's transaction
-
-
-def _fetch_stamp(connection: Any, dialect: Dialect, statement: Select[Any], parameters: dict[str, Any] | None) -> int | None:
-    sql, arguments = _driver_query(dialect, statement, parameters or {})
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql, arguments)
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    return None if row is None else int(row[0])
-
-
-# Keyed by the statement itself (held, so never confused with a later one) and the dialect.
-_DRIVER_QUERIES: dict[tuple[Select[Any], str], Compiled] = {}
-
-
-def _driver_query(dialect: Dialect, statement: Select[Any], parameters: dict[str, Any]) -> tuple[str, Any]:
-    """The statement's SQL for this driver, compiled once, and its parameters in the driver's style."""
-    key = (statement, dialect.name)
-    compiled = _DRIVER_QUERIES.get(key)
-    if compiled is None:
-        compiled = _DRIVER_QUERIES[key] = statement.compile(dialect=dialect)
-    values = compiled.construct_params(parameters)
-    if compiled.positiontup is not None:
-        return compiled.string, tuple(values[name] for name in compiled.positiontup)
-    return compiled.string, values
 
 
 def commit_if_open() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,29 +11,11 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from lms import db
-from lms.caching import CACHE_SIZES, DEFAULT_SIZE, WorkerCache
+from lms.caching import PageCache
 from lms.config import apply_defaults
+from lms.state import LMSState, lms_state
 
-
-@dataclass
-class LMSState:
-    """What the extension keeps per app, in ``app.extensions["lms"]``."""
-
-    extension: LMS
-    url_prefix: str
-    database: db.DatabaseState
-    catalog: Any  # lms.courses.catalog.CourseCatalog
-    blueprints: list[str] = field(default_factory=list)
-    # True when the LMS is the whole app (create_app): its pages, error pages included, are ours.
-    standalone: bool = False
-    # What this worker keeps between requests (lms.caching), one bounded cache per kind of page,
-    # so that many report filters never push the learners' dashboards out.
-    caches: dict[str, WorkerCache[Any]] = field(default_factory=dict)
-
-    def cache(self, kind: str) -> WorkerCache[Any]:
-        if kind not in self.caches:
-            self.caches[kind] = WorkerCache(CACHE_SIZES.get(kind, DEFAULT_SIZE))
-        return self.caches[kind]
+__all__ = ["LMS", "LMSState", "lms_state", "is_lms_request", "select_locale", "select_timezone", "signed_in_person"]
 
 
 class LMS:
@@ -60,11 +41,12 @@ class LMS:
             url_prefix=url_prefix,
             database=db.DatabaseState(database_url, echo=app.config["LMS_DATABASE_ECHO"]),
             catalog=CourseCatalog(courses_dir),
+            page_cache=PageCache(app, database_url),
         )
         app.extensions["lms"] = state
-        from lms.stamps import watch
+        from lms.invalidation import watch
 
-        watch(state.database.session_factory)
+        watch(state.database.session_factory, state.page_cache.bump)
         from lms.jobs.runner import init_jobs
 
         init_jobs(app)
@@ -84,6 +66,9 @@ class LMS:
         app.before_request(_follow_catalog_syncs)
         app.teardown_appcontext(db.close_session)
         app.after_request(_commit_request)
+        from lms.web import public_page_validators
+
+        app.after_request(public_page_validators)
         app.context_processor(_template_context)
         from lms.formatting import register_filters
 
@@ -127,10 +112,6 @@ def mounted_prefix(mount_point: str, own_prefix: str | None) -> str | None:
     """
     joined = mount_point.rstrip("/") + "/" + (own_prefix or "").strip("/")
     return joined.rstrip("/") or None
-
-
-def lms_state(app: Flask | None = None) -> LMSState:
-    return (app or current_app).extensions["lms"]
 
 
 def is_lms_request() -> bool:
@@ -178,9 +159,16 @@ def _refuse_without_secret_key() -> Any:
 
 def _commit_request(response: Any) -> Any:
     """One commit per request: what a successful request flushed is committed, else rolled back."""
+    from lms.invalidation import note_person, wrote_anything
+
     if "_lms_session" not in g:
         return response
     if response.status_code < 400:
+        session_ = g._lms_session
+        person = signed_in_person()
+        if person is not None and wrote_anything(session_):
+            # Their own pages (the report included) show what they just did.
+            note_person(session_, person.id)
         db.commit_if_open()
     else:
         db.get_session().rollback()

@@ -9,9 +9,8 @@ from lms.credentials.models import Credential, CredentialKey, StatusList
 from lms.db import Base
 from lms.jobs.models import Job
 from lms.learning.models import Enrollment, Reflection, StepProgress
-from lms.stamps import Stamp
 
 __all__ = [
     "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "Course", "Credential", "CredentialKey",
-    "Enrollment", "Job", "Reflection", "SignIn", "Stamp", "StatusList", "StepProgress", "User",
+    "Enrollment", "Job", "Reflection", "SignIn", "StatusList", "StepProgress", "User",
 ]

@@ -1,4 +1,4 @@
-"""The list of the engine's blueprints, in registration order."""
+"""The engine's blueprints, in registration order: a new set for each app."""
 
 from __future__ import annotations
 
@@ -6,19 +6,20 @@ from importlib import import_module
 
 from flask import Blueprint
 
+from lms.routing import AreaBlueprint
 from lms.web import register_error_pages, register_input_checks
 
-# Each area owns one blueprint, named lms_<area>, defined in lms/<area>/views.py as `blueprint`.
+# Each area owns one blueprint, named lms_<area>, declared in lms/<area>/views.py as `blueprint`.
 AREAS = ("courses", "accounts", "learning", "cohorts", "certificates", "credentials", "reports", "admin")
 
 
 def blueprints() -> list[Blueprint]:
+    """Every area's blueprint, built for one app, with the engine's error pages and input checks."""
     found = []
     for area in AREAS:
-        module = import_module(f"lms.{area}.views")
-        blueprint: Blueprint = module.blueprint
-        if not blueprint._got_registered_once:  # blueprints are shared by every app: set up once
-            register_error_pages(blueprint)
-            register_input_checks(blueprint)
+        declared: AreaBlueprint = import_module(f"lms.{area}.views").blueprint
+        blueprint = declared.build()
+        register_error_pages(blueprint)
+        register_input_checks(blueprint)
         found.append(blueprint)
     return found

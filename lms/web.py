@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import functools
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -17,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from lms.db import rollback_if_open
 from lms.i18n import LANGUAGE_NAMES, N_, current_locale, domain
+from lms.state import lms_state
 
 F = TypeVar("F", bound=Callable[..., Any])
 V = TypeVar("V")
@@ -53,7 +53,7 @@ def template_globals() -> dict[str, Any]:
         # The person itself rather than Flask-Login's proxy, which looks them up again on each
         # of the dozen reads a page makes (anonymous visitors get Flask-Login's anonymous user).
         "current_user": current_user._get_current_object(),
-        "csrf_token": csrf_token,
+        "csrf_token": generate_csrf,
     }
 
 
@@ -75,7 +75,6 @@ SITE_LINKS = {
 
 def site_links() -> dict[str, str]:
     """The addresses of ``SITE_LINKS``; an area the app did not register has no entry."""
-    from lms.extension import lms_state
 
     def build() -> dict[str, str]:
         endpoints = current_app.view_functions
@@ -84,39 +83,63 @@ def site_links() -> dict[str, str]:
     return lms_state().cache("site-links").get(served_at(), build)
 
 
-def csrf_token() -> str:
-    """Flask-WTF's CSRF token for this session, signed at most once a second per worker.
-
-    The signed token is the session's own token plus the current second, signed with the app's
-    key: within one second ``generate_csrf`` would sign the same text again to the same result.
-    """
-    field_name = current_app.config["WTF_CSRF_FIELD_NAME"]
-    raw = session.get(field_name)
-    if raw is None:
-        return generate_csrf()  # makes the session's token first
-    from lms.extension import lms_state
-
-    return lms_state().cache("csrf").get((raw, int(time.time())), generate_csrf)
-
-
-def kept(kind: str, key: tuple[Any, ...], build: Callable[[], V], *, until: Callable[[V], datetime | None] | None = None) -> V:
+def kept(
+    kind: str,
+    key: tuple[Any, ...],
+    build: Callable[[], V],
+    *,
+    versions: Iterable[str] = (),
+    until: Callable[[V], datetime | None] | None = None,
+) -> V:
     """A part of a page this worker keeps between requests (``lms.caching``).
 
-    ``key`` holds what the part was built from that the database can change: the change stamp
-    it was filed under (``lms.stamps``), read before ``build`` reads the records. What every kept
-    part also depends on is added here: the catalog's generation, the locale, the time zone and
-    where the app is served from.
+    ``versions`` name what the database holds that the part shows (``caching.person(id)``,
+    ``caching.course(slug)``): their tokens are read before ``build`` reads the records. What
+    every kept part also depends on is added here: the catalog's generation, the locale, the
+    time zone and where the app is served from.
     """
-    from lms.extension import lms_state, select_timezone
+    from lms.extension import select_timezone
 
     state = lms_state()
     full_key = (*key, state.catalog.generation, current_locale(), select_timezone(), served_at())
-    return state.cache(kind).get(full_key, build, until=until)
+    return state.page_cache.kept(kind, full_key, build, versions=versions, until=until)
 
 
 def served_at() -> tuple[str, str] | None:
     """Where this request reached the app (host, mount point): the links in kept HTML depend on it."""
     return (request.host, request.script_root) if has_request_context() else None
+
+
+# Pages every signed-out visitor sees alike, whose answer a browser or a shared cache in front
+# of the servers (docs/deployment.md) may keep and revalidate by their ETag.
+PUBLIC_PAGES = frozenset({
+    "lms_courses.catalog", "lms_courses.course", "lms_cohorts.cohort", "lms_cohorts.cohort_ics", "lms_certificates.verify",
+})
+
+
+def public_page_validators(response: Any) -> Any:
+    """HTTP validators for a public page answered to a signed-out visitor: an ETag of the
+    body, a 304 Not Modified when the request's If-None-Match still matches it, and
+    Cache-Control that lets a shared cache keep it (``LMS_PUBLIC_PAGE_MAX_AGE`` seconds without
+    asking; 0: it asks each time). The page still changes with the visitor's cookie (their
+    language, a message shown once) and their Accept-Language, so both are in Vary; an answer
+    that sets a cookie is never marked public.
+    """
+    if request.endpoint not in PUBLIC_PAGES or request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    if current_user.is_authenticated or session.modified or "Set-Cookie" in response.headers or "Cache-Control" in response.headers:
+        return response
+    if response.is_streamed or response.direct_passthrough:
+        return response
+    max_age = int(current_app.config["LMS_PUBLIC_PAGE_MAX_AGE"])
+    response.cache_control.public = True
+    if max_age > 0:
+        response.cache_control.max_age = max_age
+    else:
+        response.cache_control.no_cache = True
+    response.vary.update(("Cookie", "Accept-Language"))
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

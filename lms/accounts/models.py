@@ -65,8 +65,6 @@ class User(UserMixin, Base):
     # When the person followed the link mailed to the address. Live sessions need it: their
     # attendance is matched by email address, and certificates follow attendance.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped with every change to what the person's dashboard shows (lms.stamps).
-    records_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # The sign-in (``SignIn``) this object was loaded for or just made, as its token: not a column.
     sign_in_token = None

@@ -318,11 +318,11 @@ def delete_account(user: User, password: str) -> None:
     ) or 0
     # The actor becomes NULL with the account (ON DELETE SET NULL): the event keeps no person.
     record_event(user, "account.deleted", user, enrollments=enrollments, certificates=certificates)
-    # The cascade below writes without the ORM: the seats and waitlists the person leaves, and
-    # the report, change with it.
-    from lms.stamps import Changes, bump
+    # The cascade below writes without the ORM: the seats and waitlists the person leaves
+    # change with it.
+    from lms.invalidation import Written, note
 
     cohorts = set(db_session.scalars(select(Enrollment.cohort_id).where(Enrollment.user_id == user.id, Enrollment.cohort_id.is_not(None))))
-    bump(db_session, Changes(cohort_ids=cohorts, completions=True))
+    note(db_session, Written(user_ids={user.id}, cohort_ids=cohorts))
     db_session.execute(delete(User).where(User.id == user.id), execution_options={"synchronize_session": False})
     db_session.expunge_all()

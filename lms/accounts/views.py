@@ -8,7 +8,7 @@ typed it sees the same "check your email" message as a new learner.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -28,10 +28,11 @@ from lms.accounts.services import (
     user_for_reset_token,
 )
 from lms.i18n import _
+from lms.routing import AreaBlueprint
 from lms.security import failed_sign_in, login_account_key, login_account_rate_limit, login_rate_limit, rate_limit
 from lms.web import safe_next_url
 
-blueprint = Blueprint("lms_accounts", __name__, url_prefix="/auth")
+blueprint = AreaBlueprint("lms_accounts", __name__, url_prefix="/auth")
 
 
 def account_rate_limit() -> str:

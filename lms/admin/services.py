@@ -133,7 +133,7 @@ class Catalog:
 
 def sync_courses(actor: User) -> Any:
     """The same sync as ``flask lms courses sync``: files -> course rows. Returns the SyncReport."""
-    from lms.extension import lms_state
+    from lms.state import lms_state
 
     report = lms_state().catalog.sync(db_session)
     record_event(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms.admin import services
@@ -12,9 +12,10 @@ from lms.admin.forms import ActiveForm, AuditFilterForm, ConfirmEmailForm, JobFi
 from lms.extension import lms_state, select_timezone
 from lms.i18n import _
 from lms.reports.paging import Page, page_number
+from lms.routing import AreaBlueprint
 from lms.web import roles_required, safe_next_url
 
-blueprint = Blueprint("lms_admin", __name__)
+blueprint = AreaBlueprint("lms_admin", __name__)
 
 
 def _page_size() -> int:

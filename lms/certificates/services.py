@@ -109,7 +109,7 @@ def ensure_certifiable(enrollment: Enrollment) -> None:
 
 
 def _catalog() -> Any:
-    from lms.extension import lms_state
+    from lms.state import lms_state
 
     return lms_state().catalog
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
@@ -16,10 +16,11 @@ from lms.db import db_session, parse_id
 from lms.downloads import content_disposition, name_part
 from lms.i18n import _, _l
 from lms.learning.models import Enrollment
+from lms.routing import AreaBlueprint
 from lms.security import rate_limit
 from lms.web import roles_required
 
-blueprint = Blueprint("lms_certificates", __name__)
+blueprint = AreaBlueprint("lms_certificates", __name__)
 
 
 class ActionForm(FlaskForm):

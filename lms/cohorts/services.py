@@ -128,7 +128,7 @@ def attendance_cap(cohort: Cohort, now: datetime | None = None) -> int:
 
 
 def catalog() -> Any:
-    from lms.extension import lms_state
+    from lms.state import lms_state
 
     return lms_state().catalog
 

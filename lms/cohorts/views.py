@@ -6,27 +6,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
+from lms import caching
 from lms.cohorts import services
 from lms.cohorts.forms import ATTENDANCE_LABELS, ActionForm, ApplyImportForm, AttendanceImportForm, CancelForm, CohortForm, attendance_form
 from lms.cohorts.models import AttendanceStatus, Cohort, CohortStatus
 from lms.cohorts.services import CohortData, CohortError
 from lms.courses.loader import LoadedCourse
 from lms.courses.models import Course
-from lms.courses.presentation import COURSE_PANELS, path_label, register_course_panel
-from lms.db import db_session, read_stamp, utcnow
+from lms.courses.presentation import path_label, register_course_panel
+from lms.db import db_session, utcnow
 from lms.downloads import content_disposition
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
 from lms.links import external_url, host_of
+from lms.routing import AreaBlueprint
 from lms.uploads import answers_too_large, upload_limit
 from lms.web import kept, roles_required
 
-blueprint = Blueprint("lms_cohorts", __name__)
+blueprint = AreaBlueprint("lms_cohorts", __name__)
 
 
 def _managed_or_404(cohort_id: int) -> Cohort:
@@ -470,14 +472,12 @@ def cohorts_course_panel(course: LoadedCourse) -> str:
     if current_user.is_authenticated:
         return _sessions_panel(course, show_all).html
     # Every visitor who is not signed in sees the same list: it is kept until a session or a
-    # seat of this course changes (the course's stamp, read here, before the sessions) or the
+    # seat of this course changes (the course's version, read before the sessions) or the
     # clock reaches a session's start, end or registration dates.
-    stamp = read_stamp(_SESSIONS_STAMP, {"slug": course.slug})
-    return kept("course_sessions", (course.slug, stamp, show_all), lambda: _sessions_panel(course, show_all), until=lambda panel: panel.valid_until).html
-
-
-# Built once: this runs for every visitor of a course page.
-_SESSIONS_STAMP = select(Course.sessions_version).where(Course.slug == bindparam("slug"))
+    return kept(
+        "course_sessions", (course.slug, show_all), lambda: _sessions_panel(course, show_all),
+        versions=[caching.course(course.slug)], until=lambda panel: panel.valid_until,
+    ).html
 
 
 @dataclass(frozen=True)
@@ -523,8 +523,9 @@ def my_cohorts_panel() -> str:
     return Markup(render_template("lms/cohorts/_my_cohorts.html", entries=entries, status_label=enrollment_status_label))
 
 
-if cohorts_course_panel not in COURSE_PANELS:
-    register_course_panel(cohorts_course_panel)
+@blueprint.record_once
+def _add_course_panel(state) -> None:
+    register_course_panel(state.app, cohorts_course_panel)
 
 
 @blueprint.app_context_processor

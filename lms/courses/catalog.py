@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.caching import WorkerCache
 from lms.courses.loader import LoadedCourse, Problem, load_courses
 from lms.courses.models import Course, CourseStatus
 from lms.db import utcnow
@@ -44,7 +41,6 @@ class CourseCatalog:
         self._loaded_at = utcnow()
         self._checked_at = 0.0  # time.monotonic() of the last look at the database
         self._lock = threading.Lock()
-        self._fragments: WorkerCache[Markup] = WorkerCache()
         self._generation = 0  # one more on each reload
 
     def reload(self) -> None:
@@ -56,28 +52,18 @@ class CourseCatalog:
             self._loaded = True
             self._loaded_at = utcnow()
             self._generation += 1
-            self._fragments.clear()
 
     @property
     def generation(self) -> int:
-        """One more on each reload: part of the key of anything built from these definitions.
+        """One more on each reload: part of the key of anything built from these definitions
+        (``lms.web.kept`` adds it to every key; it is read before the part is built, so a part
+        rendered from the old definitions while another thread reloads is never served).
 
         Loads the catalog first, so that what is filed under it before the first load (when
         building it loads the catalog) is not filed under a generation that ends at once.
         """
         self._ensure_loaded()
         return self._generation
-
-    def rendered(self, key: Hashable, render: Callable[[], str]) -> Markup:
-        """HTML made from these definitions by ``render``, kept until they next change.
-
-        The generation is read before ``render`` reads the courses: a page rendered from the old
-        definitions while another thread reloads is filed under the old generation, never served.
-        Its links are for the host and mount point it was rendered at (``lms.web.served_at``).
-        """
-        from lms.web import served_at
-
-        return self._fragments.get((self._generation, key, served_at()), lambda: Markup(render()))
 
     def reload_if_synced_elsewhere(self, session: Session, every: float) -> None:
         """Reload when a sync in another process (a worker, the CLI) is newer than this load.

@@ -29,8 +29,6 @@ class Course(Base):
         default=CourseStatus.active,
     )
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Bumped with every change to the course's live sessions or their seats (lms.stamps).
-    sessions_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<Course {self.slug} v{self.version} {self.status}>"

@@ -6,8 +6,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask
+
 from lms.courses.loader import LoadedCourse
 from lms.i18n import _, _l, current_locale
+from lms.state import lms_state
 
 AUDIENCE_LABELS = {
     "education-support-professional": _l("Education Support Professionals"),
@@ -150,11 +153,17 @@ def filter_courses(courses: Iterable[LoadedCourse], filters: CatalogFilters) -> 
 # Sections other areas add to a course page (start buttons, live cohorts...): each takes the
 # course and returns HTML, or "" when it has nothing to show.
 CoursePanel = Callable[[LoadedCourse], str]
-COURSE_PANELS: list[CoursePanel] = []
 
 
-def register_course_panel(panel: CoursePanel) -> CoursePanel:
-    COURSE_PANELS.append(panel)
+def register_course_panel(app: Flask, panel: CoursePanel) -> CoursePanel:
+    """Show ``panel`` on this app's course pages, after the panels registered before it.
+
+    The engine's areas register theirs when their blueprint is registered on the app; a host
+    may add its own after ``LMS.init_app``. Another app in the same process is not affected.
+    """
+    panels = lms_state(app).course_panels
+    if panel not in panels:
+        panels.append(panel)
     return panel
 
 
@@ -183,7 +192,7 @@ def course_details_context(course: LoadedCourse) -> dict[str, Any]:
 
 
 def course_panels(course: LoadedCourse) -> list[str]:
-    return [html for panel in COURSE_PANELS if (html := panel(course))]
+    return [html for panel in lms_state().course_panels if (html := panel(course))]
 
 
 def render_markdown(text: str) -> str:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from lms.courses.loader import LoadedCourse
 from lms.courses.presentation import (
@@ -16,18 +17,21 @@ from lms.courses.presentation import (
     topic_names,
 )
 from lms.db import db_session
-from lms.extension import lms_state
+from lms.state import lms_state
 from lms.i18n import current_locale
-from lms.web import safe_next_url
+from lms.routing import AreaBlueprint
+from lms.web import kept, safe_next_url
 
-blueprint = Blueprint("lms_courses", __name__)
+blueprint = AreaBlueprint("lms_courses", __name__)
 
 
 @blueprint.get("/")
 def catalog():
     catalog = lms_state().catalog
     filters = CatalogFilters.from_args(request.args)
-    results = catalog.rendered(("catalog", current_locale(), filters), lambda: _catalog_results(catalog.all(), filters))
+    # The results depend only on the course files (and the locale, kept adds it): rendered once
+    # per filters until the catalog reloads.
+    results = kept("catalog", (filters,), lambda: Markup(_catalog_results(catalog.all(), filters)))
     return render_template("lms/courses/catalog.html", results=results)
 
 
@@ -50,15 +54,11 @@ def _catalog_results(courses: list[LoadedCourse], filters: CatalogFilters) -> st
 
 @blueprint.get("/courses/<slug>")
 def course(slug: str):
-    catalog = lms_state().catalog
-    loaded = catalog.get(slug)
+    loaded = lms_state().catalog.get(slug)
     if loaded is None:
         abort(404)
     locale = current_locale()
-    details = catalog.rendered(
-        ("course", slug, locale),
-        lambda: render_template("lms/courses/_course_details.html", **course_details_context(loaded)),
-    )
+    details = kept("course-details", (slug,), lambda: Markup(render_template("lms/courses/_course_details.html", **course_details_context(loaded))))
     return render_template("lms/courses/course.html", title=loaded.localized("title", locale), details=details, panels=course_panels(loaded))
 
 

@@ -153,7 +153,7 @@ def issuer_profile(did: str | None = None) -> dict[str, Any]:
 
 
 def _outcomes(certificate: Certificate) -> tuple[list[str], Any]:
-    from lms.extension import lms_state
+    from lms.state import lms_state
 
     loaded = lms_state().catalog.get(certificate.enrollment.course.slug)
     if loaded is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import segno
-from flask import Blueprint, Response, abort, current_app, render_template, send_from_directory
+from flask import Response, abort, current_app, render_template, send_from_directory
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -21,16 +21,17 @@ from lms.credentials.models import Credential, StatusList
 from lms.db import db_session
 from lms.i18n import _, _l
 from lms.links import external_url
+from lms.routing import AreaBlueprint
 from lms.security import rate_limit
 
-blueprint = Blueprint("lms_credentials", __name__)
+blueprint = AreaBlueprint("lms_credentials", __name__)
 
 JSON_LD = "application/ld+json"
 MAX_UPLOAD = 256 * 1024  # a credential is a few kilobytes
 _SHARE_SALT = "lms-credential-share"
 
 
-@blueprint.record
+@blueprint.record_once
 def _listen_to_certificates(state) -> None:  # type: ignore[no-untyped-def]
     services.connect_signals(state.app)
 

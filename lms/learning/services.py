@@ -45,7 +45,7 @@ from lms.learning.progress import (
     refresh_completion,
     step_states,
 )
-from lms.stamps import Changes, bump
+from lms.invalidation import Written, note
 
 # The paths a learner starts on their own; live enrollments come from a cohort.
 SELF_DIRECTED_PATHS: tuple[str, ...] = (LearningPath.recording.value, LearningPath.self_paced.value)
@@ -71,7 +71,7 @@ class TooFewWords(LearningError):
 
 
 def catalog_course(slug: str) -> LoadedCourse | None:
-    from lms.extension import lms_state
+    from lms.state import lms_state
 
     return lms_state().catalog.get(slug)
 
@@ -127,7 +127,7 @@ def start_enrollment(user: User, loaded: LoadedCourse, path: str) -> Enrollment:
                     index_elements=["user_id", "course_id", "path"], index_where=Enrollment.cohort_id.is_(None)
                 )
             )
-            bump(db_session, Changes(user_ids={user.id}, completions=True))  # an insert the ORM does not see
+            note(db_session, Written(user_ids={user.id}))  # an insert the ORM does not see
         else:
             db_session.add(Enrollment(**values))
             db_session.flush()

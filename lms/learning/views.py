@@ -9,26 +9,27 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required, logout_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.security import safe_join
 
+from lms import caching
 from lms.courses.definitions import AttendStep, ReadStep, ReflectStep, WatchStep
 from lms.courses.presentation import path_label, register_course_panel
 from lms.db import commit_if_open
 from lms.downloads import content_disposition, name_part
-from lms.extension import lms_state
 from lms.i18n import _, current_locale
 from lms.learning import services
 from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
 from lms.learning.progress import count_words
 from lms.learning.models import EnrollmentStatus, ReflectionStatus, StepState
 from lms.markdown import render_markdown
+from lms.routing import AreaBlueprint
 from lms.web import kept, request_json
 
-blueprint = Blueprint("lms_learning", __name__)
+blueprint = AreaBlueprint("lms_learning", __name__)
 
 MEDIA_TYPES = {
     ".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm", ".ogv": "video/ogg",
@@ -59,10 +60,14 @@ def _refused_by_csrf() -> bool:
     return False
 
 
+@blueprint.record_once
+def _add_course_panel(state) -> None:
+    register_course_panel(state.app, start_panel)
+
+
 # --- starting a course ----------------------------------------------------------------------
 
 
-@register_course_panel
 def start_panel(course) -> Markup:
     """The course page's "Take this course" section: start or continue a self-directed path."""
     paths = services.startable_paths(course)
@@ -87,7 +92,7 @@ def start_panel(course) -> Markup:
     if current_user.is_authenticated:
         return Markup(render())
     # Signed out, the panel is the course file's paths with sign-in links: the same for everyone.
-    return lms_state().catalog.rendered(("start-panel", course.slug, current_locale()), render)
+    return kept("start-panel", (course.slug,), lambda: Markup(render()))
 
 
 @blueprint.post("/courses/<slug>/start")
@@ -359,9 +364,8 @@ def dashboard():
             "lms/learning/_dashboard_records.html", data=data, path_label=path_label, ReflectionStatus=ReflectionStatus, paths=services.ordered_paths(),
         ))
 
-    # The stamp came with the signed-in person, before the records were read.
     person = current_user._get_current_object()
-    records = kept("dashboard", (person.id, person.records_version), render)
+    records = kept("dashboard", (person.id,), render, versions=[caching.person(person.id)])
     return render_template("lms/learning/dashboard.html", records=records)
 
 

@@ -17,7 +17,7 @@ from lms.reports.queries import ReportScope, completion_query
 
 def course_titles(locale: str | None = None) -> dict[str, str]:
     """Course titles in ``locale`` (the catalog's translation), by slug; retired courses fall back to the row."""
-    from lms.extension import lms_state
+    from lms.state import lms_state
 
     locale = locale or str(get_locale() or "en")
     return {course.slug: course.localized("title", locale) for course in lms_state().catalog.all()}
@@ -61,24 +61,33 @@ def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -
 COHORT_CHOICES = 200
 
 
-def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int) -> dict[str, Any]:
-    """What the report page shows: one page of rows, the totals and the filter choices."""
-    from lms.reports.paging import Page
-    from lms.reports.queries import cohort_choices, completion_page, completion_summary, course_choices, facilitator_choices
+def report_overview(filters: CompletionFilters, scope: ReportScope) -> dict[str, Any]:
+    """The report's totals (``summary``) and its filters' choices: counting reads every
+    enrollment the filters match, so the page reuses them for a few seconds
+    (``LMS_REPORT_TOTALS_SECONDS``, and says so)."""
+    from lms.reports.queries import cohort_choices, completion_summary, course_choices, facilitator_choices
 
-    summary = completion_summary(db_session, filters, scope)
     cohorts = cohort_choices(db_session, scope, limit=COHORT_CHOICES + 1)
-    paging = Page.of(page, size, summary.total)
-    rows = completion_page(db_session, filters, scope, paging.number, size) if summary.total else []
     return {
-        "rows": rows,
-        "summary": summary,
-        "paging": paging,
+        "summary": completion_summary(db_session, filters, scope),
         "courses": course_choices(db_session),
         "cohorts": cohorts[:COHORT_CHOICES],
         "cohorts_listed": len(cohorts) <= COHORT_CHOICES,
         "facilitators": facilitator_choices(db_session, scope),
     }
+
+
+def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int, overview: dict[str, Any]) -> dict[str, Any]:
+    """What the report page shows: one page of rows, read now, beside the ``overview`` given
+    (counted a few seconds ago at most)."""
+    from lms.reports.paging import Page
+    from lms.reports.queries import completion_page
+
+    paging = Page.of(page, size, overview["summary"].total)
+    rows = completion_page(db_session, filters, scope, paging.number, size)
+    # Rows added since the totals were counted still show, and are counted in "Showing … of …".
+    paging = Page.of(paging.number, size, max(paging.total, paging.offset + len(rows)))
+    return {**overview, "paging": paging, "rows": rows}
 
 
 def overview_charts() -> list[Any]:

@@ -7,22 +7,26 @@ enrollments of the cohorts they facilitate under ``/facilitate/reports/...``.
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask import Response, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 from markupsafe import Markup
 
+from lms import caching
+from lms.db import utcnow
 from lms.downloads import content_disposition
 from lms.extension import select_timezone
 from lms.reports import exports, services
 from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
 from lms.reports.paging import page_number
 from lms.reports.queries import ReportScope
-from lms.stamps import read_completions
-from lms.web import kept, roles_required
+from lms.routing import AreaBlueprint
+from lms.state import lms_state
+from lms.web import roles_required
 
-blueprint = Blueprint("lms_reports", __name__)
+blueprint = AreaBlueprint("lms_reports", __name__)
 
 ADMIN = "admin"
 FACILITATOR = "facilitator"
@@ -53,22 +57,37 @@ def _page(kind: str) -> Any:
     size = int(current_app.config["LMS_PAGE_SIZE"])
     page = 1 if errors else page_number(request.args)
     scope = _scope(kind)
+    if errors:
+        overview = services.report_overview(CompletionFilters(), scope)
+        context = {**overview, "summary": None, "rows": [], "paging": None}
+        return render_template("lms/reports/completions.html", kind=kind, body=_body(kind, filters, errors, context)), 400
+    overview, counted_at = _overview(filters, scope)
+    context = services.report_page_context(filters, scope, page, size, overview)
+    context.update(counted_at=counted_at, totals_seconds=_totals_seconds())
+    return render_template("lms/reports/completions.html", kind=kind, body=_body(kind, filters, errors, context))
 
-    def render() -> Markup:
-        context = services.report_page_context(filters, scope, page, size)
-        if errors:
-            context.update(rows=[], summary=None)
-        return _body(kind, filters, errors, context)
 
-    # Counting the totals reads every enrollment the filters match (half a second at a million),
-    # so each worker keeps the page it rendered until the report's stamp moves: every write to
-    # what the report shows moves it, in any process (lms.stamps). Read before the rows.
-    stamp = None if errors else read_completions()
-    if stamp is None:
-        body = render()
-    else:
-        body = kept("report", (stamp, kind, scope, filters, page, size), render)
-    return render_template("lms/reports/completions.html", kind=kind, body=body), 400 if errors else 200
+def _totals_seconds() -> int:
+    return int(current_app.config["LMS_REPORT_TOTALS_SECONDS"])
+
+
+def _overview(filters: CompletionFilters, scope: ReportScope) -> tuple[dict[str, Any], datetime]:
+    """The totals and the filters' choices, counted at most ``LMS_REPORT_TOTALS_SECONDS`` ago
+    (counting reads every enrollment the filters match: half a second at a million), shared by
+    every worker through the page cache's store.
+
+    Filed under the viewer's own version as well: after they change something (a revoked
+    certificate, a roster's attendance) their next report counts again.
+    """
+    seconds = _totals_seconds()
+    count = functools.partial(services.report_overview, filters, scope)
+    if seconds <= 0:
+        return count(), utcnow()
+    cache = lms_state().page_cache
+    viewer = cache.versions([caching.person(current_user.id)])
+    if viewer is None:
+        return count(), utcnow()
+    return cache.shared(("report-overview", scope, filters, viewer), count, seconds=seconds)
 
 
 def _body(kind: str, filters: CompletionFilters, errors: dict[str, str], context: dict[str, Any]) -> Markup:

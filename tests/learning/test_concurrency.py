@@ -113,3 +113,40 @@ def test_an_autosave_under_way_never_replaces_the_submitted_text(app, learner_cl
         reflection = db.scalar(select(Reflection).where(Reflection.enrollment_id == enrollment_id, Reflection.prompt_id == "outcome-1"))
         assert reflection.status is ReflectionStatus.submitted
         assert reflection.body == FORTY_WORDS
+
+
+def test_a_roster_saved_while_a_learner_holds_their_enrollment_waits_and_both_succeed(app, make_user, in_db):
+    """The interleaving that deadlocked on PostgreSQL (issue 16): the facilitator's roster save
+    locks the enrollments in id order, and reaches a learner who holds their own enrollment
+    while submitting a reflection. The save waits for that one lock; the learner's request
+    needs no lock the save holds (no counter row is updated any more), so it commits, and then
+    the save goes on and completes the enrollment with everything the learner sent."""
+    from lms.cohorts.models import Attendance, AttendanceStatus
+    from lms.learning.models import Enrollment, EnrollmentStatus
+    from tests.cohorts.helpers import client_for, enrollment_of, register, schedule
+    from tests.learning.test_races import submit
+
+    facilitator, before, writer = make_user("facilitator"), make_user(), make_user()
+    cohort_id = schedule(app, facilitator)
+    register(app, before, cohort_id)  # a lower id: the save locks this one first
+    register(app, writer, cohort_id)
+    ids = [enrollment_of(app, person, cohort_id).id for person in (before, writer)]
+    assert ids[0] < ids[1]
+    writer_client = client_for(app, writer)
+    for step in ("outcome-1", "outcome-2"):
+        assert submit(writer_client, ids[1], step, FORTY_WORDS)().status_code == 303
+    roster = {key: value for enrollment_id in ids for key, value in ((f"status_{enrollment_id}", "present"), (f"minutes_{enrollment_id}", "60"))}
+    facilitator_client = client_for(app, facilitator)
+
+    def save_roster():
+        return facilitator_client.post(f"/facilitate/cohorts/{cohort_id}/attendance", data=roster)
+
+    with second_request_after_first_reads(app, "lms_reflection", save_roster) as result:
+        first = submit(writer_client, ids[1], "outcome-3", FORTY_WORDS)()
+
+    assert first.status_code == 303 and result["second"].status_code == 303
+    with in_db() as db:
+        for enrollment_id in ids:
+            attendance = db.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment_id))
+            assert (attendance.status, attendance.minutes) == (AttendanceStatus.present, 60)
+        assert db.get(Enrollment, ids[1]).status is EnrollmentStatus.completed

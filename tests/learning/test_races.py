@@ -177,3 +177,72 @@ def test_the_last_reflection_and_the_attendance_at_once_complete_a_live_enrollme
         assert [r.status_code for r in responses] == [303, 303], round_
         with in_db() as db:
             assert db.get(Enrollment, enrollment_id).status is EnrollmentStatus.completed, round_
+
+
+def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadlocks(app, make_user, in_db):
+    """The interleaving a live session makes (issue 16): two co-facilitators save the whole
+    roster's attendance while every learner of the cohort autosaves and submits reflections and
+    posts video progress, and a newcomer joins the waitlist. Each write locks only the rows it
+    changes, in one order (cohort, then enrollments by id): no request fails, nothing is lost,
+    and every learner whose last piece of evidence landed completes."""
+    from lms.cohorts.models import Attendance, AttendanceStatus, CohortFacilitator
+    from tests.cohorts.helpers import enrollment_of, register, schedule
+
+    learners_per_cohort = 5
+    first, second = make_user("facilitator"), make_user("facilitator")
+    for round_ in range(3):
+        learners = [make_user() for _ in range(learners_per_cohort)]
+        cohort_id = schedule(app, first, capacity=learners_per_cohort)
+        with in_db() as db:
+            db.add(CohortFacilitator(cohort_id=cohort_id, user_id=second.id))  # a co-facilitator
+            db.commit()
+        for learner in learners:
+            register(app, learner, cohort_id)
+        enrollments = [enrollment_of(app, learner, cohort_id).id for learner in learners]
+        learner_clients = [client_for(app, learner) for learner in learners]
+        recordings = [start(client) for client in learner_clients]  # the same course's recording, on the side
+        roster = {}
+        for enrollment_id in enrollments:
+            roster[f"status_{enrollment_id}"] = "present"
+            roster[f"minutes_{enrollment_id}"] = "60"
+        facilitators = [client_for(app, first), client_for(app, second)]
+        newcomer = client_for(app, make_user())
+
+        def save_roster(client):
+            return lambda: client.post(f"/facilitate/cohorts/{cohort_id}/attendance", data=roster)
+
+        def learner_writes(client, enrollment_id):
+            def run():
+                answers = [draft(client, enrollment_id, "outcome-1", "a first thought")()]
+                for step in ("outcome-1", "outcome-2", "outcome-3"):
+                    answers.append(draft(client, enrollment_id, step, FORTY_WORDS[:80])())
+                    answers.append(submit(client, enrollment_id, step, FORTY_WORDS)())
+                return answers
+
+            return run
+
+        def progress(client, enrollment_id):
+            return lambda: [post_segments(client, enrollment_id, [[n * 5, n * 5 + 5]]) for n in range(3)]
+
+        calls = [save_roster(client) for client in facilitators]
+        calls += [learner_writes(c, e) for c, e in zip(learner_clients, enrollments, strict=True)]
+        calls += [progress(c, e) for c, e in zip(learner_clients, recordings, strict=True)]
+        calls.append(lambda: newcomer.post(f"/cohorts/{cohort_id}/register"))
+        results = race(calls)
+
+        assert [r.status_code for r in results[:2]] == [303, 303], (round_, [r.get_data(as_text=True)[:300] for r in results[:2]])
+        for answers in results[2:2 + learners_per_cohort]:
+            assert [r.status_code for r in answers] == [200] + [200, 303] * 3, round_
+        for answers in results[2 + learners_per_cohort:-1]:
+            assert [r.status_code for r in answers] == [200, 200, 200], round_
+        assert results[-1].status_code == 303, round_
+        with in_db() as db:
+            for enrollment_id, recording_id in zip(enrollments, recordings, strict=True):
+                attendance = db.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment_id))
+                assert (attendance.status, attendance.minutes) == (AttendanceStatus.present, 60), round_
+                submitted = db.scalars(select(Reflection).where(Reflection.enrollment_id == enrollment_id)).all()
+                assert sorted(r.prompt_id for r in submitted) == ["outcome-1", "outcome-2", "outcome-3"], round_
+                assert all(r.status is ReflectionStatus.submitted for r in submitted), round_
+                assert db.get(Enrollment, enrollment_id).status is EnrollmentStatus.completed, round_
+                played = db.scalar(select(StepProgress).where(StepProgress.enrollment_id == recording_id, StepProgress.step_id == "recording"))
+                assert load_segments(played) == [(0.0, 15.0)], round_

@@ -6,7 +6,7 @@ everywhere", deactivation) deletes its row. Existing sessions, which carry ids, 
 revision: everyone signs in again once.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 10:30:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import lms.db
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

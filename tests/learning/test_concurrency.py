@@ -123,13 +123,14 @@ def test_a_roster_saved_while_a_learner_holds_their_enrollment_waits_and_both_su
     the save goes on and completes the enrollment with everything the learner sent."""
     from lms.cohorts.models import Attendance, AttendanceStatus
     from lms.learning.models import Enrollment, EnrollmentStatus
-    from tests.cohorts.helpers import client_for, enrollment_of, register, schedule
+    from tests.cohorts.helpers import client_for, enrollment_of, hold_session, register, schedule
     from tests.learning.test_races import submit
 
     facilitator, before, writer = make_user("facilitator"), make_user(), make_user()
     cohort_id = schedule(app, facilitator)
     register(app, before, cohort_id)  # a lower id: the save locks this one first
     register(app, writer, cohort_id)
+    hold_session(app, cohort_id)  # attendance follows the clock: the session has taken place
     ids = [enrollment_of(app, person, cohort_id).id for person in (before, writer)]
     assert ids[0] < ids[1]
     writer_client = client_for(app, writer)

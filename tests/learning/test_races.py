@@ -186,7 +186,7 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
     changes, in one order (cohort, then enrollments by id): no request fails, nothing is lost,
     and every learner whose last piece of evidence landed completes."""
     from lms.cohorts.models import Attendance, AttendanceStatus, CohortFacilitator
-    from tests.cohorts.helpers import enrollment_of, register, schedule
+    from tests.cohorts.helpers import enrollment_of, hold_session, register, schedule
 
     learners_per_cohort = 5
     first, second = make_user("facilitator"), make_user("facilitator")
@@ -198,6 +198,7 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
             db.commit()
         for learner in learners:
             register(app, learner, cohort_id)
+        hold_session(app, cohort_id)  # attendance follows the clock: the session has taken place
         enrollments = [enrollment_of(app, learner, cohort_id).id for learner in learners]
         learner_clients = [client_for(app, learner) for learner in learners]
         recordings = [start(client) for client in learner_clients]  # the same course's recording, on the side

@@ -8,9 +8,10 @@ from lms.courses.models import Course
 from lms.db import Base
 from lms.jobs.models import Job
 from lms.learning.models import Enrollment, Reflection, StepProgress
+from lms.notifications.models import CohortMail, CohortMessage, MailDelivery, MailPreference
 from lms.stamps import Stamp
 
 __all__ = [
-    "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "Course",
-    "Enrollment", "Job", "Reflection", "Stamp", "StepProgress", "User",
+    "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "CohortMail", "CohortMessage", "Course",
+    "Enrollment", "Job", "MailDelivery", "MailPreference", "Reflection", "Stamp", "StepProgress", "User",
 ]

@@ -382,17 +382,13 @@ def cohort(cohort_id: int):
 
 @blueprint.get("/cohorts/<int:cohort_id>.ics")
 def cohort_ics(cohort_id: int):
+    from lms.notifications.services import cohort_calendar_file
+
     cohort = _public_cohort_or_404(cohort_id)
-    locale = current_locale()
-    title = services.course_title(cohort, locale)
-    url = url_for("lms_cohorts.cohort", cohort_id=cohort.id, _external=True)
-    body = services.cohort_ics(
-        cohort,
-        url=url,
-        summary=f"{title}: {cohort.title}",
-        description=_("Live session of %(course)s. Details and the join link: %(url)s", course=title, url=url),
-        host=request.host.split(":")[0] or "lms",
-    )
+    enrollment = services.enrollment_in(cohort, current_user)
+    # A learner with a seat downloads their own copy: the UID of the invitation we mailed them.
+    mine = enrollment is not None and enrollment.status in services.SEAT_STATUSES
+    body = cohort_calendar_file(cohort, locale=current_locale(), user=current_user if mine else None)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="cohort-{cohort.id}.ics"'
     return response

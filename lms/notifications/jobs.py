@@ -18,12 +18,13 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
+from markupsafe import Markup
 from sqlalchemy import select, update
 
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, CohortStatus
 from lms.db import database_state, db_session, utcnow
-from lms.i18n import _
+from lms.i18n import _, domain
 from lms.jobs import Job, current_job_id, job
 from lms.learning.models import Enrollment, EnrollmentStatus
 from lms.mail import Attachment, MailError, send_message
@@ -182,11 +183,32 @@ def _base_context(user: User) -> dict[str, Any]:
     }
 
 
+def _gettext_for(escape: bool) -> dict[str, Any]:
+    """The templates' ``_`` and ``ngettext`` in the engine's domain and the forced locale.
+
+    The HTML part escapes the values put into a translation (translated text is trusted); the
+    plain-text part is not HTML and takes them as they are.
+    """
+    translations = domain.get_translations()
+    wrap = Markup if escape else str
+
+    def gettext(message: str, **variables: Any) -> Any:
+        translated = wrap(translations.ugettext(message))
+        return translated % variables if variables else translated
+
+    def ngettext(singular: str, plural: str, count: float, **variables: Any) -> Any:
+        variables.setdefault("num", count)
+        return wrap(translations.ungettext(singular, plural, count)) % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
 def _render(template: str, subject: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Both parts, from the app's Jinja environment (without request-bound context processors)."""
     env = current_app.jinja_env
     context = {**context, "subject": subject}
-    text = env.get_template(f"lms/mail/{template}.txt").render(context)
-    html = env.get_template(f"lms/mail/{template}.html").render(context)
+    text = env.get_template(f"lms/mail/{template}.txt").render({**context, **_gettext_for(False)})
+    html = env.get_template(f"lms/mail/{template}.html").render({**context, **_gettext_for(True)})
     return text, html
 
 
@@ -305,7 +327,7 @@ def _compose_cohort(row: MailDelivery, user: User) -> Composed:
     attachments = []
     if method is not None:
         ics = services.cohort_calendar_file(cohort, locale=locale, user=user, method=method, sequence=int(row.data.get("sequence", 0)))
-        attachments.append(Attachment("invite.ics" if method == "REQUEST" else "cancel.ics", ics, f"text/calendar; method={method}"))
+        attachments.append(Attachment("invite.ics" if method == "REQUEST" else "cancel.ics", ics, f"text/calendar; method={method}; charset=utf-8"))
     return Composed(subject, text, html, attachments, headers)
 
 

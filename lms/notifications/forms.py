@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -32,11 +33,11 @@ class ReminderForm(FlaskForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.minutes.choices = [(m, reminder_label(m)) for m in REMINDER_CHOICES]
+        self.minutes.choices = [SelectChoice(m, reminder_label(m)) for m in REMINDER_CHOICES]
 
 
 class RosterMessageForm(FlaskForm):
-    audience = RadioField(_l("Send to"), choices=[("seats", _l("Everyone with a seat")), ("waitlist", _l("The waitlist")), ("all", _l("Both"))], default="seats", validators=[DataRequired()])
+    audience = RadioField(_l("Send to"), choices=[SelectChoice("seats", _l("Everyone with a seat")), SelectChoice("waitlist", _l("The waitlist")), SelectChoice("all", _l("Both"))], default="seats", validators=[DataRequired()])
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=MAX_SUBJECT)])
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=MAX_BODY)], description=_l("Plain text. Each person receives it by mail, with the session's details."))
     submit = SubmitField(_l("Send the message"))

@@ -107,7 +107,8 @@ def set_reminder_minutes(actor: User, cohort: Cohort, minutes: list[int] | None)
 
 
 def _cohort_mail_row(cohort_id: int) -> CohortMail:
-    row = db_session.get(CohortMail, cohort_id)
+    """Read fresh: the caller holds the cohort's row lock, so no other change of it is under way."""
+    row = db_session.get(CohortMail, cohort_id, populate_existing=True)
     if row is None:
         row = CohortMail(cohort_id=cohort_id, sequence=0, reminder_minutes=None)
         db_session.add(row)

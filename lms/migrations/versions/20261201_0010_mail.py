@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column('sent_at', lms.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['cohort_id'], ['lms_cohort.id'], name=op.f('fk_lms_mail_delivery_cohort_id_lms_cohort'), ondelete='SET NULL'),
         sa.ForeignKeyConstraint(['enrollment_id'], ['lms_enrollment.id'], name=op.f('fk_lms_mail_delivery_enrollment_id_lms_enrollment'), ondelete='SET NULL'),
-        sa.ForeignKeyConstraint(['user_id'], ['lms_user.id'], name=op.f('fk_lms_mail_delivery_user_id_lms_user'), ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['user_id'], ['lms_user.id'], name=op.f('fk_lms_mail_delivery_user_id_lms_user'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_lms_mail_delivery')),
         sa.UniqueConstraint('key', name=op.f('uq_lms_mail_delivery_key')),
     )

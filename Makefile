@@ -28,7 +28,7 @@ install-test: $(VENV)/.installed-test
 
 ## Set up and serve on SQLite at http://127.0.0.1:5000
 run: install
-	$(FLASK) lms setup
+	$(FLASK) lms setup --base-url http://$(HOST):$(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## Every test that needs no browser and no server besides SQLite (PostgreSQL too when LMS_TEST_DATABASE_URL is set)

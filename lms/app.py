@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 
+from werkzeug.exceptions import SecurityError
+
 from lms.config import STANDALONE_DEFAULTS, load_environment
 from lms.extension import LMS
 
@@ -21,11 +23,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    # Requests naming any other Host are refused (400) by Flask; LMS_TRUSTED_HOSTS is the same
+    # setting for environment variables (a JSON list).
+    if app.config.get("TRUSTED_HOSTS") is None and app.config.get("LMS_TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = list(app.config["LMS_TRUSTED_HOSTS"])
     LMS(app, url_prefix=app.config.get("LMS_URL_PREFIX", ""))
     app.extensions["lms"].standalone = True
     from lms.web import register_error_pages
 
     register_error_pages(app)
+    app.register_error_handler(SecurityError, _untrusted_host)
     if app.config.get("LMS_URL_PREFIX"):
         app.add_url_rule("/", "index", lambda: redirect(url_for("lms_courses.catalog")))
     return app
+
+
+def _untrusted_host(error: SecurityError) -> Any:
+    # A Host outside TRUSTED_HOSTS: no URL can be built for this request, so the usual error
+    # page (which links to the site) cannot be drawn either. Plain text, no link.
+    return "Bad request: this site does not answer to that host name.", 400, {"Content-Type": "text/plain; charset=utf-8"}

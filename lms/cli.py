@@ -47,32 +47,74 @@ def main() -> None:
 # -- set-up -------------------------------------------------------------------------------------
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"  # `make run`
+
+
 @lms_group.command("setup")
-def setup_command() -> None:
-    """First run: instance config with a secret key, schema, courses, first admin."""
-    ensure_instance_config()
+@click.option("--base-url", default=None, help=f"Where people reach the site: links in mail and certificates start with it (default {DEFAULT_BASE_URL}).")
+@click.option("--redis-url", default=None, help="Redis for the job queue (then run `flask lms worker`); without it jobs run in the web process.")
+def setup_command(base_url: str | None, redis_url: str | None) -> None:
+    """First run: instance config (secret key, base URL, trusted hosts), schema, courses, first admin."""
+    from lms.links import check_base_url
+
+    try:
+        base_url = check_base_url(base_url) if base_url else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--base-url") from None
+    ensure_instance_config(base_url=base_url, redis_url=redis_url)
     _upgrade()
     _sync_courses(strict=False)
     _create_first_admin()
 
 
-def ensure_instance_config() -> None:
+def trusted_hosts_for(base_url: str) -> list[str]:
+    """The Host names to accept for a base URL (``localhost`` too for a loopback address)."""
+    from lms.links import host_of
+
+    host = host_of(base_url)
+    return [host, "localhost"] if host in ("127.0.0.1", "::1") else [host]
+
+
+def production_settings(base_url: str, redis_url: str | None) -> str:
+    return (
+        "# Links in mail, certificates and calendar files start with this, never with the Host\n"
+        "# a request names; requests for any other host are refused (400).\n"
+        f"LMS_BASE_URL = {base_url!r}\n"
+        f"TRUSTED_HOSTS = {trusted_hosts_for(base_url)!r}\n"
+        + (f"LMS_REDIS_URL = {redis_url!r}  # job queue: run `flask --app lms lms worker`\n" if redis_url else
+           "# LMS_REDIS_URL = 'redis://127.0.0.1:6379/0'  # job queue: then run `flask --app lms lms worker`\n")
+    )
+
+
+def ensure_instance_config(base_url: str | None = None, redis_url: str | None = None) -> None:
     instance = Path(current_app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     config_file = instance / "config.py"
     if config_file.exists():
+        # A config written before these settings existed gets them; one that has them is left alone.
+        text = config_file.read_text(encoding="utf-8")
+        if "LMS_BASE_URL" not in text and not current_app.config.get("LMS_BASE_URL"):
+            base_url = base_url or DEFAULT_BASE_URL
+            config_file.write_text(text.rstrip("\n") + "\n" + production_settings(base_url, redis_url), encoding="utf-8")
+            current_app.config["LMS_BASE_URL"] = base_url
+            click.echo(f"Added LMS_BASE_URL = {base_url!r} and TRUSTED_HOSTS to {config_file}.")
+        elif base_url and base_url != current_app.config.get("LMS_BASE_URL"):
+            click.echo(f"{config_file} already sets LMS_BASE_URL = {current_app.config.get('LMS_BASE_URL')!r}: change it there.", err=True)
         return
+    base_url = base_url or DEFAULT_BASE_URL
     secret = secrets.token_hex(32)
     config_file.write_text(
         "# Written by `flask lms setup`. Keep this file out of version control.\n"
         f"SECRET_KEY = {secret!r}\n"
-        "# LMS_DATABASE_URL = 'postgresql+psycopg://user@host/dbname'\n"
+        + production_settings(base_url, redis_url)
+        + "# LMS_DATABASE_URL = 'postgresql+psycopg://user@host/dbname'\n"
         "# SESSION_COOKIE_SECURE = True  # behind HTTPS\n",
         encoding="utf-8",
     )
     config_file.chmod(0o600)
     current_app.config["SECRET_KEY"] = secret
-    click.echo(f"Wrote {config_file} with a new secret key.")
+    current_app.config["LMS_BASE_URL"] = base_url
+    click.echo(f"Wrote {config_file} with a new secret key and LMS_BASE_URL = {base_url!r}.")
 
 
 def _create_first_admin() -> None:

@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # Where links that leave the server point (mail, certificate QR codes, calendar files):
     # "https://courses.example.org". None: PREFERRED_URL_SCHEME + SERVER_NAME (lms.links).
     "LMS_BASE_URL": None,
+    # The Host names the standalone app answers (Flask's TRUSTED_HOSTS, which wins when set);
+    # any other gets 400. `flask lms setup` writes TRUSTED_HOSTS from the base URL.
+    "LMS_TRUSTED_HOSTS": None,
     # Redis for the job queue (RQ). None: jobs run in this process, right after each commit.
     "LMS_REDIS_URL": None,
     "LMS_JOB_QUEUE": "lms",

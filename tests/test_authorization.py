@@ -93,7 +93,9 @@ ROUTES: dict[str, Route] = {
     "lms_cohorts.import_attendance:POST": Route("POST", "/facilitate/cohorts/{cohort}/attendance/import", COHORT_STAFF),
     "lms_cohorts.apply_import": Route("POST", "/facilitate/cohorts/{cohort}/attendance/import/apply", COHORT_STAFF),
     "lms_cohorts.learner_reflections": Route("GET", "/facilitate/cohorts/{cohort}/learners/{live_enrollment}/reflections", COHORT_STAFF),
-    "lms_certificates.cohort_zip": Route("GET", "/facilitate/cohorts/{cohort}/certificates.zip", COHORT_STAFF),
+    "lms_certificates.cohort_zip": Route("GET", "/facilitate/cohorts/{cohort}/certificates/zip", COHORT_STAFF),
+    "lms_certificates.cohort_job": Route("GET", "/facilitate/cohorts/{cohort}/certificates/jobs/{zip_job}", COHORT_STAFF),
+    "lms_certificates.zip_file": Route("GET", "/facilitate/cohorts/{cohort}/certificates/jobs/{zip_job}.zip", COHORT_STAFF),
     "lms_notifications.cohort_mail": Route("GET", "/facilitate/cohorts/{cohort}/mail", COHORT_STAFF),
     "lms_reports.facilitator_completions": Route("GET", "/facilitate/reports/completions", LIVE_STAFF),
     "lms_reports.facilitator_completions_csv": Route("GET", "/facilitate/reports/completions.csv", LIVE_STAFF),
@@ -103,6 +105,7 @@ ROUTES: dict[str, Route] = {
     "lms_admin.people": Route("GET", "/admin/people", ADMIN_ONLY),
     "lms_admin.courses": Route("GET", "/admin/courses", ADMIN_ONLY),
     "lms_admin.audit": Route("GET", "/admin/audit", ADMIN_ONLY),
+    "lms_admin.jobs": Route("GET", "/admin/jobs", ADMIN_ONLY),
     "lms_notifications.admin_deliveries": Route("GET", "/admin/mail", ADMIN_ONLY),
     "lms_reports.admin_completions": Route("GET", "/admin/reports/completions", ADMIN_ONLY),
     "lms_reports.admin_completions_csv": Route("GET", "/admin/reports/completions.csv", ADMIN_ONLY),
@@ -117,6 +120,8 @@ ROUTES: dict[str, Route] = {
     "lms_notifications.retry_delivery": Route("POST", "/admin/mail/{delivery}/retry", ADMIN_ONLY),
     "lms_certificates.issue_one": Route("POST", "/facilitate/cohorts/{cohort}/certificates/issue", COHORT_STAFF),
     "lms_certificates.issue_cohort": Route("POST", "/facilitate/cohorts/{cohort}/certificates", COHORT_STAFF),
+    "lms_certificates.build_zip": Route("POST", "/facilitate/cohorts/{cohort}/certificates/zip", COHORT_STAFF),
+    "lms_admin.retry_job": Route("POST", "/admin/jobs/{failed_job}/retry", ADMIN_ONLY),
     "lms_cohorts.register": Route("POST", "/cohorts/{other_cohort}/register", SIGNED_IN),
     "lms_cohorts.withdraw": Route("POST", "/cohorts/{cohort}/withdraw", SIGNED_IN),
     "lms_admin.change_role": Route("POST", "/admin/people/{other_learner}/roles", ADMIN_ONLY),
@@ -178,7 +183,16 @@ def world(app, make_user, db) -> World:
     delivery = MailDelivery(kind="confirmed", user_id=users["learner"].id, to_address=users["learner"].email, cohort_id=cohort.id, enrollment_id=live.id, data={}, status=DeliveryStatus.failed, attempts=1, last_error="550", subject="")
     db.add(delivery)
     db.commit()
+    from lms.certificates.jobs import build_cohort_zip
+    from lms.jobs import Job, JobStatus, enqueue, wait_for_jobs
+
+    zip_job = enqueue(build_cohort_zip, cohort.id, _key=f"cohort:{cohort.id}")
+    failed_job = Job(name="lms.accounts.jobs:mail_password_reset", args=[None], kwargs={}, status=JobStatus.failed, attempts=5, max_attempts=5, last_error="RuntimeError: the relay was away", progress_done=0)
+    db.add(failed_job)
+    db.commit()
+    wait_for_jobs(app)
     return World(users=users, ids={
+        "zip_job": zip_job.id, "failed_job": failed_job.id,
         "cohort": cohort.id, "other_cohort": other_cohort.id, "enrollment": live.id, "live_enrollment": live.id,
         "recording_enrollment": recording.id, "reflection": reflection.id, "code": certificate.code,
         "learner": users["learner"].id, "other_learner": users["other_learner"].id, "certificate": certificate.id,

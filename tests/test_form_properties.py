@@ -247,6 +247,16 @@ class Stage:
             db_session.commit()
             return enrollment.id
 
+    def failed_job(self) -> int:
+        from lms.db import db_session
+        from lms.jobs import Job, JobStatus
+
+        with self.app.app_context():
+            row = Job(name="lms.accounts.jobs:mail_password_reset", args=[None], kwargs={}, status=JobStatus.failed, attempts=5, max_attempts=5, last_error="RuntimeError: the relay was away", progress_done=0)
+            db_session.add(row)
+            db_session.commit()
+            return row.id
+
     def reset_token(self, user: Any) -> str:
         from lms.accounts.models import User
         from lms.accounts.services import password_reset_token
@@ -357,7 +367,7 @@ def _reflection(stage: Stage, me: Any, suffix: str, valid: dict[str, Any]) -> Ar
 
 def _forms() -> dict[str, Form]:
     from lms.accounts.forms import LoginForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm
-    from lms.admin.forms import ActiveForm, ConfirmEmailForm, RoleForm, SyncForm
+    from lms.admin.forms import ActiveForm, ConfirmEmailForm, RetryJobForm, RoleForm, SyncForm
     from lms.certificates.views import ActionForm as CertificateActionForm
     from lms.certificates.views import RevokeForm
     from lms.cohorts.forms import ActionForm, ApplyImportForm, AttendanceImportForm, CancelForm, CohortForm
@@ -423,6 +433,8 @@ def _forms() -> dict[str, Form]:
         "lms_cohorts.withdraw": Form("learner", _arrange_withdraw, ActionForm),
         "lms_certificates.issue_one": Form("facilitator", _arrange_issue_one, CertificateActionForm, names=("enrollment_id",)),
         "lms_certificates.issue_cohort": Form("facilitator", _arrange_issue_cohort, CertificateActionForm),
+        "lms_certificates.build_zip": Form("facilitator", lambda s, me: {"url": f"/facilitate/cohorts/{s.completed(me)[0]}/certificates/zip", "valid": {}}, CertificateActionForm),
+        "lms_admin.retry_job": Form("admin", lambda s, me: {"url": f"/admin/jobs/{s.failed_job()}/retry", "valid": {}}, RetryJobForm),
         "lms_certificates.revoke": Form("admin", lambda s, me: {"url": f"/certificates/{s.certificate()}/revoke", "valid": {"reason": "Issued by mistake."}}, RevokeForm),
         "lms_certificates.reissue": Form("admin", lambda s, me: {"url": f"/certificates/{s.certificate()}/reissue", "valid": {}}, CertificateActionForm),
         "lms_admin.change_role": Form(
@@ -495,7 +507,7 @@ def _report_filters() -> dict[str, st.SearchStrategy[Any]]:
 
 
 def _get_forms() -> dict[str, Form]:
-    from lms.admin.forms import AuditFilterForm, PeopleSearchForm
+    from lms.admin.forms import AuditFilterForm, JobFilterForm, PeopleSearchForm
     from lms.certificates.views import VerifyForm
     from lms.courses.presentation import CatalogFilters
     from lms.reports.filters import ARG_NAMES
@@ -512,6 +524,7 @@ def _get_forms() -> dict[str, Form]:
         "lms_admin.audit": Form(
             "admin", lambda s, me: {"url": "/admin/audit", "valid": {"action": "cohort.created", "start": "2020-01-01"}}, AuditFilterForm, names=("page",), body="query", typed=page,
         ),
+        "lms_admin.jobs": Form("admin", lambda s, me: {"url": "/admin/jobs", "valid": {"status": "failed"}}, JobFilterForm, names=("page",), body="query", typed=page),
     }
     for kind, persona in (("admin", "admin"), ("facilitator", "facilitator")):
         prefix = "/admin" if kind == "admin" else "/facilitate"
@@ -555,9 +568,13 @@ def says_refused(page: str, error_texts: set[str]) -> bool:
 
 
 def snapshot(app: Any) -> dict[str, list[str]]:
-    """Every row of every table, as text, to compare before and after a request."""
+    """Every row of every table, as text, to compare before and after a request, once the jobs
+    earlier requests asked for have run (they change their own rows in the background)."""
     import lms.models  # noqa: F401
     from lms.db import Base
+    from lms.jobs import wait_for_jobs
+
+    wait_for_jobs(app)
 
     engine = app.extensions["lms"].database.engine
     # Change stamps follow whatever a request keeps (lms/stamps.py): bookkeeping, not records.

@@ -58,3 +58,15 @@ class AuditFilterForm(GetForm):
     def validate_end(self, field: DateField) -> None:
         if field.data and self.start.data and field.data < self.start.data:
             raise ValidationError(_l("The end date is before the start date."))
+
+
+class JobFilterForm(GetForm):
+    status = SelectField(
+        _l("State"),
+        choices=[SelectChoice("", _l("Any state")), SelectChoice("failed", _l("Failed")), SelectChoice("queued", _l("Waiting")), SelectChoice("running", _l("Running")), SelectChoice("done", _l("Done"))],
+        default="", validators=[Optional()],
+    )
+
+
+class RetryJobForm(FlaskForm):
+    """Only the CSRF token: the button queues a failed job again."""

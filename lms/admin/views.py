@@ -8,7 +8,7 @@ from flask_login import current_user
 from lms.admin import services
 from wtforms.fields.choices import SelectChoice
 
-from lms.admin.forms import ActiveForm, AuditFilterForm, ConfirmEmailForm, PeopleSearchForm, RoleForm, SyncForm
+from lms.admin.forms import ActiveForm, AuditFilterForm, ConfirmEmailForm, JobFilterForm, PeopleSearchForm, RetryJobForm, RoleForm, SyncForm
 from lms.extension import lms_state, select_timezone
 from lms.i18n import _
 from lms.reports.paging import Page, page_number
@@ -176,3 +176,47 @@ def audit():
         ) if value
     }
     return render_template("lms/admin/audit.html", form=form, events=events, paging=paging, args=args), (200 if valid else 400)
+
+
+# -- jobs -------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/admin/jobs")
+@roles_required("admin")
+def jobs():
+    """Jobs run after commit (mail, certificates, ZIPs), newest first; failed ones can be retried."""
+    from lms.jobs import JobStatus
+    from lms.jobs.services import job_page, status_counts
+
+    form = JobFilterForm(request.args)
+    valid = form.validate()
+    status = JobStatus(form.status.data) if valid and form.status.data else None
+    size = _page_size()
+    number = page_number(request.args)
+    rows, total = job_page(status, number, size)
+    paging = Page.of(number, size, total)
+    if paging.number != number and total:
+        rows, _total = job_page(status, paging.number, size)
+    args = {"status": status.value} if status else {}
+    return render_template("lms/admin/jobs.html", form=form, jobs=rows, paging=paging, args=args, counts=status_counts(), JobStatus=JobStatus, retry_form=RetryJobForm(formdata=None)), (200 if valid else 400)
+
+
+@blueprint.post("/admin/jobs/<int:job_id>/retry")
+@roles_required("admin")
+def retry_job(job_id: int):
+    from lms.audit.services import record_event
+    from lms.db import db_session
+    from lms.jobs import Job
+    from lms.jobs.services import retry_job as queue_again
+
+    if db_session.get(Job, job_id) is None:
+        abort(404)
+    if not RetryJobForm().validate():
+        abort(400)
+    row = queue_again(job_id)
+    if row is None:
+        flash(_("Job %(id)s has not failed, so it was left alone.", id=job_id), "info")
+    else:
+        record_event(current_user, "job.retried", row, name=row.name)
+        flash(_("Job %(id)s is queued again.", id=job_id), "success")
+    return redirect(url_for("lms_admin.jobs", status="failed"), code=303)

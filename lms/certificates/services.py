@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -291,7 +291,10 @@ def can_download(user: Any, certificate: Certificate) -> bool:
 
 
 def verify_url(certificate: Certificate) -> str:
-    return url_for("lms_certificates.verify", code=certificate.code, _external=True)
+    """The verification page printed and in the QR code: under the configured base URL."""
+    from lms.links import external_url
+
+    return external_url("lms_certificates.verify", code=certificate.code)
 
 
 def render_pdf(certificate: Certificate) -> bytes:

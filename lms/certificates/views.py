@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import tempfile
-import zipfile
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -13,10 +9,11 @@ from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from lms.certificates import services
+from lms.certificates.jobs import build_cohort_zip, download_name, issue_cohort_certificates, zip_path
 from lms.certificates.services import CertificateError, NotEligibleError
 from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
-from lms.i18n import _, _l, ngettext
+from lms.i18n import _, _l
 from lms.learning.models import Enrollment
 from lms.security import limiter
 from lms.web import roles_required
@@ -62,20 +59,23 @@ def _to_roster(cohort_id: int):
 @blueprint.post("/facilitate/cohorts/<int:cohort_id>/certificates")
 @roles_required("facilitator")
 def issue_cohort(cohort_id: int):
+    """Issue to everyone who completed, as a job (a large cohort takes a while): its page
+    follows the progress and then says who got one."""
+    from lms.cohorts.models import CohortStatus
+    from lms.jobs import enqueue
+
     cohort = _managed_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        report = services.issue_for_cohort(cohort, current_user)
-    except CertificateError as error:
-        flash(str(error), "error")
+    if cohort.status is CohortStatus.cancelled:
+        flash(_("This cohort was cancelled, so it earns no certificates."), "error")
         return _to_roster(cohort.id)
-    flash(ngettext("%(num)s certificate issued.", "%(num)s certificates issued.", len(report.issued)), "success")
-    if report.existing:
-        flash(ngettext("%(num)s person already had one.", "%(num)s people already had one.", len(report.existing)), "success")
-    for _enrollment, reason in report.not_eligible:
-        flash(reason, "error")
-    return _to_roster(cohort.id)
+    row = enqueue(issue_cohort_certificates, cohort.id, current_user.id, _key=_cohort_key(cohort.id))
+    return redirect(url_for("lms_certificates.cohort_job", cohort_id=cohort.id, job_id=row.id, refresh=1), code=303)
+
+
+def _cohort_key(cohort_id: int) -> str:
+    return f"cohort:{cohort_id}"
 
 
 @blueprint.post("/facilitate/cohorts/<int:cohort_id>/certificates/issue")
@@ -109,23 +109,77 @@ def issue_one(cohort_id: int):
     return _to_roster(cohort.id)
 
 
-def _download_name(certificate) -> str:
-    ascii_name = re.sub(r"[^A-Za-z0-9]+", "-", certificate.learner_name).strip("-")[:60]
-    return f"certificate-{certificate.code}{'-' + ascii_name if ascii_name else ''}.pdf"
+# -- the cohort's ZIP, built by a job -----------------------------------------------------------
 
 
-@blueprint.get("/facilitate/cohorts/<int:cohort_id>/certificates.zip")
+COHORT_JOBS = (build_cohort_zip, issue_cohort_certificates)
+
+
+@blueprint.get("/facilitate/cohorts/<int:cohort_id>/certificates/zip")
 @roles_required("facilitator")
 def cohort_zip(cohort_id: int):
+    """The cohort's ZIP: the latest one built (or being built), and a button to build it anew."""
+    from lms.jobs.services import latest_job
+
     cohort = _managed_or_404(cohort_id)
-    certificates = services.cohort_certificates(cohort)
-    # Spooled: in memory while small, on disk past 16 MB, so a large cohort keeps memory flat.
-    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for certificate in certificates:
-            archive.writestr(_download_name(certificate), services.render_pdf(certificate))
-    spool.seek(0)
-    return send_file(spool, mimetype="application/zip", as_attachment=True, download_name=f"cohort-{cohort.id}-certificates.zip", max_age=0)
+    latest = latest_job(build_cohort_zip, _cohort_key(cohort.id))
+    return render_template("lms/certificates/cohort_zip.html", cohort=cohort, latest=latest, ready=latest is not None and zip_path(latest.result) is not None, form=ActionForm(formdata=None))
+
+
+@blueprint.post("/facilitate/cohorts/<int:cohort_id>/certificates/zip")
+@roles_required("facilitator")
+def build_zip(cohort_id: int):
+    """Start building the ZIP, unless a build is already on its way: then follow that one."""
+    from lms.jobs import JobStatus, enqueue
+    from lms.jobs.services import latest_job
+
+    cohort = _managed_or_404(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    latest = latest_job(build_cohort_zip, _cohort_key(cohort.id))
+    if latest is not None and latest.status in (JobStatus.queued, JobStatus.running):
+        row = latest
+    else:
+        row = enqueue(build_cohort_zip, cohort.id, _key=_cohort_key(cohort.id))
+    return redirect(url_for("lms_certificates.cohort_job", cohort_id=cohort.id, job_id=row.id, refresh=1), code=303)
+
+
+def _cohort_job_or_404(cohort, job_id: int):
+    from lms.jobs import Job
+
+    row = db_session.get(Job, job_id)
+    if row is None or row.key != _cohort_key(cohort.id) or row.name not in {function.lms_job.name for function in COHORT_JOBS}:
+        abort(404)
+    return row
+
+
+@blueprint.get("/facilitate/cohorts/<int:cohort_id>/certificates/jobs/<int:job_id>")
+@roles_required("facilitator")
+def cohort_job(cohort_id: int, job_id: int):
+    """How far a cohort's certificate job is; refreshed by the browser itself (no script) while
+    it runs, if the person asked for that; then its outcome, or the download."""
+    cohort = _managed_or_404(cohort_id)
+    row = _cohort_job_or_404(cohort, job_id)
+    refresh = request.args.get("refresh") == "1" and not row.finished
+    is_zip = row.name == build_cohort_zip.lms_job.name
+    response = Response(render_template(
+        "lms/certificates/cohort_job.html", cohort=cohort, job=row, is_zip=is_zip, refresh=refresh,
+        ready=is_zip and zip_path(row.result) is not None, result=row.result if isinstance(row.result, dict) else {},
+        form=ActionForm(formdata=None),
+    ))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/facilitate/cohorts/<int:cohort_id>/certificates/jobs/<int:job_id>.zip")
+@roles_required("facilitator")
+def zip_file(cohort_id: int, job_id: int):
+    cohort = _managed_or_404(cohort_id)
+    row = _cohort_job_or_404(cohort, job_id)
+    path = zip_path(row.result) if row.name == build_cohort_zip.lms_job.name else None
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=f"cohort-{cohort.id}-certificates.zip", max_age=0)
 
 
 # -- the PDF ----------------------------------------------------------------------------------
@@ -138,7 +192,7 @@ def certificate_pdf(code: str):
     if certificate is None or not services.can_download(current_user, certificate):
         abort(404)
     response = Response(services.render_pdf(certificate), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{_download_name(certificate)}"'
+    response.headers["Content-Disposition"] = f'inline; filename="{download_name(certificate)}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -35,7 +35,11 @@ The rules:
   ``flask_babel.force_locale(user.locale)``.
 - **No lock across I/O**: send mail or call out before writing rows, or write, let the job
   finish, and send from a second job. A long job commits its own progress with
-  :func:`report_progress`, which needs no lock either.
+  :func:`report_progress`, which needs no lock either. A long job whose steps are each
+  idempotent may ``db_session.commit()`` between batches, so it never holds many row locks
+  for long (``lms.certificates.jobs.issue_cohort_certificates`` commits every 50).
+- ``enqueue(..., _key="cohort:12")`` files a job under what it is about, so a page can find
+  the latest one again (``lms.jobs.services.latest_job``); ``_key`` is not passed on.
 - Raise to fail (``lms.mail.MailError`` does when a message could not go out): the attempt is
   recorded with its error and retried; the last failure shows on ``/admin/jobs`` and in
   ``flask lms jobs list --status failed``.

@@ -29,6 +29,8 @@ class Job(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # "module:function" of a function decorated with @lms.jobs.job
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # What the job is about, for finding it again ("cohort:12"): enqueue(..., _key=...).
+    key: Mapped[str | None] = mapped_column(String(120), index=True)
     args: Mapped[list[Any]] = mapped_column(JSON, default=list)
     kwargs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[JobStatus] = mapped_column(Enum(JobStatus, native_enum=False, length=16), default=JobStatus.queued)

@@ -68,11 +68,12 @@ def job_function(name: str) -> Callable[..., Any]:
     return function
 
 
-def enqueue(func_or_name: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Job:
+def enqueue(func_or_name: Callable[..., Any] | str, *args: Any, _key: str | None = None, **kwargs: Any) -> Job:
     """Ask for ``func(*args, **kwargs)`` to run after the current transaction commits.
 
     Returns the job's row (flushed: its id is set). Arguments must be JSON values (ids, not
-    ORM objects).
+    ORM objects). ``_key`` (not passed to the function) files the job under what it is about,
+    e.g. ``"cohort:12"``, so a page can find it again (``lms.jobs.services.latest_job``).
     """
     name = func_or_name if isinstance(func_or_name, str) else getattr(func_or_name, "lms_job", None) and func_or_name.lms_job.name
     if not name:
@@ -83,7 +84,7 @@ def enqueue(func_or_name: Callable[..., Any] | str, *args: Any, **kwargs: Any) -
         payload = json.loads(json.dumps({"args": list(args), "kwargs": kwargs}))
     except (TypeError, ValueError) as error:
         raise TypeError(f"job arguments must be JSON values (pass ids, not objects): {error}") from None
-    row = Job(name=name, args=payload["args"], kwargs=payload["kwargs"], status=JobStatus.queued, attempts=0, max_attempts=options.max_attempts, last_error="", progress_done=0)
+    row = Job(name=name, key=_key, args=payload["args"], kwargs=payload["kwargs"], status=JobStatus.queued, attempts=0, max_attempts=options.max_attempts, last_error="", progress_done=0)
     db_session.add(row)
     db_session.flush()
     db_session.info.setdefault(_AFTER_COMMIT, []).append(row.id)
@@ -157,6 +158,8 @@ def init_jobs(app: Flask) -> JobsState:
         state.rq = app.extensions.get("rq") or RQ(app)
     app.extensions["lms_jobs"] = state
     watch(database_state(app).session_factory)
+    if not app.config.get("LMS_BASE_URL") and not app.config.get("SERVER_NAME"):
+        app.logger.warning("Neither LMS_BASE_URL nor SERVER_NAME is set: mail with links cannot be sent (`flask lms setup --base-url URL` writes it).")
     return state
 
 

@@ -31,6 +31,11 @@ def job_page(status: JobStatus | None, number: int, size: int) -> tuple[list[Job
     return rows, int(db_session.scalar(count) or 0)
 
 
+def latest_job(func: Any, key: str) -> Job | None:
+    """The newest job of function ``func`` filed under ``key`` (see ``enqueue(..., _key=)``)."""
+    return db_session.scalar(select(Job).where(Job.name == func.lms_job.name, Job.key == key).order_by(Job.id.desc()).limit(1))
+
+
 def status_counts() -> dict[JobStatus, int]:
     counts = dict.fromkeys(JobStatus, 0)
     for status, number in db_session.execute(select(Job.status, func.count()).group_by(Job.status)):
@@ -76,7 +81,7 @@ def sweep(app: Flask) -> list[int]:
     with database_state(app).session_factory() as session, session.begin():
         for job_id, name, started_at, attempts, max_attempts in session.execute(
             select(Job.id, Job.name, Job.started_at, Job.attempts, Job.max_attempts).where(Job.status == JobStatus.running)
-        ):
+        ).all():
             if started_at is None or started_at + timedelta(seconds=_timeout(name)) + grace > now:
                 continue
             stopped = {"last_error": "The worker stopped during this attempt.", "finished_at": now}
@@ -92,7 +97,7 @@ def sweep(app: Flask) -> list[int]:
                 Job.created_at <= now - grace,
             ).order_by(Job.id)
         ))
-        attempts_of = dict(session.execute(select(Job.id, Job.attempts).where(Job.id.in_(due)))) if due else {}
+        attempts_of = {row.id: row.attempts for row in session.execute(select(Job.id, Job.attempts).where(Job.id.in_(due)))} if due else {}
     if not due:
         return []
     if state.uses_rq:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -464,26 +464,16 @@ def retry_delivery(actor: User, delivery_id: int) -> MailDelivery | None:
 
 
 def cohort_link(endpoint: str, **values: Any) -> str:
-    """An absolute link from the configured base URL; in a request without one, the request's."""
-    from lms.links import BaseURLMissing, external_url
+    """An absolute link from the configured base URL (never from a request's Host)."""
+    from lms.links import external_url
 
-    try:
-        return external_url(endpoint, **values)
-    except BaseURLMissing:
-        if has_request_context():
-            return url_for(endpoint, _external=True, **values)
-        raise
+    return external_url(endpoint, **values)
 
 
 def calendar_host() -> str:
-    from lms.links import BaseURLMissing, base_url, host_of
+    from lms.links import base_url, host_of
 
-    try:
-        return host_of(base_url())
-    except BaseURLMissing:
-        from flask import request
-
-        return (request.host.split(":")[0] if has_request_context() else "") or "lms"
+    return host_of(base_url()) or "lms"
 
 
 def cohort_calendar_file(cohort: Cohort, *, locale: str, user: User | None = None, method: str = "PUBLISH", sequence: int | None = None) -> bytes:

@@ -14,6 +14,7 @@ import zxingcpp
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from lms.jobs import wait_for_jobs
 from tests.cohorts.helpers import client_for, enrollment_of, schedule_via_client, submit_reflections
 
 ZOOM_CSV = (
@@ -125,6 +126,7 @@ def test_live_journey_end_to_end(app, make_user):
     for thread in threads:
         thread.join(60)
     assert statuses == [303, 303]
+    wait_for_jobs(app)  # each request committed an issuing job; both ran
     with app.app_context():
         valid = db_session.scalars(select(Certificate).where(Certificate.revoked_at.is_(None))).all()
         assert sorted(c.enrollment_id for c in valid) == sorted([ana_enrollment.id, cy_enrollment.id])

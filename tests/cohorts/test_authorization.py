@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from lms.jobs import wait_for_jobs
 from tests.cohorts.helpers import client_for, cohort_form, completed_enrollment, future_date, schedule
 
 ROLES = ("anonymous", "owner", "other_learner", "other_facilitator", "cohort_facilitator", "admin")
@@ -27,6 +28,7 @@ class World:
     enrollment: int
     code: str
     facilitator_email: str
+    job: int  # the cohort's certificate ZIP, built
 
 
 # (method, url template, request kwargs factory, expected statuses in ROLES order)
@@ -46,7 +48,10 @@ ROUTES: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/facilitate/cohorts/{cohort}/learners/{enrollment}/reflections", None, (302, 403, 403, 404, 200, 200)),
     ("POST", "/facilitate/cohorts/{cohort}/certificates", None, (302, 403, 403, 404, 303, 303)),
     ("POST", "/facilitate/cohorts/{cohort}/certificates/issue", lambda w: {"data": {"enrollment_id": w.enrollment}}, (302, 403, 403, 404, 303, 303)),
-    ("GET", "/facilitate/cohorts/{cohort}/certificates.zip", None, (302, 403, 403, 404, 200, 200)),
+    ("GET", "/facilitate/cohorts/{cohort}/certificates/zip", None, (302, 403, 403, 404, 200, 200)),
+    ("POST", "/facilitate/cohorts/{cohort}/certificates/zip", None, (302, 403, 403, 404, 303, 303)),
+    ("GET", "/facilitate/cohorts/{cohort}/certificates/jobs/{job}", None, (302, 403, 403, 404, 200, 200)),
+    ("GET", "/facilitate/cohorts/{cohort}/certificates/jobs/{job}.zip", None, (302, 403, 403, 404, 200, 200)),
     ("GET", "/cohorts/{cohort}", None, (200, 200, 200, 200, 200, 200)),
     ("GET", "/cohorts/{cohort}.ics", None, (200, 200, 200, 200, 200, 200)),
     ("POST", "/cohorts/{cohort}/register", None, (302, 303, 303, 303, 303, 303)),
@@ -82,15 +87,20 @@ def make_world(app, make_user):
         for reflection in db_session.scalars(select(Reflection).where(Reflection.enrollment_id == enrollment_id)):
             reflection.shared_with_facilitator = True
         db_session.commit()
-    client_for(app, people["cohort_facilitator"]).post(f"/facilitate/cohorts/{cohort_id}/certificates")
+    facilitating = client_for(app, people["cohort_facilitator"])
+    facilitating.post(f"/facilitate/cohorts/{cohort_id}/certificates")
+    wait_for_jobs(app)
     with app.app_context():
         code = db_session.scalar(select(Certificate.code).where(Certificate.enrollment_id == enrollment_id))
     assert code
-    return World(cohort_id, enrollment_id, code, people["cohort_facilitator"].email), people
+    built = facilitating.post(f"/facilitate/cohorts/{cohort_id}/certificates/zip")
+    wait_for_jobs(app)
+    zip_job = int(built.headers["Location"].split("/jobs/")[1].split("?")[0])
+    return World(cohort_id, enrollment_id, code, people["cohort_facilitator"].email, zip_job), people
 
 
 def test_every_route_of_the_area_is_in_the_table(app):
-    ours = {rule.rule.replace("<int:cohort_id>", "{cohort}").replace("<int:enrollment_id>", "{enrollment}").replace("<code>", "{code}") + " " + method
+    ours = {rule.rule.replace("<int:cohort_id>", "{cohort}").replace("<int:enrollment_id>", "{enrollment}").replace("<code>", "{code}").replace("<int:job_id>", "{job}") + " " + method
             for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in ("lms_cohorts", "lms_certificates")
             for method in rule.methods - {"HEAD", "OPTIONS"}}
     listed = {f"{url} {method}" for method, url, _, _ in ROUTES}
@@ -105,7 +115,7 @@ def test_route_authorization(app, make_user, method, url, kwargs, expected):
         if url in FRESH_WORLD_PER_ROLE and role != ROLES[0]:
             w, people = make_world(app, make_user)
         client = app.test_client() if role == "anonymous" else client_for(app, people[role])
-        response = client.open(url.format(cohort=w.cohort, enrollment=w.enrollment, code=w.code), method=method, **(kwargs(w) if kwargs else {}))
+        response = client.open(url.format(cohort=w.cohort, enrollment=w.enrollment, code=w.code, job=w.job), method=method, **(kwargs(w) if kwargs else {}))
         assert response.status_code == want, (role, response.get_data(as_text=True)[:1500])
         if want == 302:
             assert "/auth/login" in response.headers["Location"]

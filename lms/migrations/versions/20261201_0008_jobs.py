@@ -23,6 +23,7 @@ def upgrade() -> None:
         'lms_job',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('name', sa.String(length=200), nullable=False),
+        sa.Column('key', sa.String(length=120), nullable=True),
         sa.Column('args', sa.JSON(), nullable=False),
         sa.Column('kwargs', sa.JSON(), nullable=False),
         sa.Column('status', sa.Enum('queued', 'running', 'done', 'failed', name='jobstatus', native_enum=False, length=16), nullable=False),
@@ -39,6 +40,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_lms_job')),
     )
     with op.batch_alter_table('lms_job', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lms_job_key'), ['key'], unique=False)
         batch_op.create_index(batch_op.f('ix_lms_job_name'), ['name'], unique=False)
         batch_op.create_index('ix_lms_job_status_run_after', ['status', 'run_after'], unique=False)
 
@@ -47,4 +49,5 @@ def downgrade() -> None:
     with op.batch_alter_table('lms_job', schema=None) as batch_op:
         batch_op.drop_index('ix_lms_job_status_run_after')
         batch_op.drop_index(batch_op.f('ix_lms_job_name'))
+        batch_op.drop_index(batch_op.f('ix_lms_job_key'))
     op.drop_table('lms_job')

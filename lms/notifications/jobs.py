@@ -78,10 +78,7 @@ def mail_roster_message(message_id: int) -> dict[str, int]:
 def _fan_out(cohort: Cohort, audience: str, kind: str, key_prefix: str, data: dict[str, Any]) -> int:
     """One delivery per person, each with a key: a retried fan-out adds only the missing ones."""
     queued = 0
-    enrollments = services.active_enrollments(cohort.id, audience)
-    if kind == "cancelled":  # everyone registered until the cancellation (the statuses stay)
-        enrollments = services.active_enrollments(cohort.id, "all")
-    for enrollment in enrollments:
+    for enrollment in services.active_enrollments(cohort.id, audience):
         user = db_session.get(User, enrollment.user_id)
         if user is None:
             continue
@@ -222,15 +219,27 @@ def _headers(user: User, locale: str, setting: str | None) -> tuple[dict[str, st
     return headers, url
 
 
+def when(moment: datetime, zone: str) -> str:
+    """A moment as a person reads it in a message: the day in full, the time, the zone named
+    ("Tuesday, December 15, 2026, 4:00 PM (Central Standard Time)"), in the forced locale."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_time, get_timezone_name
+    from flask_babel import get_locale
+
+    tz = ZoneInfo(zone)
+    local = moment.astimezone(tz)
+    locale = get_locale()
+    return f"{format_date(local.date(), 'full', locale=locale)}, {format_time(local, 'short', tzinfo=tz, locale=locale)} ({get_timezone_name(local, width='long', locale=locale)})"
+
+
 def _session_facts(cohort: Cohort, zone: str, locale: str) -> dict[str, Any]:
-    from lms.cohorts.services import cohort_ends_at, course_title
-    from lms.formatting import lms_datetime
+    from lms.cohorts.services import course_title
 
     return {
         "cohort": cohort,
         "course": course_title(cohort, locale),
-        "starts": lms_datetime(cohort.starts_at, "full", zone=zone),
-        "ends": lms_datetime(cohort_ends_at(cohort), "short", zone=zone),
+        "starts": when(cohort.starts_at, zone),
         "url": services.cohort_link("lms_cohorts.cohort", cohort_id=cohort.id),
         "join_url": cohort.join_url,
         "location": cohort.location,
@@ -238,12 +247,10 @@ def _session_facts(cohort: Cohort, zone: str, locale: str) -> dict[str, Any]:
 
 
 def _describe_change(name: str, value: Any, zone: str, time_zone: str) -> str:
-    from lms.formatting import lms_datetime
-
     if value in (None, ""):
         return _("(none)")
     if name == "starts_at":
-        return lms_datetime(datetime.fromisoformat(value), "full", zone=zone)
+        return when(datetime.fromisoformat(value), zone)
     if name == "minutes":
         return _("%(num)s minutes", num=value)
     return str(value)
@@ -361,15 +368,14 @@ def _compose_digest(row: MailDelivery, user: User) -> Composed:
     if not items:
         raise Skip("nothing happened in the day")
     from lms.cohorts.services import course_title
-    from lms.formatting import lms_datetime
 
     context = _base_context(user)
     context.update(
         items=items,
-        since=lms_datetime(since, "short", zone=context["zone"]),
-        until=lms_datetime(until, "short", zone=context["zone"]),
+        since=when(since, context["zone"]),
+        until=when(until, context["zone"]),
         course_title=lambda cohort: course_title(cohort, context["locale"]),
-        starts=lambda cohort: lms_datetime(cohort.starts_at, "medium", zone=context["zone"]),
+        starts=lambda cohort: when(cohort.starts_at, context["zone"]),
         roster_url=lambda cohort: services.cohort_link("lms_cohorts.roster", cohort_id=cohort.id),
     )
     subject = _("Your cohorts today: %(num)s with news", num=len(items))

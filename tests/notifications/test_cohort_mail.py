@@ -93,7 +93,7 @@ def test_registering_mails_a_confirmation_with_a_calendar_invitation_in_english(
     text, html = parts(message)
     assert "Hello Ana Learner," in text and "You are registered for this live session" in text
     # 17:00 in New York is 16:00 in Chicago: the learner's own zone, named.
-    assert "4:00:00" in text and "Central Standard Time" in text
+    assert "4:00\u202fPM (Central Standard Time)" in text or "4:00 PM (Central Standard Time)" in text
     assert f"https://courses.example.org/cohorts/{cohort_id}" in text
     assert '<html lang="en">' in html and "<h1" in html and "<table" not in html
     assert f'href="https://courses.example.org/cohorts/{cohort_id}"' in html
@@ -122,7 +122,7 @@ def test_the_confirmation_is_in_spanish_and_the_learners_time_zone(app, make_use
     assert message["Content-Language"] == "es"
     assert subject(message).startswith("Estás inscrito: ")
     text, html = parts(message)
-    assert "Hola" in text and "23:00:00" in text and "hora estándar de Europa central" in text
+    assert "Hola" in text and "23:00 (hora estándar de Europa central)" in text
     assert '<html lang="es">' in html
     _part, calendar, event = calendar_of(message)
     assert calendar["METHOD"] == "REQUEST" and event["DTSTART"].params["TZID"] == "America/New_York"
@@ -206,7 +206,7 @@ def test_a_time_change_sends_what_changed_with_the_same_uid_and_a_higher_sequenc
     confirmation, change = smtp.to(english.email)
     assert subject(change).startswith("Session changed")
     text, html = parts(change)
-    assert "Time: was " in text and "5:00:00" in text and "7:00:00" in text
+    assert "Time: was " in text and "5:00" in text and "7:00" in text
     assert "https://meet.example.org/x" in text and "https://meet.example.org/new" in text
     assert "<li>" in html
     _part, calendar, event = calendar_of(change)

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, redirect, url_for
-
 from werkzeug.exceptions import SecurityError
 
 from lms.config import STANDALONE_DEFAULTS, load_environment

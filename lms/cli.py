@@ -27,11 +27,13 @@ def _add_area_commands() -> None:
     from lms.certificates.cli import certificates_group
     from lms.credentials.cli import credentials_group
     from lms.jobs.cli import jobs_group, worker_command
+    from lms.notifications.cli import mail_group
 
     lms_group.add_command(certificates_group)
     lms_group.add_command(credentials_group)
     lms_group.add_command(jobs_group)
     lms_group.add_command(worker_command)
+    lms_group.add_command(mail_group)
 
 
 _add_area_commands()

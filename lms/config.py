@@ -91,6 +91,12 @@ DEFAULTS: dict[str, Any] = {
     # hand-over, a worker stopped mid-job), and how old such a job must be.
     "LMS_JOB_SWEEP_SECONDS": 30,
     "LMS_JOB_SWEEP_AFTER_SECONDS": 60,
+    # Reminders before a live session, in minutes before its start (a cohort may set its own).
+    "LMS_REMINDER_MINUTES": (24 * 60, 60),
+    # The facilitators' daily digest goes after this hour (UTC) and covers the 24 hours before it.
+    "LMS_DIGEST_HOUR": 7,
+    # How often `flask lms mail scheduler` looks for due reminders and digests.
+    "LMS_SCHEDULER_SECONDS": 60,
     # Files jobs build for people to download (cohort certificate ZIPs). Shared by the web
     # servers and the workers in production. None: instance/exports.
     "LMS_EXPORTS_DIR": None,

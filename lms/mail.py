@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -42,6 +42,7 @@ def build_message(
     html: str | None = None,
     attachments: Iterable[Attachment] = (),
     reply_to: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
@@ -60,6 +61,12 @@ def build_message(
         subtype, _semicolon, parameters = rest.partition(";")
         params = dict(part.strip().split("=", 1) for part in parameters.split(";") if "=" in part)
         message.add_attachment(attachment.content, maintype=maintype, subtype=subtype.strip() or "octet-stream", filename=attachment.filename, params=params)
+    # Last: making the message multipart moves Content-* headers into its first part.
+    for name, value in (headers or {}).items():  # e.g. List-Unsubscribe, Content-Language
+        if name in message:
+            message.replace_header(name, value)
+        else:
+            message[name] = value
     return message
 
 
@@ -71,15 +78,17 @@ def send_message(
     html: str | None = None,
     attachments: Iterable[Attachment] = (),
     reply_to: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
-    """Send one message: a plain-text body, an optional HTML alternative, attachments.
+    """Send one message: a plain-text body, an optional HTML alternative, attachments, and
+    extra ``headers`` (``List-Unsubscribe``...).
 
     Call it from a job. Raises :class:`MailError` when the relay does not take it.
     """
     if has_request_context():
         raise RuntimeError("Mail is sent from a job after the request commits: use lms.jobs.enqueue.")
     config = current_app.config
-    message = build_message(to, subject, text, html=html, attachments=list(attachments), reply_to=reply_to)
+    message = build_message(to, subject, text, html=html, attachments=list(attachments), reply_to=reply_to, headers=headers)
     backend = config["LMS_MAIL_BACKEND"]
     logger = current_app.logger
     if backend == "log":

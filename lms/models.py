@@ -9,8 +9,10 @@ from lms.credentials.models import Credential, CredentialKey, StatusList
 from lms.db import Base
 from lms.jobs.models import Job
 from lms.learning.models import Enrollment, Reflection, StepProgress
+from lms.notifications.models import CohortMail, CohortMessage, MailDelivery, MailPreference
 
 __all__ = [
-    "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "Course", "Credential", "CredentialKey",
-    "Enrollment", "Job", "Reflection", "SignIn", "StatusList", "StepProgress", "User",
+    "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "CohortMail", "CohortMessage", "Course",
+    "Credential", "CredentialKey", "Enrollment", "Job", "MailDelivery", "MailPreference", "Reflection", "SignIn", "StatusList",
+    "StepProgress", "User",
 ]

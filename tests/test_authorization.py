@@ -67,10 +67,14 @@ ROUTES: dict[str, Route] = {
     "lms_certificates.verify": Route("GET", "/verify/{code}", PUBLIC),
     "lms_cohorts.cohort": Route("GET", "/cohorts/{cohort}", PUBLIC),
     "lms_cohorts.cohort_ics": Route("GET", "/cohorts/{cohort}.ics", PUBLIC),
+    # One-click unsubscribe: the signed token is the only authority (a forged one gets 400).
+    "lms_notifications.unsubscribe": Route("GET", "/mail/unsubscribe/not-a-valid-token", "400 400 400 400 400 400"),
+    "lms_notifications.unsubscribe_one_click": Route("POST", "/mail/unsubscribe/not-a-valid-token", "400 400 400 400 400 400"),
     # The learner's own pages.
     "lms_learning.dashboard": Route("GET", "/me", SIGNED_IN),
     "lms_learning.export_data": Route("GET", "/me/export.json", SIGNED_IN),
     "lms_learning.delete_account": Route("GET", "/me/delete", SIGNED_IN),
+    "lms_notifications.settings": Route("GET", "/me/mail", SIGNED_IN),
     "lms_learning.start": Route("POST", "/courses/{course}/start", SIGNED_IN),
     "lms_learning.enrollment": Route("GET", "/learn/{recording_enrollment}", OWNER),
     "lms_learning.step": Route("GET", "/learn/{recording_enrollment}/recording", OWNER),
@@ -102,6 +106,7 @@ ROUTES: dict[str, Route] = {
     "lms_certificates.cohort_zip": Route("GET", "/facilitate/cohorts/{cohort}/certificates/zip", COHORT_STAFF),
     "lms_certificates.cohort_job": Route("GET", "/facilitate/cohorts/{cohort}/certificates/jobs/{zip_job}", COHORT_STAFF),
     "lms_certificates.zip_file": Route("GET", "/facilitate/cohorts/{cohort}/certificates/jobs/{zip_job}.zip", COHORT_STAFF),
+    "lms_notifications.cohort_mail": Route("GET", "/facilitate/cohorts/{cohort}/mail", COHORT_STAFF),
     "lms_reports.facilitator_completions": Route("GET", "/facilitate/reports/completions", LIVE_STAFF),
     "lms_reports.facilitator_completions_csv": Route("GET", "/facilitate/reports/completions.csv", LIVE_STAFF),
     "lms_reports.facilitator_completions_xlsx": Route("GET", "/facilitate/reports/completions.xlsx", LIVE_STAFF),
@@ -111,6 +116,7 @@ ROUTES: dict[str, Route] = {
     "lms_admin.courses": Route("GET", "/admin/courses", ADMIN_ONLY),
     "lms_admin.audit": Route("GET", "/admin/audit", ADMIN_ONLY),
     "lms_admin.jobs": Route("GET", "/admin/jobs", ADMIN_ONLY),
+    "lms_notifications.admin_deliveries": Route("GET", "/admin/mail", ADMIN_ONLY),
     "lms_reports.admin_completions": Route("GET", "/admin/reports/completions", ADMIN_ONLY),
     "lms_reports.admin_completions_csv": Route("GET", "/admin/reports/completions.csv", ADMIN_ONLY),
     "lms_reports.admin_completions_xlsx": Route("GET", "/admin/reports/completions.xlsx", ADMIN_ONLY),
@@ -118,6 +124,10 @@ ROUTES: dict[str, Route] = {
     # Changes to the world.
     "lms_admin.sync_courses": Route("POST", "/admin/courses/sync", ADMIN_ONLY),
     "lms_cohorts.save_attendance": Route("POST", "/facilitate/cohorts/{cohort}/attendance", COHORT_STAFF),
+    "lms_notifications.settings:POST": Route("POST", "/me/mail", SIGNED_IN),
+    "lms_notifications.cohort_reminders": Route("POST", "/facilitate/cohorts/{cohort}/mail/reminders", COHORT_STAFF),
+    "lms_notifications.cohort_message": Route("POST", "/facilitate/cohorts/{cohort}/mail/message", COHORT_STAFF),
+    "lms_notifications.retry_delivery": Route("POST", "/admin/mail/{delivery}/retry", ADMIN_ONLY),
     "lms_certificates.issue_one": Route("POST", "/facilitate/cohorts/{cohort}/certificates/issue", COHORT_STAFF),
     "lms_certificates.issue_cohort": Route("POST", "/facilitate/cohorts/{cohort}/certificates", COHORT_STAFF),
     "lms_certificates.build_zip": Route("POST", "/facilitate/cohorts/{cohort}/certificates/zip", COHORT_STAFF),
@@ -180,6 +190,10 @@ def world(app, make_user, db) -> World:
         session_date=date.today(), facilitator_name="Facilitator", organisation="NEA", locale="en",
     )
     db.add_all([reflection, certificate])
+    from lms.notifications.models import DeliveryStatus, MailDelivery
+
+    delivery = MailDelivery(kind="confirmed", user_id=users["learner"].id, to_address=users["learner"].email, cohort_id=cohort.id, enrollment_id=live.id, data={}, status=DeliveryStatus.failed, attempts=1, last_error="550", subject="")
+    db.add(delivery)
     db.commit()
     from lms.credentials import services as credentials
 
@@ -198,7 +212,7 @@ def world(app, make_user, db) -> World:
         "cohort": cohort.id, "other_cohort": other_cohort.id, "enrollment": live.id, "live_enrollment": live.id,
         "recording_enrollment": recording.id, "reflection": reflection.id, "code": certificate.code,
         "learner": users["learner"].id, "other_learner": users["other_learner"].id, "certificate": certificate.id,
-        "course": "esp-racial-justice-dialogue",
+        "course": "esp-racial-justice-dialogue", "delivery": delivery.id,
     })
 
 

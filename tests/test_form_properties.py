@@ -386,6 +386,8 @@ def _forms() -> dict[str, Form]:
     from lms.cohorts.forms import ActionForm, ApplyImportForm, AttendanceImportForm, CancelForm, CohortForm
     from lms.credentials.views import CheckForm
     from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
+    from lms.notifications.forms import ActionForm as MailActionForm
+    from lms.notifications.forms import ReminderForm, RosterMessageForm, SettingsForm
 
     counter = iter(range(10**9))
 
@@ -462,7 +464,41 @@ def _forms() -> dict[str, Form]:
             "admin", lambda s, me: {"url": f"/admin/people/{s.person().id}/confirm-email", "valid": {"next": "/admin/people?q=x"}}, ConfirmEmailForm,
         ),
         "lms_admin.sync_courses": Form("admin", lambda s, me: {"url": "/admin/courses/sync", "valid": {}}, SyncForm),
+        "lms_notifications.settings": Form("facilitator", lambda s, me: {"url": "/me/mail", "valid": {"reminders": "y", "digest": "y"}}, SettingsForm),
+        "lms_notifications.unsubscribe_one_click": Form("anonymous", _arrange_unsubscribe, names=("List-Unsubscribe",)),
+        "lms_notifications.cohort_reminders": Form(
+            "facilitator", lambda s, me: {"url": f"/facilitate/cohorts/{s.cohort(me)}/mail/reminders", "valid": {"minutes": ["1440", "15"]}}, ReminderForm,
+        ),
+        "lms_notifications.cohort_message": Form("facilitator", _arrange_roster_message, RosterMessageForm),
+        "lms_notifications.retry_delivery": Form("admin", _arrange_failed_delivery, MailActionForm),
     }
+
+
+def _arrange_unsubscribe(stage: Stage, me: Any) -> Arranged:
+    from lms.notifications.services import unsubscribe_token
+
+    with stage.app.app_context():
+        token = unsubscribe_token(stage.person().id, "reminders")
+    return {"url": f"/mail/unsubscribe/{token}", "valid": {"List-Unsubscribe": "One-Click"}}
+
+
+def _arrange_roster_message(stage: Stage, me: Any) -> Arranged:
+    cohort_id = stage.cohort(me)
+    stage.registered(cohort_id)
+    return {"url": f"/facilitate/cohorts/{cohort_id}/mail/message", "valid": {"audience": "seats", "subject": "Bring a notebook", "body": "See you on Tuesday."}}
+
+
+def _arrange_failed_delivery(stage: Stage, me: Any) -> Arranged:
+    from lms.db import db_session
+    from lms.notifications.models import DeliveryStatus, MailDelivery
+
+    person = stage.person()
+    with stage.app.app_context():
+        row = MailDelivery(kind="reminder", user_id=person.id, to_address=person.email, data={}, status=DeliveryStatus.failed, attempts=5, last_error="550", subject="")
+        db_session.add(row)
+        db_session.commit()
+        delivery_id = row.id
+    return {"url": f"/admin/mail/{delivery_id}/retry", "valid": {}}
 
 
 def _report_filters() -> dict[str, st.SearchStrategy[Any]]:

@@ -321,6 +321,7 @@ def update_cohort(actor: User, cohort: Cohort, data: CohortData) -> Cohort:
     changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
     if changes:
         record_event(actor, "cohort.updated", cohort, changes=changes)
+        notifications().cohort_changed(cohort, changes)
     promote_waitlist(cohort)
     return cohort
 
@@ -335,6 +336,7 @@ def cancel_cohort(actor: User, cohort: Cohort, note: str) -> None:
     cohort.cancellation_note = note
     db_session.flush()
     record_event(actor, "cohort.cancelled", cohort, note=note)
+    notifications().cohort_cancelled(cohort)
 
 
 def close_cohort(actor: User, cohort: Cohort) -> None:
@@ -486,6 +488,7 @@ def register(user: User, cohort: Cohort) -> Enrollment:
         existing.withdrawn_at = None
         existing.created_at = now
         db_session.flush()
+        notifications().registered(existing)
         return existing
     enrollment = Enrollment(user_id=user.id, course_id=cohort.course_id, path=LearningPath.live, cohort_id=cohort.id, status=status, created_at=now)
     try:
@@ -496,6 +499,7 @@ def register(user: User, cohort: Cohort) -> Enrollment:
         if found is None:
             raise
         return found
+    notifications().registered(enrollment)
     return enrollment
 
 
@@ -510,6 +514,7 @@ def withdraw(user: User, cohort: Cohort) -> Enrollment:
     enrollment.status = EnrollmentStatus.withdrawn
     enrollment.withdrawn_at = utcnow()
     db_session.flush()
+    notifications().withdrawn(enrollment, held_seat)
     if held_seat:
         promote_waitlist(cohort)
     return enrollment
@@ -533,6 +538,7 @@ def promote_waitlist(cohort: Cohort, actor: User | None = None) -> list[Enrollme
         enrollment.status = EnrollmentStatus.registered
         db_session.flush()
         record_event(actor, "cohort.waitlist_promoted", enrollment, cohort_id=cohort.id, user_id=enrollment.user_id, automatic=actor is None)
+        notifications().promoted(enrollment)
     return waiting
 
 
@@ -895,28 +901,11 @@ def problem_text(problem: Any) -> str:
     return _(problem.message, **problem.params) if problem.params else _(problem.message)
 
 
-# -- calendar ---------------------------------------------------------------------------------
+# -- mail -------------------------------------------------------------------------------------
 
 
-def cohort_ics(cohort: Cohort, *, url: str, summary: str, description: str, host: str) -> bytes:
-    """One VEVENT (with its VTIMEZONE) for a cohort, in the zone it was scheduled in."""
-    import icalendar
+def notifications() -> Any:
+    """The mail the cohort's changes send (``lms.notifications.services``): rows and jobs only."""
+    from lms.notifications import services as notification_services
 
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//lms-microcourses//cohorts//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    event = icalendar.Event()
-    event.add("uid", f"cohort-{cohort.id}@{host}")
-    event.add("dtstamp", utcnow())
-    event.add("dtstart", cohort_local_start(cohort))
-    event.add("duration", timedelta(minutes=cohort.minutes))
-    event.add("summary", summary)
-    event.add("description", description)
-    event.add("url", url)
-    event.add("location", cohort.location or cohort.join_url or url)
-    event.add("status", "CANCELLED" if cohort.status is CohortStatus.cancelled else "CONFIRMED")
-    calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
-
+    return notification_services

@@ -23,7 +23,6 @@ from lms.db import db_session, utcnow
 from lms.downloads import content_disposition
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
-from lms.links import external_url, host_of
 from lms.routing import AreaBlueprint
 from lms.uploads import answers_too_large, upload_limit
 from lms.web import kept, roles_required
@@ -407,18 +406,13 @@ def cohort(cohort_id: int):
 
 @blueprint.get("/cohorts/<lms_id:cohort_id>.ics")
 def cohort_ics(cohort_id: int):
+    from lms.notifications.services import cohort_calendar_file
+
     cohort = _public_cohort_or_404(cohort_id)
-    locale = current_locale()
-    title = services.course_title(cohort, locale)
-    # Links in the file leave the server: from the configured base URL, never the request's Host.
-    url = external_url("lms_cohorts.cohort", cohort_id=cohort.id)
-    body = services.cohort_ics(
-        cohort,
-        url=url,
-        summary=f"{title}: {cohort.title}",
-        description=_("Live session of %(course)s. Details and the join link: %(url)s", course=title, url=url),
-        host=host_of(url) or "lms",
-    )
+    enrollment = services.enrollment_in(cohort, current_user)
+    # A learner with a seat downloads their own copy: the UID of the invitation we mailed them.
+    mine = enrollment is not None and enrollment.status in services.SEAT_STATUSES
+    body = cohort_calendar_file(cohort, locale=current_locale(), user=current_user if mine else None)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = content_disposition(f"cohort-{cohort.id}.ics")
     return response

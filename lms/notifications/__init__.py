@@ -1,0 +1,1 @@
+"""Mail people expect about their live sessions and certificates (see ``services`` and ``jobs``)."""

@@ -270,6 +270,9 @@ def lms_environment(database: Path | str, instance_dir: Path, **settings: str) -
         "LMS_COURSES_DIR": str(COURSES_DIR),
         "LMS_INSTANCE_PATH": str(instance_dir),
         "LMS_MAIL_BACKEND": "log",
+        # Links that leave the server (mail) are built from the base URL, never the Host; the
+        # harness follows none of them, so any address will do.
+        "LMS_BASE_URL": "http://127.0.0.1",
         **settings,
     }
 

@@ -396,8 +396,10 @@ class CoFacilitator(Person):
 
     def issue_certificates(self) -> None:
         cohort = self.plan["live_cohort"]
+        # Issuing to a whole cohort is a job: the answer leads to the page that follows it.
+        job_page = f"/facilitate/cohorts/{cohort}/certificates/jobs/"
         response = self.call(Call("certificates issue", "POST", f"/facilitate/cohorts/{cohort}/certificates", expect=303,
-                                  redirect_to=f"/facilitate/cohorts/{cohort}", form={"csrf_token": self.token}))
+                                  redirect_to=lambda to: to.startswith(job_page), form={"csrf_token": self.token}))
         TALLY.wrote("certificates", response.started, response.answered, by=self.email)
 
     def visit(self) -> None:

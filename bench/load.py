@@ -180,16 +180,18 @@ def prepare(url: str, instance_dir: Path, learners: int) -> dict[str, Any]:
 
         facilitators = [person(email, f"Load Facilitator {n}", is_facilitator=True) for n, email in enumerate(FACILITATOR_EMAILS, 1)]
         person(ADMIN_EMAIL, "Load Admin", is_admin=True)
-        # The session is on now: it started ten minutes ago (attendance is taken during it).
-        starts = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
+        # The session has just ended: attendance for all of it can be saved, and certificates can
+        # be issued (both follow the clock). Its registration stays open through the run.
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        starts = now - timedelta(minutes=definition.minutes + 5)
         live = create_cohort(facilitators[0], CohortData(
             course_slug=loaded.slug, title="Load test: the live session", starts_at=starts, time_zone="America/New_York",
             minutes=definition.minutes, capacity=learners, location="Online", join_url="https://meet.example.org/load",
-            registration_opens_at=starts - timedelta(days=14), registration_closes_at=starts + timedelta(minutes=definition.minutes),
+            registration_opens_at=starts - timedelta(days=14), registration_closes_at=now + timedelta(days=1),
             facilitator_emails=list(FACILITATOR_EMAILS),
         ))
         waitlist = create_cohort(facilitators[0], CohortData(
-            course_slug=loaded.slug, title="Load test: a small session", starts_at=starts + timedelta(days=14), time_zone="America/New_York",
+            course_slug=loaded.slug, title="Load test: a small session", starts_at=now + timedelta(days=14), time_zone="America/New_York",
             minutes=definition.minutes, capacity=WAITLIST_SEATS, location="Online", join_url="https://meet.example.org/load",
             facilitator_emails=list(FACILITATOR_EMAILS),
         ))

@@ -9,7 +9,7 @@ from flask import Blueprint
 from lms.web import register_error_pages, register_input_checks
 
 # Each area owns one blueprint, named lms_<area>, defined in lms/<area>/views.py as `blueprint`.
-AREAS = ("courses", "accounts", "learning", "cohorts", "certificates", "reports", "admin")
+AREAS = ("courses", "accounts", "learning", "cohorts", "certificates", "reports", "admin", "records")
 
 
 def blueprints() -> list[Blueprint]:

@@ -66,11 +66,15 @@ ROUTES: dict[str, Route] = {
     "lms_certificates.verify_form": Route("GET", "/verify", PUBLIC),
     "lms_certificates.verify": Route("GET", "/verify/{code}", PUBLIC),
     "lms_cohorts.cohort": Route("GET", "/cohorts/{cohort}", PUBLIC),
+    "lms_records.verify_transcript": Route("GET", "/verify/transcripts/{transcript}", PUBLIC),
     "lms_cohorts.cohort_ics": Route("GET", "/cohorts/{cohort}.ics", PUBLIC),
     # The learner's own pages.
     "lms_learning.dashboard": Route("GET", "/me", SIGNED_IN),
     "lms_learning.export_data": Route("GET", "/me/export.json", SIGNED_IN),
     "lms_learning.delete_account": Route("GET", "/me/delete", SIGNED_IN),
+    "lms_records.transcript": Route("GET", "/me/transcript", SIGNED_IN),
+    "lms_records.transcript_csv": Route("GET", "/me/transcript.csv", SIGNED_IN),
+    "lms_records.transcript_pdf": Route("GET", "/me/transcript.pdf", SIGNED_IN),
     "lms_learning.start": Route("POST", "/courses/{course}/start", SIGNED_IN),
     "lms_learning.enrollment": Route("GET", "/learn/{recording_enrollment}", OWNER),
     "lms_learning.step": Route("GET", "/learn/{recording_enrollment}/recording", OWNER),
@@ -162,13 +166,18 @@ def world(app, make_user, db) -> World:
         code="ABCD-EFGH-JKMN-PQRS", enrollment_id=live.id, learner_name="Learner", course_title=course.title, hours=1.0,
         session_date=date.today(), facilitator_name="Facilitator", organisation="NEA", locale="en",
     )
-    db.add_all([reflection, certificate])
+    from lms.records.models import Transcript
+    from lms.records.services import TranscriptContent
+
+    content = TranscriptContent(learner_name="Learner", locale="en", period_start=None, period_end=None)
+    transcript = Transcript(code="TRNS-CRPT-0000-0001", user_id=users["learner"].id, locale="en", content=content.to_json(), content_hash=content.content_hash)
+    db.add_all([reflection, certificate, transcript])
     db.commit()
     return World(users=users, ids={
         "cohort": cohort.id, "other_cohort": other_cohort.id, "enrollment": live.id, "live_enrollment": live.id,
         "recording_enrollment": recording.id, "reflection": reflection.id, "code": certificate.code,
         "learner": users["learner"].id, "other_learner": users["other_learner"].id, "certificate": certificate.id,
-        "course": "esp-racial-justice-dialogue",
+        "course": "esp-racial-justice-dialogue", "transcript": transcript.code,
     })
 
 

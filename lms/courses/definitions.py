@@ -13,6 +13,8 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
+from lms.courses.credit import CreditRule, credit_problems
+
 PathName = Literal["live", "recording", "self_paced"]
 PATHS: tuple[str, ...] = ("live", "recording", "self_paced")
 GRADES: tuple[str, ...] = ("early-childhood", "elementary", "middle", "high", "higher-education", "adult")
@@ -160,6 +162,7 @@ class CourseFields(Strict):
     paths: Annotated[tuple[PathName, ...], Unique] = Field(min_length=1)
     languages: Annotated[tuple[LanguageCode, ...], Unique] = Field(default=("en",), min_length=1)
     certificate: CertificateRule | None = None
+    credit: CreditRule | None = Field(default=None, description="What completing each path is worth (lms.courses.credit).")
     translations: dict[LanguageCode, CourseTranslation] = Field(default_factory=dict)
 
 
@@ -236,6 +239,7 @@ def consistency_problems(course: CourseDefinition) -> list[tuple[str, str]]:
         problems.append(("certificate", "a course with a live path needs [certificate] hours and minimum_minutes"))
     if "live" not in course.paths and course.certificate is not None:
         problems.append(("certificate", "only live attendance earns a certificate, and this course has no live path"))
+    problems.extend(credit_problems(course.credit, course.paths))
     if course.certificate and course.certificate.minimum_minutes > course.minutes:
         problems.append(("certificate.minimum_minutes", f"is more than the course's length ({course.minutes} minutes)"))
     for language in course.languages[1:]:

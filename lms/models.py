@@ -7,10 +7,10 @@ from lms.cohorts.models import Attendance, Cohort, CohortFacilitator
 from lms.courses.models import Course
 from lms.db import Base
 from lms.learning.models import Enrollment, Reflection, StepProgress
-from lms.records.models import Transcript
+from lms.records.models import EvaluationAnswer, EvaluationSubmission, Transcript
 from lms.stamps import Stamp
 
 __all__ = [
     "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "Course",
-    "Enrollment", "Reflection", "Stamp", "StepProgress", "Transcript", "User",
+    "Enrollment", "EvaluationAnswer", "EvaluationSubmission", "Reflection", "Stamp", "StepProgress", "Transcript", "User",
 ]

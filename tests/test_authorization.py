@@ -81,6 +81,8 @@ ROUTES: dict[str, Route] = {
     "lms_learning.progress": Route("POST", "/learn/{recording_enrollment}/recording/progress", OWNER),
     "lms_learning.reflection": Route("POST", "/learn/{recording_enrollment}/outcome-1/reflection", OWNER),
     "lms_learning.reflection_draft": Route("POST", "/learn/{recording_enrollment}/outcome-1/reflection/draft", OWNER),
+    "lms_records.evaluation": Route("GET", "/learn/{live_enrollment}/evaluation", OWNER),
+    "lms_records.evaluation:POST": Route("POST", "/learn/{live_enrollment}/evaluation", OWNER),
     "lms_certificates.certificate_pdf": Route("GET", "/certificates/{code}.pdf", "login ok 404 404 ok ok"),
     # Facilitating.
     "lms_cohorts.facilitate": Route("GET", "/facilitate/", LIVE_STAFF),
@@ -93,6 +95,7 @@ ROUTES: dict[str, Route] = {
     "lms_cohorts.import_attendance:POST": Route("POST", "/facilitate/cohorts/{cohort}/attendance/import", COHORT_STAFF),
     "lms_cohorts.apply_import": Route("POST", "/facilitate/cohorts/{cohort}/attendance/import/apply", COHORT_STAFF),
     "lms_cohorts.learner_reflections": Route("GET", "/facilitate/cohorts/{cohort}/learners/{live_enrollment}/reflections", COHORT_STAFF),
+    "lms_records.cohort_evaluation": Route("GET", "/facilitate/cohorts/{cohort}/evaluation", COHORT_STAFF),
     "lms_certificates.cohort_zip": Route("GET", "/facilitate/cohorts/{cohort}/certificates.zip", COHORT_STAFF),
     "lms_reports.facilitator_completions": Route("GET", "/facilitate/reports/completions", LIVE_STAFF),
     "lms_reports.facilitator_completions_csv": Route("GET", "/facilitate/reports/completions.csv", LIVE_STAFF),
@@ -105,6 +108,7 @@ ROUTES: dict[str, Route] = {
     "lms_reports.admin_completions": Route("GET", "/admin/reports/completions", ADMIN_ONLY),
     "lms_reports.admin_completions_csv": Route("GET", "/admin/reports/completions.csv", ADMIN_ONLY),
     "lms_reports.admin_completions_xlsx": Route("GET", "/admin/reports/completions.xlsx", ADMIN_ONLY),
+    "lms_records.admin_evaluations": Route("GET", "/admin/evaluations", ADMIN_ONLY),
     "lms_certificates.manage": Route("GET", "/certificates/{code}/manage", ADMIN_ONLY),
     # Changes to the world.
     "lms_admin.sync_courses": Route("POST", "/admin/courses/sync", ADMIN_ONLY),

@@ -95,6 +95,8 @@ ROUTES: dict[str, Route] = {
     "lms_cohorts.import_attendance:POST": Route("POST", "/facilitate/cohorts/{cohort}/attendance/import", COHORT_STAFF),
     "lms_cohorts.apply_import": Route("POST", "/facilitate/cohorts/{cohort}/attendance/import/apply", COHORT_STAFF),
     "lms_cohorts.learner_reflections": Route("GET", "/facilitate/cohorts/{cohort}/learners/{live_enrollment}/reflections", COHORT_STAFF),
+    "lms_records.facilitator_credits_csv": Route("GET", "/facilitate/reports/credits.csv", LIVE_STAFF),
+    "lms_records.facilitator_credits_xlsx": Route("GET", "/facilitate/reports/credits.xlsx", LIVE_STAFF),
     "lms_records.cohort_evaluation": Route("GET", "/facilitate/cohorts/{cohort}/evaluation", COHORT_STAFF),
     "lms_certificates.cohort_zip": Route("GET", "/facilitate/cohorts/{cohort}/certificates.zip", COHORT_STAFF),
     "lms_reports.facilitator_completions": Route("GET", "/facilitate/reports/completions", LIVE_STAFF),
@@ -108,6 +110,8 @@ ROUTES: dict[str, Route] = {
     "lms_reports.admin_completions": Route("GET", "/admin/reports/completions", ADMIN_ONLY),
     "lms_reports.admin_completions_csv": Route("GET", "/admin/reports/completions.csv", ADMIN_ONLY),
     "lms_reports.admin_completions_xlsx": Route("GET", "/admin/reports/completions.xlsx", ADMIN_ONLY),
+    "lms_records.admin_credits_csv": Route("GET", "/admin/reports/credits.csv", ADMIN_ONLY),
+    "lms_records.admin_credits_xlsx": Route("GET", "/admin/reports/credits.xlsx", ADMIN_ONLY),
     "lms_records.admin_evaluations": Route("GET", "/admin/evaluations", ADMIN_ONLY),
     "lms_certificates.manage": Route("GET", "/certificates/{code}/manage", ADMIN_ONLY),
     # Changes to the world.

@@ -334,3 +334,61 @@ def admin_evaluations():
         "lms/records/evaluation_results.html", heading=_("Session evaluations"), courses=courses, chosen=chosen,
         course_title=chosen.localized("title", current_locale()) if chosen else "", **context,
     )
+
+
+# -- the office's export -------------------------------------------------------------------------
+
+
+def _credit_download(kind: str, file_format: str):
+    from flask import stream_with_context
+
+    from lms.extension import select_timezone
+    from lms.records import credits
+    from lms.reports import exports
+    from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
+    from lms.reports.queries import ReportScope
+
+    try:
+        filters = CompletionFilters.parse({name: value for name, value in request.args.items() if name in ARG_NAMES}, time_zone=select_timezone() or "UTC")
+    except FilterError as error:
+        return Response("\n".join(f"{name}: {text}" for name, text in error.errors.items()) + "\n", status=400, mimetype="text/plain")
+    scope = ReportScope.everything() if kind == "admin" else ReportScope.cohorts_of(current_user.id)
+    if file_format == "csv":
+        response = Response(stream_with_context(credits.credit_csv(filters, scope)), mimetype="text/csv")
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    else:
+        path = exports.temporary_path(".xlsx")
+        try:
+            credits.credit_xlsx(filters, scope, path)
+        except BaseException:
+            exports.remove_quietly(path)
+            raise
+        response = Response(exports.file_chunks(path), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", direct_passthrough=True)
+        response.call_on_close(lambda: exports.remove_quietly(path))
+    response.headers["Content-Disposition"] = exports.content_disposition(credits.credit_filename(file_format))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/admin/reports/credits.csv")
+@roles_required("admin")
+def admin_credits_csv():
+    return _credit_download("admin", "csv")
+
+
+@blueprint.get("/admin/reports/credits.xlsx")
+@roles_required("admin")
+def admin_credits_xlsx():
+    return _credit_download("admin", "xlsx")
+
+
+@blueprint.get("/facilitate/reports/credits.csv")
+@roles_required("facilitator")
+def facilitator_credits_csv():
+    return _credit_download("facilitator", "csv")
+
+
+@blueprint.get("/facilitate/reports/credits.xlsx")
+@roles_required("facilitator")
+def facilitator_credits_xlsx():
+    return _credit_download("facilitator", "xlsx")

@@ -47,6 +47,12 @@ DEFAULTS: dict[str, Any] = {
     "LMS_ATTENDANCE_UPLOAD_MAX_ROWS": 5000,
     "LMS_REFLECTION_MAX_CHARS": 20_000,
     "LMS_CREATE_FIRST_ADMIN": True,
+    # Records (lms/records): the month a school year starts (July: July to June), a deployment's
+    # own credit units ({"pd_points": "PD points"}), and the fewest evaluation answers for which
+    # results are shown (fewer could identify people).
+    "LMS_SCHOOL_YEAR_START_MONTH": 7,
+    "LMS_CREDIT_TYPES": {},
+    "LMS_EVALUATION_MIN_ANSWERS": 5,
 }
 
 # Flask's own keys that the standalone host sets; a host app that mounts the extension keeps

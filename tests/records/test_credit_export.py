@@ -106,3 +106,10 @@ def test_xlsx_and_the_cli_match_the_csv(app, db, seeded, make_user, runner, tmp_
     assert len(cli_rows) == len(rows)
     result = runner.invoke(args=["lms", "reports", "credits", "--from", "2026-13-01", "-o", str(out)])
     assert result.exit_code != 0 and "--from" in result.output
+
+
+def test_the_completion_report_links_to_the_credit_export_with_its_filters(app, db, seeded, make_user):
+    client = app.test_client()
+    login(client, make_user("admin"))
+    page = client.get("/admin/reports/completions?path=live").get_data(as_text=True)
+    assert "/admin/reports/credits.csv?" in page and "path=live" in page.split("/admin/reports/credits.csv?")[1][:200]

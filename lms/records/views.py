@@ -25,6 +25,17 @@ def _set_up(state) -> None:
     for type_id, label in (state.app.config.get("LMS_CREDIT_TYPES") or {}).items():
         register_credit_type(str(type_id), str(label))
     state.app.add_template_global(course_credit_text, "course_credit_text")
+    state.app.add_template_global(certificate_credit_text, "certificate_credit_text")
+
+
+def certificate_credit_text(certificate) -> str:
+    """The credit the certified (live) completion earned, from the course file; empty if none."""
+    from lms.extension import lms_state
+
+    loaded = lms_state().catalog.get(certificate.enrollment.course.slug)
+    if loaded is None or loaded.definition.credit is None:
+        return ""
+    return course_credit_text(loaded.definition.credit, "live")
 
 
 def _verify_rate_limit() -> str:

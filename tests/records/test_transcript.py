@@ -278,3 +278,10 @@ def test_five_hundred_completions_in_one_page_and_one_pdf(client, app, make_user
     assert len(reader.pages) > 10
     text = " ".join(p.extract_text() for p in reader.pages)
     assert text.count("Community Partnerships") == 250
+
+
+def test_the_certificate_verification_page_shows_the_credit(client, app, make_user):
+    learner = make_user()
+    complete(app, learner.id, JUSTICE, "live", dt.datetime(2026, 9, 10, 18, tzinfo=UTC), certificate="AAAA-BBBB-CCCC-EEEE")
+    page = text_of(client.get("/verify/AAAA-BBBB-CCCC-EEEE").get_data(as_text=True))
+    assert "Credit 2.5 clock hours" in page

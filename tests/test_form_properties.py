@@ -433,7 +433,22 @@ def _forms() -> dict[str, Form]:
             "admin", lambda s, me: {"url": f"/admin/people/{s.person().id}/confirm-email", "valid": {"next": "/admin/people?q=x"}}, ConfirmEmailForm,
         ),
         "lms_admin.sync_courses": Form("admin", lambda s, me: {"url": "/admin/courses/sync", "valid": {}}, SyncForm),
+        "lms_records.evaluation": Form("learner", _arrange_evaluation, names=("q-useful", "q-next-format", "q-comments")),
     }
+
+
+def _arrange_evaluation(stage: Stage, me: Any) -> Arranged:
+    """A completed recording of the flagship course: its session evaluation is open."""
+    from sqlalchemy import update
+
+    from lms.db import db_session, utcnow
+    from lms.learning.models import Enrollment, EnrollmentStatus
+
+    enrollment_id = stage.recording_enrollment(me)
+    with stage.app.app_context():
+        db_session.execute(update(Enrollment).where(Enrollment.id == enrollment_id).values(status=EnrollmentStatus.completed, completed_at=utcnow()))
+        db_session.commit()
+    return {"url": f"/learn/{enrollment_id}/evaluation", "valid": {"q-useful": "4", "q-next-format": "1", "q-comments": "More time."}}
 
 
 def _report_filters() -> dict[str, st.SearchStrategy[Any]]:
@@ -477,6 +492,18 @@ def _get_forms() -> dict[str, Form]:
             "admin", lambda s, me: {"url": "/admin/audit", "valid": {"action": "cohort.created", "start": "2020-01-01"}}, AuditFilterForm, names=("page",), body="query", typed=page,
         ),
     }
+    entries["lms_records.transcript"] = Form(
+        "learner", lambda s, me: {"url": "/me/transcript", "valid": {"year": "2026"}}, names=("year", "from", "to"), body="query",
+        typed={"year": st.integers(min_value=-5, max_value=10_000).map(str), "from": st.dates().map(date.isoformat), "to": st.dates().map(date.isoformat)},
+    )
+    entries["lms_records.admin_evaluations"] = Form("admin", lambda s, me: {"url": "/admin/evaluations", "valid": {"course": COURSE}}, names=("course",), body="query")
+    for kind, persona in (("admin", "admin"), ("facilitator", "facilitator")):
+        prefix = "/admin" if kind == "admin" else "/facilitate"
+        for suffix in ("_csv", "_xlsx"):
+            url = f"{prefix}/reports/credits{suffix.replace('_', '.')}"
+            entries[f"lms_records.{kind}_credits{suffix}"] = Form(
+                persona, lambda s, me, url=url: {"url": url, "valid": {"path": "live", "from": "2020-01-01"}}, **reports, sweep=False,
+            )
     for kind, persona in (("admin", "admin"), ("facilitator", "facilitator")):
         prefix = "/admin" if kind == "admin" else "/facilitate"
         for suffix in ("", "_csv", "_xlsx"):

@@ -1,6 +1,6 @@
 """``python -m bench``: every measurement against its same-run baseline, one table, one JSON file.
 
-    python -m bench [--scale 1] [--only pages,export,certificates,sync] [--seconds 10] [--strict]
+    python -m bench [--scale 1] [--only pages,export,certificates,sync,records] [--seconds 10] [--strict]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.common import CACHE_DIR, RESULTS_DIR, Row, failed, log, machine, print_table
 
-GROUPS = ("pages", "export", "certificates", "sync")
+GROUPS = ("pages", "export", "certificates", "sync", "records")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     (work_dir / "instance").mkdir(parents=True)
     db_copy = work_dir / "lms.sqlite"
 
-    if {"pages", "export"} & set(groups):
+    if {"pages", "export", "records"} & set(groups):
         from bench.generate import ensure_dataset
 
         phase = time.perf_counter()
@@ -67,12 +67,13 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(failed(name, "(whole group)", f"{type(error).__name__}: {error}"))
         phases[name] = time.perf_counter() - phase
 
-    from bench import certificates, export, pages, sync
+    from bench import certificates, export, pages, records, sync
 
     measure("pages", pages.run, db_copy, full_meta, work_dir, seconds=args.seconds)
     measure("export", export.run, db_copy, full_meta, work_dir)
     measure("certificates", certificates.run)
     measure("sync", sync.run, work_dir)
+    measure("records", records.run, db_copy, full_meta, work_dir)
 
     total = time.perf_counter() - started
     print()

@@ -285,3 +285,14 @@ def test_the_certificate_verification_page_shows_the_credit(client, app, make_us
     complete(app, learner.id, JUSTICE, "live", dt.datetime(2026, 9, 10, 18, tzinfo=UTC), certificate="AAAA-BBBB-CCCC-EEEE")
     page = text_of(client.get("/verify/AAAA-BBBB-CCCC-EEEE").get_data(as_text=True))
     assert "Credit 2.5 clock hours" in page
+
+
+def test_the_learners_data_export_holds_their_transcripts_and_answered_evaluations(client, app, make_user, login_as):
+    learner = make_user()
+    complete(app, learner.id, FLAGSHIP, "live", dt.datetime(2026, 9, 10, 18, tzinfo=UTC))
+    login_as(learner)
+    client.get("/me/transcript.pdf?year=2026")
+    data = client.get("/me/export.json").get_json()
+    assert len(data["transcripts"]) == 1
+    assert data["transcripts"][0]["content"]["entries"][0]["course_slug"] == FLAGSHIP
+    assert data["evaluations_answered"] == []

@@ -1,20 +1,23 @@
-"""The learner's transcript (page, CSV, PDF) and its public verification page."""
+"""Records pages: the learner's transcript (page, CSV, PDF) and its public verification page, the
+session evaluation and its results, and the PD credit downloads."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from lms.courses.credit import register_credit_type
 from lms.courses.presentation import path_label
 from lms.extension import signed_in_person
 from lms.i18n import _, current_locale
-from lms.records import services
-from lms.records.presentation import course_credit_text, credit_text, credit_type_name, amount_text
+from lms.records import evaluations, services
+from lms.records.presentation import amount_text, course_credit_text, credit_text, credit_type_name
 from lms.security import limiter
+from lms.web import roles_required
 
 blueprint = Blueprint("lms_records", __name__)
 
@@ -181,12 +184,6 @@ def verify_transcript(code: str):
 
 
 # -- session evaluations -------------------------------------------------------------------------
-
-from flask import abort, flash  # noqa: E402
-from flask_wtf import FlaskForm  # noqa: E402
-
-from lms.records import evaluations  # noqa: E402
-from lms.web import roles_required  # noqa: E402
 
 LIKERT_LABELS = (
     lambda: _("Strongly disagree"), lambda: _("Disagree"), lambda: _("Neither agree nor disagree"),

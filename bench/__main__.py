@@ -1,6 +1,6 @@
 """``python -m bench``: every measurement against its same-run baseline, one table, one JSON file.
 
-    python -m bench [--scale 1] [--only pages,export,certificates,sync] [--seconds 10] [--strict]
+    python -m bench [--scale 1] [--only pages,export,certificates,sync,records] [--seconds 10] [--strict]
                     [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/lms_bench] [--no-writes]
 
 The pages and the export are measured on the SQLite file, and with ``--database-url`` on
@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.common import CACHE_DIR, RESULTS_DIR, Row, failed, log, machine, print_table
 
-GROUPS = ("pages", "export", "certificates", "sync")
+GROUPS = ("pages", "export", "certificates", "sync", "records")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     (work_dir / "instance").mkdir(parents=True)
     db_copy = work_dir / "lms.sqlite"
 
-    if {"pages", "export"} & set(groups):
+    if {"pages", "export", "records"} & set(groups):
         from bench.generate import ensure_dataset
 
         phase = time.perf_counter()
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(failed(label, "(whole group)", f"{type(error).__name__}: {error}"))
         phases[label] = time.perf_counter() - phase
 
-    from bench import certificates, export, pages, sync
+    from bench import certificates, export, pages, records, sync
     from bench.load import writing
 
     def writes(database: Path | str) -> Any:
@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                         note="not measured: give --database-url postgresql+psycopg://…/DATABASE (BENCH_ARGS in make bench), a database of its own"))
     measure("certificates", certificates.run)
     measure("sync", sync.run, work_dir)
+    measure("records", records.run, db_copy, full_meta, work_dir)
 
     total = time.perf_counter() - started
     print()

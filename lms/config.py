@@ -105,6 +105,12 @@ DEFAULTS: dict[str, Any] = {
     # long the link a learner gives a wallet works (seconds).
     "LMS_CREDENTIAL_KEYS_DIR": None,
     "LMS_CREDENTIAL_LINK_MAX_AGE": 7 * 24 * 3600,
+    # Records (lms/records): the month a school year starts (July: July to June), a deployment's
+    # own credit units ({"pd_points": "PD points"}), and the fewest evaluation answers for which
+    # results are shown (fewer could identify people).
+    "LMS_SCHOOL_YEAR_START_MONTH": 7,
+    "LMS_CREDIT_TYPES": {},
+    "LMS_EVALUATION_MIN_ANSWERS": 5,
 }
 
 # Flask's own keys that the standalone host sets; a host app that mounts the extension keeps

@@ -10,9 +10,10 @@ from lms.db import Base
 from lms.jobs.models import Job
 from lms.learning.models import Enrollment, Reflection, StepProgress
 from lms.notifications.models import CohortMail, CohortMessage, MailDelivery, MailPreference
+from lms.records.models import EvaluationAnswer, EvaluationSubmission, Transcript
 
 __all__ = [
     "AuditEvent", "Attendance", "Base", "Certificate", "Cohort", "CohortFacilitator", "CohortMail", "CohortMessage", "Course",
-    "Credential", "CredentialKey", "Enrollment", "Job", "MailDelivery", "MailPreference", "Reflection", "SignIn", "StatusList",
-    "StepProgress", "User",
+    "Credential", "CredentialKey", "Enrollment", "EvaluationAnswer", "EvaluationSubmission", "Job", "MailDelivery",
+    "MailPreference", "Reflection", "SignIn", "StatusList", "StepProgress", "Transcript", "User",
 ]

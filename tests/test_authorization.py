@@ -66,6 +66,7 @@ ROUTES: dict[str, Route] = {
     "lms_certificates.verify_form": Route("GET", "/verify", PUBLIC),
     "lms_certificates.verify": Route("GET", "/verify/{code}", PUBLIC),
     "lms_cohorts.cohort": Route("GET", "/cohorts/{cohort}", PUBLIC),
+    "lms_records.verify_transcript": Route("GET", "/verify/transcripts/{transcript}", PUBLIC),
     "lms_cohorts.cohort_ics": Route("GET", "/cohorts/{cohort}.ics", PUBLIC),
     # One-click unsubscribe: the signed token is the only authority (a forged one gets 400).
     "lms_notifications.unsubscribe": Route("GET", "/mail/unsubscribe/not-a-valid-token", "400 400 400 400 400 400"),
@@ -75,12 +76,17 @@ ROUTES: dict[str, Route] = {
     "lms_learning.export_data": Route("GET", "/me/export.json", SIGNED_IN),
     "lms_learning.delete_account": Route("GET", "/me/delete", SIGNED_IN),
     "lms_notifications.settings": Route("GET", "/me/mail", SIGNED_IN),
+    "lms_records.transcript": Route("GET", "/me/transcript", SIGNED_IN),
+    "lms_records.transcript_csv": Route("GET", "/me/transcript.csv", SIGNED_IN),
+    "lms_records.transcript_pdf": Route("GET", "/me/transcript.pdf", SIGNED_IN),
     "lms_learning.start": Route("POST", "/courses/{course}/start", SIGNED_IN),
     "lms_learning.enrollment": Route("GET", "/learn/{recording_enrollment}", OWNER),
     "lms_learning.step": Route("GET", "/learn/{recording_enrollment}/recording", OWNER),
     "lms_learning.progress": Route("POST", "/learn/{recording_enrollment}/recording/progress", OWNER),
     "lms_learning.reflection": Route("POST", "/learn/{recording_enrollment}/outcome-1/reflection", OWNER),
     "lms_learning.reflection_draft": Route("POST", "/learn/{recording_enrollment}/outcome-1/reflection/draft", OWNER),
+    "lms_records.evaluation": Route("GET", "/learn/{live_enrollment}/evaluation", OWNER),
+    "lms_records.evaluation:POST": Route("POST", "/learn/{live_enrollment}/evaluation", OWNER),
     "lms_certificates.certificate_pdf": Route("GET", "/certificates/{code}.pdf", "login ok 404 404 ok ok"),
     "lms_credentials.credential_page": Route("GET", "/certificates/{code}/credential", "login ok 404 404 ok ok"),
     "lms_credentials.credential_json": Route("GET", "/certificates/{code}/credential.json", "login ok 404 404 ok ok"),
@@ -107,6 +113,9 @@ ROUTES: dict[str, Route] = {
     "lms_certificates.cohort_job": Route("GET", "/facilitate/cohorts/{cohort}/certificates/jobs/{zip_job}", COHORT_STAFF),
     "lms_certificates.zip_file": Route("GET", "/facilitate/cohorts/{cohort}/certificates/jobs/{zip_job}.zip", COHORT_STAFF),
     "lms_notifications.cohort_mail": Route("GET", "/facilitate/cohorts/{cohort}/mail", COHORT_STAFF),
+    "lms_records.facilitator_credits_csv": Route("GET", "/facilitate/reports/credits.csv", LIVE_STAFF),
+    "lms_records.facilitator_credits_xlsx": Route("GET", "/facilitate/reports/credits.xlsx", LIVE_STAFF),
+    "lms_records.cohort_evaluation": Route("GET", "/facilitate/cohorts/{cohort}/evaluation", COHORT_STAFF),
     "lms_reports.facilitator_completions": Route("GET", "/facilitate/reports/completions", LIVE_STAFF),
     "lms_reports.facilitator_completions_csv": Route("GET", "/facilitate/reports/completions.csv", LIVE_STAFF),
     "lms_reports.facilitator_completions_xlsx": Route("GET", "/facilitate/reports/completions.xlsx", LIVE_STAFF),
@@ -120,6 +129,9 @@ ROUTES: dict[str, Route] = {
     "lms_reports.admin_completions": Route("GET", "/admin/reports/completions", ADMIN_ONLY),
     "lms_reports.admin_completions_csv": Route("GET", "/admin/reports/completions.csv", ADMIN_ONLY),
     "lms_reports.admin_completions_xlsx": Route("GET", "/admin/reports/completions.xlsx", ADMIN_ONLY),
+    "lms_records.admin_credits_csv": Route("GET", "/admin/reports/credits.csv", ADMIN_ONLY),
+    "lms_records.admin_credits_xlsx": Route("GET", "/admin/reports/credits.xlsx", ADMIN_ONLY),
+    "lms_records.admin_evaluations": Route("GET", "/admin/evaluations", ADMIN_ONLY),
     "lms_certificates.manage": Route("GET", "/certificates/{code}/manage", ADMIN_ONLY),
     # Changes to the world.
     "lms_admin.sync_courses": Route("POST", "/admin/courses/sync", ADMIN_ONLY),
@@ -189,7 +201,12 @@ def world(app, make_user, db) -> World:
         code="ABCD-EFGH-JKMN-PQRS", enrollment_id=live.id, learner_name="Learner", course_title=course.title, hours=1.0,
         session_date=date.today(), facilitator_name="Facilitator", organisation="NEA", locale="en",
     )
-    db.add_all([reflection, certificate])
+    from lms.records.models import Transcript
+    from lms.records.services import TranscriptContent
+
+    content = TranscriptContent(learner_name="Learner", locale="en", period_start=None, period_end=None)
+    transcript = Transcript(code="TRNS-CRPT-0000-0001", user_id=users["learner"].id, locale="en", content=content.to_json(), content_hash=content.content_hash)
+    db.add_all([reflection, certificate, transcript])
     from lms.notifications.models import DeliveryStatus, MailDelivery
 
     delivery = MailDelivery(kind="confirmed", user_id=users["learner"].id, to_address=users["learner"].email, cohort_id=cohort.id, enrollment_id=live.id, data={}, status=DeliveryStatus.failed, attempts=1, last_error="550", subject="")
@@ -212,7 +229,7 @@ def world(app, make_user, db) -> World:
         "cohort": cohort.id, "other_cohort": other_cohort.id, "enrollment": live.id, "live_enrollment": live.id,
         "recording_enrollment": recording.id, "reflection": reflection.id, "code": certificate.code,
         "learner": users["learner"].id, "other_learner": users["other_learner"].id, "certificate": certificate.id,
-        "course": "esp-racial-justice-dialogue", "delivery": delivery.id,
+        "course": "esp-racial-justice-dialogue", "delivery": delivery.id, "transcript": transcript.code,
     })
 
 

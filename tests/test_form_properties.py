@@ -471,6 +471,7 @@ def _forms() -> dict[str, Form]:
         ),
         "lms_notifications.cohort_message": Form("facilitator", _arrange_roster_message, RosterMessageForm),
         "lms_notifications.retry_delivery": Form("admin", _arrange_failed_delivery, MailActionForm),
+        "lms_records.evaluation": Form("learner", _arrange_evaluation, names=("q-useful", "q-next-format", "q-comments")),
     }
 
 
@@ -499,6 +500,20 @@ def _arrange_failed_delivery(stage: Stage, me: Any) -> Arranged:
         db_session.commit()
         delivery_id = row.id
     return {"url": f"/admin/mail/{delivery_id}/retry", "valid": {}}
+
+
+def _arrange_evaluation(stage: Stage, me: Any) -> Arranged:
+    """A completed recording of the flagship course: its session evaluation is open."""
+    from sqlalchemy import update
+
+    from lms.db import db_session, utcnow
+    from lms.learning.models import Enrollment, EnrollmentStatus
+
+    enrollment_id = stage.recording_enrollment(me)
+    with stage.app.app_context():
+        db_session.execute(update(Enrollment).where(Enrollment.id == enrollment_id).values(status=EnrollmentStatus.completed, completed_at=utcnow()))
+        db_session.commit()
+    return {"url": f"/learn/{enrollment_id}/evaluation", "valid": {"q-useful": "4", "q-next-format": "1", "q-comments": "More time."}}
 
 
 def _report_filters() -> dict[str, st.SearchStrategy[Any]]:
@@ -543,6 +558,18 @@ def _get_forms() -> dict[str, Form]:
         ),
         "lms_admin.jobs": Form("admin", lambda s, me: {"url": "/admin/jobs", "valid": {"status": "failed"}}, JobFilterForm, names=("page",), body="query", typed=page),
     }
+    entries["lms_records.transcript"] = Form(
+        "learner", lambda s, me: {"url": "/me/transcript", "valid": {"year": "2026"}}, names=("year", "from", "to"), body="query",
+        typed={"year": st.integers(min_value=-5, max_value=10_000).map(str), "from": st.dates().map(date.isoformat), "to": st.dates().map(date.isoformat)},
+    )
+    entries["lms_records.admin_evaluations"] = Form("admin", lambda s, me: {"url": "/admin/evaluations", "valid": {"course": COURSE}}, names=("course",), body="query")
+    for kind, persona in (("admin", "admin"), ("facilitator", "facilitator")):
+        prefix = "/admin" if kind == "admin" else "/facilitate"
+        for suffix in ("_csv", "_xlsx"):
+            url = f"{prefix}/reports/credits{suffix.replace('_', '.')}"
+            entries[f"lms_records.{kind}_credits{suffix}"] = Form(
+                persona, lambda s, me, url=url: {"url": url, "valid": {"path": "live", "from": "2020-01-01"}}, **reports, sweep=False,
+            )
     for kind, persona in (("admin", "admin"), ("facilitator", "facilitator")):
         prefix = "/admin" if kind == "admin" else "/facilitate"
         for suffix in ("", "_csv", "_xlsx"):

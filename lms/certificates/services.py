@@ -134,6 +134,10 @@ def check_eligible(enrollment: Enrollment) -> Eligibility:
     if not refresh_completion(enrollment, loaded.definition):
         raise NotEligibleError(_("%(name)s has not completed the course yet: attendance and every required reflection are needed.", name=name))
     ensure_session_ended(cohort)
+    from lms.records.evaluations import required_and_missing
+
+    if required_and_missing(enrollment):
+        raise NotEligibleError(_("%(name)s has not answered the session evaluation yet, which this course asks for before the certificate.", name=name))
     return Eligibility(cohort, loaded)
 
 

@@ -13,6 +13,9 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
+from lms.courses.credit import CreditRule, credit_problems
+from lms.courses.evaluation import EvaluationDefinition, QuestionTranslation, evaluation_problems
+
 PathName = Literal["live", "recording", "self_paced"]
 PATHS: tuple[str, ...] = ("live", "recording", "self_paced")
 GRADES: tuple[str, ...] = ("early-childhood", "elementary", "middle", "high", "higher-education", "adult")
@@ -154,6 +157,7 @@ class CourseTranslation(Strict):
     outcomes: tuple[LongText, ...] | None = None
     topics: tuple[ShortText, ...] | None = None
     steps: dict[Identifier, StepTranslation] = Field(default_factory=dict)
+    evaluation: dict[Identifier, QuestionTranslation] = Field(default_factory=dict)
 
 
 class CourseFields(Strict):
@@ -174,6 +178,8 @@ class CourseFields(Strict):
     paths: Annotated[tuple[PathName, ...], Unique] = Field(min_length=1)
     languages: Annotated[tuple[LanguageCode, ...], Unique] = Field(default=("en",), min_length=1)
     certificate: CertificateRule | None = None
+    credit: CreditRule | None = Field(default=None, description="What completing each path is worth (lms.courses.credit).")
+    evaluation: EvaluationDefinition | None = Field(default=None, description="The session evaluation (lms.courses.evaluation).")
     translations: dict[LanguageCode, CourseTranslation] = Field(default_factory=dict)
 
 
@@ -261,6 +267,8 @@ def consistency_problems(course: CourseDefinition) -> list[tuple[str, str]]:
         problems.append(("certificate", "a course with a live path needs [certificate] hours and minimum_minutes"))
     if "live" not in course.paths and course.certificate is not None:
         problems.append(("certificate", "only live attendance earns a certificate, and this course has no live path"))
+    problems.extend(credit_problems(course.credit, course.paths))
+    problems.extend(evaluation_problems(course.evaluation, {lang: t.evaluation for lang, t in course.translations.items()}))
     if course.certificate and course.certificate.minimum_minutes > course.minutes:
         problems.append(("certificate.minimum_minutes", f"is more than the course's length ({course.minutes} minutes)"))
     for language in course.languages[1:]:

@@ -527,6 +527,23 @@ def export_user_data(user: User) -> dict[str, Any]:
             {"action": ev.action, "target_type": ev.target_type, "target_id": ev.target_id, "by_you": ev.actor_id == user.id, "at": _iso(ev.at)}
             for ev in events
         ],
+        **_records_of(user, ids),
+    }
+
+
+def _records_of(user: User, enrollment_ids: list[int]) -> dict[str, Any]:
+    """Downloaded transcripts and which evaluations were answered (the answers themselves are
+    kept apart from the person and cannot be found again)."""
+    from lms.records.models import EvaluationSubmission, Transcript
+
+    transcripts = db_session.scalars(select(Transcript).where(Transcript.user_id == user.id).order_by(Transcript.id))
+    submissions = db_session.scalars(select(EvaluationSubmission).where(EvaluationSubmission.enrollment_id.in_(enrollment_ids)).order_by(EvaluationSubmission.id)) if enrollment_ids else []
+    return {
+        "transcripts": [
+            {"code": t.code, "period_start": _iso(t.period_start), "period_end": _iso(t.period_end), "locale": t.locale, "issued_at": _iso(t.issued_at), "content": json.loads(t.content)}
+            for t in transcripts
+        ],
+        "evaluations_answered": [{"enrollment_id": s.enrollment_id, "submitted_on": _iso(s.submitted_on)} for s in submissions],
     }
 
 

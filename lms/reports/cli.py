@@ -71,3 +71,12 @@ def completions(file_format: str, output: Path, learning_path: str, date_from: s
         exports.remove_quietly(str(partial))
     click.echo(f"Wrote {rows} row(s) to {output}", err=True)
 
+
+
+def _add_records_commands() -> None:
+    from lms.records.cli import credits_command
+
+    reports_group.add_command(credits_command)
+
+
+_add_records_commands()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-GET_ROUTES = ["/admin/", "/admin/people", "/admin/courses", "/admin/audit"]
+GET_ROUTES = ["/admin/", "/admin/people", "/admin/courses", "/admin/audit", "/admin/evaluations"]
 
 
 def post_routes(user_id: int) -> list[tuple[str, dict]]:

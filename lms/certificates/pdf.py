@@ -369,11 +369,17 @@ def _actual_text(text: str) -> str:
 
 
 def _draw_line(canvas: Canvas, line: str, *, bold: bool, font_size: float, center_x: float, y: float) -> None:
-    """Draw one line centred on ``center_x``. The glyphs are in visual order and some (conjuncts,
-    joining forms) stand for several letters or none, so the line is marked with its logical text
-    as /ActualText: readers copy, search and read aloud the name as it was typed."""
-    runs = _glyph_runs(line, bold)
-    x = center_x - sum(run.unit_width for run in runs) * font_size / 2
+    """Draw one line centred on ``center_x``."""
+    _draw_runs(canvas, line, _glyph_runs(line, bold), font_size=font_size, anchor_x=center_x, y=y, align="center")
+
+
+def _draw_runs(canvas: Canvas, line: str, runs: tuple[_GlyphRun, ...], *, font_size: float, anchor_x: float, y: float, align: str) -> None:
+    """Draw shaped runs of ``line`` whose left edge, centre or right edge (``align``) is at
+    ``anchor_x``. The glyphs are in visual order and some (conjuncts, joining forms) stand for
+    several letters or none, so the line is marked with its logical text as /ActualText:
+    readers copy, search and read aloud the text as it was typed."""
+    width = sum(run.unit_width for run in runs) * font_size
+    x = anchor_x - {"left": 0.0, "center": width / 2, "right": width}[align]
     canvas.addLiteral(f"/Span <</ActualText {_actual_text(line)}>> BDC")
     for run in runs:
         canvas.setFont(run.font, font_size)
@@ -491,6 +497,43 @@ def _hours_text(hours: float, locale: Locale, translate: Callable[[str], str]) -
 
 
 # --------------------------------------------------------------------------- pages
+
+
+# --------------------------------------------------------------------------- for other documents
+# The transcript (lms.records.pdf) sets text in any script exactly as the certificate does.
+
+TextBlock = _TextBlock
+
+
+def primary_font() -> str:
+    """The font a canvas should start with (registered here before the canvas needs it)."""
+    return _primary_font()
+
+
+def text_width(text: str, *, size: float, bold: bool = False) -> float:
+    return _unit_width(_clean(text), bold) * size
+
+
+def draw_text(canvas: Canvas, text: str, *, x: float, y: float, size: float, bold: bool = False, align: str = "left") -> None:
+    """One line in any script, shaped, in visual order and marked with its typed text, whose
+    left edge (``align="left"``), centre or right edge is at ``x``."""
+    line = _clean(text)
+    _draw_runs(canvas, line, _glyph_runs(line, bold), font_size=size, anchor_x=x, y=y, align=align)
+
+
+def wrap_text(text: str, *, width: float, size: float, bold: bool = False) -> list[str]:
+    """``text`` broken into lines no wider than ``width`` at ``size`` points."""
+    line = _clean(text)
+    return _wrap(line, bold, width / size) if line else [""]
+
+
+def fit_text(text: str, *, bold: bool, max_size: float, min_size: float, max_width: float, max_lines: int = 1) -> TextBlock:
+    """As large as it fits, wrapped into up to ``max_lines``, cut with an ellipsis past that."""
+    return _fit(text, bold=bold, max_size=max_size, min_size=min_size, max_width=max_width, max_lines=max_lines)
+
+
+def draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> None:
+    _draw_qr(canvas, data, x=x, y=y, size=size)
 
 
 def render_certificate(content: CertificateContent, translate: Callable[[str], str] = lambda s: s) -> bytes:

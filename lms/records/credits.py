@@ -42,17 +42,23 @@ COLUMNS = (
 
 
 def credit_statement(filters: CompletionFilters, scope: ReportScope, *, text_dates: bool) -> tuple[list[str], Select[Any]]:
-    """The headers and the statement of exported cells: completed enrollments only."""
+    """The headers and the statement of exported cells: completed enrollments only.
+
+    For CSV (``text_dates``) text that looks like a formula is guarded with an apostrophe; XLSX
+    writes every text as a text cell, which a spreadsheet never runs, so it keeps what was typed."""
     from lms.courses.presentation import PATH_LABELS
     from lms.state import lms_state
     from lms.records.presentation import RECORDING_NO_CREDIT, credit_type_name
     from lms.reports.services import course_titles
 
     labels = exports.ExportLabels.for_current_locale(course_titles())
+    guard_formulas = text_dates
+    safe = exports.spreadsheet_safe if guard_formulas else (lambda column: column)
+    neutralise = exports.neutralise if guard_formulas else (lambda value: value)
     statement = completion_query(dataclasses.replace(filters, status="completed"), scope)
     row = statement.selected_columns
     amounts, types = [], []
-    recording_label = literal(exports.neutralise(_(RECORDING_NO_CREDIT)))
+    recording_label = literal(neutralise(_(RECORDING_NO_CREDIT)))
     for course in lms_state().catalog.all():
         rule = course.definition.credit
         if rule is None:
@@ -60,26 +66,26 @@ def credit_statement(filters: CompletionFilters, scope: ReportScope, *, text_dat
         for path in course.definition.paths:
             condition = and_(row.course_slug == course.slug, row.path == LearningPath(path))
             amounts.append((condition, literal(rule.amount_for(path))))
-            types.append((condition, recording_label if path == "recording" else literal(exports.neutralise(credit_type_name(rule.type)))))
+            types.append((condition, recording_label if path == "recording" else literal(neutralise(credit_type_name(rule.type)))))
     amount = case(*amounts, else_=literal(0.0)) if amounts else literal(0.0)
     credit_type = case((row.path == LearningPath.recording, recording_label), *types, else_=literal("")) if types else case((row.path == LearningPath.recording, recording_label), else_=literal(""))
     completed_at = iso_utc(row.completed_at) if text_dates else row.completed_at
     cells = statement.with_only_columns(
-        exports.spreadsheet_safe(row.learner),
-        exports.spreadsheet_safe(row.email),
-        exports.spreadsheet_safe(row.affiliate),
-        exports._labelled(row.course_slug, labels.course_titles, fallback=exports.spreadsheet_safe(row.course_title)),
+        safe(row.learner),
+        safe(row.email),
+        safe(row.affiliate),
+        exports._labelled(row.course_slug, labels.course_titles, fallback=safe(row.course_title), guard=neutralise),
         row.course_slug,
-        exports._labelled(row.path, {key: str(label) for key, label in PATH_LABELS.items()}),
+        exports._labelled(row.path, {key: str(label) for key, label in PATH_LABELS.items()}, guard=neutralise),
         completed_at,
         credit_type,
         amount,
-        literal(exports.neutralise(current_app.config["LMS_ORGANISATION"])),
-        exports.spreadsheet_safe(row.cohort_title),
+        literal(neutralise(current_app.config["LMS_ORGANISATION"])),
+        safe(row.cohort_title),
         row.certificate_code,
         exports._certificate_label(row.path, row.certificate_status, labels),
     )
-    return [exports.neutralise(str(header)) for _key, header, _ceds in COLUMNS], cells
+    return [neutralise(str(header)) for _key, header, _ceds in COLUMNS], cells
 
 
 def credit_csv(filters: CompletionFilters, scope: ReportScope) -> Iterator[bytes]:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reportlab.lib.pagesizes import letter
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from lms.certificates import pdf as certificate_pdf
@@ -52,32 +51,12 @@ class TranscriptDocument:
     notes: Sequence[str] = field(default_factory=tuple)
 
 
-def _draw_text(canvas: Canvas, text: str, *, x: float, y: float, size: float, bold: bool = False, align: str = "left") -> None:
-    """One line of text in any script, shaped and in visual order, at (x, y)."""
-    visual = certificate_pdf._visual_order(certificate_pdf._shape(text))
-    runs = certificate_pdf._font_runs(visual, bold)
-    width = sum(pdfmetrics.stringWidth(run, font, size) for run, font in runs)
-    if align == "right":
-        x -= width
-    for run, font in runs:
-        canvas.setFont(font, size)
-        canvas.drawString(x, y, run)
-        x += pdfmetrics.stringWidth(run, font, size)
+_draw_text = certificate_pdf.draw_text
+_draw_shaped = certificate_pdf.draw_text  # lines that wrap_text or fit_text made
 
 
 def _lines(text: str, width: float, size: float, bold: bool = False) -> list[str]:
-    shaped = certificate_pdf._shape(text)
-    if not shaped:
-        return [""]
-    return certificate_pdf._wrap(shaped, bold, width / size)
-
-
-def _draw_shaped(canvas: Canvas, shaped: str, *, x: float, y: float, size: float, bold: bool = False) -> None:
-    visual = certificate_pdf._visual_order(shaped)
-    for run, font in certificate_pdf._font_runs(visual, bold):
-        canvas.setFont(font, size)
-        canvas.drawString(x, y, run)
-        x += pdfmetrics.stringWidth(run, font, size)
+    return certificate_pdf.wrap_text(text, width=width, size=size, bold=bold)
 
 
 class _Pages:
@@ -91,7 +70,7 @@ class _Pages:
         canvas = self.canvas
         canvas.setFillColorRGB(*MUTED)
         footer = f"{self.document.learner_name} · {self.document.code} · {self.document.verify_text}"
-        block = certificate_pdf._fit(footer, bold=False, max_size=7.5, min_size=5, max_width=BODY_WIDTH - 60)
+        block = certificate_pdf.fit_text(footer, bold=False, max_size=7.5, min_size=5, max_width=BODY_WIDTH - 60)
         _draw_shaped(canvas, block.lines[0], x=MARGIN, y=30, size=block.font_size)
         _draw_text(canvas, self.document.page_label % {"number": self.number}, x=PAGE_WIDTH - MARGIN, y=30, size=7.5, align="right")
 
@@ -134,9 +113,8 @@ def _draw_header_row(pages: _Pages, headers: Sequence[str]) -> None:
 
 def render_transcript(document: TranscriptDocument) -> bytes:
     buffer = io.BytesIO()
-    fonts = certificate_pdf._fonts()
     canvas = Canvas(
-        buffer, pagesize=letter, initialFontName=fonts.regular.primary.name, pageCompression=1, invariant=1,
+        buffer, pagesize=letter, initialFontName=certificate_pdf.primary_font(), pageCompression=1, invariant=1,
         lang=document.locale.replace("_", "-"),
     )
     canvas.setTitle(f"{document.heading} {document.code}")
@@ -146,20 +124,20 @@ def render_transcript(document: TranscriptDocument) -> bytes:
     pages = _Pages(canvas, document)
 
     qr_size = 84.0
-    certificate_pdf._draw_qr(canvas, document.verify_url, x=PAGE_WIDTH - MARGIN - qr_size, y=PAGE_HEIGHT - MARGIN - qr_size, size=qr_size)
+    certificate_pdf.draw_qr(canvas, document.verify_url, x=PAGE_WIDTH - MARGIN - qr_size, y=PAGE_HEIGHT - MARGIN - qr_size, size=qr_size)
     canvas.setFillColorRGB(*INK)
-    _draw_text(canvas, document.code, x=PAGE_WIDTH - MARGIN - qr_size / 2 - pdfmetrics.stringWidth(document.code, fonts.regular.primary.name, 8) / 2, y=PAGE_HEIGHT - MARGIN - qr_size - 10, size=8)
+    _draw_text(canvas, document.code, x=PAGE_WIDTH - MARGIN - qr_size / 2, align="center", y=PAGE_HEIGHT - MARGIN - qr_size - 10, size=8)
 
     header_width = BODY_WIDTH - qr_size - 18
     canvas.setFillColorRGB(*ACCENT)
-    organisation = certificate_pdf._fit(document.organisation, bold=True, max_size=11, min_size=7, max_width=header_width)
+    organisation = certificate_pdf.fit_text(document.organisation, bold=True, max_size=11, min_size=7, max_width=header_width)
     _draw_shaped(canvas, organisation.lines[0], x=MARGIN, y=pages.y - 11, size=organisation.font_size, bold=True)
     pages.y -= 34
     canvas.setFillColorRGB(*INK)
-    heading = certificate_pdf._fit(document.heading, bold=True, max_size=20, min_size=12, max_width=header_width)
+    heading = certificate_pdf.fit_text(document.heading, bold=True, max_size=20, min_size=12, max_width=header_width)
     _draw_shaped(canvas, heading.lines[0], x=MARGIN, y=pages.y, size=heading.font_size, bold=True)
     pages.y -= 26
-    name = certificate_pdf._fit(document.learner_name, bold=True, max_size=15, min_size=8, max_width=header_width, max_lines=2)
+    name = certificate_pdf.fit_text(document.learner_name, bold=True, max_size=15, min_size=8, max_width=header_width, max_lines=2)
     for line in name.lines:
         _draw_shaped(canvas, line, x=MARGIN, y=pages.y, size=name.font_size, bold=True)
         pages.y -= name.font_size * 1.2

@@ -11,3 +11,9 @@ def page_text(pdf: bytes) -> str:
     document = pypdfium2.PdfDocument(pdf)
     assert len(document) == 1
     return document[0].get_textpage().get_text_range().replace("\r\n", "\n")
+
+
+def document_text(pdf: bytes) -> str:
+    """Every page's text as PDFium extracts it (each line's /ActualText), pages joined."""
+    document = pypdfium2.PdfDocument(pdf)
+    return "\n".join(page.get_textpage().get_text_range().replace("\r\n", "\n") for page in document)

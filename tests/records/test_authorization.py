@@ -52,7 +52,7 @@ def world(app, make_user):
 
 def test_every_route_of_the_area_is_in_the_table(app):
     ours = {
-        rule.rule.replace("<int:cohort_id>", "{cohort}").replace("<int:enrollment_id>", "{enrollment}").replace("<code>", "{transcript}") + " " + method
+        rule.rule.replace("<lms_id:cohort_id>", "{cohort}").replace("<lms_id:enrollment_id>", "{enrollment}").replace("<code>", "{transcript}") + " " + method
         for rule in app.url_map.iter_rules() if rule.endpoint.startswith("lms_records.")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }

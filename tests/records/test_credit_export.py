@@ -89,6 +89,12 @@ def test_formulas_are_neutralised(app, db, make_user):
     rows = _rows(client, "/admin/reports/credits.csv")
     names = {row[0] for row in rows[1:]}
     assert names <= {"'=HYPERLINK(\"x\")", "'+1", "'@me"} and names
+    # In XLSX a text cell is never a formula: the names read back as typed, with no apostrophe.
+    response = client.get("/admin/reports/credits.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    assert {row[0].value for row in sheet.iter_rows(min_row=2)} == {name.removeprefix("'") for name in names}
 
 
 def test_xlsx_and_the_cli_match_the_csv(app, db, seeded, make_user, runner, tmp_path):

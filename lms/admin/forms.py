@@ -64,7 +64,9 @@ class JobFilterForm(GetForm):
     status = SelectField(
         _l("State"),
         choices=[SelectChoice("", _l("Any state")), SelectChoice("failed", _l("Failed")), SelectChoice("queued", _l("Waiting")), SelectChoice("running", _l("Running")), SelectChoice("done", _l("Done"))],
-        default="", validators=[Optional()],
+        # No Optional(): it would take a whitespace-only value (U+0085 among them) for empty and
+        # clear the "not a valid choice" error; "" is a choice of its own.
+        default="",
     )
 
 

@@ -147,6 +147,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
     # E2E_PORT pins the port (a shared machine gives each runner its own range); 0 picks a free one.
     server = make_server("127.0.0.1", int(os.environ.get("E2E_PORT", "0")), app, threaded=True)
+    # Links that leave the server (certificate QR codes, mail) come from the configured base URL,
+    # as `lms setup --base-url` writes it; the port is known only once the server has one.
+    app.config["LMS_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
     live = LiveServer(url=f"http://127.0.0.1:{server.server_port}", instance=instance, app=app, env=env)

@@ -139,8 +139,14 @@ def test_facilitator_schedules_imports_attendance_and_issues_certificates(contex
     facilitator.goto(live_server.url_for("lms_cohorts.roster", cohort_id=cohort.id))
     facilitator.locator(f"form[action='{live_server.url_for('lms_certificates.issue_cohort', cohort_id=cohort.id)}'] [type=submit]").click()
     facilitator.wait_for_load_state("load")
-    certificate = live_server.db(lambda s: s.scalar(select(Certificate).where(Certificate.enrollment_id == enrollment.id)))
-    assert certificate is not None and certificate.learner_name == "Lena Live"
+    # Issuing to a whole cohort is a job: its page follows it (refreshing itself, no script).
+    expect(facilitator.locator("h1")).to_contain_text("Issuing certificates")
+    certificate = wait_for(lambda: live_server.db(lambda s: s.scalar(select(Certificate).where(Certificate.enrollment_id == enrollment.id))), timeout=15, message="certificate")
+    assert certificate.learner_name == "Lena Live"
+    facilitator.reload()
+    expect(facilitator.locator("main [role=status]")).to_contain_text("1 certificate issued.")
+    check_page(facilitator, "certificates-issued-en")
+    facilitator.goto(live_server.url_for("lms_cohorts.roster", cohort_id=cohort.id))
     expect(facilitator.get_by_role("link", name=certificate.code)).to_be_visible()
     check_page(facilitator, "roster-certified-en")
 

@@ -138,6 +138,7 @@ def _app_context(url: str, instance_dir: Path) -> Iterator[Any]:
         app = create_app({
             "SECRET_KEY": "load-preparation", "LMS_DATABASE_URL": url,
             "LMS_COURSES_DIR": str(COURSES_DIR), "LMS_MAIL_BACKEND": "log",
+            "LMS_BASE_URL": "http://127.0.0.1",  # the preparation's mail (confirmations) is only logged
         })
     finally:
         if previous is None:

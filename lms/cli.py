@@ -83,8 +83,19 @@ def production_settings(base_url: str, redis_url: str | None) -> str:
         "# a request names; requests for any other host are refused (400).\n"
         f"LMS_BASE_URL = {base_url!r}\n"
         f"TRUSTED_HOSTS = {trusted_hosts_for(base_url)!r}\n"
-        + (f"LMS_REDIS_URL = {redis_url!r}  # job queue: run `flask --app lms lms worker`\n" if redis_url else
-           "# LMS_REDIS_URL = 'redis://127.0.0.1:6379/0'  # job queue: then run `flask --app lms lms worker`\n")
+        + (f"LMS_REDIS_URL = {redis_url!r}  # job queue, rate limits, page versions: run `flask --app lms lms worker`\n" if redis_url else
+           "# LMS_REDIS_URL = 'redis://127.0.0.1:6379/0'  # job queue, rate limits, page versions: then run `flask --app lms lms worker`\n")
+        + cookie_settings(base_url)
+    )
+
+
+def cookie_settings(base_url: str) -> str:
+    """Served over HTTPS, the session and remember-me cookies go over HTTPS only (and HSTS is sent)."""
+    secure = base_url.startswith("https://")
+    prefix = "" if secure else "# "
+    return (
+        f"{prefix}SESSION_COOKIE_SECURE = True{'' if secure else '  # once the site is served over HTTPS'}\n"
+        f"{prefix}REMEMBER_COOKIE_SECURE = True\n"
     )
 
 
@@ -109,8 +120,7 @@ def ensure_instance_config(base_url: str | None = None, redis_url: str | None = 
         "# Written by `flask lms setup`. Keep this file out of version control.\n"
         f"SECRET_KEY = {secret!r}\n"
         + production_settings(base_url, redis_url)
-        + "# LMS_DATABASE_URL = 'postgresql+psycopg://user@host/dbname'\n"
-        "# SESSION_COOKIE_SECURE = True  # behind HTTPS\n",
+        + "# LMS_DATABASE_URL = 'postgresql+psycopg://user@host/dbname'\n",
         encoding="utf-8",
     )
     config_file.chmod(0o600)

@@ -11,11 +11,10 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, has_request_context, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
-from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from lms.db import rollback_if_open
-from lms.i18n import LANGUAGE_NAMES, N_, current_locale, domain
+from lms.i18n import LANGUAGE_NAMES, N_, current_locale, domain, template_translations
 from lms.state import lms_state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,25 +23,8 @@ V = TypeVar("V")
 
 def template_globals() -> dict[str, Any]:
     locale = current_locale()
-    # Bound once per page: a page calls ``_`` dozens of times, and each unbound call looks the
-    # request's translations up again through Flask-Babel's context-local proxies.
-    translations = domain.get_translations()
-
-    def gettext(message: str, **variables: Any) -> Markup:
-        """The templates' ``_``: translated text is trusted, the values put into it are escaped."""
-        translated = Markup(translations.ugettext(message))
-        return translated % variables if variables else translated
-
-    def ngettext(singular: str, plural: str, count: float, **variables: Any) -> Markup:
-        """Plural forms by ``count``; ``%(num)s`` shows it, unless a formatted ``num`` is given."""
-        variables.setdefault("num", count)
-        # Not domain.ngettext: it formats with ``num`` alone, before the other values are given.
-        return Markup(translations.ungettext(singular, plural, count)) % variables
-
     return {
-        "_": gettext,
-        "gettext": gettext,
-        "ngettext": ngettext,
+        **template_translations(),
         "current_locale": locale,
         "language_names": {code: LANGUAGE_NAMES.get(code, code) for code in current_app.config["LMS_LANGUAGES"]},
         "site_name": current_app.config["LMS_SITE_NAME"],

@@ -18,13 +18,12 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from markupsafe import Markup
 from sqlalchemy import select, update
 
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, CohortStatus
 from lms.db import database_state, db_session, utcnow
-from lms.i18n import _, domain
+from lms.i18n import _, template_translations
 from lms.jobs import Job, current_job_id, job
 from lms.learning.models import Enrollment, EnrollmentStatus
 from lms.mail import Attachment, MailError, send_message
@@ -181,23 +180,9 @@ def _base_context(user: User) -> dict[str, Any]:
 
 
 def _gettext_for(escape: bool) -> dict[str, Any]:
-    """The templates' ``_`` and ``ngettext`` in the engine's domain and the forced locale.
-
-    The HTML part escapes the values put into a translation (translated text is trusted); the
-    plain-text part is not HTML and takes them as they are.
-    """
-    translations = domain.get_translations()
-    wrap = Markup if escape else str
-
-    def gettext(message: str, **variables: Any) -> Any:
-        translated = wrap(translations.ugettext(message))
-        return translated % variables if variables else translated
-
-    def ngettext(singular: str, plural: str, count: float, **variables: Any) -> Any:
-        variables.setdefault("num", count)
-        return wrap(translations.ungettext(singular, plural, count)) % variables
-
-    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+    """The HTML part escapes the values put into a translation; the plain-text part takes them
+    as they are."""
+    return template_translations(escape=escape)
 
 
 def _render(template: str, subject: str, context: dict[str, Any]) -> tuple[str, str]:

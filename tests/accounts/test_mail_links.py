@@ -107,6 +107,8 @@ def test_setup_writes_the_base_url_and_trusted_hosts(runner, app):
     assert written["LMS_BASE_URL"] == "https://learn.example.org"
     assert written["TRUSTED_HOSTS"] == ["learn.example.org"]
     assert written["SECRET_KEY"]
+    # Served over HTTPS: both cookies go over HTTPS only.
+    assert written["SESSION_COOKIE_SECURE"] is True and written["REMEMBER_COOKIE_SECURE"] is True
 
 
 def test_setup_refuses_a_base_url_that_is_not_one(runner, app):
@@ -126,3 +128,5 @@ def test_setup_adds_the_settings_to_an_older_config(runner, app):
     exec(config.read_text(), written)  # noqa: S102
     assert written["SECRET_KEY"] == "kept" and written["LMS_BASE_URL"] == "http://127.0.0.1:5000"
     assert written["TRUSTED_HOSTS"] == ["127.0.0.1", "localhost"]
+    # Plain HTTP on this machine (make run): secure cookies would never be sent back, so not set.
+    assert "SESSION_COOKIE_SECURE" not in written and "REMEMBER_COOKIE_SECURE" not in written

@@ -20,7 +20,7 @@ from lms.courses.definitions import AttendStep, ReadStep, ReflectStep, WatchStep
 from lms.courses.presentation import path_label, register_course_panel
 from lms.db import commit_if_open
 from lms.downloads import content_disposition, name_part
-from lms.i18n import _, current_locale
+from lms.i18n import _, current_locale, domain
 from lms.learning import services
 from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
 from lms.learning.progress import count_words
@@ -209,11 +209,9 @@ def _render_step(enrollment, course, step, *, form: ReflectionForm | None = None
     return render_template("lms/learning/step.html", **context), status
 
 
-def _plural_template(singular: str, plural: str, n: int) -> str:
+def _plural_template(translated: str) -> str:
     """A plural form with ``{n}`` in place of the number, for a script to fill in."""
-    from lms.i18n import domain
-
-    return domain.get_translations().ngettext(singular, plural, n).replace("%(num)s", "{n}")
+    return translated.replace("%(num)s", "{n}")
 
 
 def _watch_context(enrollment, course, step: WatchStep, locale: str) -> dict:
@@ -263,11 +261,15 @@ def _transcript_context(course, step: WatchStep, locale: str, caption_language: 
         {"start": cue.start, "end": cue.end, "text": cue.text, "clock": _clock(cue.start), "offset": f"{cue.start:g}"}
         for cue in course.caption_cues(step, caption_language)
     ] if caption_language else []
+    translations = domain.get_translations()
     return {
         "transcript_lang": caption_language,
         "transcript_html": None,
         "cues": cues,
-        "match_templates": (_plural_template("%(num)s passage matches.", "%(num)s passages match.", 1), _plural_template("%(num)s passage matches.", "%(num)s passages match.", 2)),
+        # Called as ``ngettext`` so that extraction finds the message (a helper's arguments it would not).
+        "match_templates": tuple(
+            _plural_template(translations.ngettext("%(num)s passage matches.", "%(num)s passages match.", count)) for count in (1, 2)
+        ),
     }
 
 

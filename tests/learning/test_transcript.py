@@ -53,6 +53,8 @@ def test_spanish_viewers_get_the_transcript_of_the_spanish_captions(learner_clie
     assert [text for _, _, text in passages(section)] == [cue.text.replace("\n", " ") for cue in spanish]
     assert spanish != course.caption_cues(course.definition.step("recording"), "en")
     assert 'lang="es"' in section and "Transcripción" in section and "Reproducir desde" in section
+    # The search's count, filled in by the script, is in Spanish too (singular and plural).
+    assert 'data-msg-one="{n} pasaje coincide."' in section and 'data-msg-many="{n} pasajes coinciden."' in section
 
 
 def _with_recording_step(app, monkeypatch, **changes):

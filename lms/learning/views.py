@@ -202,7 +202,8 @@ def _render_step(enrollment, course, step, *, form: ReflectionForm | None = None
             form = ReflectionForm(prompt=prompt, data={"body": reflection.body if reflection else "", "shared": reflection.shared_with_facilitator if reflection else False})
         else:
             form.body.label.text = prompt
-        context.update(word_templates=(_plural_template("%(num)s word", "%(num)s words", 1), _plural_template("%(num)s word", "%(num)s words", 2)))
+        translations = domain.get_translations()
+        context.update(word_templates=tuple(_plural_template(translations.ngettext("%(num)s word", "%(num)s words", count)) for count in (1, 2)))
         context.update(reflection=reflection, form=form, prompt=prompt, ReflectionStatus=ReflectionStatus, max_chars=current_app.config["LMS_REFLECTION_MAX_CHARS"])
     elif isinstance(step, AttendStep):
         pass

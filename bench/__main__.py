@@ -27,16 +27,42 @@ GROUPS = ("pages", "export", "certificates", "sync", "records")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description="Benchmarks against same-run baselines (bench/README.md).")
-    parser.add_argument("--scale", type=float, default=1.0, help="data size: 1 = 100,000 learners, 1,000,000 enrollments; 0.01 for a quick try")
-    parser.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated subset of {','.join(GROUPS)}")
-    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per page (default 10)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmarks against same-run baselines (bench/README.md).",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="data size: 1 = 100,000 learners, 1,000,000 enrollments; 0.01 for a quick try",
+    )
+    parser.add_argument(
+        "--only", default=",".join(GROUPS), help=f"comma-separated subset of {','.join(GROUPS)}"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="wrk duration per page (default 10)"
+    )
     parser.add_argument("--regenerate", action="store_true", help="rebuild the cached database")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed (skips do not count)")
-    parser.add_argument("--database-url", default=os.environ.get("LMS_BENCH_DATABASE_URL"),
-                        help="also measure pages and export on this PostgreSQL database (EMPTIED, then loaded with the same rows)")
-    parser.add_argument("--no-writes", action="store_true", help="skip the pages measured while the mixed load writes")
-    parser.add_argument("--writers", type=int, default=20, help="learners of the mixed load behind the pages (default 20)")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when a target is missed (skips do not count)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("LMS_BENCH_DATABASE_URL"),
+        help="also measure pages and export on this PostgreSQL database (EMPTIED, then loaded with the same rows)",
+    )
+    parser.add_argument(
+        "--no-writes",
+        action="store_true",
+        help="skip the pages measured while the mixed load writes",
+    )
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=20,
+        help="learners of the mixed load behind the pages (default 20)",
+    )
     args = parser.parse_args(argv)
     groups = [g.strip() for g in args.only.split(",") if g.strip()]
     unknown = sorted(set(groups) - set(GROUPS))
@@ -62,10 +88,18 @@ def main(argv: list[str] | None = None) -> int:
         phases["dataset"] = time.perf_counter() - phase
         full_meta = dataset.meta
         dataset_meta = {k: v for k, v in dataset.meta.items() if k != "password"}
-        origin = "cached" if dataset.meta["cached"] else f"generated in {dataset.meta['generation_seconds']:.1f} s"
-        log(f"dataset: {dataset.path.name} ({origin}), {dataset.meta['learners']:,} learners, {dataset.meta['enrollments']:,} enrollments")
+        origin = (
+            "cached"
+            if dataset.meta["cached"]
+            else f"generated in {dataset.meta['generation_seconds']:.1f} s"
+        )
+        log(
+            f"dataset: {dataset.path.name} ({origin}), {dataset.meta['learners']:,} learners, {dataset.meta['enrollments']:,} enrollments"
+        )
         phase = time.perf_counter()
-        shutil.copyfile(dataset.path, db_copy)  # the runs may write (logins); the cache stays pristine
+        shutil.copyfile(
+            dataset.path, db_copy
+        )  # the runs may write (logins); the cache stays pristine
         phases["copy database"] = time.perf_counter() - phase
 
     def measure(name: str, function: Any, *call_args: Any, **call_kwargs: Any) -> None:
@@ -75,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         phase = time.perf_counter()
         try:
             rows.extend(function(*call_args, **call_kwargs))
-        except Exception as error:  # noqa: BLE001 - one broken measurement never hides the others
+        except Exception as error:
             rows.append(failed(label, "(whole group)", f"{type(error).__name__}: {error}"))
         phases[label] = time.perf_counter() - phase
 
@@ -85,40 +119,87 @@ def main(argv: list[str] | None = None) -> int:
     def writes(database: Path | str) -> Any:
         if args.no_writes:
             return None
-        return lambda: writing(database if isinstance(database, str) else f"sqlite:///{database}", work_dir, learners=args.writers)
+        return lambda: writing(
+            database if isinstance(database, str) else f"sqlite:///{database}",
+            work_dir,
+            learners=args.writers,
+        )
 
-    measure("export", export.run, db_copy, full_meta, work_dir)  # before the writes: the rows are the generated ones
-    measure("pages", pages.run, db_copy, full_meta, work_dir, seconds=args.seconds, writes=writes(db_copy))
+    measure(
+        "export", export.run, db_copy, full_meta, work_dir
+    )  # before the writes: the rows are the generated ones
+    measure(
+        "pages",
+        pages.run,
+        db_copy,
+        full_meta,
+        work_dir,
+        seconds=args.seconds,
+        writes=writes(db_copy),
+    )
     if args.database_url and {"pages", "export"} & set(groups):
         from bench.pgdata import ensure_postgres_dataset, forget
 
         phase = time.perf_counter()
         try:
             ensure_postgres_dataset(args.scale, args.database_url, force=args.regenerate)
-        except Exception as error:  # noqa: BLE001 - the SQLite figures stand; say why PostgreSQL has none
+        except Exception as error:
             rows.append(failed("PostgreSQL", "(the data set)", f"{type(error).__name__}: {error}"))
         else:
             phases["PostgreSQL data set"] = time.perf_counter() - phase
             if "export" in groups:
-                measure("export", export.run, args.database_url, full_meta, work_dir, group="export (PostgreSQL)")
+                measure(
+                    "export",
+                    export.run,
+                    args.database_url,
+                    full_meta,
+                    work_dir,
+                    group="export (PostgreSQL)",
+                )
             if "pages" in groups:
-                forget(args.database_url)  # the writers add people and rows: the next run copies the data again
-                measure("pages", pages.run, args.database_url, full_meta, work_dir, seconds=args.seconds, group="pages (PostgreSQL)",
-                        writes=writes(args.database_url))
+                forget(
+                    args.database_url
+                )  # the writers add people and rows: the next run copies the data again
+                measure(
+                    "pages",
+                    pages.run,
+                    args.database_url,
+                    full_meta,
+                    work_dir,
+                    seconds=args.seconds,
+                    group="pages (PostgreSQL)",
+                    writes=writes(args.database_url),
+                )
     elif {"pages", "export"} & set(groups):
-        rows.append(Row("PostgreSQL", "pages and export", status="skip",
-                        note="not measured: give --database-url postgresql+psycopg://…/DATABASE (BENCH_ARGS in make bench), a database of its own"))
+        rows.append(
+            Row(
+                "PostgreSQL",
+                "pages and export",
+                status="skip",
+                note="not measured: give --database-url postgresql+psycopg://…/DATABASE (BENCH_ARGS in make bench), a database of its own",
+            )
+        )
     measure("certificates", certificates.run)
     measure("sync", sync.run, work_dir)
     measure("records", records.run, db_copy, full_meta, work_dir)
 
     total = time.perf_counter() - started
     print()
-    print(f"Benchmarks, {started_at:%Y-%m-%d %H:%M} UTC, scale {args.scale:g}"
-          + (f" ({dataset_meta['learners']:,} learners, {dataset_meta['enrollments']:,} enrollments)" if dataset_meta else ""))
+    print(
+        f"Benchmarks, {started_at:%Y-%m-%d %H:%M} UTC, scale {args.scale:g}"
+        + (
+            f" ({dataset_meta['learners']:,} learners, {dataset_meta['enrollments']:,} enrollments)"
+            if dataset_meta
+            else ""
+        )
+    )
     print_table(rows)
     print()
-    print("time: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in phases.items()) + f"; total {total:.0f} s")
+    print(
+        "time: "
+        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in phases.items())
+        + f"; total {total:.0f} s"
+    )
 
     RESULTS_DIR.mkdir(exist_ok=True)
     report = {
@@ -130,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "dataset": dataset_meta,
         "results": [row.as_dict() for row in rows],
-        "summary": {status: sum(1 for r in rows if r.status == status) for status in ("pass", "fail", "skip", "info")},
+        "summary": {
+            status: sum(1 for r in rows if r.status == status)
+            for status in ("pass", "fail", "skip", "info")
+        },
     }
     out = RESULTS_DIR / "latest.json"
     out.write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -35,18 +35,23 @@ def _contents(pdf: Any, count: int) -> list[Any]:
     )
     contents = []
     for index in range(count):
-        code = "-".join("".join(rng.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(4)) for _ in range(4))
-        contents.append(pdf.CertificateContent(
-            code=code,
-            learner_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {index}",
-            course_title=rng.choice(titles),
-            hours=rng.choice((1.0, 1.5, 2.5)),
-            session_date=dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(300)),
-            facilitator_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-            organisation="National Education Association",
-            verify_url=f"https://learn.example.org/verify/{code}",
-            locale=rng.choice(("en", "en", "es")),
-        ))
+        code = "-".join(
+            "".join(rng.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(4))
+            for _ in range(4)
+        )
+        contents.append(
+            pdf.CertificateContent(
+                code=code,
+                learner_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {index}",
+                course_title=rng.choice(titles),
+                hours=rng.choice((1.0, 1.5, 2.5)),
+                session_date=dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(300)),
+                facilitator_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                organisation="National Education Association",
+                verify_url=f"https://learn.example.org/verify/{code}",
+                locale=rng.choice(("en", "en", "es")),
+            )
+        )
     return contents
 
 
@@ -120,12 +125,33 @@ def run() -> list[Row]:
         pdf = importlib.import_module("lms.certificates.pdf")
     except ImportError as error:
         return [
-            skipped(GROUP, "one certificate PDF", f"lms.certificates.pdf cannot be imported ({error})", target),
-            skipped(GROUP, f"{ZIP_COUNT:,}-certificate ZIP", "lms.certificates.pdf cannot be imported", f"< {ZIP_SECONDS:g} s"),
+            skipped(
+                GROUP,
+                "one certificate PDF",
+                f"lms.certificates.pdf cannot be imported ({error})",
+                target,
+            ),
+            skipped(
+                GROUP,
+                f"{ZIP_COUNT:,}-certificate ZIP",
+                "lms.certificates.pdf cannot be imported",
+                f"< {ZIP_SECONDS:g} s",
+            ),
         ]
-    missing = [name for name in ("render_certificate", "render_bare_page", "CertificateContent") if not hasattr(pdf, name)]
+    missing = [
+        name
+        for name in ("render_certificate", "render_bare_page", "CertificateContent")
+        if not hasattr(pdf, name)
+    ]
     if missing:
-        return [skipped(GROUP, "one certificate PDF", f"lms.certificates.pdf has no {', '.join(missing)}", target)]
+        return [
+            skipped(
+                GROUP,
+                "one certificate PDF",
+                f"lms.certificates.pdf has no {', '.join(missing)}",
+                target,
+            )
+        ]
 
     rows: list[Row] = []
     try:
@@ -151,15 +177,31 @@ def run() -> list[Row]:
         # The verdict is on CPU time: on the shared 2-core machine, wall time also counts whatever
         # else was scheduled meanwhile. Both are reported.
         cert_median, bare_median = statistics.median(cert_cpu), statistics.median(bare_cpu)
-        rows.append(Row(
-            GROUP, "one certificate PDF (with QR), CPU", cert_median, "ms", bare_median, "bare ReportLab page, same text, fonts, QR",
-            cert_median / bare_median, target, verdict(cert_median <= MAX_RATIO_TO_BARE * bare_median),
-            f"median of {len(sample)}, interleaved with the bare pages; wall median {statistics.median(cert_wall):.2f} ms "
-            f"(bare {statistics.median(bare_wall):.2f} ms), CPU p95 {sorted(cert_cpu)[int(len(cert_cpu) * 0.95)]:.2f} ms; "
-            f"first call in a process (font loading) {first_ms:.0f} ms; {len(first) / 1024:.0f} KiB per PDF",
-            {"cpu_ms": cert_cpu, "wall_ms": cert_wall, "bare_cpu_ms": bare_cpu, "bare_wall_ms": bare_wall, "first_call_ms": first_ms, "pdf_bytes": len(first)},
-        ))
-    except Exception as error:  # noqa: BLE001 - report, never crash the run
+        rows.append(
+            Row(
+                GROUP,
+                "one certificate PDF (with QR), CPU",
+                cert_median,
+                "ms",
+                bare_median,
+                "bare ReportLab page, same text, fonts, QR",
+                cert_median / bare_median,
+                target,
+                verdict(cert_median <= MAX_RATIO_TO_BARE * bare_median),
+                f"median of {len(sample)}, interleaved with the bare pages; wall median {statistics.median(cert_wall):.2f} ms "
+                f"(bare {statistics.median(bare_wall):.2f} ms), CPU p95 {sorted(cert_cpu)[int(len(cert_cpu) * 0.95)]:.2f} ms; "
+                f"first call in a process (font loading) {first_ms:.0f} ms; {len(first) / 1024:.0f} KiB per PDF",
+                {
+                    "cpu_ms": cert_cpu,
+                    "wall_ms": cert_wall,
+                    "bare_cpu_ms": bare_cpu,
+                    "bare_wall_ms": bare_wall,
+                    "first_call_ms": first_ms,
+                    "pdf_bytes": len(first),
+                },
+            )
+        )
+    except Exception as error:
         return [failed(GROUP, "one certificate PDF", f"{type(error).__name__}: {error}", target)]
 
     try:
@@ -173,13 +215,29 @@ def run() -> list[Row]:
         bare_seconds, bare_cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
         with zipfile.ZipFile(io.BytesIO(archive)) as check:
             entries = len(check.namelist())
-        rows.append(Row(
-            GROUP, f"{ZIP_COUNT:,}-certificate ZIP, CPU", cpu_seconds, "s", bare_cpu_seconds, f"{ZIP_COUNT:,} bare pages, no ZIP",
-            cpu_seconds / bare_cpu_seconds, f"< {ZIP_SECONDS:g} s", verdict(cpu_seconds < ZIP_SECONDS and entries == ZIP_COUNT),
-            f"wall {seconds:.2f} s (bare pages {bare_seconds:.2f} s); {entries} entries, {len(archive) / 1e6:.1f} MB, "
-            "deflate level 6 (the harness's zip writer: see zip_certificates)",
-            {"wall_seconds": seconds, "bare_wall_seconds": bare_seconds},
-        ))
-    except Exception as error:  # noqa: BLE001
-        rows.append(failed(GROUP, f"{ZIP_COUNT:,}-certificate ZIP", f"{type(error).__name__}: {error}", f"< {ZIP_SECONDS:g} s"))
+        rows.append(
+            Row(
+                GROUP,
+                f"{ZIP_COUNT:,}-certificate ZIP, CPU",
+                cpu_seconds,
+                "s",
+                bare_cpu_seconds,
+                f"{ZIP_COUNT:,} bare pages, no ZIP",
+                cpu_seconds / bare_cpu_seconds,
+                f"< {ZIP_SECONDS:g} s",
+                verdict(cpu_seconds < ZIP_SECONDS and entries == ZIP_COUNT),
+                f"wall {seconds:.2f} s (bare pages {bare_seconds:.2f} s); {entries} entries, {len(archive) / 1e6:.1f} MB, "
+                "deflate level 6 (the harness's zip writer: see zip_certificates)",
+                {"wall_seconds": seconds, "bare_wall_seconds": bare_seconds},
+            )
+        )
+    except Exception as error:
+        rows.append(
+            failed(
+                GROUP,
+                f"{ZIP_COUNT:,}-certificate ZIP",
+                f"{type(error).__name__}: {error}",
+                f"< {ZIP_SECONDS:g} s",
+            )
+        )
     return rows

@@ -64,7 +64,9 @@ class Row:
 
 
 def skipped(group: str, name: str, reason: str, target: str = "") -> Row:
-    return Row(group=group, name=name, target=target, status="skip", note=f"not available yet: {reason}")
+    return Row(
+        group=group, name=name, target=target, status="skip", note=f"not available yet: {reason}"
+    )
 
 
 def failed(group: str, name: str, reason: str, target: str = "") -> Row:
@@ -112,7 +114,11 @@ def run_child(
         with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file:
             started = time.perf_counter()
             process = subprocess.Popen(
-                list(cmd), env=dict(env) if env is not None else None, stdout=out_file, stderr=err_file, cwd=cwd,
+                list(cmd),
+                env=dict(env) if env is not None else None,
+                stdout=out_file,
+                stderr=err_file,
+                cwd=cwd,
                 start_new_session=True,  # its own process group: a timeout ends the command under /usr/bin/time too
             )
             status, rusage, timed_out = _wait4(process, timeout)
@@ -166,9 +172,17 @@ def fmt_number(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
-def format_table(headers: Sequence[str], body: Sequence[Sequence[str]], notes: Sequence[str] | None = None, out: Any = sys.stdout) -> None:
+def format_table(
+    headers: Sequence[str],
+    body: Sequence[Sequence[str]],
+    notes: Sequence[str] | None = None,
+    out: Any = sys.stdout,
+) -> None:
     """Columns padded to their widest cell; ``notes[i]``, when given, goes indented under row i."""
-    widths = [max(len(h), *(len(line[i]) for line in body)) if body else len(h) for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(line[i]) for line in body)) if body else len(h)
+        for i, h in enumerate(headers)
+    ]
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)), file=out)
     print("  ".join("-" * w for w in widths), file=out)
     for index, cells in enumerate(body):
@@ -207,7 +221,11 @@ def _tool_version(cmd: list[str]) -> str | None:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
     except OSError:
         return None
-    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else "?"
+    return (
+        (out.stdout or out.stderr).strip().splitlines()[0]
+        if (out.stdout or out.stderr).strip()
+        else "?"
+    )
 
 
 def machine() -> dict[str, Any]:
@@ -282,7 +300,15 @@ def gunicorn_available() -> bool:
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec: str, env: Mapping[str, str], log_path: Path, *, workers: int = 2, threads: int = 1, keepalive: int | None = None) -> Iterator[str]:
+def gunicorn(
+    app_spec: str,
+    env: Mapping[str, str],
+    log_path: Path,
+    *,
+    workers: int = 2,
+    threads: int = 1,
+    keepalive: int | None = None,
+) -> Iterator[str]:
     """Serve ``app_spec`` with gunicorn; yield its base URL; stop it after.
 
     ``threads`` 1 runs sync workers (one request at a time per process); more runs gthread
@@ -290,25 +316,50 @@ def gunicorn(app_spec: str, env: Mapping[str, str], log_path: Path, *, workers: 
     own log, Flask's logged exceptions) goes to ``log_path``, for the caller to read.
     """
     port = free_port()
-    worker_class = ["--worker-class", "sync"] if threads <= 1 else ["--worker-class", "gthread", "--threads", str(threads)]
+    worker_class = (
+        ["--worker-class", "sync"]
+        if threads <= 1
+        else ["--worker-class", "gthread", "--threads", str(threads)]
+    )
     cmd = [
-        PYTHON, "-m", "gunicorn", "--workers", str(workers), *worker_class,
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", *(["--keep-alive", str(keepalive)] if keepalive else []), app_spec,
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        *worker_class,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        *(["--keep-alive", str(keepalive)] if keepalive else []),
+        app_spec,
     ]
     with open(log_path, "ab") as log_file:
-        process = subprocess.Popen(cmd, env=dict(env), cwd=REPO_DIR, stdout=subprocess.DEVNULL, stderr=log_file, start_new_session=True)
+        process = subprocess.Popen(
+            cmd,
+            env=dict(env),
+            cwd=REPO_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"gunicorn {app_spec} exited with {process.returncode}: {tail(log_path)}")
+                raise RuntimeError(
+                    f"gunicorn {app_spec} exited with {process.returncode}: {tail(log_path)}"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn {app_spec} did not listen within 60 s: {tail(log_path)}") from None
+                    raise RuntimeError(
+                        f"gunicorn {app_spec} did not listen within 60 s: {tail(log_path)}"
+                    ) from None
                 time.sleep(0.1)
         yield base
     finally:
@@ -361,7 +412,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # the caller sees the 3xx itself and decides what it means
 
 
-_CSRF_FIELD = (re.compile(r'name="csrf_token"[^>]*value="([^"]+)"'), re.compile(r'value="([^"]+)"[^>]*name="csrf_token"'))
+_CSRF_FIELD = (
+    re.compile(r'name="csrf_token"[^>]*value="([^"]+)"'),
+    re.compile(r'value="([^"]+)"[^>]*name="csrf_token"'),
+)
 
 
 def csrf_token_in(page: str) -> str | None:
@@ -378,16 +432,31 @@ class Browser:
     protection hashes it), redirects returned rather than followed. One thread each: another
     thread takes a ``tab()``."""
 
-    def __init__(self, base: str, user_agent: str = USER_AGENT, timeout: float = 30, jar: http.cookiejar.CookieJar | None = None) -> None:
+    def __init__(
+        self,
+        base: str,
+        user_agent: str = USER_AGENT,
+        timeout: float = 30,
+        jar: http.cookiejar.CookieJar | None = None,
+    ) -> None:
         self.base = base
         self.user_agent = user_agent
         self.timeout = timeout
         self.jar = jar if jar is not None else http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
+        )
         self.opener.addheaders = [("User-Agent", user_agent)]
 
-    def request(self, method: str, path: str, *, form: Mapping[str, str] | None = None, json_body: Any = None,
-                headers: Mapping[str, str] | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        form: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
         """One request; an HTTP error status is a response, a connection failure raises one of CONNECTION_ERRORS."""
         data = None
         all_headers = dict(headers or {})
@@ -397,7 +466,9 @@ class Browser:
         elif json_body is not None:
             data = json.dumps(json_body).encode()
             all_headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(self.base + path, data=data, headers=all_headers, method=method)
+        request = urllib.request.Request(
+            self.base + path, data=data, headers=all_headers, method=method
+        )
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
                 return Response(response.status, response.headers, response.read())
@@ -407,7 +478,9 @@ class Browser:
 
     def tab(self) -> Browser:
         """Another tab of this browser: the same cookies, its own connection, usable from another thread."""
-        return Browser(self.base, self.user_agent, self.timeout, jar=self.jar)  # a CookieJar locks itself
+        return Browser(
+            self.base, self.user_agent, self.timeout, jar=self.jar
+        )  # a CookieJar locks itself
 
     def get(self, path: str, **kwargs: Any) -> Response:
         return self.request("GET", path, **kwargs)
@@ -420,11 +493,17 @@ class Browser:
         page = self.get("/auth/login")
         token = csrf_token_in(page.text)
         if page.status != 200 or not token:
-            raise RuntimeError(f"GET /auth/login answered {page.status}" + ("" if token else " without a csrf_token"))
+            raise RuntimeError(
+                f"GET /auth/login answered {page.status}"
+                + ("" if token else " without a csrf_token")
+            )
         return page, token
 
     def submit_login(self, token: str, email: str, password: str) -> Response:
-        return self.post("/auth/login", form={"csrf_token": token, "email": email, "password": password, "next": ""})
+        return self.post(
+            "/auth/login",
+            form={"csrf_token": token, "email": email, "password": password, "next": ""},
+        )
 
     def login(self, email: str, password: str) -> None:
         """Log in through the real form (CSRF on); raise unless the app answers with its redirect."""

@@ -17,12 +17,50 @@ COURSE_COUNT = 1000
 GENERATOR_VERSION = 1
 
 WORDS = (
-    "students", "families", "equity", "restorative", "practice", "community", "classroom", "support", "literacy",
-    "belonging", "trauma-informed", "leadership", "bargaining", "safety", "inclusion", "mentoring", "wellness",
-    "assessment", "language", "justice", "partnership", "culture", "voice", "advocacy", "planning",
+    "students",
+    "families",
+    "equity",
+    "restorative",
+    "practice",
+    "community",
+    "classroom",
+    "support",
+    "literacy",
+    "belonging",
+    "trauma-informed",
+    "leadership",
+    "bargaining",
+    "safety",
+    "inclusion",
+    "mentoring",
+    "wellness",
+    "assessment",
+    "language",
+    "justice",
+    "partnership",
+    "culture",
+    "voice",
+    "advocacy",
+    "planning",
 )
-TOPICS = ("Educational Equity", "Family Engagement", "Social Justice", "Positive School Environments", "Restorative Practices", "Community Partnerships", "Student Wellness", "Leadership")
-ROLES = ("education-support-professional", "teacher", "higher-education-faculty", "administrator", "affiliate-leader", "affiliate-member")
+TOPICS = (
+    "Educational Equity",
+    "Family Engagement",
+    "Social Justice",
+    "Positive School Environments",
+    "Restorative Practices",
+    "Community Partnerships",
+    "Student Wellness",
+    "Leadership",
+)
+ROLES = (
+    "education-support-professional",
+    "teacher",
+    "higher-education-faculty",
+    "administrator",
+    "affiliate-leader",
+    "affiliate-member",
+)
 GRADES = ("early-childhood", "elementary", "middle", "high", "higher-education", "adult")
 
 
@@ -43,7 +81,17 @@ def write_course(folder: Path, index: int, rng: random.Random) -> None:
     """One valid, varied course: 1-3 paths, 2-10 steps of every kind, English or English+Spanish."""
     folder.mkdir(parents=True)
     slug = folder.name
-    paths = rng.choice((["live"], ["recording"], ["self_paced"], ["live", "recording"], ["live", "self_paced"], ["recording", "self_paced"], ["live", "recording", "self_paced"]))
+    paths = rng.choice(
+        (
+            ["live"],
+            ["recording"],
+            ["self_paced"],
+            ["live", "recording"],
+            ["live", "self_paced"],
+            ["recording", "self_paced"],
+            ["live", "recording", "self_paced"],
+        )
+    )
     bilingual = rng.random() < 0.5
     outcomes = [_sentence(rng, 8, 16) for _ in range(rng.randint(1, 5))]
     topics = rng.sample(TOPICS, rng.randint(1, 3))
@@ -66,39 +114,103 @@ def write_course(folder: Path, index: int, rng: random.Random) -> None:
         f"languages = {_toml_list(['en', 'es'] if bilingual else ['en'])}",
     ]
     if "live" in paths:
-        lines += ["", "[certificate]", f"hours = {rng.choice((0.5, 1.0, 1.5, 2.0))}", f"minimum_minutes = {minutes * 3 // 4}"]
-    (folder / "description.md").write_text(f"# About this course\n\n{_sentence(rng, 40, 120)}\n\n{_sentence(rng, 20, 60)}\n", encoding="utf-8")
+        lines += [
+            "",
+            "[certificate]",
+            f"hours = {rng.choice((0.5, 1.0, 1.5, 2.0))}",
+            f"minimum_minutes = {minutes * 3 // 4}",
+        ]
+    (folder / "description.md").write_text(
+        f"# About this course\n\n{_sentence(rng, 40, 120)}\n\n{_sentence(rng, 20, 60)}\n",
+        encoding="utf-8",
+    )
     steps: list[tuple[str, str]] = []  # (id, kind)
     if "recording" in paths:
-        lines += ["", "[[steps]]", 'id = "recording"', 'kind = "watch"', 'title = "Watch the recording"', 'paths = ["recording"]',
-                  f'video = "https://media.example.org/{slug}.mp4"', f"duration_seconds = {minutes * 60}", "required_fraction = 0.9"]
-        languages = ["en", "es"] if bilingual else ["en"]  # a recording has captions in every language offered
-        lines.append("captions = { " + ", ".join(f'{language} = "captions.{language}.vtt"' for language in languages) + " }")
+        lines += [
+            "",
+            "[[steps]]",
+            'id = "recording"',
+            'kind = "watch"',
+            'title = "Watch the recording"',
+            'paths = ["recording"]',
+            f'video = "https://media.example.org/{slug}.mp4"',
+            f"duration_seconds = {minutes * 60}",
+            "required_fraction = 0.9",
+        ]
+        languages = (
+            ["en", "es"] if bilingual else ["en"]
+        )  # a recording has captions in every language offered
+        lines.append(
+            "captions = { "
+            + ", ".join(f'{language} = "captions.{language}.vtt"' for language in languages)
+            + " }"
+        )
         lines.append("captions_describe_visuals = true")
         for language in languages:
-            (folder / f"captions.{language}.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:04.000\n" + _sentence(rng, 4, 10) + "\n", encoding="utf-8")
+            (folder / f"captions.{language}.vtt").write_text(
+                "WEBVTT\n\n00:00.000 --> 00:04.000\n" + _sentence(rng, 4, 10) + "\n",
+                encoding="utf-8",
+            )
         steps.append(("recording", "watch"))
     if "live" in paths:
-        lines += ["", "[[steps]]", 'id = "live-session"', 'kind = "attend"', 'title = "Join the live session"', 'paths = ["live"]']
+        lines += [
+            "",
+            "[[steps]]",
+            'id = "live-session"',
+            'kind = "attend"',
+            'title = "Join the live session"',
+            'paths = ["live"]',
+        ]
         steps.append(("live-session", "attend"))
     for number in range(1, rng.randint(0, 3) + 1):
         step_id = f"reading-{number}"
-        (folder / f"{step_id}.md").write_text(f"## Reading {number}\n\n" + "\n\n".join(_sentence(rng, 30, 90) for _ in range(rng.randint(2, 6))) + "\n", encoding="utf-8")
-        lines += ["", "[[steps]]", f'id = "{step_id}"', 'kind = "read"', f'title = "Reading {number}"', f'body = "{step_id}.md"']
+        (folder / f"{step_id}.md").write_text(
+            f"## Reading {number}\n\n"
+            + "\n\n".join(_sentence(rng, 30, 90) for _ in range(rng.randint(2, 6)))
+            + "\n",
+            encoding="utf-8",
+        )
+        lines += [
+            "",
+            "[[steps]]",
+            f'id = "{step_id}"',
+            'kind = "read"',
+            f'title = "Reading {number}"',
+            f'body = "{step_id}.md"',
+        ]
         steps.append((step_id, "read"))
     for number in range(1, rng.randint(1, 4) + 1):
         step_id = f"reflection-{number}"
-        lines += ["", "[[steps]]", f'id = "{step_id}"', 'kind = "reflect"', f'title = "Reflection {number}"',
-                  f"outcome = {rng.randint(1, len(outcomes))}", f"min_words = {rng.choice((0, 20, 40, 60))}",
-                  f'prompt = """\n{_sentence(rng, 20, 50)}"""']
+        lines += [
+            "",
+            "[[steps]]",
+            f'id = "{step_id}"',
+            'kind = "reflect"',
+            f'title = "Reflection {number}"',
+            f"outcome = {rng.randint(1, len(outcomes))}",
+            f"min_words = {rng.choice((0, 20, 40, 60))}",
+            f'prompt = """\n{_sentence(rng, 20, 50)}"""',
+        ]
         steps.append((step_id, "reflect"))
     if bilingual:
-        (folder / "description.es.md").write_text(f"# Sobre este curso\n\n{_sentence(rng, 40, 120)}\n", encoding="utf-8")
-        lines += ["", "[translations.es]", f"title = {_toml_string('Curso ' + str(index))}", f'summary = """\n{_sentence(rng, 25, 60)}"""',
-                  'description = "description.es.md"', f"outcomes = {_toml_list([_sentence(rng, 8, 16) for _ in outcomes])}",
-                  f"topics = {_toml_list([t + ' (es)' for t in topics])}"]
+        (folder / "description.es.md").write_text(
+            f"# Sobre este curso\n\n{_sentence(rng, 40, 120)}\n", encoding="utf-8"
+        )
+        lines += [
+            "",
+            "[translations.es]",
+            f"title = {_toml_string('Curso ' + str(index))}",
+            f'summary = """\n{_sentence(rng, 25, 60)}"""',
+            'description = "description.es.md"',
+            f"outcomes = {_toml_list([_sentence(rng, 8, 16) for _ in outcomes])}",
+            f"topics = {_toml_list([t + ' (es)' for t in topics])}",
+        ]
         for step_id, kind in steps:
-            lines += ["", f"[translations.es.steps.{step_id}]", f"title = {_toml_string('Paso ' + step_id)}"]
+            lines += [
+                "",
+                f"[translations.es.steps.{step_id}]",
+                f"title = {_toml_string('Paso ' + step_id)}",
+            ]
             if kind == "reflect":
                 lines.append(f'prompt = """\n{_sentence(rng, 20, 50)}"""')
     (folder / "course.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -122,7 +234,9 @@ def ensure_courses(count: int = COURSE_COUNT) -> Path:
     result = load_courses(partial)
     if result.problems or len(result.courses) != count:
         problems = "; ".join(map(str, result.problems[:5]))
-        raise RuntimeError(f"generated courses do not load: {len(result.courses)} of {count}; {problems}")
+        raise RuntimeError(
+            f"generated courses do not load: {len(result.courses)} of {count}; {problems}"
+        )
     partial.rename(root)
     (root / ".complete").write_text("ok\n")
     return root

@@ -17,9 +17,6 @@ for in the database.
 
 from __future__ import annotations
 
-# Locust's import patches the standard library for gevent; nothing may import socket or ssl before it.
-import locust  # noqa: I001,F401
-
 import itertools
 import json
 import random
@@ -36,6 +33,9 @@ from typing import Any
 
 import gevent
 import gevent.pool
+
+# Locust's import patches the standard library for gevent; nothing may import socket or ssl before it.
+import locust
 from locust import HttpUser, constant
 from locust.clients import HttpSession
 from locust.env import Environment
@@ -50,7 +50,13 @@ ERROR_EXAMPLES_KEPT = 30
 SPAWN_PER_SECOND = 10
 # How a facilitator marks a learner: mostly present (completions happen, certificates follow),
 # sometimes a correction that takes a completion back.
-ATTENDANCE_CHOICES = (("present", 0.6), ("late", 0.15), ("absent", 0.1), ("excused", 0.05), ("", 0.1))
+ATTENDANCE_CHOICES = (
+    ("present", 0.6),
+    ("late", 0.15),
+    ("absent", 0.1),
+    ("excused", 0.05),
+    ("", 0.1),
+)
 
 
 class VisitOver(Exception):
@@ -94,8 +100,16 @@ class Tally:
 TALLY = Tally()
 
 
-def _on_request(request_type: str, name: str, response_time: float, response_length: int, response: Any = None,
-                context: Any = None, exception: Any = None, **kwargs: Any) -> None:
+def _on_request(
+    request_type: str,
+    name: str,
+    response_time: float,
+    response_length: int,
+    response: Any = None,
+    context: Any = None,
+    exception: Any = None,
+    **kwargs: Any,
+) -> None:
     status = getattr(response, "status_code", None)
     TALLY.status(name, str(status) if status else "no answer")
 
@@ -131,7 +145,9 @@ class Person:
     and the checks every request of theirs goes through. A request that is not answered as it
     must be is counted by kind and ends the visit (what follows depends on it)."""
 
-    def __init__(self, client: HttpSession, plan: dict[str, Any], rng: random.Random, email: str = "") -> None:
+    def __init__(
+        self, client: HttpSession, plan: dict[str, Any], rng: random.Random, email: str = ""
+    ) -> None:
         self.client = client
         self.plan = plan
         self.random = rng
@@ -149,27 +165,50 @@ class Person:
     def call(self, call: Call, pause: bool = True) -> Any:
         if pause:
             self.pause()
-        headers = {"Accept": "application/json", "X-CSRFToken": self.token} if call.json_body is not None else {}
+        headers = (
+            {"Accept": "application/json", "X-CSRFToken": self.token}
+            if call.json_body is not None
+            else {}
+        )
         started = time.time()
         try:
-            with self.client.request(call.method, call.path, name=call.name, json=call.json_body, data=call.form, headers=headers,
-                                     allow_redirects=False, timeout=REQUEST_TIMEOUT, catch_response=True) as response:
+            with self.client.request(
+                call.method,
+                call.path,
+                name=call.name,
+                json=call.json_body,
+                data=call.form,
+                headers=headers,
+                allow_redirects=False,
+                timeout=REQUEST_TIMEOUT,
+                catch_response=True,
+            ) as response:
                 answered = time.time()
                 status = response.status_code
                 if not status:  # Locust answers a connection failure with status 0
-                    TALLY.error(call.name, "connection", f"{call.method} {call.path}: {response.error}")
+                    TALLY.error(
+                        call.name, "connection", f"{call.method} {call.path}: {response.error}"
+                    )
                     response.failure(str(response.error))
                     raise VisitOver(unanswered=True)
                 if status != call.expect:
                     kind = "5xx" if status >= 500 else "unexpected status"
                     where = f" to {_location(response)}" if response.headers.get("Location") else ""
-                    TALLY.error(call.name, kind, f"{call.method} {call.path} as {self.email or 'a visitor'}: {status}{where}, expected {call.expect}: {response.text[:300]}")
+                    TALLY.error(
+                        call.name,
+                        kind,
+                        f"{call.method} {call.path} as {self.email or 'a visitor'}: {status}{where}, expected {call.expect}: {response.text[:300]}",
+                    )
                     response.failure(f"{status}, expected {call.expect}")
                     raise VisitOver
                 if call.redirect_to is not None:
                     target, location = call.redirect_to, _location(response)
                     if not (target(location) if callable(target) else location == target):
-                        self.fail(call.name, f"{call.method} {call.path} redirected to {location!r}", response)
+                        self.fail(
+                            call.name,
+                            f"{call.method} {call.path} redirected to {location!r}",
+                            response,
+                        )
                 response.success()
         except VisitOver:
             raise
@@ -194,12 +233,27 @@ class Person:
         try:
             return response.json()
         except ValueError:
-            self.fail(name, f"not JSON ({response.headers.get('Content-Type')}): {response.text[:200]}")
+            self.fail(
+                name, f"not JSON ({response.headers.get('Content-Type')}): {response.text[:200]}"
+            )
 
     def sign_in(self) -> None:
         self.call(Call("sign-in page", "GET", "/auth/login"))
-        self.call(Call("sign in", "POST", "/auth/login", expect=303, redirect_to=lambda to: to.startswith("/"),
-                       form={"csrf_token": self.token, "email": self.email, "password": self.plan["password"], "next": ""}))
+        self.call(
+            Call(
+                "sign in",
+                "POST",
+                "/auth/login",
+                expect=303,
+                redirect_to=lambda to: to.startswith("/"),
+                form={
+                    "csrf_token": self.token,
+                    "email": self.email,
+                    "password": self.plan["password"],
+                    "next": "",
+                },
+            )
+        )
 
 
 class Learner(Person):
@@ -207,7 +261,9 @@ class Learner(Person):
     last autosave is still under way, and watches the recording (its progress posted as the
     player does, the last report and the ``pagehide`` one at the same moment)."""
 
-    def __init__(self, client: HttpSession, plan: dict[str, Any], rng: random.Random, me: dict[str, Any]) -> None:
+    def __init__(
+        self, client: HttpSession, plan: dict[str, Any], rng: random.Random, me: dict[str, Any]
+    ) -> None:
         super().__init__(client, plan, rng, me["email"])
         self.me = me
         self.visits = 0
@@ -232,9 +288,27 @@ class Learner(Person):
         url = f"/cohorts/{self.plan['waitlist_cohort']}"
         page = self.call(Call("cohort page", "GET", url)).text
         if f'action="{url}/register"' in page:
-            self.call(Call("cohort register", "POST", f"{url}/register", expect=303, redirect_to=url, form={"csrf_token": self.token}))
+            self.call(
+                Call(
+                    "cohort register",
+                    "POST",
+                    f"{url}/register",
+                    expect=303,
+                    redirect_to=url,
+                    form={"csrf_token": self.token},
+                )
+            )
         elif f'action="{url}/withdraw"' in page:
-            self.call(Call("cohort withdraw", "POST", f"{url}/withdraw", expect=303, redirect_to=url, form={"csrf_token": self.token}))
+            self.call(
+                Call(
+                    "cohort withdraw",
+                    "POST",
+                    f"{url}/withdraw",
+                    expect=303,
+                    redirect_to=url,
+                    form={"csrf_token": self.token},
+                )
+            )
         else:
             self.fail("cohort page", f"{url} offers neither registration nor withdrawal")
 
@@ -248,34 +322,86 @@ class Learner(Person):
         url = f"/learn/{self.me['live_enrollment']}/{step['id']}"
         page = self.call(Call("step: reflect", "GET", url)).text
         draft_url = _data_attribute(page, "draft-url")
-        self.check("step: reflect", draft_url == f"{url}/reflection/draft", f"{url}: no reflection form with a draft URL")
-        return draft_url, [self.random.choice(REFLECTION_WORDS) for _ in range(step["min_words"] + self.random.randrange(10, 30))]
+        self.check(
+            "step: reflect",
+            draft_url == f"{url}/reflection/draft",
+            f"{url}: no reflection form with a draft URL",
+        )
+        return draft_url, [
+            self.random.choice(REFLECTION_WORDS)
+            for _ in range(step["min_words"] + self.random.randrange(10, 30))
+        ]
 
     def _autosave_call(self, draft_url: str, typed: list[str]) -> Call:
         return Call("draft autosave", "POST", draft_url, json_body={"body": " ".join(typed)})
 
     def _draft_answered(self, response: Any, step: dict[str, Any], body: str) -> None:
         result = self.json_of("draft autosave", response)
-        self.check("draft autosave", isinstance(result.get("saved"), bool) and result.get("status") in ("draft", "submitted"), f"autosave answered {result}")
-        TALLY.wrote("draft", response.started, response.answered, enrollment=self.me["live_enrollment"], step=step["id"], body=body, saved=result["saved"])
+        self.check(
+            "draft autosave",
+            isinstance(result.get("saved"), bool)
+            and result.get("status") in ("draft", "submitted"),
+            f"autosave answered {result}",
+        )
+        TALLY.wrote(
+            "draft",
+            response.started,
+            response.answered,
+            enrollment=self.me["live_enrollment"],
+            step=step["id"],
+            body=body,
+            saved=result["saved"],
+        )
 
     def autosave(self, draft_url: str, step: dict[str, Any], typed: list[str]) -> None:
-        self._draft_answered(self.call(self._autosave_call(draft_url, typed)), step, " ".join(typed))
+        self._draft_answered(
+            self.call(self._autosave_call(draft_url, typed)), step, " ".join(typed)
+        )
 
-    def submit(self, draft_url: str, step: dict[str, Any], words: list[str], pause: bool = True) -> None:
+    def submit(
+        self, draft_url: str, step: dict[str, Any], words: list[str], pause: bool = True
+    ) -> None:
         """Submit the form while the autosave of the text as it was a moment earlier is under way."""
         url = draft_url.removesuffix("/draft")
         text = " ".join(words)
-        submit = Call("reflection submit", "POST", url, expect=303, redirect_to=url.removesuffix("/reflection"), form={
-            "csrf_token": self.token, "body": text, "submit": "Submit", **({"shared": "y"} if self.random.random() < 0.5 else {}),
-        })
+        submit = Call(
+            "reflection submit",
+            "POST",
+            url,
+            expect=303,
+            redirect_to=url.removesuffix("/reflection"),
+            form={
+                "csrf_token": self.token,
+                "body": text,
+                "submit": "Submit",
+                **({"shared": "y"} if self.random.random() < 0.5 else {}),
+            },
+        )
         if pause:
             self.pause()
-        TALLY.wrote("submit sent", time.time(), 0, enrollment=self.me["live_enrollment"], step=step["id"], body=text)
+        TALLY.wrote(
+            "submit sent",
+            time.time(),
+            0,
+            enrollment=self.me["live_enrollment"],
+            step=step["id"],
+            body=text,
+        )
         draft, submitted = self._at_once(self._autosave_call(draft_url, words[:-3]), submit)
-        self._answered(draft, lambda response: self._draft_answered(response, step, " ".join(words[:-3])))
-        self._answered(submitted, lambda response: TALLY.wrote("submit", response.started, response.answered,
-                                                              enrollment=self.me["live_enrollment"], step=step["id"], body=text))
+        self._answered(
+            draft, lambda response: self._draft_answered(response, step, " ".join(words[:-3]))
+        )
+        self._answered(
+            submitted,
+            lambda response: TALLY.wrote(
+                "submit",
+                response.started,
+                response.answered,
+                enrollment=self.me["live_enrollment"],
+                step=step["id"],
+                body=text,
+            ),
+        )
         for outcome in (draft, submitted):
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -284,7 +410,10 @@ class Learner(Person):
         """The calls at the same moment; each one's response, or the exception it ended with."""
         greenlets = [gevent.spawn(self.call, call, False) for call in calls]
         gevent.joinall(greenlets)
-        return [greenlet.exception if greenlet.exception is not None else greenlet.value for greenlet in greenlets]
+        return [
+            greenlet.exception if greenlet.exception is not None else greenlet.value
+            for greenlet in greenlets
+        ]
 
     def _answered(self, outcome: Any, record: Callable[[Any], None]) -> None:
         """Journal an answered write even when the request sent with it failed: what the
@@ -301,16 +430,38 @@ class Learner(Person):
         page = self.call(Call("step: watch", "GET", url)).text
         progress_url = _data_attribute(page, "progress-url")
         duration = float(_data_attribute(page, "duration") or 0)
-        self.check("step: watch", progress_url == f"{url}/progress" and duration > 0, f"{url}: no player with a progress URL and a duration")
+        self.check(
+            "step: watch",
+            progress_url == f"{url}/progress" and duration > 0,
+            f"{url}: no player with a progress URL and a duration",
+        )
         return progress_url, duration
 
-    def _progress_call(self, progress_url: str, played: tuple[float, float], duration: float) -> Call:
-        return Call("progress post", "POST", progress_url, json_body={"segments": [list(played)], "duration": duration})
+    def _progress_call(
+        self, progress_url: str, played: tuple[float, float], duration: float
+    ) -> Call:
+        return Call(
+            "progress post",
+            "POST",
+            progress_url,
+            json_body={"segments": [list(played)], "duration": duration},
+        )
 
     def _progress_answered(self, response: Any, played: tuple[float, float]) -> None:
         result = self.json_of("progress post", response)
-        self.check("progress post", {"fraction", "percent", "done"} <= result.keys() and 0 < result["fraction"] <= 1, f"progress answered {result}")
-        TALLY.wrote("progress", response.started, response.answered, enrollment=self.me["recording_enrollment"], step=self.plan["watch_step"]["id"], played=list(played))
+        self.check(
+            "progress post",
+            {"fraction", "percent", "done"} <= result.keys() and 0 < result["fraction"] <= 1,
+            f"progress answered {result}",
+        )
+        TALLY.wrote(
+            "progress",
+            response.started,
+            response.answered,
+            enrollment=self.me["recording_enrollment"],
+            step=self.plan["watch_step"]["id"],
+            played=list(played),
+        )
 
     def _ranges(self, duration: float) -> list[tuple[float, float]]:
         chunk = min(10.0, duration / 3)
@@ -320,11 +471,15 @@ class Learner(Person):
     def watch(self) -> None:
         progress_url, duration = self.open_recording()
         ranges = self._ranges(duration)
-        self._progress_answered(self.call(self._progress_call(progress_url, ranges[0], duration)), ranges[0])
+        self._progress_answered(
+            self.call(self._progress_call(progress_url, ranges[0], duration)), ranges[0]
+        )
         self.pause()
         pair = self._at_once(*(self._progress_call(progress_url, r, duration) for r in ranges[1:]))
         for outcome, played in zip(pair, ranges[1:], strict=True):
-            self._answered(outcome, lambda response, played=played: self._progress_answered(response, played))
+            self._answered(
+                outcome, lambda response, played=played: self._progress_answered(response, played)
+            )
         for outcome in pair:
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -344,15 +499,39 @@ class Learner(Person):
         text = " ".join(words)
         calls = (
             self._autosave_call(draft_url, words[:-3]),
-            Call("reflection submit", "POST", url, expect=303, redirect_to=url.removesuffix("/reflection"),
-                 form={"csrf_token": self.token, "body": text, "submit": "Submit"}),
+            Call(
+                "reflection submit",
+                "POST",
+                url,
+                expect=303,
+                redirect_to=url.removesuffix("/reflection"),
+                form={"csrf_token": self.token, "body": text, "submit": "Submit"},
+            ),
             self._progress_call(progress_url, played, duration),
         )
-        TALLY.wrote("submit sent", time.time(), 0, enrollment=self.me["live_enrollment"], step=step["id"], body=text)
+        TALLY.wrote(
+            "submit sent",
+            time.time(),
+            0,
+            enrollment=self.me["live_enrollment"],
+            step=step["id"],
+            body=text,
+        )
         draft, submitted, progress = self._at_once(*calls)
-        self._answered(draft, lambda response: self._draft_answered(response, step, " ".join(words[:-3])))
-        self._answered(submitted, lambda response: TALLY.wrote("submit", response.started, response.answered,
-                                                              enrollment=self.me["live_enrollment"], step=step["id"], body=text))
+        self._answered(
+            draft, lambda response: self._draft_answered(response, step, " ".join(words[:-3]))
+        )
+        self._answered(
+            submitted,
+            lambda response: TALLY.wrote(
+                "submit",
+                response.started,
+                response.answered,
+                enrollment=self.me["live_enrollment"],
+                step=step["id"],
+                body=text,
+            ),
+        )
         self._answered(progress, lambda response: self._progress_answered(response, played))
         for outcome in (draft, submitted, progress):
             if isinstance(outcome, BaseException):
@@ -367,7 +546,11 @@ class CoFacilitator(Person):
         cohort = self.plan["live_cohort"]
         page = self.call(Call("roster", "GET", f"/facilitate/cohorts/{cohort}")).text
         ids = re.findall(r'name="status_(\d+)"', page)
-        self.check("roster", len(ids) == len(self.plan["learners"]), f"the roster's form has {len(ids)} learners, the cohort {len(self.plan['learners'])}")
+        self.check(
+            "roster",
+            len(ids) == len(self.plan["learners"]),
+            f"the roster's form has {len(ids)} learners, the cohort {len(self.plan['learners'])}",
+        )
         return self.attendance_form(ids)
 
     def attendance_form(self, ids: list[str]) -> dict[str, str]:
@@ -377,29 +560,57 @@ class CoFacilitator(Person):
         for enrollment_id in ids:
             status = self.random.choices(statuses, weights)[0]
             form[f"status_{enrollment_id}"] = status
-            form[f"minutes_{enrollment_id}"] = {"present": str(minutes), "late": str(self.random.randrange(minutes // 2, minutes)), "": ""}.get(status, "0")
+            form[f"minutes_{enrollment_id}"] = {
+                "present": str(minutes),
+                "late": str(self.random.randrange(minutes // 2, minutes)),
+                "": "",
+            }.get(status, "0")
         return form
 
     def save(self, form: dict[str, str], pause: bool = True) -> None:
         cohort = self.plan["live_cohort"]
-        attendance = {key.removeprefix("status_"): [value, form[f"minutes_{key.removeprefix('status_')}"]]
-                      for key, value in form.items() if key.startswith("status_")}
+        attendance = {
+            key.removeprefix("status_"): [value, form[f"minutes_{key.removeprefix('status_')}"]]
+            for key, value in form.items()
+            if key.startswith("status_")
+        }
         started = time.time()
         try:
-            response = self.call(Call("attendance save", "POST", f"/facilitate/cohorts/{cohort}/attendance", expect=303,
-                                      redirect_to=f"/facilitate/cohorts/{cohort}", form=form), pause=pause)
+            response = self.call(
+                Call(
+                    "attendance save",
+                    "POST",
+                    f"/facilitate/cohorts/{cohort}/attendance",
+                    expect=303,
+                    redirect_to=f"/facilitate/cohorts/{cohort}",
+                    form=form,
+                ),
+                pause=pause,
+            )
         except VisitOver as over:
             if over.unanswered:  # it may have committed all the same
-                TALLY.wrote("attendance unanswered", started, 0, by=self.email, attendance=attendance)
+                TALLY.wrote(
+                    "attendance unanswered", started, 0, by=self.email, attendance=attendance
+                )
             raise
-        TALLY.wrote("attendance", response.started, response.answered, by=self.email, attendance=attendance)
+        TALLY.wrote(
+            "attendance", response.started, response.answered, by=self.email, attendance=attendance
+        )
 
     def issue_certificates(self) -> None:
         cohort = self.plan["live_cohort"]
         # Issuing to a whole cohort is a job: the answer leads to the page that follows it.
         job_page = f"/facilitate/cohorts/{cohort}/certificates/jobs/"
-        response = self.call(Call("certificates issue", "POST", f"/facilitate/cohorts/{cohort}/certificates", expect=303,
-                                  redirect_to=lambda to: to.startswith(job_page), form={"csrf_token": self.token}))
+        response = self.call(
+            Call(
+                "certificates issue",
+                "POST",
+                f"/facilitate/cohorts/{cohort}/certificates",
+                expect=303,
+                redirect_to=lambda to: to.startswith(job_page),
+                form={"csrf_token": self.token},
+            )
+        )
         TALLY.wrote("certificates", response.started, response.answered, by=self.email)
 
     def visit(self) -> None:
@@ -413,11 +624,27 @@ class Admin(Person):
 
     def visit(self) -> None:
         self.call(Call("report page", "GET", "/admin/reports/completions"))
-        self.call(Call("report page, the cohort", "GET", f"/admin/reports/completions?cohort={self.plan['live_cohort']}"))
+        self.call(
+            Call(
+                "report page, the cohort",
+                "GET",
+                f"/admin/reports/completions?cohort={self.plan['live_cohort']}",
+            )
+        )
         csv = self.call(Call("report CSV", "GET", "/admin/reports/completions.csv"))
-        self.check("report CSV", csv.text.count("\n") > len(self.plan["learners"]), f"the CSV export has {csv.text.count(chr(10))} lines")
+        self.check(
+            "report CSV",
+            csv.text.count("\n") > len(self.plan["learners"]),
+            f"the CSV export has {csv.text.count(chr(10))} lines",
+        )
         if self.random.random() < 0.3:
-            self.call(Call("report XLSX", "GET", f"/admin/reports/completions.xlsx?cohort={self.plan['live_cohort']}"))
+            self.call(
+                Call(
+                    "report XLSX",
+                    "GET",
+                    f"/admin/reports/completions.xlsx?cohort={self.plan['live_cohort']}",
+                )
+            )
 
 
 class Visitor(Person):
@@ -450,17 +677,42 @@ class Newcomer(Person):
     def fire_round(self, number: int) -> None:
         email = self.email
         name = f"{self.random.choice(FIRST_NAMES)} {self.random.choice(LAST_NAMES)}"
-        response = self.call(Call("sign up", "POST", "/auth/register", expect=303, redirect_to=lambda to: to.startswith("/auth/login"), form={
-            "csrf_token": self.token, "display_name": name, "email": email, "password": self.plan["password"], "confirm": self.plan["password"],
-        }))
+        response = self.call(
+            Call(
+                "sign up",
+                "POST",
+                "/auth/register",
+                expect=303,
+                redirect_to=lambda to: to.startswith("/auth/login"),
+                form={
+                    "csrf_token": self.token,
+                    "display_name": name,
+                    "email": email,
+                    "password": self.plan["password"],
+                    "confirm": self.plan["password"],
+                },
+            )
+        )
         TALLY.wrote("signup", response.started, response.answered, email=email)
         known = self.random.random() < 0.5
         self.call(Call("reset page", "GET", "/auth/reset"))
-        self.call(Call(f"reset request, {'known' if known else 'unknown'} address", "POST", "/auth/reset", expect=303,
-                       form={"csrf_token": self.token, "email": email if known else f"nobody-{self.plan['run']}-{number}@example.org"}))
+        self.call(
+            Call(
+                f"reset request, {'known' if known else 'unknown'} address",
+                "POST",
+                "/auth/reset",
+                expect=303,
+                form={
+                    "csrf_token": self.token,
+                    "email": email if known else f"nobody-{self.plan['run']}-{number}@example.org",
+                },
+            )
+        )
         self.sign_in()
         self.call(Call("my learning /me", "GET", "/me"))
-        self.call(Call("sign out", "POST", "/auth/logout", expect=303, form={"csrf_token": self.token}))
+        self.call(
+            Call("sign out", "POST", "/auth/logout", expect=303, form={"csrf_token": self.token})
+        )
 
 
 # ------------------------------------------------------------------------------------- Locust users
@@ -501,7 +753,7 @@ class CrowdUser(HttpUser):
             TALLY.visits[f"{type(self).__name__}: {outcome}"] += 1
         except VisitOver:
             TALLY.visits[f"{type(self).__name__}: {outcome} ended early"] += 1
-        except Exception:  # noqa: BLE001 - a bug in this harness is an error too, never a silent greenlet death
+        except Exception:
             TALLY.error("(harness)", "harness", traceback.format_exc())
 
     @locust.task
@@ -549,8 +801,13 @@ class NewcomerUser(CrowdUser):
 
 
 def crowd(plan: dict[str, Any]) -> dict[type[CrowdUser], int]:
-    return {LearnerUser: len(plan["learners"]), CoFacilitatorUser: len(plan["facilitators"]), AdminUser: 1,
-            VisitorUser: plan["visitors"], NewcomerUser: plan["newcomers"]}
+    return {
+        LearnerUser: len(plan["learners"]),
+        CoFacilitatorUser: len(plan["facilitators"]),
+        AdminUser: 1,
+        VisitorUser: plan["visitors"],
+        NewcomerUser: plan["newcomers"],
+    }
 
 
 def run_crowd(env: Environment, plan: dict[str, Any]) -> float:
@@ -575,7 +832,11 @@ def run_crowd(env: Environment, plan: dict[str, Any]) -> float:
             break
     else:
         if plan["iterations"] or stop_file is not None:
-            TALLY.error("(harness)", "harness", f"the users were still at it after {plan['safety_seconds']:g} s")
+            TALLY.error(
+                "(harness)",
+                "harness",
+                f"the users were still at it after {plan['safety_seconds']:g} s",
+            )
     runner.quit()
     return time.time() - started
 
@@ -591,8 +852,14 @@ def run_rounds(env: Environment, plan: dict[str, Any]) -> tuple[float, int]:
         return client
 
     rng = random.Random(plan["seed"] + 1_000_000)
-    learners = [Learner(session(), plan, random.Random(rng.random()), me) for me in plan["learners"][: plan["round_learners"]]]
-    facilitators = [CoFacilitator(session(), plan, random.Random(rng.random()), email) for email in plan["facilitators"]]
+    learners = [
+        Learner(session(), plan, random.Random(rng.random()), me)
+        for me in plan["learners"][: plan["round_learners"]]
+    ]
+    facilitators = [
+        CoFacilitator(session(), plan, random.Random(rng.random()), email)
+        for email in plan["facilitators"]
+    ]
     newcomer = Newcomer(session(), plan, random.Random(rng.random()))
     parties: list[Person] = [*learners, *facilitators, newcomer]
     for person in parties:
@@ -607,7 +874,9 @@ def run_rounds(env: Environment, plan: dict[str, Any]) -> tuple[float, int]:
         except VisitOver:
             pass
 
-    gevent.pool.Pool(SPAWN_PER_SECOND).map(sign_in, [person for person in parties if not isinstance(person, Newcomer)])
+    gevent.pool.Pool(SPAWN_PER_SECOND).map(
+        sign_in, [person for person in parties if not isinstance(person, Newcomer)]
+    )
     parties = [*signed_in, newcomer]
     barrier = threading.Barrier(len(parties))
     done = Counter()
@@ -622,7 +891,7 @@ def run_rounds(env: Environment, plan: dict[str, Any]) -> tuple[float, int]:
                     prepared = person.roster()
             except VisitOver:
                 pass
-            except Exception:  # noqa: BLE001
+            except Exception:
                 TALLY.error("(harness)", "harness", traceback.format_exc())
             barrier.wait()  # released together
             try:
@@ -634,7 +903,7 @@ def run_rounds(env: Environment, plan: dict[str, Any]) -> tuple[float, int]:
                 done[type(person).__name__] += 1
             except VisitOver:
                 pass
-            except Exception:  # noqa: BLE001
+            except Exception:
                 TALLY.error("(harness)", "harness", traceback.format_exc())
             barrier.wait()  # the next round starts when every write of this one is answered
 
@@ -647,13 +916,22 @@ def statistics(env: Environment) -> dict[str, Any]:
     endpoints = {}
     for (name, _method), entry in sorted(env.stats.entries.items()):
         statuses = TALLY.statuses.get(name, Counter())
-        endpoint = endpoints.setdefault(name, {"requests": 0, "statuses": Counter(), "errors_by_kind": Counter(), "entries": []})
+        endpoint = endpoints.setdefault(
+            name, {"requests": 0, "statuses": Counter(), "errors_by_kind": Counter(), "entries": []}
+        )
         endpoint["requests"] += entry.num_requests
         endpoint["entries"].append(entry)
         endpoint["statuses"] = Counter(statuses)
         endpoint["errors_by_kind"] = Counter(TALLY.errors.get(name, {}))
-    for name in set(TALLY.errors) - set(endpoints):  # errors of no request: the harness, a check after the answer
-        endpoints[name] = {"requests": 0, "statuses": Counter(), "errors_by_kind": Counter(TALLY.errors[name]), "entries": []}
+    for name in set(TALLY.errors) - set(
+        endpoints
+    ):  # errors of no request: the harness, a check after the answer
+        endpoints[name] = {
+            "requests": 0,
+            "statuses": Counter(),
+            "errors_by_kind": Counter(TALLY.errors[name]),
+            "entries": [],
+        }
     result = {}
     for name, endpoint in endpoints.items():
         entry = endpoint["entries"][0] if endpoint["entries"] else None
@@ -662,7 +940,14 @@ def statistics(env: Environment) -> dict[str, Any]:
             "statuses": dict(sorted(endpoint["statuses"].items())),
             "errors": sum(endpoint["errors_by_kind"].values()),
             "errors_by_kind": dict(endpoint["errors_by_kind"]),
-            **{f"p{p}_ms": (entry.get_response_time_percentile(p / 100) if entry and entry.num_requests else None) for p in (50, 95, 99)},
+            **{
+                f"p{p}_ms": (
+                    entry.get_response_time_percentile(p / 100)
+                    if entry and entry.num_requests
+                    else None
+                )
+                for p in (50, 95, 99)
+            },
             "max_ms": round(entry.max_response_time, 1) if entry and entry.num_requests else None,
         }
     return result
@@ -683,13 +968,20 @@ def main(argv: list[str] | None = None) -> int:
     PLAN["deadline"] = 0
     if PLAN["rounds"]:
         seconds, parties = run_rounds(env, PLAN)
-        phases["rounds"] = {"seconds": round(seconds, 2), "rounds": PLAN["rounds"], "parties": parties}
+        phases["rounds"] = {
+            "seconds": round(seconds, 2),
+            "rounds": PLAN["rounds"],
+            "parties": parties,
+        }
     total = env.stats.total
     result = {
         "phases": phases,
         "requests": total.num_requests,
         "endpoints": statistics(env),
-        "all": {f"p{p}_ms": total.get_response_time_percentile(p / 100) if total.num_requests else None for p in (50, 95, 99)},
+        "all": {
+            f"p{p}_ms": total.get_response_time_percentile(p / 100) if total.num_requests else None
+            for p in (50, 95, 99)
+        },
         "visits": dict(TALLY.visits),
         "error_examples": TALLY.examples,
         "journal": TALLY.journal,

@@ -12,7 +12,18 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from bench.common import COURSES_DIR, GNU_TIME, REPO_DIR, VENV_BIN, Row, database_url, log, run_child, skipped, verdict
+from bench.common import (
+    COURSES_DIR,
+    GNU_TIME,
+    REPO_DIR,
+    VENV_BIN,
+    Row,
+    database_url,
+    log,
+    run_child,
+    skipped,
+    verdict,
+)
 from bench.pgdata import driver_url
 
 GROUP = "export"
@@ -47,7 +58,11 @@ SELECT u.display_name AS learner, u.email, u.affiliate, u.audience_role, c.title
 """
 
 # The same join in PostgreSQL's words: string_agg for group_concat, nothing else differs.
-BASELINE_SQL_POSTGRES = BASELINE_SQL.replace("group_concat(f.display_name, '; ')", "string_agg(f.display_name, '; ')").strip().rstrip(";")
+BASELINE_SQL_POSTGRES = (
+    BASELINE_SQL.replace("group_concat(f.display_name, '; ')", "string_agg(f.display_name, '; ')")
+    .strip()
+    .rstrip(";")
+)
 
 # Plug point: if lms/reports/queries.py defines one of these (no arguments, returning a
 # SQLAlchemy Select of the completion report), the baseline runs exactly its SQL instead.
@@ -68,21 +83,27 @@ def baseline_sql() -> tuple[str, str]:
             from sqlalchemy.dialects import sqlite
 
             statement = function()
-            sql = str(statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
-            return sql.rstrip().rstrip(";") + ";", f"lms.reports.queries.{name}() compiled for SQLite"
-        except Exception as error:  # noqa: BLE001 - fall back to the harness's join, say why
+            sql = str(
+                statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+            )
+            return sql.rstrip().rstrip(
+                ";"
+            ) + ";", f"lms.reports.queries.{name}() compiled for SQLite"
+        except Exception as error:
             return BASELINE_SQL, f"the harness's join ({name}() could not be compiled: {error})"
     return BASELINE_SQL, "the harness's join (bench/export.py)"
 
 
 def _lms_env(database: Path | str, work_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    env.update({
-        "SECRET_KEY": secrets.token_hex(32),
-        "LMS_DATABASE_URL": database_url(database),
-        "LMS_COURSES_DIR": str(COURSES_DIR),
-        "LMS_INSTANCE_PATH": str(work_dir / "instance"),
-    })
+    env.update(
+        {
+            "SECRET_KEY": secrets.token_hex(32),
+            "LMS_DATABASE_URL": database_url(database),
+            "LMS_COURSES_DIR": str(COURSES_DIR),
+            "LMS_INSTANCE_PATH": str(work_dir / "instance"),
+        }
+    )
     return env
 
 
@@ -109,30 +130,70 @@ def _baseline(database: Path | str, work_dir: Path) -> tuple[list[str], str, str
     if isinstance(database, Path):
         sql, source = baseline_sql()
         sqlite3 = shutil.which("sqlite3")
-        missing = None if sqlite3 else "sqlite3 is not installed: apt-get install -y sqlite3 (make bench does it)"
-        _read_through(database)  # same page cache for every run: the file is read from memory by all
-        return [sqlite3 or "sqlite3", "-csv", "-header", "-bail", str(database), sql], sql, source, "sqlite3 -csv", missing
+        missing = (
+            None
+            if sqlite3
+            else "sqlite3 is not installed: apt-get install -y sqlite3 (make bench does it)"
+        )
+        _read_through(
+            database
+        )  # same page cache for every run: the file is read from memory by all
+        return (
+            [sqlite3 or "sqlite3", "-csv", "-header", "-bail", str(database), sql],
+            sql,
+            source,
+            "sqlite3 -csv",
+            missing,
+        )
     psql = shutil.which("psql")
     missing = None if psql else "psql is not installed: apt-get install -y postgresql-client"
     sql = BASELINE_SQL_POSTGRES
-    command = [psql or "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", driver_url(database), "-c", f"\\copy ({' '.join(sql.split())}) to stdout with (format csv, header)"]
-    return command, sql, "the harness's join (bench/export.py), in PostgreSQL's words", "psql \\copy csv", missing
+    command = [
+        psql or "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        driver_url(database),
+        "-c",
+        f"\\copy ({' '.join(sql.split())}) to stdout with (format csv, header)",
+    ]
+    return (
+        command,
+        sql,
+        "the harness's join (bench/export.py), in PostgreSQL's words",
+        "psql \\copy csv",
+        missing,
+    )
 
 
-def run(database: Path | str, meta: dict[str, Any], work_dir: Path, group: str = GROUP) -> list[Row]:
+def run(
+    database: Path | str, meta: dict[str, Any], work_dir: Path, group: str = GROUP
+) -> list[Row]:
     """The app's export against the database's own CSV writer; ``database`` a SQLite file or a PostgreSQL URL."""
-    GROUP = group  # noqa: N806 - the rows of this run go under the database's group
+    GROUP = group
     names = ("CSV export time", "CSV export peak memory")
     flask = VENV_BIN / "flask"
     env = _lms_env(database, work_dir)
     baseline_cmd, sql, source, base_name, missing = _baseline(database, work_dir)
     targets = (f"<= {MAX_RATIO:g} x {base_name}", f"< {MAX_RSS_MB:g} MB")
-    probe = run_child([str(flask), "--app", "lms", "lms", "reports", "completions", "--help"], env=env, timeout=120, cwd=REPO_DIR)
+    probe = run_child(
+        [str(flask), "--app", "lms", "lms", "reports", "completions", "--help"],
+        env=env,
+        timeout=120,
+        cwd=REPO_DIR,
+    )
     if probe.returncode != 0:
         reason = "`flask lms reports completions` does not exist yet (lms/reports/exports.py and queries.py are being written)"
-        return [skipped(GROUP, name, reason, target) for name, target in zip(names, targets, strict=True)]
+        return [
+            skipped(GROUP, name, reason, target)
+            for name, target in zip(names, targets, strict=True)
+        ]
     if missing:
-        return [Row(GROUP, name, target=target, status="fail", note=missing) for name, target in zip(names, targets, strict=True)]
+        return [
+            Row(GROUP, name, target=target, status="fail", note=missing)
+            for name, target in zip(names, targets, strict=True)
+        ]
 
     expected = meta["enrollments"]
     app_out = work_dir / "export-app.csv"
@@ -142,21 +203,79 @@ def run(database: Path | str, meta: dict[str, Any], work_dir: Path, group: str =
     log(f"export: {base_name} baseline (1/2)")
     bases = [run_child(baseline_cmd, timeout=BASELINE_TIMEOUT, stdout_path=base_out)]
     if bases[0].returncode != 0:
-        return [Row(GROUP, names[0], target=targets[0], status="fail", note=f"{base_name} baseline failed: {bases[0].stderr.strip()[:300]}")]
+        return [
+            Row(
+                GROUP,
+                names[0],
+                target=targets[0],
+                status="fail",
+                note=f"{base_name} baseline failed: {bases[0].stderr.strip()[:300]}",
+            )
+        ]
     log(f"export: the app's CSV of {expected:,} enrollments")
-    app = run_child([str(flask), "--app", "lms", "lms", "reports", "completions", "--format", "csv", "-o", str(app_out)], env=env, timeout=APP_TIMEOUT, cwd=REPO_DIR)
+    app = run_child(
+        [
+            str(flask),
+            "--app",
+            "lms",
+            "lms",
+            "reports",
+            "completions",
+            "--format",
+            "csv",
+            "-o",
+            str(app_out),
+        ],
+        env=env,
+        timeout=APP_TIMEOUT,
+        cwd=REPO_DIR,
+    )
     log("export: the same CSV in one process (--jobs 1), for information")
-    single = run_child([str(flask), "--app", "lms", "lms", "reports", "completions", "--format", "csv", "--jobs", "1", "-o", str(single_out)], env=env, timeout=APP_TIMEOUT, cwd=REPO_DIR)
+    single = run_child(
+        [
+            str(flask),
+            "--app",
+            "lms",
+            "lms",
+            "reports",
+            "completions",
+            "--format",
+            "csv",
+            "--jobs",
+            "1",
+            "-o",
+            str(single_out),
+        ],
+        env=env,
+        timeout=APP_TIMEOUT,
+        cwd=REPO_DIR,
+    )
     log(f"export: {base_name} baseline (2/2)")
     bases.append(run_child(baseline_cmd, timeout=BASELINE_TIMEOUT, stdout_path=base_out))
     base_seconds = sum(b.seconds for b in bases) / len(bases)
     base_rss = max(b.max_rss_mb for b in bases)
     if app.timed_out:
         note = f"the export command was stopped after {APP_TIMEOUT:g} s ({base_name} took {bases[0].seconds:.1f} s)"
-        return [Row(GROUP, names[0], app.seconds, "s", bases[0].seconds, f"{base_name}, same join", app.seconds / bases[0].seconds, targets[0], "fail", note)]
+        return [
+            Row(
+                GROUP,
+                names[0],
+                app.seconds,
+                "s",
+                bases[0].seconds,
+                f"{base_name}, same join",
+                app.seconds / bases[0].seconds,
+                targets[0],
+                "fail",
+                note,
+            )
+        ]
     if app.returncode != 0:
         note = f"the export command failed ({app.returncode}): {app.stderr.strip()[-400:]}"
-        return [Row(GROUP, name, target=target, status="fail", note=note) for name, target in zip(names, targets, strict=True)]
+        return [
+            Row(GROUP, name, target=target, status="fail", note=note)
+            for name, target in zip(names, targets, strict=True)
+        ]
     app_rows = _count_csv_rows(app_out) - 1 if app_out.exists() else 0
     base_rows = _count_csv_rows(base_out) - 1
     problems = []
@@ -171,17 +290,57 @@ def run(database: Path | str, meta: dict[str, Any], work_dir: Path, group: str =
         f"{app_out.stat().st_size / 1e6:.0f} MB CSV vs {base_out.stat().st_size / 1e6:.0f} MB by {base_name}; its runs "
         f"{bases[0].seconds:.1f} s and {bases[1].seconds:.1f} s; baseline SQL: {source}; process start-up included in both"
     )
-    rss_how = "/usr/bin/time %M" if os.path.exists(GNU_TIME) else "os.wait4 (install `time` for an exact figure)"
+    rss_how = (
+        "/usr/bin/time %M"
+        if os.path.exists(GNU_TIME)
+        else "os.wait4 (install `time` for an exact figure)"
+    )
     rows = [
-        Row(GROUP, names[0], app.seconds, "s", base_seconds, f"{base_name}, same join", ratio, targets[0],
-            verdict(ratio <= MAX_RATIO and not problems), "; ".join([*problems, detail]),
-            {"rows": app_rows, "baseline_runs_seconds": [b.seconds for b in bases], "baseline_sql": sql}),
-        Row(GROUP, names[1], app.max_rss_mb, "MB", base_rss, f"{base_name} peak RSS", app.max_rss_mb / base_rss if base_rss else None,
-            targets[1], verdict(app.max_rss_mb < MAX_RSS_MB), f"peak RSS of the export process ({rss_how})"),
+        Row(
+            GROUP,
+            names[0],
+            app.seconds,
+            "s",
+            base_seconds,
+            f"{base_name}, same join",
+            ratio,
+            targets[0],
+            verdict(ratio <= MAX_RATIO and not problems),
+            "; ".join([*problems, detail]),
+            {
+                "rows": app_rows,
+                "baseline_runs_seconds": [b.seconds for b in bases],
+                "baseline_sql": sql,
+            },
+        ),
+        Row(
+            GROUP,
+            names[1],
+            app.max_rss_mb,
+            "MB",
+            base_rss,
+            f"{base_name} peak RSS",
+            app.max_rss_mb / base_rss if base_rss else None,
+            targets[1],
+            verdict(app.max_rss_mb < MAX_RSS_MB),
+            f"peak RSS of the export process ({rss_how})",
+        ),
     ]
     if single.returncode == 0 and not single.timed_out:
-        rows.append(Row(GROUP, "CSV export time, one process", single.seconds, "s", base_seconds, f"{base_name}, same join",
-                        single.seconds / base_seconds, "information", "info", "--jobs 1: what the web download does (it streams from one process)"))
+        rows.append(
+            Row(
+                GROUP,
+                "CSV export time, one process",
+                single.seconds,
+                "s",
+                base_seconds,
+                f"{base_name}, same join",
+                single.seconds / base_seconds,
+                "information",
+                "info",
+                "--jobs 1: what the web download does (it streams from one process)",
+            )
+        )
     for path in (app_out, single_out, base_out):
         path.unlink(missing_ok=True)
     return rows

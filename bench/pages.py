@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import Browser, NotAvailable, Row, clean_environment, failed, gunicorn, lms_environment, log, skipped, verdict
+from bench.common import (
+    Browser,
+    NotAvailable,
+    Row,
+    clean_environment,
+    failed,
+    gunicorn,
+    lms_environment,
+    log,
+    skipped,
+    verdict,
+)
 
 GROUP = "pages"
 USER_AGENT = "lms-bench/1 (wrk)"  # the same on login and under wrk: Flask-Login's strong session protection hashes it
@@ -21,7 +32,9 @@ WORKERS = 2
 CONNECTIONS = 16
 THREADS = 2
 P99_LIMIT_MS = 100.0
-MIN_SHARE_UNDER_WRITES = 0.8  # a page's ratio while the mixed load writes, as a share of its read-only ratio
+MIN_SHARE_UNDER_WRITES = (
+    0.8  # a page's ratio while the mixed load writes, as a share of its read-only ratio
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +58,9 @@ def _dashboard_check(status: int, body: str, meta: dict[str, Any]) -> None:
     if status == 404:
         raise NotAvailable("GET /me answers 404")
     titles = meta.get("learner_course_titles") or []
-    if status == 200 and not any(html.escape(title, quote=False) in body or title in body for title in titles):
+    if status == 200 and not any(
+        html.escape(title, quote=False) in body or title in body for title in titles
+    ):
         raise NotAvailable(
             "/me lists none of the benchmark learner's courses "
             f"({meta.get('learner_enrollments')} enrollments), so it is still the placeholder page"
@@ -54,9 +69,21 @@ def _dashboard_check(status: int, body: str, meta: dict[str, Any]) -> None:
 
 PAGES = (
     Page("catalog /", "/", None, 0.35),
-    Page("course page", "/courses/esp-racial-justice-dialogue", None, 0.35, _must_exist("/courses/esp-racial-justice-dialogue")),
+    Page(
+        "course page",
+        "/courses/esp-racial-justice-dialogue",
+        None,
+        0.35,
+        _must_exist("/courses/esp-racial-justice-dialogue"),
+    ),
     Page("learner dashboard /me", "/me", "learner", 0.25, _dashboard_check),
-    Page("completion report, page 1", "/admin/reports/completions", "admin", 0.25, _must_exist("/admin/reports/completions")),
+    Page(
+        "completion report, page 1",
+        "/admin/reports/completions",
+        "admin",
+        0.25,
+        _must_exist("/admin/reports/completions"),
+    ),
 )
 
 
@@ -70,14 +97,32 @@ def wrk_available() -> str | None:
     return shutil.which("wrk")
 
 
-def run_wrk(url: str, seconds: float, cookie: str | None = None, connections: int = CONNECTIONS, threads: int = THREADS) -> dict[str, Any]:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "5s", "-H", f"User-Agent: {USER_AGENT}"]
+def run_wrk(
+    url: str,
+    seconds: float,
+    cookie: str | None = None,
+    connections: int = CONNECTIONS,
+    threads: int = THREADS,
+) -> dict[str, Any]:
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-H",
+        f"User-Agent: {USER_AGENT}",
+    ]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     cmd.append(url)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if out.returncode != 0:
-        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr.strip() or out.stdout.strip()}")
+        raise RuntimeError(
+            f"wrk failed ({out.returncode}): {out.stderr.strip() or out.stdout.strip()}"
+        )
     return parse_wrk(out.stdout)
 
 
@@ -90,7 +135,9 @@ def parse_wrk(text: str) -> dict[str, Any]:
     rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
     total = re.search(r"(\d+) requests in", text)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
     if not rps:
         raise RuntimeError(f"cannot read wrk's output:\n{text}")
     return {
@@ -100,14 +147,22 @@ def parse_wrk(text: str) -> dict[str, Any]:
         "p90_ms": latency("90"),
         "p99_ms": latency("99"),
         "non_2xx_3xx": int(bad.group(1)) if bad else 0,
-        "bytes_per_response": float(read.group(2)) * _BYTES[read.group(3)] / int(read.group(1)) if read and int(read.group(1)) else None,
+        "bytes_per_response": float(read.group(2)) * _BYTES[read.group(3)] / int(read.group(1))
+        if read and int(read.group(1))
+        else None,
         # read errors are gunicorn's sync workers closing the connection after each response
-        "socket_errors": dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)) if errors else {},
+        "socket_errors": dict(
+            zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)
+        )
+        if errors
+        else {},
         "raw": text,
     }
 
 
-def warm_up(url: str, seconds: float, cookie: str | None = None, tolerance: float = 0.15, most: int = 5) -> list[float]:
+def warm_up(
+    url: str, seconds: float, cookie: str | None = None, tolerance: float = 0.15, most: int = 5
+) -> list[float]:
     """Short runs until two in a row agree on the rate (at most ``most``); their rates.
 
     The measurement is of the steady state. A worker's first request to a kept page builds it
@@ -127,8 +182,15 @@ def warm_up(url: str, seconds: float, cookie: str | None = None, tolerance: floa
 # ------------------------------------------------------------------------------------- run
 
 
-def run(database: Path | str, meta: dict[str, Any], work_dir: Path, seconds: float = 10.0, warmup: float = 2.0,
-        group: str = GROUP, writes: Callable[[], AbstractContextManager[Any]] | None = None) -> list[Row]:
+def run(
+    database: Path | str,
+    meta: dict[str, Any],
+    work_dir: Path,
+    seconds: float = 10.0,
+    warmup: float = 2.0,
+    group: str = GROUP,
+    writes: Callable[[], AbstractContextManager[Any]] | None = None,
+) -> list[Row]:
     """Both servers run side by side (an idle one costs nothing); the bare app is measured before
     the first page and after each page, and each page's baseline is the mean of the bare runs
     just before and just after it, so load from other processes on the shared cores hits both.
@@ -137,14 +199,34 @@ def run(database: Path | str, meta: dict[str, Any], work_dir: Path, seconds: flo
     keeps the mixed load writing to the same database, ``bench.load.writing``), every page is
     measured again while it runs, against the bare app measured under the same load, and each
     page's ratio under writes is compared with its read-only ratio."""
-    settings = f"wrk -t{THREADS} -c{CONNECTIONS} -d{seconds:g}s --latency; gunicorn -w {WORKERS} (sync)"
+    settings = (
+        f"wrk -t{THREADS} -c{CONNECTIONS} -d{seconds:g}s --latency; gunicorn -w {WORKERS} (sync)"
+    )
     if not wrk_available():
-        return [failed(group, "all pages", "wrk is not installed: apt-get install -y wrk (make bench does it)")]
+        return [
+            failed(
+                group,
+                "all pages",
+                "wrk is not installed: apt-get install -y wrk (make bench does it)",
+            )
+        ]
     rows: list[Row] = []
     bare_runs: list[dict[str, Any]] = []
     try:
-        with gunicorn("bench.bare_app:app", clean_environment(), work_dir / "gunicorn-bare.log", workers=WORKERS) as bare, \
-                gunicorn("lms:create_app()", lms_environment(database, work_dir / "instance"), work_dir / "gunicorn-lms.log", workers=WORKERS) as lms:
+        with (
+            gunicorn(
+                "bench.bare_app:app",
+                clean_environment(),
+                work_dir / "gunicorn-bare.log",
+                workers=WORKERS,
+            ) as bare,
+            gunicorn(
+                "lms:create_app()",
+                lms_environment(database, work_dir / "instance"),
+                work_dir / "gunicorn-lms.log",
+                workers=WORKERS,
+            ) as lms,
+        ):
             status = Browser(bare, USER_AGENT).get("/").status
             if status != 200:
                 raise RuntimeError(f"the bare app answered {status}")
@@ -156,13 +238,42 @@ def run(database: Path | str, meta: dict[str, Any], work_dir: Path, seconds: flo
                 under_runs: list[dict[str, Any]] = []
                 under_rows: list[Row] = []
                 with writes() as writing:
-                    under = _measure(under_group, bare, lms, meta, browsers, seconds, warmup, under_runs, under_rows)
+                    under = _measure(
+                        under_group,
+                        bare,
+                        lms,
+                        meta,
+                        browsers,
+                        seconds,
+                        warmup,
+                        under_runs,
+                        under_rows,
+                    )
                 note = getattr(writing, "note", "")
                 if under_runs:
                     mean = sum(r["rps"] for r in under_runs) / len(under_runs)
-                    rows.append(Row(under_group, "bare Flask app req/s (baseline, under writes)", mean, "req/s", target="-", status="info",
-                                    note="; ".join(filter(None, [", ".join(f"{r['rps']:.0f}" for r in under_runs) + " req/s", note]))))
-                for row in under_rows:  # what decides under writes is the share of the read-only ratio, below
+                    rows.append(
+                        Row(
+                            under_group,
+                            "bare Flask app req/s (baseline, under writes)",
+                            mean,
+                            "req/s",
+                            target="-",
+                            status="info",
+                            note="; ".join(
+                                filter(
+                                    None,
+                                    [
+                                        ", ".join(f"{r['rps']:.0f}" for r in under_runs) + " req/s",
+                                        note,
+                                    ],
+                                )
+                            ),
+                        )
+                    )
+                for row in (
+                    under_rows
+                ):  # what decides under writes is the share of the read-only ratio, below
                     if row.status in ("pass", "fail"):
                         row.status, row.target = "info", "information"
                 rows.extend(under_rows)
@@ -170,23 +281,53 @@ def run(database: Path | str, meta: dict[str, Any], work_dir: Path, seconds: flo
                     if page.name in read_only and page.name in under:
                         before, after = read_only[page.name], under[page.name]
                         share = after / before if before else None
-                        rows.append(Row(under_group, f"{page.name}: ratio under writes / read-only", after, "", before, "read-only ratio", share,
-                                        f">= {MIN_SHARE_UNDER_WRITES:g} of read-only", verdict(share is not None and share >= MIN_SHARE_UNDER_WRITES),
-                                        f"ratio to the bare app {after:.2f} while the mixed load writes, {before:.2f} read-only"))
-    except Exception as error:  # noqa: BLE001
+                        rows.append(
+                            Row(
+                                under_group,
+                                f"{page.name}: ratio under writes / read-only",
+                                after,
+                                "",
+                                before,
+                                "read-only ratio",
+                                share,
+                                f">= {MIN_SHARE_UNDER_WRITES:g} of read-only",
+                                verdict(share is not None and share >= MIN_SHARE_UNDER_WRITES),
+                                f"ratio to the bare app {after:.2f} while the mixed load writes, {before:.2f} read-only",
+                            )
+                        )
+    except Exception as error:
         rows.append(failed(group, "servers", f"{type(error).__name__}: {error}"))
     if bare_runs:
         mean = sum(r["rps"] for r in bare_runs) / len(bare_runs)
-        rows.insert(0, Row(
-            group, "bare Flask app req/s (baseline)", mean, "req/s", target="-", status="info",
-            note=f"{len(bare_runs)} runs: " + ", ".join(f"{r['rps']:.0f}" for r in bare_runs) + f" req/s; {settings}",
-            extra={"runs": [{k: v for k, v in r.items() if k != "raw"} for r in bare_runs]},
-        ))
+        rows.insert(
+            0,
+            Row(
+                group,
+                "bare Flask app req/s (baseline)",
+                mean,
+                "req/s",
+                target="-",
+                status="info",
+                note=f"{len(bare_runs)} runs: "
+                + ", ".join(f"{r['rps']:.0f}" for r in bare_runs)
+                + f" req/s; {settings}",
+                extra={"runs": [{k: v for k, v in r.items() if k != "raw"} for r in bare_runs]},
+            ),
+        )
     return rows
 
 
-def _measure(group: str, bare: str, lms: str, meta: dict[str, Any], browsers: dict[str, Browser], seconds: float, warmup: float,
-             bare_runs: list[dict[str, Any]], rows: list[Row]) -> dict[str, float]:
+def _measure(
+    group: str,
+    bare: str,
+    lms: str,
+    meta: dict[str, Any],
+    browsers: dict[str, Browser],
+    seconds: float,
+    warmup: float,
+    bare_runs: list[dict[str, Any]],
+    rows: list[Row],
+) -> dict[str, float]:
     """Every page once, the bare app before the first and after each; the rows, and each measured page's ratio to the bare app."""
     log(f"{group}: bare Flask app")
     bare_runs.append(run_wrk(bare + "/", seconds))
@@ -207,14 +348,19 @@ def _measure(group: str, bare: str, lms: str, meta: dict[str, Any], browsers: di
             if page.check:
                 page.check(status, body, meta)
             if status != 200:
-                raise RuntimeError(f"GET {page.path} answered {status}" + (" (session not accepted?)" if status in (302, 303) else ""))
+                raise RuntimeError(
+                    f"GET {page.path} answered {status}"
+                    + (" (session not accepted?)" if status in (302, 303) else "")
+                )
             log(f"{group}: {page.name} ({page.path})")
             warmups = warm_up(lms + page.path, warmup, cookie)
             result = run_wrk(lms + page.path, seconds, cookie)
             result["warmup_rps"] = warmups
             # wrk counts a 3xx as a success: a lost session would measure the login redirect.
             result["page_bytes"] = len(body.encode())
-            if result["bytes_per_response"] is not None and result["bytes_per_response"] < 0.8 * len(body.encode()):
+            if result["bytes_per_response"] is not None and result[
+                "bytes_per_response"
+            ] < 0.8 * len(body.encode()):
                 raise RuntimeError(
                     f"wrk's responses averaged {result['bytes_per_response']:.0f} bytes, the page has {len(body.encode())}: "
                     "redirects or errors instead of the page?"
@@ -222,7 +368,7 @@ def _measure(group: str, bare: str, lms: str, meta: dict[str, Any], browsers: di
         except NotAvailable as reason:
             rows.append(skipped(group, row_name, str(reason), target))
             continue
-        except Exception as error:  # noqa: BLE001 - a broken page is a failed row, never a crash
+        except Exception as error:
             rows.append(failed(group, row_name, f"{type(error).__name__}: {error}", target))
             continue
         log(f"{group}: bare Flask app")
@@ -234,27 +380,64 @@ def _measure(group: str, bare: str, lms: str, meta: dict[str, Any], browsers: di
     return ratios
 
 
-def _page_rows(page: Page, result: dict[str, Any], neighbours: list[dict[str, Any]], group: str = GROUP) -> list[Row]:
+def _page_rows(
+    page: Page, result: dict[str, Any], neighbours: list[dict[str, Any]], group: str = GROUP
+) -> list[Row]:
     bare_rps = sum(r["rps"] for r in neighbours) / len(neighbours)
     bare_p99 = sum(r["p99_ms"] or 0 for r in neighbours) / len(neighbours)
     ratio = result["rps"] / bare_rps if bare_rps else None
-    problems = [f"{result['non_2xx_3xx']} responses were not 2xx/3xx"] if result["non_2xx_3xx"] else []
+    problems = (
+        [f"{result['non_2xx_3xx']} responses were not 2xx/3xx"] if result["non_2xx_3xx"] else []
+    )
     warmups = result.get("warmup_rps") or []
-    warmup_note = "warm-up runs: " + ", ".join(f"{rate:.0f}" for rate in warmups) + " req/s" if warmups else ""
-    extra = {k: v for k, v in result.items() if k != "raw"} | {"bare_runs_rps": [r["rps"] for r in neighbours]}
+    warmup_note = (
+        "warm-up runs: " + ", ".join(f"{rate:.0f}" for rate in warmups) + " req/s"
+        if warmups
+        else ""
+    )
+    extra = {k: v for k, v in result.items() if k != "raw"} | {
+        "bare_runs_rps": [r["rps"] for r in neighbours]
+    }
     p99 = result["p99_ms"]
     # wrk leaves timed-out requests out of its latencies: with every request timed out it
     # prints a p99 of 0, which is no pass.
     timeouts = result["socket_errors"].get("timeout", 0)
-    latency_problems = [f"{timeouts} requests timed out (> 5 s), not counted in wrk's latencies"] if timeouts else []
+    latency_problems = (
+        [f"{timeouts} requests timed out (> 5 s), not counted in wrk's latencies"]
+        if timeouts
+        else []
+    )
     if not result["requests"]:
         latency_problems.append("no request completed")
-    latency_note = f"p50 {result['p50_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms" if result["p50_ms"] and result["p90_ms"] else ""
+    latency_note = (
+        f"p50 {result['p50_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms"
+        if result["p50_ms"] and result["p90_ms"]
+        else ""
+    )
     return [
-        Row(group, f"{page.name} req/s", result["rps"], "req/s", bare_rps, "bare Flask app (runs before and after)", ratio,
-            f">= {page.min_ratio} of bare", verdict(ratio is not None and ratio >= page.min_ratio and not problems),
-            "; ".join(filter(None, [*problems, warmup_note])), extra),
-        Row(group, f"{page.name} p99", p99, "ms", bare_p99, "bare Flask app", (p99 / bare_p99) if p99 and bare_p99 else None,
-            f"< {P99_LIMIT_MS:g} ms", verdict(p99 is not None and p99 < P99_LIMIT_MS and not latency_problems),
-            "; ".join(filter(None, [latency_note, *latency_problems]))),
+        Row(
+            group,
+            f"{page.name} req/s",
+            result["rps"],
+            "req/s",
+            bare_rps,
+            "bare Flask app (runs before and after)",
+            ratio,
+            f">= {page.min_ratio} of bare",
+            verdict(ratio is not None and ratio >= page.min_ratio and not problems),
+            "; ".join(filter(None, [*problems, warmup_note])),
+            extra,
+        ),
+        Row(
+            group,
+            f"{page.name} p99",
+            p99,
+            "ms",
+            bare_p99,
+            "bare Flask app",
+            (p99 / bare_p99) if p99 and bare_p99 else None,
+            f"< {P99_LIMIT_MS:g} ms",
+            verdict(p99 is not None and p99 < P99_LIMIT_MS and not latency_problems),
+            "; ".join(filter(None, [latency_note, *latency_problems])),
+        ),
     ]

@@ -55,7 +55,9 @@ def stored_key(url: str) -> str | None:
     import psycopg
 
     with psycopg.connect(driver_url(url), autocommit=True) as con:
-        comment = con.execute("SELECT obj_description('public'::regnamespace, 'pg_namespace')").fetchone()[0]
+        comment = con.execute(
+            "SELECT obj_description('public'::regnamespace, 'pg_namespace')"
+        ).fetchone()[0]
     return comment.removeprefix(KEY_PREFIX) if comment and comment.startswith(KEY_PREFIX) else None
 
 
@@ -97,7 +99,12 @@ def copy_from_sqlite(sqlite_file: Path, url: str, key: str = "") -> dict[str, in
                 "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY ordinal_position"
             ):
                 pg_columns.setdefault(table, []).append(column)
-            sqlite_tables = {row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+            sqlite_tables = {
+                row[0]
+                for row in source.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
+            }
             tables = _table_order((sqlite_tables & set(pg_columns)) - {"alembic_version"})
             for table in tables:
                 # Rows the migrations themselves wrote (a stamp row, say) make way for the copy's.
@@ -113,7 +120,9 @@ def copy_from_sqlite(sqlite_file: Path, url: str, key: str = "") -> dict[str, in
                         count += 1
                 counts[table] = count
                 if "id" in columns and _has_sequence(con, table):
-                    con.execute(f"""SELECT setval(pg_get_serial_sequence('"{table}"', 'id'), coalesce((SELECT max(id) FROM "{table}"), 0) + 1, false)""")
+                    con.execute(
+                        f"""SELECT setval(pg_get_serial_sequence('"{table}"', 'id'), coalesce((SELECT max(id) FROM "{table}"), 0) + 1, false)"""
+                    )
             if key:
                 con.execute(f"COMMENT ON SCHEMA public IS '{KEY_PREFIX}{key}'")
             con.commit()
@@ -125,7 +134,9 @@ def copy_from_sqlite(sqlite_file: Path, url: str, key: str = "") -> dict[str, in
 
 
 def _has_sequence(con: object, table: str) -> bool:
-    return con.execute(f"SELECT pg_get_serial_sequence('\"{table}\"', 'id')").fetchone()[0] is not None  # type: ignore[attr-defined]
+    return (
+        con.execute(f"SELECT pg_get_serial_sequence('\"{table}\"', 'id')").fetchone()[0] is not None
+    )  # type: ignore[attr-defined]
 
 
 def ensure_postgres_dataset(scale: float, url: str, force: bool = False) -> dict[str, object]:
@@ -146,10 +157,14 @@ def ensure_postgres_dataset(scale: float, url: str, force: bool = False) -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.pgdata", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.pgdata", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("url", help="postgresql+psycopg://user@host:port/DATABASE (emptied first)")
     parser.add_argument("--scale", type=float, default=0.01)
-    parser.add_argument("--force", action="store_true", help="copy even when the database holds the same generation")
+    parser.add_argument(
+        "--force", action="store_true", help="copy even when the database holds the same generation"
+    )
     args = parser.parse_args(argv)
     meta = ensure_postgres_dataset(args.scale, args.url, force=args.force)
     print(f"{meta['learners']:,} learners, {meta['enrollments']:,} enrollments: {meta['postgres']}")

@@ -45,17 +45,32 @@ SELECT u.display_name, u.email, u.affiliate, c.title, c.slug, e.path, e.complete
 
 def _document(pdf: Any, index: int) -> Any:
     rows = [
-        (f"Sep {1 + n % 28}, 2026", "A Dialogue with ESPs about Racial Justice in Education" if n % 2 else "Community Partnerships",
-         "Live session" if n % 3 == 0 else "Self-paced", "1 clock hour", f"ABCD-EFGH-JKMN-{n:04d} (Valid)")
+        (
+            f"Sep {1 + n % 28}, 2026",
+            "A Dialogue with ESPs about Racial Justice in Education"
+            if n % 2
+            else "Community Partnerships",
+            "Live session" if n % 3 == 0 else "Self-paced",
+            "1 clock hour",
+            f"ABCD-EFGH-JKMN-{n:04d} (Valid)",
+        )
         for n in range(TRANSCRIPT_ROWS)
     ]
     return pdf.TranscriptDocument(
-        organisation="National Education Association", heading="Professional learning transcript",
-        learner_name=f"José Ñúñez {index}", period="Period: July 1, 2026 to June 30, 2027", issued="Issued December 1, 2026",
-        headers=("Completed on", "Course", "Path", "Credit", "Certificate"), rows=rows, totals_heading="Total credit",
-        totals=["Clock hours: 50 clock hours"], empty="", code=f"TRNS-CRPT-0000-{index:04d}",
+        organisation="National Education Association",
+        heading="Professional learning transcript",
+        learner_name=f"José Ñúñez {index}",
+        period="Period: July 1, 2026 to June 30, 2027",
+        issued="Issued December 1, 2026",
+        headers=("Completed on", "Course", "Path", "Credit", "Certificate"),
+        rows=rows,
+        totals_heading="Total credit",
+        totals=["Clock hours: 50 clock hours"],
+        empty="",
+        code=f"TRNS-CRPT-0000-{index:04d}",
         verify_text=f"Verify at https://learn.example.org/verify/transcripts/TRNS-CRPT-0000-{index:04d}",
-        verify_url=f"https://learn.example.org/verify/transcripts/TRNS-CRPT-0000-{index:04d}", page_label="Page %(number)s",
+        verify_url=f"https://learn.example.org/verify/transcripts/TRNS-CRPT-0000-{index:04d}",
+        page_label="Page %(number)s",
     )
 
 
@@ -66,8 +81,18 @@ def bare_document(document: Any) -> bytes:
 
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=letter, pageCompression=1, invariant=1)
-    lines = [document.organisation, document.heading, document.learner_name, document.period, document.issued,
-             "  ".join(document.headers), *("  ".join(row) for row in document.rows), document.totals_heading, *document.totals, document.verify_text]
+    lines = [
+        document.organisation,
+        document.heading,
+        document.learner_name,
+        document.period,
+        document.issued,
+        "  ".join(document.headers),
+        *("  ".join(row) for row in document.rows),
+        document.totals_heading,
+        *document.totals,
+        document.verify_text,
+    ]
     y = 740.0
     for line in lines:
         if y < 60:
@@ -100,9 +125,22 @@ def _transcript_rows() -> list[Row]:
             bare_document(document)
             bare.append((time.process_time() - cpu) * 1000)
         ratio = statistics.median(mine) / statistics.median(bare)
-        return [Row(GROUP, name, statistics.median(mine), "ms", statistics.median(bare), "bare ReportLab pages, same lines", ratio, target,
-                    verdict(ratio <= MAX_PDF_RATIO), f"median of {SAMPLES}, interleaved", {"cpu_ms": mine, "bare_cpu_ms": bare})]
-    except Exception as error:  # noqa: BLE001 - report, never crash the run
+        return [
+            Row(
+                GROUP,
+                name,
+                statistics.median(mine),
+                "ms",
+                statistics.median(bare),
+                "bare ReportLab pages, same lines",
+                ratio,
+                target,
+                verdict(ratio <= MAX_PDF_RATIO),
+                f"median of {SAMPLES}, interleaved",
+                {"cpu_ms": mine, "bare_cpu_ms": bare},
+            )
+        ]
+    except Exception as error:
         return [failed(GROUP, name, f"{type(error).__name__}: {error}", target)]
 
 
@@ -111,27 +149,87 @@ def _credit_rows(db_file: Path, meta: dict[str, Any], work_dir: Path) -> list[Ro
     target = f"<= {MAX_EXPORT_RATIO:g} x sqlite3"
     sqlite3 = shutil.which("sqlite3")
     if not sqlite3:
-        return [Row(GROUP, name, target=target, status="fail", note="sqlite3 is not installed: apt-get install -y sqlite3 (make bench does it)")]
+        return [
+            Row(
+                GROUP,
+                name,
+                target=target,
+                status="fail",
+                note="sqlite3 is not installed: apt-get install -y sqlite3 (make bench does it)",
+            )
+        ]
     env = _lms_env(db_file, work_dir)
     app_out, base_out = work_dir / "credits-app.csv", work_dir / "credits-sqlite3.csv"
     _read_through(db_file)
     log("records: sqlite3 -csv baseline of the credit join")
-    base = run_child([sqlite3, "-csv", "-header", "-bail", str(db_file), BASELINE_SQL], timeout=APP_TIMEOUT, stdout_path=base_out)
+    base = run_child(
+        [sqlite3, "-csv", "-header", "-bail", str(db_file), BASELINE_SQL],
+        timeout=APP_TIMEOUT,
+        stdout_path=base_out,
+    )
     if base.returncode != 0:
-        return [Row(GROUP, name, target=target, status="fail", note=f"sqlite3 baseline failed: {base.stderr.strip()[:300]}")]
+        return [
+            Row(
+                GROUP,
+                name,
+                target=target,
+                status="fail",
+                note=f"sqlite3 baseline failed: {base.stderr.strip()[:300]}",
+            )
+        ]
     log(f"records: the app's PD credit CSV ({meta.get('enrollments', 0):,} enrollments)")
-    app = run_child([str(VENV_BIN / "flask"), "--app", "lms", "lms", "reports", "credits", "--format", "csv", "-o", str(app_out)], env=env, timeout=APP_TIMEOUT, cwd=REPO_DIR)
+    app = run_child(
+        [
+            str(VENV_BIN / "flask"),
+            "--app",
+            "lms",
+            "lms",
+            "reports",
+            "credits",
+            "--format",
+            "csv",
+            "-o",
+            str(app_out),
+        ],
+        env=env,
+        timeout=APP_TIMEOUT,
+        cwd=REPO_DIR,
+    )
     if app.returncode != 0 or app.timed_out:
-        return [Row(GROUP, name, target=target, status="fail", note=f"the credit export failed: {app.stderr.strip()[-400:]}")]
+        return [
+            Row(
+                GROUP,
+                name,
+                target=target,
+                status="fail",
+                note=f"the credit export failed: {app.stderr.strip()[-400:]}",
+            )
+        ]
     with open(app_out, newline="", encoding="utf-8-sig") as handle:
         app_rows = sum(1 for _ in csv.reader(handle)) - 1
     with open(base_out, newline="", encoding="utf-8", errors="replace") as handle:
         base_rows = sum(1 for _ in csv.reader(handle)) - 1
     ratio = app.seconds / base.seconds
-    problems = [] if app_rows == base_rows else [f"the app wrote {app_rows:,} rows, sqlite3 {base_rows:,}"]
-    rows = [Row(GROUP, name, app.seconds, "s", base.seconds, "sqlite3 -csv, equivalent join", ratio, target,
-                verdict(ratio <= MAX_EXPORT_RATIO and not problems), "; ".join([*problems, f"{app_rows:,} completed rows; one process; start-up included in both"]),
-                {"rows": app_rows})]
+    problems = (
+        [] if app_rows == base_rows else [f"the app wrote {app_rows:,} rows, sqlite3 {base_rows:,}"]
+    )
+    rows = [
+        Row(
+            GROUP,
+            name,
+            app.seconds,
+            "s",
+            base.seconds,
+            "sqlite3 -csv, equivalent join",
+            ratio,
+            target,
+            verdict(ratio <= MAX_EXPORT_RATIO and not problems),
+            "; ".join(
+                [*problems, f"{app_rows:,} completed rows; one process; start-up included in both"]
+            ),
+            {"rows": app_rows},
+        )
+    ]
     for path in (app_out, base_out):
         path.unlink(missing_ok=True)
     return rows

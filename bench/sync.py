@@ -87,7 +87,12 @@ def worker(root: Path, db_file: Path) -> dict[str, Any]:
         "parse_only_wall_seconds": parse_only,
         "hash_only_wall_seconds": hash_only,
         "cold": {"added": len(cold_report.added), "problems": len(cold_report.problems)},
-        "no_change": {"unchanged": len(warm_report.unchanged), "added": len(warm_report.added), "updated": len(warm_report.updated), "problems": len(warm_report.problems)},
+        "no_change": {
+            "unchanged": len(warm_report.unchanged),
+            "added": len(warm_report.added),
+            "updated": len(warm_report.updated),
+            "problems": len(warm_report.problems),
+        },
     }
 
 
@@ -101,26 +106,58 @@ def run(work_dir: Path) -> list[Row]:
         for _attempt in range(RUNS):  # each in a fresh process on an empty database
             for leftover in work_dir.glob("sync.sqlite*"):
                 leftover.unlink()
-            child = run_child([PYTHON, "-m", "bench.sync", "worker", str(root), str(db_file)], timeout=120, cwd=REPO_DIR)
+            child = run_child(
+                [PYTHON, "-m", "bench.sync", "worker", str(root), str(db_file)],
+                timeout=120,
+                cwd=REPO_DIR,
+            )
             if child.returncode != 0:
                 raise RuntimeError(f"sync worker failed: {child.stderr.strip()[-500:]}")
             runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return [failed(GROUP, name, f"{type(error).__name__}: {error}") for name in names]
-    keys = ("cold_seconds", "no_change_seconds", "parse_only_seconds", "hash_only_seconds", "cold_wall_seconds", "no_change_wall_seconds")
+    keys = (
+        "cold_seconds",
+        "no_change_seconds",
+        "parse_only_seconds",
+        "hash_only_seconds",
+        "cold_wall_seconds",
+        "no_change_wall_seconds",
+    )
     result = {key: statistics.median(run[key] for run in runs) for key in keys}
     result |= {"cold": runs[-1]["cold"], "no_change": runs[-1]["no_change"], "runs": runs}
     cold, warm = result["cold_seconds"], result["no_change_seconds"]
     cold_ok = result["cold"]["added"] == COURSE_COUNT and not result["cold"]["problems"]
-    warm_ok = result["no_change"]["unchanged"] == COURSE_COUNT and not result["no_change"]["updated"]
+    warm_ok = (
+        result["no_change"]["unchanged"] == COURSE_COUNT and not result["no_change"]["updated"]
+    )
     return [
-        Row(GROUP, names[0], cold, "s", result["parse_only_seconds"], "tomllib parse of every course.toml",
-            cold / result["parse_only_seconds"], f"< {COLD_SECONDS:g} s", verdict(cold < COLD_SECONDS and cold_ok),
+        Row(
+            GROUP,
+            names[0],
+            cold,
+            "s",
+            result["parse_only_seconds"],
+            "tomllib parse of every course.toml",
+            cold / result["parse_only_seconds"],
+            f"< {COLD_SECONDS:g} s",
+            verdict(cold < COLD_SECONDS and cold_ok),
             f"median of {RUNS} fresh processes, empty SQLite database; wall {result['cold_wall_seconds']:.2f} s; "
-            f"added {result['cold']['added']}, problems {result['cold']['problems']}", result),
-        Row(GROUP, names[1], warm, "s", result["hash_only_seconds"], "read + sha256 of every course file",
-            warm / result["hash_only_seconds"], f"< {NO_CHANGE_SECONDS:g} s", verdict(warm < NO_CHANGE_SECONDS and warm_ok),
-            f"second sync, same process; wall {result['no_change_wall_seconds']:.2f} s; unchanged {result['no_change']['unchanged']}"),
+            f"added {result['cold']['added']}, problems {result['cold']['problems']}",
+            result,
+        ),
+        Row(
+            GROUP,
+            names[1],
+            warm,
+            "s",
+            result["hash_only_seconds"],
+            "read + sha256 of every course file",
+            warm / result["hash_only_seconds"],
+            f"< {NO_CHANGE_SECONDS:g} s",
+            verdict(warm < NO_CHANGE_SECONDS and warm_ok),
+            f"second sync, same process; wall {result['no_change_wall_seconds']:.2f} s; unchanged {result['no_change']['unchanged']}",
+        ),
     ]
 
 

@@ -14,7 +14,9 @@ from lms.extension import LMS
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask("lms", instance_relative_config=True, instance_path=os.environ.get("LMS_INSTANCE_PATH"))
+    app = Flask(
+        "lms", instance_relative_config=True, instance_path=os.environ.get("LMS_INSTANCE_PATH")
+    )
     app.config.from_mapping(STANDALONE_DEFAULTS)
     if config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -40,4 +42,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _untrusted_host(error: SecurityError) -> Any:
     # A Host outside TRUSTED_HOSTS: no URL can be built for this request, so the usual error
     # page (which links to the site) cannot be drawn either. Plain text, no link.
-    return "Bad request: this site does not answer to that host name.", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    return (
+        "Bad request: this site does not answer to that host name.",
+        400,
+        {"Content-Type": "text/plain; charset=utf-8"},
+    )

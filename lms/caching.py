@@ -78,7 +78,13 @@ class WorkerCache(Generic[V]):
         self._entries: LRUCache[Hashable, tuple[V, datetime | None]] = LRUCache(maxsize)
         self._lock = threading.Lock()  # LRUCache reorders itself on reads: gthread workers share it
 
-    def get(self, key: Hashable, compute: Callable[[], V], *, until: Callable[[V], datetime | None] | None = None) -> V:
+    def get(
+        self,
+        key: Hashable,
+        compute: Callable[[], V],
+        *,
+        until: Callable[[V], datetime | None] | None = None,
+    ) -> V:
         """The value kept under ``key``, else ``compute()`` kept there; ``until(value)`` is when
         it stops being true (None: not before its key changes)."""
         with self._lock:
@@ -115,7 +121,12 @@ def store_config(app: Flask) -> dict[str, Any]:
     if redis_url:
         return {**config, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url}
     directory = app.config.get("LMS_CACHE_DIR") or os.path.join(app.instance_path, "cache")
-    return {**config, "CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(directory), "CACHE_THRESHOLD": FILE_STORE_THRESHOLD}
+    return {
+        **config,
+        "CACHE_TYPE": "FileSystemCache",
+        "CACHE_DIR": str(directory),
+        "CACHE_THRESHOLD": FILE_STORE_THRESHOLD,
+    }
 
 
 class PageCache:
@@ -156,8 +167,10 @@ class PageCache:
                     # add() keeps a token another process set in between; either is new.
                     self.store.add(keys[index], _new_token(), timeout=VERSION_SECONDS)
                     tokens[index] = self.store.get(keys[index])
-        except Exception:  # noqa: BLE001 - any failure of the store means "no answer"
-            logger.exception("The page cache's shared store did not answer; pages are built afresh.")
+        except Exception:
+            logger.exception(
+                "The page cache's shared store did not answer; pages are built afresh."
+            )
             return None
         if any(token is None for token in tokens):
             return None
@@ -173,9 +186,12 @@ class PageCache:
             return
         token = _new_token()
         try:
-            self.store.set_many({key: token for key in keys}, timeout=VERSION_SECONDS)
-        except Exception:  # noqa: BLE001 - the write is committed; a failed bump must not undo the answer
-            logger.exception("Could not bump %d page versions after a commit; kept pages may lag until their versions expire.", len(keys))
+            self.store.set_many(dict.fromkeys(keys, token), timeout=VERSION_SECONDS)
+        except Exception:
+            logger.exception(
+                "Could not bump %d page versions after a commit; kept pages may lag until their versions expire.",
+                len(keys),
+            )
             # This worker at least forgets what it kept.
             with self._lock:
                 caches = list(self._worker_caches.values())
@@ -205,22 +221,26 @@ class PageCache:
 
     # -- shared values with a lifetime ----------------------------------------------------
 
-    def shared(self, key: tuple[Any, ...], build: Callable[[], V], *, seconds: int) -> tuple[V, datetime]:
+    def shared(
+        self, key: tuple[Any, ...], build: Callable[[], V], *, seconds: int
+    ) -> tuple[V, datetime]:
         """``build()``'s value and when it was built, kept in the shared store for ``seconds``
         under ``key`` (its ``repr`` must name everything the value depends on)."""
         digest = hashlib.sha256(repr(key).encode()).hexdigest()
         store_key = self._namespace + "s:" + digest
         try:
             found = self.store.get(store_key)
-        except Exception:  # noqa: BLE001
-            logger.exception("The page cache's shared store did not answer; totals are counted afresh.")
+        except Exception:
+            logger.exception(
+                "The page cache's shared store did not answer; totals are counted afresh."
+            )
             found = None
         if found is not None:
             return found
         built = (build(), utcnow())
         try:
             self.store.set(store_key, built, timeout=seconds)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("Could not keep totals in the page cache's shared store.")
         return built
 

@@ -53,8 +53,16 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"  # `make run`
 
 
 @lms_group.command("setup")
-@click.option("--base-url", default=None, help=f"Where people reach the site: links in mail and certificates start with it (default {DEFAULT_BASE_URL}).")
-@click.option("--redis-url", default=None, help="Redis for the job queue (then run `flask lms worker`); without it jobs run in the web process.")
+@click.option(
+    "--base-url",
+    default=None,
+    help=f"Where people reach the site: links in mail and certificates start with it (default {DEFAULT_BASE_URL}).",
+)
+@click.option(
+    "--redis-url",
+    default=None,
+    help="Redis for the job queue (then run `flask lms worker`); without it jobs run in the web process.",
+)
 def setup_command(base_url: str | None, redis_url: str | None) -> None:
     """First run: instance config (secret key, base URL, trusted hosts), schema, courses, first admin."""
     from lms.links import check_base_url
@@ -83,8 +91,11 @@ def production_settings(base_url: str, redis_url: str | None) -> str:
         "# a request names; requests for any other host are refused (400).\n"
         f"LMS_BASE_URL = {base_url!r}\n"
         f"TRUSTED_HOSTS = {trusted_hosts_for(base_url)!r}\n"
-        + (f"LMS_REDIS_URL = {redis_url!r}  # job queue, rate limits, page versions: run `flask --app lms lms worker`\n" if redis_url else
-           "# LMS_REDIS_URL = 'redis://127.0.0.1:6379/0'  # job queue, rate limits, page versions: then run `flask --app lms lms worker`\n")
+        + (
+            f"LMS_REDIS_URL = {redis_url!r}  # job queue, rate limits, page versions: run `flask --app lms lms worker`\n"
+            if redis_url
+            else "# LMS_REDIS_URL = 'redis://127.0.0.1:6379/0'  # job queue, rate limits, page versions: then run `flask --app lms lms worker`\n"
+        )
         + cookie_settings(base_url)
     )
 
@@ -108,11 +119,17 @@ def ensure_instance_config(base_url: str | None = None, redis_url: str | None = 
         text = config_file.read_text(encoding="utf-8")
         if "LMS_BASE_URL" not in text and not current_app.config.get("LMS_BASE_URL"):
             base_url = base_url or DEFAULT_BASE_URL
-            config_file.write_text(text.rstrip("\n") + "\n" + production_settings(base_url, redis_url), encoding="utf-8")
+            config_file.write_text(
+                text.rstrip("\n") + "\n" + production_settings(base_url, redis_url),
+                encoding="utf-8",
+            )
             current_app.config["LMS_BASE_URL"] = base_url
             click.echo(f"Added LMS_BASE_URL = {base_url!r} and TRUSTED_HOSTS to {config_file}.")
         elif base_url and base_url != current_app.config.get("LMS_BASE_URL"):
-            click.echo(f"{config_file} already sets LMS_BASE_URL = {current_app.config.get('LMS_BASE_URL')!r}: change it there.", err=True)
+            click.echo(
+                f"{config_file} already sets LMS_BASE_URL = {current_app.config.get('LMS_BASE_URL')!r}: change it there.",
+                err=True,
+            )
         return
     base_url = base_url or DEFAULT_BASE_URL
     secret = secrets.token_hex(32)
@@ -139,7 +156,9 @@ def _create_first_admin() -> None:
         if admins_exist():
             return
         password = generate_password()
-        user = create_user("admin@example.org", "Administrator", password, is_admin=True, is_facilitator=True)
+        user = create_user(
+            "admin@example.org", "Administrator", password, is_admin=True, is_facilitator=True
+        )
     click.echo("")
     click.echo("An admin account was created. This password is shown only once:")
     click.echo(f"    email:    {user.email}")
@@ -210,7 +229,12 @@ def _sync_courses(strict: bool = True) -> None:
         report = lms_state().catalog.sync(session)
     for problem in report.problems:
         click.echo(str(problem), err=True)
-    for label, slugs in (("added", report.added), ("updated", report.updated), ("retired", report.retired), ("reactivated", report.reactivated)):
+    for label, slugs in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("retired", report.retired),
+        ("reactivated", report.reactivated),
+    ):
         for slug in slugs:
             click.echo(f"{label:<11} {slug}")
     click.echo(f"{len(report.unchanged)} unchanged, {len(report.problems)} problem(s)")
@@ -238,10 +262,23 @@ def courses_schema() -> None:
 @users_group.command("create")
 @click.option("--email", prompt=True)
 @click.option("--name", "display_name", prompt=True)
-@click.option("--role", "roles", multiple=True, type=click.Choice(["learner", "facilitator", "admin"]), default=["learner"], show_default=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(["learner", "facilitator", "admin"]),
+    default=["learner"],
+    show_default=True,
+)
 @click.option("--password", help="Omit to be asked (or to generate one with --generate-password).")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it once.")
-def users_create(email: str, display_name: str, roles: tuple[str, ...], password: str | None, generate_password: bool) -> None:
+def users_create(
+    email: str,
+    display_name: str,
+    roles: tuple[str, ...],
+    password: str | None,
+    generate_password: bool,
+) -> None:
     """Create a person with the given roles."""
     from lms.accounts.services import AccountError, create_user
     from lms.accounts.services import generate_password as make_password
@@ -255,7 +292,13 @@ def users_create(email: str, display_name: str, roles: tuple[str, ...], password
         raise click.ClickException("The password needs at least 8 characters.")
     try:
         with transaction():
-            user = create_user(email, display_name, password, is_facilitator="facilitator" in roles or "admin" in roles, is_admin="admin" in roles)
+            user = create_user(
+                email,
+                display_name,
+                password,
+                is_facilitator="facilitator" in roles or "admin" in roles,
+                is_admin="admin" in roles,
+            )
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.email} ({', '.join(user.roles)})")
@@ -278,15 +321,35 @@ def _pybabel(*args: str) -> None:
 def translations_extract() -> None:
     """Collect every marked string into lms/translations/lms.pot."""
     _pybabel(
-        "extract", "-F", str(PACKAGE_DIR.parent / "babel.cfg"), "-k", "_l", "-k", "N_", "--sort-by-file",
-        "--project", "lms", "-o", str(PACKAGE_DIR / "translations" / "lms.pot"), str(PACKAGE_DIR),
+        "extract",
+        "-F",
+        str(PACKAGE_DIR.parent / "babel.cfg"),
+        "-k",
+        "_l",
+        "-k",
+        "N_",
+        "--sort-by-file",
+        "--project",
+        "lms",
+        "-o",
+        str(PACKAGE_DIR / "translations" / "lms.pot"),
+        str(PACKAGE_DIR),
     )
 
 
 @translations_group.command("update", with_appcontext=False)
 def translations_update() -> None:
     """Merge lms.pot into each language's catalog."""
-    _pybabel("update", "-i", str(PACKAGE_DIR / "translations" / "lms.pot"), "-d", str(PACKAGE_DIR / "translations"), "-D", "lms", "--no-fuzzy-matching")
+    _pybabel(
+        "update",
+        "-i",
+        str(PACKAGE_DIR / "translations" / "lms.pot"),
+        "-d",
+        str(PACKAGE_DIR / "translations"),
+        "-D",
+        "lms",
+        "--no-fuzzy-matching",
+    )
 
 
 @translations_group.command("compile", with_appcontext=False)
@@ -307,9 +370,30 @@ lms_group.add_command(reports_group)
 
 DEMO_PEOPLE = (
     # email, name, role, locale, time zone, audience role
-    ("facilitator@example.org", "Dana Facilitator", "facilitator", "en", "America/New_York", "teacher"),
-    ("ana@example.org", "Ana Gómez", "learner", "es", "America/Chicago", "education-support-professional"),
-    ("ben@example.org", "Ben Okafor", "learner", "en", "America/Chicago", "education-support-professional"),
+    (
+        "facilitator@example.org",
+        "Dana Facilitator",
+        "facilitator",
+        "en",
+        "America/New_York",
+        "teacher",
+    ),
+    (
+        "ana@example.org",
+        "Ana Gómez",
+        "learner",
+        "es",
+        "America/Chicago",
+        "education-support-professional",
+    ),
+    (
+        "ben@example.org",
+        "Ben Okafor",
+        "learner",
+        "en",
+        "America/Chicago",
+        "education-support-professional",
+    ),
     ("chloe@example.org", "Chloé Martin", "learner", "en", "America/Los_Angeles", "teacher"),
 )
 
@@ -330,7 +414,16 @@ def demo_command() -> None:
             user = find_user_by_email(email)
             if user is None:
                 password = generate_password()
-                user = create_user(email, name, password, is_facilitator=role == "facilitator", locale=locale, time_zone=zone, audience_role=audience, affiliate="Demo State")
+                user = create_user(
+                    email,
+                    name,
+                    password,
+                    is_facilitator=role == "facilitator",
+                    locale=locale,
+                    time_zone=zone,
+                    audience_role=audience,
+                    affiliate="Demo State",
+                )
                 created.append((email, password))
             people[email] = user
         if not created:
@@ -339,16 +432,33 @@ def demo_command() -> None:
         facilitator = people["facilitator@example.org"]
         next_week = datetime.now().date() + timedelta(days=7)
         cohorts = [
-            create_cohort(facilitator, CohortData(
-                course_slug="esp-racial-justice-dialogue", title="Evening dialogue", time_zone="America/New_York",
-                starts_at=local_to_utc(next_week, time(17, 0), "America/New_York"), minutes=60, capacity=2,
-                join_url="https://meet.example.org/esp-dialogue", location="Online",
-            )),
-            create_cohort(facilitator, CohortData(
-                course_slug="social-justice-training", title="Spring training", time_zone="America/Chicago",
-                starts_at=local_to_utc(next_week + timedelta(days=7), time(10, 0), "America/Chicago"), minutes=90, capacity=25,
-                location="Union hall, room 2",
-            )),
+            create_cohort(
+                facilitator,
+                CohortData(
+                    course_slug="esp-racial-justice-dialogue",
+                    title="Evening dialogue",
+                    time_zone="America/New_York",
+                    starts_at=local_to_utc(next_week, time(17, 0), "America/New_York"),
+                    minutes=60,
+                    capacity=2,
+                    join_url="https://meet.example.org/esp-dialogue",
+                    location="Online",
+                ),
+            ),
+            create_cohort(
+                facilitator,
+                CohortData(
+                    course_slug="social-justice-training",
+                    title="Spring training",
+                    time_zone="America/Chicago",
+                    starts_at=local_to_utc(
+                        next_week + timedelta(days=7), time(10, 0), "America/Chicago"
+                    ),
+                    minutes=90,
+                    capacity=25,
+                    location="Union hall, room 2",
+                ),
+            ),
         ]
         for email in ("ana@example.org", "ben@example.org", "chloe@example.org"):
             register(people[email], cohorts[0])  # capacity 2: the third is waitlisted

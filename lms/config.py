@@ -132,7 +132,9 @@ def apply_defaults(config: MutableMapping[str, Any]) -> None:
         config.setdefault(key, value)
 
 
-def load_environment(config: MutableMapping[str, Any], environ: Mapping[str, str] = os.environ) -> None:
+def load_environment(
+    config: MutableMapping[str, Any], environ: Mapping[str, str] = os.environ
+) -> None:
     """Copy ``LMS_*`` (and ``SECRET_KEY``) environment variables into the config.
 
     Values are parsed as JSON when they look like JSON (numbers, booleans, lists), so

@@ -33,7 +33,9 @@ def ascii_fallback(filename: str) -> str:
     stem, dot, extension = filename.rpartition(".")
     if not dot:
         stem, extension = filename, ""
-    simple = _UNSAFE.sub("-", unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii"))
+    simple = _UNSAFE.sub(
+        "-", unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    )
     simple = re.sub(r"-{2,}", "-", simple).strip(" .-") or "download"
     extension = extension if extension.isascii() and extension.isalnum() else ""
     return f"{simple}.{extension}" if extension else simple
@@ -41,6 +43,12 @@ def ascii_fallback(filename: str) -> str:
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:
     """``attachment`` (or ``inline``) with the name in ASCII (``filename=``) and whole (``filename*=``)."""
-    clean = _UNSAFE.sub("-", unicodedata.normalize("NFC", filename)).strip(" .")[:MAX_NAME] or "download"
-    options = {"filename": ascii_fallback(clean), "filename*": "UTF-8''" + quote(clean, safe=_ATTR_CHARS)}
+    clean = (
+        _UNSAFE.sub("-", unicodedata.normalize("NFC", filename)).strip(" .")[:MAX_NAME]
+        or "download"
+    )
+    options = {
+        "filename": ascii_fallback(clean),
+        "filename*": "UTF-8''" + quote(clean, safe=_ATTR_CHARS),
+    }
     return dump_options_header("inline" if inline else "attachment", options)

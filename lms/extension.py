@@ -15,7 +15,15 @@ from lms.caching import PageCache
 from lms.config import apply_defaults
 from lms.state import LMSState, lms_state
 
-__all__ = ["LMS", "LMSState", "lms_state", "is_lms_request", "select_locale", "select_timezone", "signed_in_person"]
+__all__ = [
+    "LMS",
+    "LMSState",
+    "lms_state",
+    "is_lms_request",
+    "select_locale",
+    "select_timezone",
+    "signed_in_person",
+]
 
 
 class LMS:
@@ -32,7 +40,9 @@ class LMS:
 
         from lms.courses.catalog import CourseCatalog
 
-        database_url = app.config["LMS_DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'lms.sqlite'}"
+        database_url = (
+            app.config["LMS_DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'lms.sqlite'}"
+        )
         app.config["LMS_DATABASE_URL"] = database_url
         courses_dir = Path(app.config["LMS_COURSES_DIR"] or Path(app.root_path).parent / "courses")
         app.config["LMS_COURSES_DIR"] = str(courses_dir)
@@ -97,9 +107,17 @@ class LMS:
     def _register_blueprints(self, app: Flask, state: LMSState) -> None:
         from lms.views import blueprints
 
-        core = Blueprint("lms", __name__, static_folder="static", static_url_path="/static/lms-assets", template_folder="templates")
+        core = Blueprint(
+            "lms",
+            __name__,
+            static_folder="static",
+            static_url_path="/static/lms-assets",
+            template_folder="templates",
+        )
         for blueprint in (core, *blueprints()):
-            app.register_blueprint(blueprint, url_prefix=mounted_prefix(state.url_prefix, blueprint.url_prefix))
+            app.register_blueprint(
+                blueprint, url_prefix=mounted_prefix(state.url_prefix, blueprint.url_prefix)
+            )
             state.blueprints.append(blueprint.name)
 
 
@@ -132,7 +150,9 @@ def select_locale() -> str | None:
     chosen = session.get("lms_locale")
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages) or current_app.config["LMS_DEFAULT_LOCALE"]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["LMS_DEFAULT_LOCALE"]
+    )
 
 
 def select_timezone() -> str | None:
@@ -154,7 +174,10 @@ def signed_in_person() -> Any:
 def _refuse_without_secret_key() -> Any:
     # Never a built-in default key: sessions signed with a known key can be forged.
     current_app.logger.error("No SECRET_KEY: run `flask --app lms lms setup` or set SECRET_KEY.")
-    return "This site is not configured yet: it has no SECRET_KEY. Run `flask --app lms lms setup`.", 503
+    return (
+        "This site is not configured yet: it has no SECRET_KEY. Run `flask --app lms lms setup`.",
+        503,
+    )
 
 
 def _commit_request(response: Any) -> Any:
@@ -189,7 +212,9 @@ class _LoginManager(LoginManager):
 def _follow_catalog_syncs() -> None:
     if is_lms_request():
         # db_session is a proxy: no session is opened on the requests that do not look
-        lms_state().catalog.reload_if_synced_elsewhere(db.db_session, current_app.config["LMS_CATALOG_CHECK_SECONDS"])
+        lms_state().catalog.reload_if_synced_elsewhere(
+            db.db_session, current_app.config["LMS_CATALOG_CHECK_SECONDS"]
+        )
 
 
 def _template_context() -> dict[str, Any]:

@@ -46,7 +46,9 @@ class Written:
 
     user_ids: set[int] = field(default_factory=set)  # their dashboards
     enrollment_ids: set[int] = field(default_factory=set)  # their learners' dashboards
-    cohort_ids: set[int] = field(default_factory=set)  # every member's dashboard (times, titles, waitlist places)
+    cohort_ids: set[int] = field(
+        default_factory=set
+    )  # every member's dashboard (times, titles, waitlist places)
     course_ids: set[int] = field(default_factory=set)  # the course's live sessions and seats
 
     def __bool__(self) -> bool:
@@ -93,13 +95,29 @@ def note(session: Session, written: Written) -> None:
         else:
             user_ids.add(learner)
     if unknown:
-        user_ids.update(connection.scalars(select(Enrollment.user_id).where(Enrollment.id.in_(sorted(unknown)))))
+        user_ids.update(
+            connection.scalars(select(Enrollment.user_id).where(Enrollment.id.in_(sorted(unknown))))
+        )
     if written.cohort_ids:
-        user_ids.update(connection.scalars(select(Enrollment.user_id).where(Enrollment.cohort_id.in_(sorted(written.cohort_ids)))))
+        user_ids.update(
+            connection.scalars(
+                select(Enrollment.user_id).where(
+                    Enrollment.cohort_id.in_(sorted(written.cohort_ids))
+                )
+            )
+        )
     course_ids = set(written.course_ids)
     if written.cohort_ids:
-        course_ids.update(connection.scalars(select(Cohort.course_id).where(Cohort.id.in_(sorted(written.cohort_ids)))))
-    slugs = set(connection.scalars(select(Course.slug).where(Course.id.in_(sorted(course_ids))))) if course_ids else set()
+        course_ids.update(
+            connection.scalars(
+                select(Cohort.course_id).where(Cohort.id.in_(sorted(written.cohort_ids)))
+            )
+        )
+    slugs = (
+        set(connection.scalars(select(Course.slug).where(Course.id.in_(sorted(course_ids)))))
+        if course_ids
+        else set()
+    )
     pending: set[str] = session.info.setdefault(_PENDING, set())
     pending.update(caching.person(user_id) for user_id in user_ids)
     pending.update(caching.course(slug) for slug in slugs)

@@ -28,14 +28,18 @@ def base_url(app: Flask | None = None) -> str:
     if config.get("SERVER_NAME"):
         root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
         return f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{config['SERVER_NAME']}{root}"
-    raise BaseURLMissing("Set LMS_BASE_URL (e.g. 'https://courses.example.org') so links in mail and certificates can be built: `flask lms setup --base-url URL` writes it.")
+    raise BaseURLMissing(
+        "Set LMS_BASE_URL (e.g. 'https://courses.example.org') so links in mail and certificates can be built: `flask lms setup --base-url URL` writes it."
+    )
 
 
 def check_base_url(value: str) -> str:
     """``value`` if it can serve as ``LMS_BASE_URL`` (http(s), a host, no query), else ValueError."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError(f"{value!r} is not a base URL: give the scheme and host, e.g. https://courses.example.org")
+        raise ValueError(
+            f"{value!r} is not a base URL: give the scheme and host, e.g. https://courses.example.org"
+        )
     return value.strip().rstrip("/")
 
 

@@ -60,7 +60,13 @@ def build_message(
         maintype, _slash, rest = attachment.mimetype.partition("/")
         subtype, _semicolon, parameters = rest.partition(";")
         params = dict(part.strip().split("=", 1) for part in parameters.split(";") if "=" in part)
-        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype.strip() or "octet-stream", filename=attachment.filename, params=params)
+        message.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype.strip() or "octet-stream",
+            filename=attachment.filename,
+            params=params,
+        )
     # Last: making the message multipart moves Content-* headers into its first part.
     for name, value in (headers or {}).items():  # e.g. List-Unsubscribe, Content-Language
         if name in message:
@@ -86,29 +92,52 @@ def send_message(
     Call it from a job. Raises :class:`MailError` when the relay does not take it.
     """
     if has_request_context():
-        raise RuntimeError("Mail is sent from a job after the request commits: use lms.jobs.enqueue.")
+        raise RuntimeError(
+            "Mail is sent from a job after the request commits: use lms.jobs.enqueue."
+        )
     config = current_app.config
-    message = build_message(to, subject, text, html=html, attachments=list(attachments), reply_to=reply_to, headers=headers)
+    message = build_message(
+        to,
+        subject,
+        text,
+        html=html,
+        attachments=list(attachments),
+        reply_to=reply_to,
+        headers=headers,
+    )
     backend = config["LMS_MAIL_BACKEND"]
     logger = current_app.logger
     if backend == "log":
         level = logging.INFO if logger.isEnabledFor(logging.INFO) else logging.WARNING
         names = ", ".join(part.get_filename() or "" for part in message.iter_attachments())
-        logger.log(level, "Mail not sent (LMS_MAIL_BACKEND = \"log\"):\nTo: %s\nSubject: %s%s\n\n%s", to, subject, f"\nAttachments: {names}" if names else "", text)
+        logger.log(
+            level,
+            'Mail not sent (LMS_MAIL_BACKEND = "log"):\nTo: %s\nSubject: %s%s\n\n%s',
+            to,
+            subject,
+            f"\nAttachments: {names}" if names else "",
+            text,
+        )
         return
     if backend == "memory":
         outbox(current_app._get_current_object()).append(message)  # type: ignore[attr-defined]
         return
     if backend == "smtp":
         try:
-            with smtplib.SMTP(config["LMS_SMTP_HOST"], int(config["LMS_SMTP_PORT"]), timeout=config["LMS_SMTP_TIMEOUT"]) as smtp:
+            with smtplib.SMTP(
+                config["LMS_SMTP_HOST"],
+                int(config["LMS_SMTP_PORT"]),
+                timeout=config["LMS_SMTP_TIMEOUT"],
+            ) as smtp:
                 if config["LMS_SMTP_STARTTLS"]:
                     smtp.starttls()
                 if config["LMS_SMTP_USERNAME"]:
                     smtp.login(config["LMS_SMTP_USERNAME"], config["LMS_SMTP_PASSWORD"])
                 smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as error:
-            raise MailError(f"could not send mail to {to} (subject {subject!r}): {error}") from error
+            raise MailError(
+                f"could not send mail to {to} (subject {subject!r}): {error}"
+            ) from error
         return
     raise MailError(f"unknown LMS_MAIL_BACKEND {backend!r}: mail to {to} not sent")
 

@@ -40,7 +40,10 @@ SECURITY_HEADERS = (
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
-SECURITY_HEADERS_HTTPS = (*SECURITY_HEADERS, ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+SECURITY_HEADERS_HTTPS = (
+    *SECURITY_HEADERS,
+    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+)
 
 
 def login_rate_limit() -> str:
@@ -145,6 +148,10 @@ def _security_headers(response: Any) -> Any:
     # Whatever a view or the host set already stays; one pass over the response's few headers
     # rather than a lookup per header, since this runs on every page.
     present = {name.lower() for name in headers.keys()}
-    wanted = SECURITY_HEADERS_HTTPS if current_app.config.get("SESSION_COOKIE_SECURE") else SECURITY_HEADERS
+    wanted = (
+        SECURITY_HEADERS_HTTPS
+        if current_app.config.get("SESSION_COOKIE_SECURE")
+        else SECURITY_HEADERS
+    )
     headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     return response

@@ -10,7 +10,18 @@ from lms.routing import AreaBlueprint
 from lms.web import register_error_pages, register_input_checks
 
 # Each area owns one blueprint, named lms_<area>, declared in lms/<area>/views.py as `blueprint`.
-AREAS = ("courses", "accounts", "learning", "cohorts", "certificates", "credentials", "reports", "admin", "notifications", "records")
+AREAS = (
+    "courses",
+    "accounts",
+    "learning",
+    "cohorts",
+    "certificates",
+    "credentials",
+    "reports",
+    "admin",
+    "notifications",
+    "records",
+)
 
 
 def blueprints() -> list[Blueprint]:

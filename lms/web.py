@@ -8,7 +8,16 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, has_request_context, render_template, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
@@ -26,7 +35,9 @@ def template_globals() -> dict[str, Any]:
     return {
         **template_translations(),
         "current_locale": locale,
-        "language_names": {code: LANGUAGE_NAMES.get(code, code) for code in current_app.config["LMS_LANGUAGES"]},
+        "language_names": {
+            code: LANGUAGE_NAMES.get(code, code) for code in current_app.config["LMS_LANGUAGES"]
+        },
         "site_name": current_app.config["LMS_SITE_NAME"],
         "organisation": current_app.config["LMS_ORGANISATION"],
         # Lets shared templates link to an area's page only where that page exists.
@@ -60,7 +71,11 @@ def site_links() -> dict[str, str]:
 
     def build() -> dict[str, str]:
         endpoints = current_app.view_functions
-        return {name: url_for(endpoint, **values) for name, (endpoint, values) in SITE_LINKS.items() if endpoint in endpoints}
+        return {
+            name: url_for(endpoint, **values)
+            for name, (endpoint, values) in SITE_LINKS.items()
+            if endpoint in endpoints
+        }
 
     return lms_state().cache("site-links").get(served_at(), build)
 
@@ -94,9 +109,15 @@ def served_at() -> tuple[str, str] | None:
 
 # Pages every signed-out visitor sees alike, whose answer a browser or a shared cache in front
 # of the servers (docs/deployment.md) may keep and revalidate by their ETag.
-PUBLIC_PAGES = frozenset({
-    "lms_courses.catalog", "lms_courses.course", "lms_cohorts.cohort", "lms_cohorts.cohort_ics", "lms_certificates.verify",
-})
+PUBLIC_PAGES = frozenset(
+    {
+        "lms_courses.catalog",
+        "lms_courses.course",
+        "lms_cohorts.cohort",
+        "lms_cohorts.cohort_ics",
+        "lms_certificates.verify",
+    }
+)
 
 
 def public_page_validators(response: Any) -> Any:
@@ -107,9 +128,18 @@ def public_page_validators(response: Any) -> Any:
     language, a message shown once) and their Accept-Language, so both are in Vary; an answer
     that sets a cookie is never marked public.
     """
-    if request.endpoint not in PUBLIC_PAGES or request.method not in ("GET", "HEAD") or response.status_code != 200:
+    if (
+        request.endpoint not in PUBLIC_PAGES
+        or request.method not in ("GET", "HEAD")
+        or response.status_code != 200
+    ):
         return response
-    if current_user.is_authenticated or session.modified or "Set-Cookie" in response.headers or "Cache-Control" in response.headers:
+    if (
+        current_user.is_authenticated
+        or session.modified
+        or "Set-Cookie" in response.headers
+        or "Cache-Control" in response.headers
+    ):
         return response
     if response.is_streamed or response.direct_passthrough:
         return response
@@ -154,7 +184,13 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     if not target:
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return fallback
     return target
 
@@ -171,11 +207,15 @@ def refuse_nul_characters() -> Any:
     """
     if not _carries_nul():
         return None
-    message = domain.gettext("What you sent contains a NUL character, an invisible control character that cannot be saved. Remove it and try again.")
+    message = domain.gettext(
+        "What you sent contains a NUL character, an invisible control character that cannot be saved. Remove it and try again."
+    )
     if _wants_json():
         return {"error": 400, "message": message}, 400
     title, _message = ERROR_MESSAGES[400]
-    return render_template("lms/error.html", code=400, title=domain.gettext(title), message=message), 400
+    return render_template(
+        "lms/error.html", code=400, title=domain.gettext(title), message=message
+    ), 400
 
 
 # The bodies Werkzeug parses into ``request.form`` and ``request.files``; for any other request,
@@ -196,13 +236,17 @@ def _carries_nul() -> bool:
             texts.extend(items)
     if has_form:
         texts.extend(upload.filename or "" for upload in current.files.values())
-    if any(text and "\x00" in text for text in texts):  # a malformed multipart part may have no name
+    if any(
+        text and "\x00" in text for text in texts
+    ):  # a malformed multipart part may have no name
         return True
     return current.is_json and _json_has_nul(request_json())
 
 
 def _json_has_nul(value: Any) -> bool:
-    pending = [value]  # a loop, not recursion: the JSON may be nested nearly as deep as Python allows
+    pending = [
+        value
+    ]  # a loop, not recursion: the JSON may be nested nearly as deep as Python allows
     while pending:
         item = pending.pop()
         if isinstance(item, str):
@@ -236,13 +280,22 @@ def register_error_pages(target: Flask | Any) -> None:
 
 
 ERROR_MESSAGES = {
-    400: (N_("Bad request"), N_("The request could not be understood. Please check what you sent and try again.")),
+    400: (
+        N_("Bad request"),
+        N_("The request could not be understood. Please check what you sent and try again."),
+    ),
     403: (N_("Not allowed"), N_("You do not have permission to open this page.")),
-    404: (N_("Page not found"), N_("We could not find that page. It may have moved or been removed.")),
+    404: (
+        N_("Page not found"),
+        N_("We could not find that page. It may have moved or been removed."),
+    ),
     405: (N_("Not allowed"), N_("This page cannot be used that way.")),
     413: (N_("Too large"), N_("What you sent is larger than we accept.")),
     429: (N_("Too many attempts"), N_("Please wait a little before you try again.")),
-    500: (N_("Something went wrong"), N_("We could not finish that. Nothing was saved; please try again.")),
+    500: (
+        N_("Something went wrong"),
+        N_("We could not finish that. Nothing was saved; please try again."),
+    ),
 }
 
 
@@ -257,14 +310,20 @@ def _http_error(error: HTTPException) -> Any:
         if answer is not None:
             return answer
     title, message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
-    return render_template("lms/error.html", code=code, title=domain.gettext(title), message=domain.gettext(message)), code
+    return render_template(
+        "lms/error.html", code=code, title=domain.gettext(title), message=domain.gettext(message)
+    ), code
 
 
 def _csrf_error(error: CSRFError) -> Any:
     if _wants_json():
         return {"error": 400, "reason": "csrf"}, 400
-    message = domain.gettext("Your session expired or the form was sent twice. Go back, reload the page and try again; what you typed is still in your browser's back page.")
-    return render_template("lms/error.html", code=400, title=domain.gettext("Please try again"), message=message), 400
+    message = domain.gettext(
+        "Your session expired or the form was sent twice. Go back, reload the page and try again; what you typed is still in your browser's back page."
+    )
+    return render_template(
+        "lms/error.html", code=400, title=domain.gettext("Please try again"), message=message
+    ), 400
 
 
 def _server_error(error: Exception) -> Any:
@@ -274,7 +333,12 @@ def _server_error(error: Exception) -> Any:
     # (the signed-in person's language and name); nothing of a failed request is kept anyway.
     rollback_if_open()
     try:
-        return render_template("lms/error.html", code=code, title=domain.gettext(title), message=domain.gettext(message)), code
+        return render_template(
+            "lms/error.html",
+            code=code,
+            title=domain.gettext(title),
+            message=domain.gettext(message),
+        ), code
     except Exception:  # the error page itself must never fail
         return domain.gettext(message), code
 

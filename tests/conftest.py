@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, datetime
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,9 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
         engine = make_engine(POSTGRES_URL)
         with engine.begin() as connection:
             # Every lms_ table there is, also those an older schema had and this one dropped.
-            present = [name for name in inspect(connection).get_table_names() if name.startswith("lms_")]
+            present = [
+                name for name in inspect(connection).get_table_names() if name.startswith("lms_")
+            ]
             for table in sorted({*_lms_tables(), *present, migrations.VERSION_TABLE}):
                 connection.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
         migrations.upgrade(engine)
@@ -72,7 +74,11 @@ def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
         engine = make_engine(POSTGRES_URL)
         with engine.begin() as connection:
             records = _lms_tables()
-            connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in records) + " RESTART IDENTITY CASCADE"))
+            connection.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in records) + " RESTART IDENTITY CASCADE"
+                )
+            )
         engine.dispose()
         yield POSTGRES_URL
         return

@@ -6,7 +6,6 @@ import pytest
 from flask import Flask
 
 from lms import LMS, create_app
-
 from tests.conftest import COURSES_DIR
 
 
@@ -49,8 +48,12 @@ def test_addresses_follow_where_the_app_is_served_from(client):
 def test_mounted_under_a_prefix_in_a_host_app(database_url, tmp_path):
     host = Flask("host", instance_path=str(tmp_path / "host-instance"))
     host.config.update(
-        SECRET_KEY="host-secret", TESTING=True, SERVER_NAME="host.test",
-        LMS_DATABASE_URL=database_url, LMS_COURSES_DIR=str(COURSES_DIR), WTF_CSRF_ENABLED=False,
+        SECRET_KEY="host-secret",
+        TESTING=True,
+        SERVER_NAME="host.test",
+        LMS_DATABASE_URL=database_url,
+        LMS_COURSES_DIR=str(COURSES_DIR),
+        WTF_CSRF_ENABLED=False,
     )
 
     @host.get("/")
@@ -75,7 +78,9 @@ def test_mounted_under_a_prefix_in_a_host_app(database_url, tmp_path):
 
 def test_an_app_without_a_secret_key_refuses_to_serve(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "instance"))
-    application = create_app({"LMS_DATABASE_URL": database_url, "LMS_COURSES_DIR": str(COURSES_DIR)})
+    application = create_app(
+        {"LMS_DATABASE_URL": database_url, "LMS_COURSES_DIR": str(COURSES_DIR)}
+    )
     response = application.test_client().get("/")
     assert response.status_code == 503
     assert "SECRET_KEY" in response.get_data(as_text=True)
@@ -85,7 +90,9 @@ def test_an_app_without_a_secret_key_refuses_to_serve(database_url, tmp_path, mo
 def test_instance_config_and_environment_override_defaults(tmp_path, monkeypatch, database_url):
     instance = tmp_path / "instance"
     instance.mkdir()
-    (instance / "config.py").write_text("SECRET_KEY = 'from-instance'\nLMS_SITE_NAME = 'From instance'\n")
+    (instance / "config.py").write_text(
+        "SECRET_KEY = 'from-instance'\nLMS_SITE_NAME = 'From instance'\n"
+    )
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(instance))
     monkeypatch.setenv("LMS_PAGE_SIZE", "17")
     monkeypatch.setenv("LMS_DATABASE_URL", database_url)
@@ -113,7 +120,12 @@ def test_a_failing_request_leaves_nothing_written(app, client):
     assert response.status_code == 500
     assert "Nothing was saved" in response.get_data(as_text=True)
     with app.app_context():
-        assert db_session.scalar(select(func.count()).select_from(User).where(User.email == "half@example.org")) == 0
+        assert (
+            db_session.scalar(
+                select(func.count()).select_from(User).where(User.email == "half@example.org")
+            )
+            == 0
+        )
 
 
 def test_a_failed_flush_still_gets_the_error_page_when_signed_in(app, make_user, login_as):
@@ -147,7 +159,11 @@ def test_the_header_links_each_person_to_what_they_may_open(app, make_user):
     from tests.conftest import login
 
     anonymous = app.test_client().get("/").get_data(as_text=True)
-    assert 'href="/auth/login"' in anonymous and 'href="/auth/register"' in anonymous and 'href="/me"' not in anonymous
+    assert (
+        'href="/auth/login"' in anonymous
+        and 'href="/auth/register"' in anonymous
+        and 'href="/me"' not in anonymous
+    )
     for role, expected, hidden in (
         ("learner", ['href="/me"'], ['href="/facilitate/"', 'href="/admin/"']),
         ("facilitator", ['href="/me"', 'href="/facilitate/"'], ['href="/admin/"']),

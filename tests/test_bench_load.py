@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import attendance_problems, database_problems, last_saved_forms, main, prepare, reflection_problems, server_log_problems
+from bench.load import (
+    attendance_problems,
+    database_problems,
+    last_saved_forms,
+    main,
+    prepare,
+    reflection_problems,
+    server_log_problems,
+)
 
 FLASK_EXCEPTION = """\
 [2026-11-24 18:55:09,413] ERROR in app: Exception on /learn/4/reading-1 [GET]
@@ -55,7 +63,13 @@ def test_the_server_log_counts_records_not_lines():
 
 
 def _save(number: int, started: float, answered: float, attendance: dict[str, list[str]]) -> dict:
-    return {"kind": "attendance", "started": started, "answered": answered, "by": f"facilitator {number}", "attendance": attendance}
+    return {
+        "kind": "attendance",
+        "started": started,
+        "answered": answered,
+        "by": f"facilitator {number}",
+        "attendance": attendance,
+    }
 
 
 def test_the_attendance_must_be_one_whole_form_that_may_have_been_saved_last():
@@ -66,13 +80,26 @@ def test_the_attendance_must_be_one_whole_form_that_may_have_been_saved_last():
     assert last_saved_forms([first, second, overlapping]) == [second, overlapping]
     assert attendance_problems({1: ("late", 30), 2: None}, [first, second], 60) == []
     # Present with the minutes left empty: the session's length.
-    assert attendance_problems({1: ("excused", 0), 2: ("present", 60)}, [first, second, overlapping], 60) == []
+    assert (
+        attendance_problems(
+            {1: ("excused", 0), 2: ("present", 60)}, [first, second, overlapping], 60
+        )
+        == []
+    )
     # The earlier form, or half of each: not what was saved last.
     assert attendance_problems({1: ("present", 60), 2: ("absent", 0)}, [first, second], 60)
-    assert attendance_problems({1: ("late", 30), 2: ("present", 60)}, [first, second, overlapping], 60)
+    assert attendance_problems(
+        {1: ("late", 30), 2: ("present", 60)}, [first, second, overlapping], 60
+    )
     # A save that got no answer may have committed.
-    unanswered = {**_save(4, 4.0, 0, {"1": ["absent", "0"], "2": ["absent", "0"]}), "kind": "attendance unanswered"}
-    assert attendance_problems({1: ("absent", 0), 2: ("absent", 0)}, [first, second, unanswered], 60) == []
+    unanswered = {
+        **_save(4, 4.0, 0, {"1": ["absent", "0"], "2": ["absent", "0"]}),
+        "kind": "attendance unanswered",
+    }
+    assert (
+        attendance_problems({1: ("absent", 0), 2: ("absent", 0)}, [first, second, unanswered], 60)
+        == []
+    )
     # No save answered: the roster as prepared (nothing recorded), or a save that got no answer.
     assert attendance_problems({1: None, 2: None}, [], 60) == []
     assert attendance_problems({1: None, 2: None}, [unanswered], 60) == []
@@ -82,17 +109,38 @@ def test_the_attendance_must_be_one_whole_form_that_may_have_been_saved_last():
 
 def test_every_answered_reflection_is_found_as_sent():
     def entry(kind: str, answered: float, body: str, saved: bool = True) -> dict:
-        return {"kind": kind, "started": answered - 0.1, "answered": answered, "enrollment": 7, "step": "outcome-1", "body": body, "saved": saved}
+        return {
+            "kind": kind,
+            "started": answered - 0.1,
+            "answered": answered,
+            "enrollment": 7,
+            "step": "outcome-1",
+            "body": body,
+            "saved": saved,
+        }
 
-    journal = [entry("draft", 1, "one two"), entry("submit", 2, "one two three"), entry("draft", 3, "one", saved=False)]
+    journal = [
+        entry("draft", 1, "one two"),
+        entry("submit", 2, "one two three"),
+        entry("draft", 3, "one", saved=False),
+    ]
     assert reflection_problems({(7, "outcome-1"): ("submitted", "one two three")}, journal) == []
-    assert reflection_problems({(7, "outcome-1"): ("draft", "one two")}, journal)  # the submit was lost
+    assert reflection_problems(
+        {(7, "outcome-1"): ("draft", "one two")}, journal
+    )  # the submit was lost
     assert reflection_problems({(7, "outcome-1"): ("draft", "one two")}, journal[:1]) == []
-    assert reflection_problems({(7, "outcome-1"): ("draft", "one")}, journal[:1])  # an earlier draft won
+    assert reflection_problems(
+        {(7, "outcome-1"): ("draft", "one")}, journal[:1]
+    )  # an earlier draft won
     assert reflection_problems({}, journal[:1])
     # A submit that got no answer and was stored all the same is no lost draft.
     sent = {**entry("submit sent", 0, "one two three four"), "answered": 0}
-    assert reflection_problems({(7, "outcome-1"): ("submitted", "one two three four")}, [*journal[:1], sent]) == []
+    assert (
+        reflection_problems(
+            {(7, "outcome-1"): ("submitted", "one two three four")}, [*journal[:1], sent]
+        )
+        == []
+    )
 
 
 def test_the_database_check_finds_a_broken_waitlist(tmp_path: Path):
@@ -106,9 +154,16 @@ def test_the_database_check_finds_a_broken_waitlist(tmp_path: Path):
 
     small = plan["waitlist_cohort"]  # three seats, nobody registered yet
     with sqlite3.connect(db_file) as con:
-        course_id = con.execute("SELECT course_id FROM lms_cohort WHERE id = ?", (small,)).fetchone()[0]
+        course_id = con.execute(
+            "SELECT course_id FROM lms_cohort WHERE id = ?", (small,)
+        ).fetchone()[0]
         con.execute("UPDATE lms_cohort SET capacity = 1 WHERE id = ?", (small,))
-        learners = [row[0] for row in con.execute("SELECT id FROM lms_user WHERE email LIKE 'load-learner-%' ORDER BY id LIMIT 2")]
+        learners = [
+            row[0]
+            for row in con.execute(
+                "SELECT id FROM lms_user WHERE email LIKE 'load-learner-%' ORDER BY id LIMIT 2"
+            )
+        ]
         for user_id, status in zip(learners, ("registered", "waitlisted"), strict=True):
             con.execute(
                 "INSERT INTO lms_enrollment (user_id, course_id, path, cohort_id, status, created_at) VALUES (?, ?, 'live', ?, ?, '2026-11-24 10:00:00.000000')",
@@ -117,7 +172,9 @@ def test_the_database_check_finds_a_broken_waitlist(tmp_path: Path):
     assert database_problems(url, instance, cohorts) == []
     with sqlite3.connect(db_file) as con:
         con.execute("UPDATE lms_cohort SET capacity = 3 WHERE id = ?", (small,))
-    assert database_problems(url, instance, cohorts) == [f"cohort {small} has 2 free seats and 1 on its waitlist"]
+    assert database_problems(url, instance, cohorts) == [
+        f"cohort {small} has 2 free seats and 1 on its waitlist"
+    ]
     with sqlite3.connect(db_file) as con:
         con.execute("UPDATE lms_cohort SET capacity = 0 WHERE id = ?", (small,))
     assert database_problems(url, instance, cohorts) == [f"cohort {small} holds 1 seats of 0"]
@@ -136,22 +193,67 @@ def test_a_short_run_under_gunicorn_has_no_errors(tmp_path: Path, capsys):
     require_modules("gunicorn", "locust", "aiosmtpd")
     output = tmp_path / "load.json"
     # Two visits per person and one round, however long they take: nothing here counts seconds.
-    status = main(["--iterations", "2", "--seconds", "0", "--rounds", "1", "--learners", "3", "--visitors", "1", "--newcomers", "1",
-                   "--workers", "1", "--threads", "4", "--think", "0", "--smtp-delay", "0", "--scale", "0.001", "--output", str(output)])
+    status = main(
+        [
+            "--iterations",
+            "2",
+            "--seconds",
+            "0",
+            "--rounds",
+            "1",
+            "--learners",
+            "3",
+            "--visitors",
+            "1",
+            "--newcomers",
+            "1",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--think",
+            "0",
+            "--smtp-delay",
+            "0",
+            "--scale",
+            "0.001",
+            "--output",
+            str(output),
+        ]
+    )
     report = json.loads(output.read_text())
     assert status == 0, capsys.readouterr().out + json.dumps(report["error_examples"], indent=2)
     assert report["errors"] == 0 and report["5xx"] == 0 and report["data_problems"] == 0
     # Every visit was made: each learner's two and the round's (three learners, two facilitators, a newcomer).
     visits = report["visits"]
-    assert visits.get("LearnerUser: visit") == 6 and visits.get("CoFacilitatorUser: visit") == 4, visits
-    assert visits.get("AdminUser: visit") == 2 and visits.get("VisitorUser: visit") == 2 and visits.get("NewcomerUser: visit") == 2, visits
+    assert visits.get("LearnerUser: visit") == 6 and visits.get("CoFacilitatorUser: visit") == 4, (
+        visits
+    )
+    assert (
+        visits.get("AdminUser: visit") == 2
+        and visits.get("VisitorUser: visit") == 2
+        and visits.get("NewcomerUser: visit") == 2
+    ), visits
     assert report["phases"]["rounds"]["parties"] == 6
     # Every kind of write was answered and then found in the database.
     written = report["data"]["writes answered"]
     for kind in ("draft", "submit", "progress", "attendance", "signup"):
         assert written.get(kind, 0) > 0, (kind, written)
-    for endpoint in ("sign in", "step: reflect", "draft autosave", "reflection submit", "step: watch", "progress post", "roster",
-                     "attendance save", "report page", "report CSV", "catalog", "course page", "sign up"):
+    for endpoint in (
+        "sign in",
+        "step: reflect",
+        "draft autosave",
+        "reflection submit",
+        "step: watch",
+        "progress post",
+        "roster",
+        "attendance save",
+        "report page",
+        "report CSV",
+        "catalog",
+        "course page",
+        "sign up",
+    ):
         assert report["endpoints"].get(endpoint, {}).get("requests", 0) > 0, endpoint
     assert report["mail"]["messages"] >= 2  # the newcomers' welcome mail went through the relay
     assert Path(report["server_log"]).is_file()
@@ -166,14 +268,43 @@ def test_a_short_run_on_postgresql(tmp_path: Path, capsys):
         pytest.skip("LMS_LOAD_DATABASE_URL is not set (a PostgreSQL database the load may empty)")
     require_modules("locust")
     output = tmp_path / "load.json"
-    status = main(["--database-url", url, "--iterations", "2", "--seconds", "0", "--rounds", "1", "--learners", "3", "--visitors", "1",
-                   "--newcomers", "1", "--workers", "2", "--threads", "4", "--think", "0", "--smtp-delay", "0", "--scale", "0.001",
-                   "--output", str(output)])
+    status = main(
+        [
+            "--database-url",
+            url,
+            "--iterations",
+            "2",
+            "--seconds",
+            "0",
+            "--rounds",
+            "1",
+            "--learners",
+            "3",
+            "--visitors",
+            "1",
+            "--newcomers",
+            "1",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--think",
+            "0",
+            "--smtp-delay",
+            "0",
+            "--scale",
+            "0.001",
+            "--output",
+            str(output),
+        ]
+    )
     report = json.loads(output.read_text())
     assert report["database"]["kind"] == "postgresql" and "deadlocks" in report["database"]
     assert report["data_problems"] == 0, json.dumps(report["error_examples"], indent=2)
     assert report["data"]["writes answered"].get("submit", 0) > 0
-    assert report["errors_by_kind"]["harness"] == 0 and report["errors_by_kind"]["connection"] == 0, capsys.readouterr().out
+    assert (
+        report["errors_by_kind"]["harness"] == 0 and report["errors_by_kind"]["connection"] == 0
+    ), capsys.readouterr().out
     # Not ``status == 0`` yet: before issue 16's fix three learners and two roster saves can deadlock
     # (a 500, a failure of the run); once it is merged, assert it (make load checks it either way).
     assert report["requests"] > 0 and status in (0, 1)

@@ -50,14 +50,38 @@ def test_courses_sync_reports_counts(runner):
 
 
 def test_users_create_makes_an_admin(runner, app):
-    result = invoke(runner, "users", "create", "--email", "Boss@Example.org", "--name", "Boss", "--role", "admin", "--password", "a-long-password")
+    result = invoke(
+        runner,
+        "users",
+        "create",
+        "--email",
+        "Boss@Example.org",
+        "--name",
+        "Boss",
+        "--role",
+        "admin",
+        "--password",
+        "a-long-password",
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         from lms.db import db_session
 
         user = db_session.scalar(select(User).where(User.email == "boss@example.org"))
         assert user.is_admin and user.check_password("a-long-password")
-    again = runner.invoke(lms_group, ["users", "create", "--email", "boss@example.org", "--name", "B", "--password", "a-long-password"])
+    again = runner.invoke(
+        lms_group,
+        [
+            "users",
+            "create",
+            "--email",
+            "boss@example.org",
+            "--name",
+            "B",
+            "--password",
+            "a-long-password",
+        ],
+    )
     assert again.exit_code != 0 and "already exists" in again.output
 
 

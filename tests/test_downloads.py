@@ -25,18 +25,27 @@ def read_back(header: str) -> tuple[str, str, str]:
     params = message.get_params(header="content-disposition")
     fallback = next(value for key, value in params if key == "filename" and isinstance(value, str))
     encoded = [value for key, value in params if key == "filename" and isinstance(value, tuple)]
-    whole = collapse_rfc2231_value(encoded[0]) if encoded else fallback  # the standard library's RFC 2231 reading
+    whole = (
+        collapse_rfc2231_value(encoded[0]) if encoded else fallback
+    )  # the standard library's RFC 2231 reading
     assert options["filename"] == whole
     return disposition, whole, fallback
 
 
-@pytest.mark.parametrize(("name", "whole", "fallback"), [
-    (f"certificate-X-{NAME}.pdf", f"certificate-X-{NAME}.pdf", "certificate-X-Dolores Nunez-Okafor.pdf"),
-    ("plain.csv", "plain.csv", "plain.csv"),
-    ("日本語.json", "日本語.json", "download.json"),
-    # Quotes, separators and slashes have no place in a saved file's name on some system.
-    ('report "quoted"; a/b\\c.csv', "report -quoted-; a-b-c.csv", "report -quoted-; a-b-c.csv"),
-])
+@pytest.mark.parametrize(
+    ("name", "whole", "fallback"),
+    [
+        (
+            f"certificate-X-{NAME}.pdf",
+            f"certificate-X-{NAME}.pdf",
+            "certificate-X-Dolores Nunez-Okafor.pdf",
+        ),
+        ("plain.csv", "plain.csv", "plain.csv"),
+        ("日本語.json", "日本語.json", "download.json"),
+        # Quotes, separators and slashes have no place in a saved file's name on some system.
+        ('report "quoted"; a/b\\c.csv', "report -quoted-; a-b-c.csv", "report -quoted-; a-b-c.csv"),
+    ],
+)
 def test_header_round_trips_through_standard_parsers(name, whole, fallback):
     header = content_disposition(name)
     assert header.isascii()
@@ -45,7 +54,10 @@ def test_header_round_trips_through_standard_parsers(name, whole, fallback):
 
 
 def test_ascii_fallback_transliterates():
-    assert ascii_fallback(f"certificate-{name_part(NAME)}.pdf") == "certificate-Dolores-Nunez-Okafor.pdf"
+    assert (
+        ascii_fallback(f"certificate-{name_part(NAME)}.pdf")
+        == "certificate-Dolores-Nunez-Okafor.pdf"
+    )
     assert ascii_fallback("日本語.json") == "download.json"
     assert name_part("  Ana  María   O'Neil ") == "Ana-María-O-Neil"
 
@@ -62,7 +74,9 @@ def named_certificate(app, make_user):
     from lms.learning.models import Enrollment
 
     with app.test_request_context():
-        code = services.issue_certificate(db_session.get(Enrollment, enrollment_id), db_session.get(User, facilitator.id)).certificate.code
+        code = services.issue_certificate(
+            db_session.get(Enrollment, enrollment_id), db_session.get(User, facilitator.id)
+        ).certificate.code
         db_session.commit()
     return facilitator, learner, cohort_id, code
 
@@ -90,12 +104,19 @@ def test_data_export_and_report_exports_are_named_in_full(app, make_user, login_
     client = login_as(learner)
     response = client.get("/me/export.json")
     assert response.status_code == 200
-    assert read_back(response.headers["Content-Disposition"])[1:] == ("my-learning-data-Dolores-Ñúñez-Ōkafor.json", "my-learning-data-Dolores-Nunez-Okafor.json")
+    assert read_back(response.headers["Content-Disposition"])[1:] == (
+        "my-learning-data-Dolores-Ñúñez-Ōkafor.json",
+        "my-learning-data-Dolores-Nunez-Okafor.json",
+    )
 
     admin = client_for(app, make_user("admin", locale="es"))
     for extension in ("csv", "xlsx"):
         exported = admin.get(f"/admin/reports/completions.{extension}")
         assert exported.status_code == 200
         disposition, whole, fallback = read_back(exported.headers["Content-Disposition"])
-        assert disposition == "attachment" and whole.startswith("finalizaciones-") and whole.endswith(f".{extension}")
+        assert (
+            disposition == "attachment"
+            and whole.startswith("finalizaciones-")
+            and whole.endswith(f".{extension}")
+        )
         assert fallback == whole

@@ -18,7 +18,11 @@ def test_models_and_migrations_agree(migrated_database):
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection,
-            opts={"compare_type": True, "include_name": _include_name, "version_table": migrations.VERSION_TABLE},
+            opts={
+                "compare_type": True,
+                "include_name": _include_name,
+                "version_table": migrations.VERSION_TABLE,
+            },
         )
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
@@ -34,7 +38,11 @@ def test_migrations_downgrade_to_base_and_upgrade_again(tmp_path):
     engine = make_engine(url)
     migrations.upgrade(engine)
     migrations.downgrade(engine, "base")
-    assert [t for t in inspect(engine).get_table_names() if t.startswith("lms_") and t != migrations.VERSION_TABLE] == []
+    assert [
+        t
+        for t in inspect(engine).get_table_names()
+        if t.startswith("lms_") and t != migrations.VERSION_TABLE
+    ] == []
     migrations.upgrade(engine)
     assert "lms_certificate" in inspect(engine).get_table_names()
     engine.dispose()
@@ -49,13 +57,19 @@ def test_accounts_made_before_email_confirmation_count_as_confirmed(tmp_path):
     migrations.upgrade(engine, "0002")
     try:
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO lms_user (email, display_name, locale, time_zone, is_facilitator, is_admin, affiliate, audience_role, active, created_at)"
-                " VALUES ('early@example.org', 'Early', 'en', 'UTC', false, false, '', '', true, '2026-01-02 03:04:05')"
-            ))
+            connection.execute(
+                text(
+                    "INSERT INTO lms_user (email, display_name, locale, time_zone, is_facilitator, is_admin, affiliate, audience_role, active, created_at)"
+                    " VALUES ('early@example.org', 'Early', 'en', 'UTC', false, false, '', '', true, '2026-01-02 03:04:05')"
+                )
+            )
         migrations.upgrade(engine)
         with engine.connect() as connection:
-            created, confirmed = connection.execute(text("SELECT created_at, email_confirmed_at FROM lms_user WHERE email = 'early@example.org'")).one()
+            created, confirmed = connection.execute(
+                text(
+                    "SELECT created_at, email_confirmed_at FROM lms_user WHERE email = 'early@example.org'"
+                )
+            ).one()
         assert confirmed is not None and confirmed == created
     finally:
         migrations.downgrade(engine, "base")

@@ -25,8 +25,13 @@ PASSWORD = "a long enough password"
 def _host(database_url: str, tmp_path: Path, *, own_login: bool) -> Flask:
     host = Flask("host", instance_path=str(tmp_path / "host-instance"))
     host.config.update(
-        SECRET_KEY="host-secret", TESTING=True, SERVER_NAME="host.test",
-        LMS_DATABASE_URL=database_url, LMS_COURSES_DIR=str(COURSES_DIR), WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False,
+        SECRET_KEY="host-secret",
+        TESTING=True,
+        SERVER_NAME="host.test",
+        LMS_DATABASE_URL=database_url,
+        LMS_COURSES_DIR=str(COURSES_DIR),
+        WTF_CSRF_ENABLED=False,
+        RATELIMIT_ENABLED=False,
     )
 
     @host.get("/")
@@ -65,7 +70,11 @@ def host(request, database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 def _rules(application: Flask) -> set[tuple[str, str, frozenset[str]]]:
-    return {(rule.endpoint, rule.rule, frozenset(rule.methods or ())) for rule in application.url_map.iter_rules() if rule.endpoint.startswith("lms")}
+    return {
+        (rule.endpoint, rule.rule, frozenset(rule.methods or ()))
+        for rule in application.url_map.iter_rules()
+        if rule.endpoint.startswith("lms")
+    }
 
 
 def test_every_url_is_the_standalone_one_under_the_mount_point(app, host):
@@ -85,25 +94,41 @@ def test_the_learner_journey_through_a_host_app(host, caplog):
     caplog.set_level(logging.INFO, logger="lms")
     client = host.test_client()
     assert client.get("/").get_data(as_text=True) == "the host's own home page"
-    assert client.get("/auth/login").status_code == 404, "the engine's pages live under the mount point only"
+    assert client.get("/auth/login").status_code == 404, (
+        "the engine's pages live under the mount point only"
+    )
 
     # Signing up.
     form = client.get("/learn/auth/register")
     assert form.status_code == 200 and 'href="/learn/auth/login"' in form.get_data(as_text=True)
-    response = client.post("/learn/auth/register", data={"display_name": "Mía Host", "email": "mia@example.org", "password": PASSWORD, "confirm": PASSWORD})
+    response = client.post(
+        "/learn/auth/register",
+        data={
+            "display_name": "Mía Host",
+            "email": "mia@example.org",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
 
     # The confirmation link in the welcome mail points under the mount point.
     from lms.jobs import wait_for_jobs
 
     wait_for_jobs(host)  # account mail goes out through a job after the request
-    welcome = next(record.getMessage() for record in caplog.records if "Your account is ready" in record.getMessage())
+    welcome = next(
+        record.getMessage()
+        for record in caplog.records
+        if "Your account is ready" in record.getMessage()
+    )
     link = re.search(r"http://host\.test(/learn/auth/confirm/\S+)", welcome)
     assert link, welcome
 
     # Signing in, then confirming.
     assert client.get("/learn/auth/login").status_code == 200
-    response = client.post("/learn/auth/login", data={"email": "mia@example.org", "password": PASSWORD})
+    response = client.post(
+        "/learn/auth/login", data={"email": "mia@example.org", "password": PASSWORD}
+    )
     assert response.status_code == 303 and response.headers["Location"].endswith("/learn/me")
     confirmed = client.get(link.group(1))
     assert confirmed.status_code == 303 and confirmed.headers["Location"].endswith("/learn/me")
@@ -119,13 +144,19 @@ def test_the_learner_journey_through_a_host_app(host, caplog):
     assert f'data-progress-url="/learn/learn/{enrollment_id}/recording/progress"' in page
     assert f'src="/learn/courses/{FLAGSHIP}/media/recording.mp4"' in page
     for start_at in range(0, 30, 6):
-        played = client.post(f"/learn/learn/{enrollment_id}/recording/progress", json={"segments": [[start_at, start_at + 6]], "duration": 30})
+        played = client.post(
+            f"/learn/learn/{enrollment_id}/recording/progress",
+            json={"segments": [[start_at, start_at + 6]], "duration": 30},
+        )
         assert played.status_code == 200, played.get_data(as_text=True)[:300]
     assert played.get_json()["done"]
 
     # Reflections.
     for prompt in ("outcome-1", "outcome-2", "outcome-3"):
-        reflection = client.post(f"/learn/learn/{enrollment_id}/{prompt}/reflection", data={"body": FORTY_WORDS, "submit": "Submit"})
+        reflection = client.post(
+            f"/learn/learn/{enrollment_id}/{prompt}/reflection",
+            data={"body": FORTY_WORDS, "submit": "Submit"},
+        )
         assert reflection.status_code == 303, reflection.get_data(as_text=True)[:300]
         assert reflection.headers["Location"].startswith(("/learn/", "http://host.test/learn/"))
 
@@ -134,8 +165,12 @@ def test_the_learner_journey_through_a_host_app(host, caplog):
 
         enrollment = db_session.get(Enrollment, enrollment_id)
         assert enrollment.status is EnrollmentStatus.completed
-        submitted = db_session.scalars(select(Reflection).where(Reflection.enrollment_id == enrollment_id)).all()
-        assert len(submitted) == 3 and all(r.status is ReflectionStatus.submitted for r in submitted)
+        submitted = db_session.scalars(
+            select(Reflection).where(Reflection.enrollment_id == enrollment_id)
+        ).all()
+        assert len(submitted) == 3 and all(
+            r.status is ReflectionStatus.submitted for r in submitted
+        )
 
     # My learning.
     dashboard = client.get("/learn/me")
@@ -149,4 +184,6 @@ def test_the_learner_journey_through_a_host_app(host, caplog):
     away = client.get("/learn/me")
     assert away.status_code == 302 and "/learn/auth/login" in away.headers["Location"]
     if "HOST_LOADER_CALLS" in host.config:
-        assert host.config["HOST_LOADER_CALLS"] > 0, "the host's own user loader signed the learner in"
+        assert host.config["HOST_LOADER_CALLS"] > 0, (
+            "the host's own user loader signed the learner in"
+        )

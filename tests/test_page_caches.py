@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 
 from lms import create_app
-from tests.cohorts.helpers import COURSE, client_for, enrollment_of, register, schedule, submit_reflections
+from tests.cohorts.helpers import (
+    COURSE,
+    client_for,
+    enrollment_of,
+    register,
+    schedule,
+    submit_reflections,
+)
 from tests.conftest import REPO, csrf_token_in, csrf_tokens_in, login
 
 COURSE_PAGE = f"/courses/{COURSE}"
@@ -30,7 +37,7 @@ def _redis_available() -> bool:
         import redis
 
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
-    except Exception:  # noqa: BLE001 - any failure means: skip the Redis variant
+    except Exception:
         return False
     return True
 
@@ -44,7 +51,9 @@ def store(request) -> str:
             pytest.skip(f"no Redis at {REDIS_URL}")
         import redis
 
-        redis.Redis.from_url(REDIS_URL).flushdb()  # the test Redis database: nothing of an earlier test
+        redis.Redis.from_url(
+            REDIS_URL
+        ).flushdb()  # the test Redis database: nothing of an earlier test
     return request.param
 
 
@@ -85,7 +94,9 @@ def versions(app, *names: str) -> tuple[str, ...]:
         return found
 
 
-def test_the_dashboard_follows_writes_made_in_another_worker(app, store, other_worker, make_user, monkeypatch):
+def test_the_dashboard_follows_writes_made_in_another_worker(
+    app, store, other_worker, make_user, monkeypatch
+):
     from lms.cohorts import services as cohort_services
     from lms.db import db_session
     from lms.learning import services as learning_services
@@ -104,7 +115,9 @@ def test_the_dashboard_follows_writes_made_in_another_worker(app, store, other_w
 
     # Someone ahead on the waitlist leaves, in the other worker: this learner moves up.
     with other_worker.test_request_context():
-        cohort_services.withdraw(db_session.get(type(ahead), ahead.id), cohort_services.get_cohort(cohort_id))
+        cohort_services.withdraw(
+            db_session.get(type(ahead), ahead.id), cohort_services.get_cohort(cohort_id)
+        )
         db_session.commit()
     assert "Number 1 on the waitlist" in client.get("/me").get_data(as_text=True)
 
@@ -145,7 +158,9 @@ def test_a_write_in_another_process_shows_on_the_next_page(app, make_user):
         "LMS_COURSES_DIR": app.config["LMS_COURSES_DIR"],
         "SECRET_KEY": "another-process",
     }
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=REPO, env=environment, timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", script], check=True, cwd=REPO, env=environment, timeout=120
+    )
     assert "Renamed by another process" in client.get("/me").get_data(as_text=True)
 
 
@@ -165,12 +180,24 @@ def test_the_dashboard_is_never_shared_between_people_or_sessions(app, make_user
         browser = app.test_client()
         login_page = browser.get("/auth/login").get_data(as_text=True)
         token = csrf_token_in(login_page)
-        assert browser.post("/auth/login", data={"email": first.email, "password": "correct horse battery staple", "csrf_token": token}).status_code == 303
+        assert (
+            browser.post(
+                "/auth/login",
+                data={
+                    "email": first.email,
+                    "password": "correct horse battery staple",
+                    "csrf_token": token,
+                },
+            ).status_code
+            == 303
+        )
         tokens.append(set(csrf_tokens_in(browser.get("/me").get_data(as_text=True))))
     assert tokens[0] and tokens[1] and not tokens[0] & tokens[1]
 
 
-def test_a_course_pages_sessions_follow_seats_taken_in_another_worker(app, store, client, other_worker, make_user, monkeypatch):
+def test_a_course_pages_sessions_follow_seats_taken_in_another_worker(
+    app, store, client, other_worker, make_user, monkeypatch
+):
     from lms.cohorts import services as cohort_services
 
     facilitator = make_user("facilitator")
@@ -178,7 +205,10 @@ def test_a_course_pages_sessions_follow_seats_taken_in_another_worker(app, store
     counts = calls_to(monkeypatch, cohort_services, "seat_counts")
 
     page = client.get(COURSE_PAGE).get_data(as_text=True)
-    assert "2 seats left" in page and "csrf_token" not in page.split("live-sessions-title")[1].split("</section>")[0]
+    assert (
+        "2 seats left" in page
+        and "csrf_token" not in page.split("live-sessions-title")[1].split("</section>")[0]
+    )
     client.get(COURSE_PAGE)
     assert len(counts) == 1, "no seat changed: the second visitor is served from memory"
 
@@ -206,19 +236,25 @@ def test_a_course_pages_sessions_follow_the_clock(app, client, make_user, monkey
     facilitator = make_user("facilitator")
     closes = utcnow() + timedelta(hours=2)
     schedule(app, facilitator, title="Closing soon", registration_closes_at=closes)
-    assert "Registration for this session is closed." not in client.get(COURSE_PAGE).get_data(as_text=True)
+    assert "Registration for this session is closed." not in client.get(COURSE_PAGE).get_data(
+        as_text=True
+    )
 
     later = closes + timedelta(minutes=1)
     for module in (lms.caching, lms.cohorts.services, lms.cohorts.views):
         monkeypatch.setattr(module, "utcnow", lambda: later)
-    assert "Registration for this session is closed." in client.get(COURSE_PAGE).get_data(as_text=True)
+    assert "Registration for this session is closed." in client.get(COURSE_PAGE).get_data(
+        as_text=True
+    )
 
 
 def _total(client) -> int:
     return int(re.search(r'data-total="(\d+)"', client.get(REPORT).get_data(as_text=True)).group(1))
 
 
-def test_the_reports_totals_lag_by_a_few_seconds_and_say_so_but_its_rows_do_not(app, store, other_worker, make_user, monkeypatch):
+def test_the_reports_totals_lag_by_a_few_seconds_and_say_so_but_its_rows_do_not(
+    app, store, other_worker, make_user, monkeypatch
+):
     from lms.reports import queries
 
     admin, facilitator = make_user("admin"), make_user("facilitator")
@@ -246,7 +282,9 @@ def test_the_reports_totals_lag_by_a_few_seconds_and_say_so_but_its_rows_do_not(
     assert len(summaries) == 1
 
     # The admin's own write: their next report counts again (read-your-writes).
-    assert client.post("/language", data={"locale": "es", "next": REPORT}).status_code == 303  # their profile
+    assert (
+        client.post("/language", data={"locale": "es", "next": REPORT}).status_code == 303
+    )  # their profile
     assert _total(client) == 2
     assert len(summaries) == 2
 
@@ -266,10 +304,21 @@ def test_each_write_bumps_the_versions_of_what_it_changes_and_no_others(app, mak
     from lms.caching import course, person
     from lms.learning.models import Enrollment
 
-    facilitator, learner, neighbour, bystander = make_user("facilitator"), make_user(), make_user(), make_user()
+    facilitator, learner, neighbour, bystander = (
+        make_user("facilitator"),
+        make_user(),
+        make_user(),
+        make_user(),
+    )
     cohort_id = schedule(app, facilitator, capacity=1)
     register(app, neighbour, cohort_id)
-    names = (person(learner.id), person(neighbour.id), person(facilitator.id), person(bystander.id), course(COURSE))
+    names = (
+        person(learner.id),
+        person(neighbour.id),
+        person(facilitator.id),
+        person(bystander.id),
+        course(COURSE),
+    )
 
     before = versions(app, *names)
     register(app, learner, cohort_id)  # waitlisted behind the neighbour: the seats and the waitlist
@@ -368,7 +417,9 @@ def test_deleting_an_account_frees_its_seat_on_the_kept_pages(app, client, make_
     assert "2 seats left" in client.get(COURSE_PAGE).get_data(as_text=True)
 
 
-def test_two_deployments_sharing_a_redis_database_do_not_share_totals(app_config, tmp_path, monkeypatch):
+def test_two_deployments_sharing_a_redis_database_do_not_share_totals(
+    app_config, tmp_path, monkeypatch
+):
     """The keys are named after the database: another deployment's report is never served."""
     if not _redis_available():
         pytest.skip(f"no Redis at {REDIS_URL}")
@@ -377,7 +428,10 @@ def test_two_deployments_sharing_a_redis_database_do_not_share_totals(app_config
     first = create_app({**app_config, "LMS_REDIS_URL": REDIS_URL})
     key = ("probe", uuid.uuid4().hex)
     with first.app_context():
-        assert first.extensions["lms"].page_cache.shared(key, lambda: "first", seconds=30)[0] == "first"
+        assert (
+            first.extensions["lms"].page_cache.shared(key, lambda: "first", seconds=30)[0]
+            == "first"
+        )
         other = PageCache(first, "postgresql://elsewhere/another")
         assert other.shared(key, lambda: "second", seconds=30)[0] == "second"
     first.extensions["lms"].database.engine.dispose()
@@ -395,7 +449,9 @@ def test_signed_out_pages_carry_validators_and_answer_304_until_they_change(app,
     again = client.get(COURSE_PAGE, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.get_data() == b""
 
-    register(app, make_user(), cohort_id)  # a seat taken: the page is no longer what the cache holds
+    register(
+        app, make_user(), cohort_id
+    )  # a seat taken: the page is no longer what the cache holds
     changed = client.get(COURSE_PAGE, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert "2 seats left" in changed.get_data(as_text=True)
@@ -414,5 +470,9 @@ def test_pages_for_one_visitor_are_never_marked_public(app, client, make_user):
 
     login(client, make_user())
     signed_in = client.get(COURSE_PAGE)
-    assert signed_in.status_code == 200 and "ETag" not in signed_in.headers and not signed_in.cache_control.public
+    assert (
+        signed_in.status_code == 200
+        and "ETag" not in signed_in.headers
+        and not signed_in.cache_control.public
+    )
     assert client.get(COURSE_PAGE, headers={"If-None-Match": "*"}).status_code == 200

@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from tests.cohorts.helpers import client_for, cohort_form, completed_enrollment, enrollment_of, schedule
+from tests.cohorts.helpers import (
+    client_for,
+    cohort_form,
+    completed_enrollment,
+    enrollment_of,
+    schedule,
+)
 from tests.learning.conftest import FORTY_WORDS
 from tests.test_form_properties import ZOOM_HEADER, Stage, snapshot
 
@@ -28,7 +34,9 @@ class Injected(RuntimeError):
 @dataclass(frozen=True)
 class Case:
     persona: str
-    arrange: Callable[[Any, Any, Any], dict[str, Any]]  # (stage, me, monkeypatch) -> url, data, written
+    arrange: Callable[
+        [Any, Any, Any], dict[str, Any]
+    ]  # (stage, me, monkeypatch) -> url, data, written
     tables: tuple[str, ...]  # tables the action has written (flushed) when it fails
 
 
@@ -41,7 +49,10 @@ def _flushed() -> dict[str, int]:
 
     session = get_session()
     session.flush()
-    return {table.name: session.execute(select(func.count()).select_from(table)).scalar_one() for table in Base.metadata.sorted_tables}
+    return {
+        table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
+        for table in Base.metadata.sorted_tables
+    }
 
 
 def _fail_at_event(monkeypatch, module: Any, action: str, written: list[str]) -> None:
@@ -62,11 +73,19 @@ def _apply_import(stage, me, monkeypatch) -> dict[str, Any]:
 
     cohort_id = stage.cohort(me)
     emails = [stage.email_of(stage.registered(cohort_id)) for _ in range(2)]
-    report = (ZOOM_HEADER + "".join(f"P{n},{email},,,55,No\n" for n, email in enumerate(emails))).encode()
+    report = (
+        ZOOM_HEADER + "".join(f"P{n},{email},,,55,No\n" for n, email in enumerate(emails))
+    ).encode()
     token = stage.import_token(me, cohort_id, report)
     written: list[str] = []
-    _fail_at_event(monkeypatch, services, "attendance.imported", written)  # after every attendance row
-    return {"url": f"/facilitate/cohorts/{cohort_id}/attendance/import/apply", "data": {"token": token}, "written": written}
+    _fail_at_event(
+        monkeypatch, services, "attendance.imported", written
+    )  # after every attendance row
+    return {
+        "url": f"/facilitate/cohorts/{cohort_id}/attendance/import/apply",
+        "data": {"token": token},
+        "written": written,
+    }
 
 
 def _issue_one(stage, me, monkeypatch) -> dict[str, Any]:
@@ -76,7 +95,11 @@ def _issue_one(stage, me, monkeypatch) -> dict[str, Any]:
     cohort_id, enrollment_id = completed_enrollment(stage.app, me, stage.person())
     written: list[str] = []
     _fail_at_event(monkeypatch, services, "certificate.issued", written)
-    return {"url": f"/facilitate/cohorts/{cohort_id}/certificates/issue", "data": {"enrollment_id": str(enrollment_id)}, "written": written}
+    return {
+        "url": f"/facilitate/cohorts/{cohort_id}/certificates/issue",
+        "data": {"enrollment_id": str(enrollment_id)},
+        "written": written,
+    }
 
 
 def _schedule(stage, me, monkeypatch) -> dict[str, Any]:
@@ -99,7 +122,11 @@ def _submit_last_reflection(stage, me, monkeypatch) -> dict[str, Any]:
         raise Injected(SECRET)
 
     monkeypatch.setattr(services, "refresh_completion", refresh_completion)
-    return {"url": f"/learn/{enrollment_id}/outcome-1/reflection", "data": {"body": FORTY_WORDS, "submit": "Submit"}, "written": written}
+    return {
+        "url": f"/learn/{enrollment_id}/outcome-1/reflection",
+        "data": {"body": FORTY_WORDS, "submit": "Submit"},
+        "written": written,
+    }
 
 
 def _register_commit_fails(stage, me, monkeypatch) -> dict[str, Any]:
@@ -118,11 +145,21 @@ def _register_commit_fails(stage, me, monkeypatch) -> dict[str, Any]:
 
 
 CASES = {
-    "apply an attendance import, failing after every attendance row": Case("facilitator", _apply_import, ("lms_attendance",)),
-    "issue a certificate, failing at its audit event": Case("facilitator", _issue_one, ("lms_certificate",)),
-    "schedule a cohort, failing at its audit event": Case("facilitator", _schedule, ("lms_cohort",)),
-    "submit a reflection, failing after completion is computed": Case("learner", _submit_last_reflection, ("lms_reflection",)),
-    "register for a cohort, the commit itself failing": Case("learner", _register_commit_fails, ("lms_enrollment",)),
+    "apply an attendance import, failing after every attendance row": Case(
+        "facilitator", _apply_import, ("lms_attendance",)
+    ),
+    "issue a certificate, failing at its audit event": Case(
+        "facilitator", _issue_one, ("lms_certificate",)
+    ),
+    "schedule a cohort, failing at its audit event": Case(
+        "facilitator", _schedule, ("lms_cohort",)
+    ),
+    "submit a reflection, failing after completion is computed": Case(
+        "learner", _submit_last_reflection, ("lms_reflection",)
+    ),
+    "register for a cohort, the commit itself failing": Case(
+        "learner", _register_commit_fails, ("lms_enrollment",)
+    ),
 }
 
 

@@ -22,8 +22,12 @@ def two_hosts(database_url, tmp_path):
     for name in ("first", "second"):
         host = Flask(name, instance_path=str(tmp_path / f"{name}-instance"))
         host.config.update(
-            SECRET_KEY=f"{name}-secret", TESTING=True, SERVER_NAME=f"{name}.test",
-            LMS_DATABASE_URL=database_url, LMS_COURSES_DIR=str(COURSES_DIR), WTF_CSRF_ENABLED=False,
+            SECRET_KEY=f"{name}-secret",
+            TESTING=True,
+            SERVER_NAME=f"{name}.test",
+            LMS_DATABASE_URL=database_url,
+            LMS_COURSES_DIR=str(COURSES_DIR),
+            WTF_CSRF_ENABLED=False,
         )
         LMS(host)
         hosts.append(host)
@@ -63,7 +67,10 @@ def test_a_course_panel_belongs_to_the_app_it_was_registered_on(two_hosts):
     assert host_panel not in second.extensions["lms"].course_panels
     assert first.extensions["lms"].course_panels is not second.extensions["lms"].course_panels
 
-    assert first.test_client().get(FLAGSHIP).get_data(as_text=True).count("Only on the first host") == 1
+    assert (
+        first.test_client().get(FLAGSHIP).get_data(as_text=True).count("Only on the first host")
+        == 1
+    )
     page = second.test_client().get(FLAGSHIP).get_data(as_text=True)
     assert "Only on the first host" not in page
     assert "Upcoming live sessions" in page, "the engine's own panels are on both"

@@ -17,7 +17,10 @@ def app_config(app_config):
 
 def test_login_is_rate_limited(client, make_user):
     user = make_user()
-    statuses = [client.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code for _ in range(7)]
+    statuses = [
+        client.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code
+        for _ in range(7)
+    ]
     assert statuses[:5] == [422] * 5
     assert statuses[5:] == [429, 429]
     page = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD})
@@ -44,27 +47,40 @@ def test_two_apps_in_one_process_do_not_share_limits(app_config, make_user):
     first, second = create_app(app_config), create_app(app_config)
     assert limiter_of(first) is not limiter_of(second)
     wrong = {"email": user.email, "password": "wrong"}
-    assert [first.test_client().post("/auth/login", data=wrong).status_code for _ in range(6)] == [422] * 5 + [429]
-    assert second.test_client().post("/auth/login", data=wrong).status_code == 422, "the other app counts on its own"
+    assert [first.test_client().post("/auth/login", data=wrong).status_code for _ in range(6)] == [
+        422
+    ] * 5 + [429]
+    assert second.test_client().post("/auth/login", data=wrong).status_code == 422, (
+        "the other app counts on its own"
+    )
 
 
 def test_unknown_email_and_wrong_password_answer_alike(client, make_user):
     user = make_user()
     wrong_password = client.post("/auth/login", data={"email": user.email, "password": "nope"})
-    unknown_email = client.post("/auth/login", data={"email": "nobody@example.org", "password": "nope"})
+    unknown_email = client.post(
+        "/auth/login", data={"email": "nobody@example.org", "password": "nope"}
+    )
     assert wrong_password.status_code == unknown_email.status_code == 422
 
     def page(response, email: str) -> str:
         # A CSRF token is signed with the second it was made: two pages a tick apart differ there.
-        return re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1TOKEN", response.get_data(as_text=True)).replace(email, "X")
+        return re.sub(
+            r'(name="csrf_token"[^>]*value=")[^"]+', r"\1TOKEN", response.get_data(as_text=True)
+        ).replace(email, "X")
 
     assert page(wrong_password, user.email) == page(unknown_email, "nobody@example.org")
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"],
+)
 def test_no_open_redirect_after_login(client, make_user, target):
     user = make_user()
-    response = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "next": target})
+    response = client.post(
+        "/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "next": target}
+    )
     assert response.status_code == 303
     location = response.headers["Location"]
     assert "evil.example" not in location and "javascript" not in location
@@ -72,14 +88,25 @@ def test_no_open_redirect_after_login(client, make_user, target):
 
 def test_local_next_is_followed_after_login(client, make_user):
     user = make_user()
-    response = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "next": "/courses/esp-racial-justice-dialogue"})
+    response = client.post(
+        "/auth/login",
+        data={
+            "email": user.email,
+            "password": TEST_PASSWORD,
+            "next": "/courses/esp-racial-justice-dialogue",
+        },
+    )
     assert response.headers["Location"].endswith("/courses/esp-racial-justice-dialogue")
 
 
 def test_session_cookie_is_httponly_and_samesite(client, make_user, app):
     user = make_user()
     response = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD})
-    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith(app.config["SESSION_COOKIE_NAME"] + "="))
+    cookie = next(
+        value
+        for value in response.headers.getlist("Set-Cookie")
+        if value.startswith(app.config["SESSION_COOKIE_NAME"] + "=")
+    )
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
@@ -112,18 +139,42 @@ class TestWithCsrf:
         client = app.test_client()
         admin = make_user("admin")
         token = csrf_token_in(client.get("/auth/login", **https).get_data(as_text=True))
-        assert client.post("/auth/login", data={"email": admin.email, "password": TEST_PASSWORD, "csrf_token": token}, headers=same_site, **https).status_code == 303
+        assert (
+            client.post(
+                "/auth/login",
+                data={"email": admin.email, "password": TEST_PASSWORD, "csrf_token": token},
+                headers=same_site,
+                **https,
+            ).status_code
+            == 303
+        )
         token = csrf_token_in(client.get(f"/courses/{FLAGSHIP}", **https).get_data(as_text=True))
-        started = client.post(f"/courses/{FLAGSHIP}/start", data={"path": "recording", "csrf_token": token}, headers=same_site, **https)
-        values = {"enrollment_id": started.headers["Location"].rsplit("/", 1)[1], "step_id": "outcome-1", "slug": FLAGSHIP}
+        started = client.post(
+            f"/courses/{FLAGSHIP}/start",
+            data={"path": "recording", "csrf_token": token},
+            headers=same_site,
+            **https,
+        )
+        values = {
+            "enrollment_id": started.headers["Location"].rsplit("/", 1)[1],
+            "step_id": "outcome-1",
+            "slug": FLAGSHIP,
+        }
         argument = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
         posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
         assert len(posts) > 20
         for rule in posts:
             path = argument.sub(lambda m: str(values.get(m[1], 1)), rule.rule)
-            response = client.post(path, data={"csrf_token": token, "body": "x", "submit": "Submit"}, headers={"Referer": "https://evil.example/"}, **https)
+            response = client.post(
+                path,
+                data={"csrf_token": token, "body": "x", "submit": "Submit"},
+                headers={"Referer": "https://evil.example/"},
+                **https,
+            )
             assert response.status_code == 400, f"{path}: {response.status_code}"
-        assert client.get("/me", **https).status_code == 200, "still signed in: the sign-out was refused too"
+        assert client.get("/me", **https).status_code == 200, (
+            "still signed in: the sign-out was refused too"
+        )
 
     def test_a_json_post_without_a_token_is_refused_with_json(self, client):
         response = client.post("/auth/login", json={"email": "a@example.org"})
@@ -146,13 +197,21 @@ class TestWithCsrf:
     def test_signed_in_language_switch_checks_its_token(self, client, make_user, in_db):
         user = make_user(locale="en")
         token = csrf_token_in(client.get("/auth/login").get_data(as_text=True))
-        assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}).status_code == 303
+        assert (
+            client.post(
+                "/auth/login",
+                data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token},
+            ).status_code
+            == 303
+        )
         assert client.post("/language", data={"locale": "es"}).status_code == 400
         with in_db() as db:
             assert db.get(type(user), user.id).locale == "en"
         page = client.get("/me").get_data(as_text=True)
         token = csrf_token_in(page)
-        assert client.post("/language", data={"locale": "es", "csrf_token": token}).status_code == 303
+        assert (
+            client.post("/language", data={"locale": "es", "csrf_token": token}).status_code == 303
+        )
         with in_db() as db:
             assert db.get(type(user), user.id).locale == "es"
 
@@ -164,7 +223,9 @@ REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 def _redis_available() -> bool:
     parts = urlsplit(REDIS_URL)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=0.3):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=0.3
+        ):
             return True
     except OSError:
         return False
@@ -177,7 +238,13 @@ class TestRedisRateLimitStorage:
         import uuid
 
         pytest.importorskip("redis")
-        return {**app_config, "RATELIMIT_ENABLED": True, "LMS_LOGIN_RATE_LIMIT": "3 per minute", "LMS_RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex}
+        return {
+            **app_config,
+            "RATELIMIT_ENABLED": True,
+            "LMS_LOGIN_RATE_LIMIT": "3 per minute",
+            "LMS_RATELIMIT_STORAGE_URI": REDIS_URL,
+            "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,
+        }
 
     def test_limits_are_shared_through_redis(self, app, make_user):
         user = make_user()
@@ -185,13 +252,20 @@ class TestRedisRateLimitStorage:
         for _ in range(3):
             first.post("/auth/login", data={"email": user.email, "password": "wrong"})
         # A second client from the same address (another app server would see the same store).
-        assert second.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code == 429
+        assert (
+            second.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code
+            == 429
+        )
         import redis
 
         store = redis.Redis.from_url(REDIS_URL)
-        assert store.keys("*" + app.config["RATELIMIT_KEY_PREFIX"] + "*"), "the counters live in Redis, not in process memory"
+        assert store.keys("*" + app.config["RATELIMIT_KEY_PREFIX"] + "*"), (
+            "the counters live in Redis, not in process memory"
+        )
 
-    def test_failed_sign_ins_per_account_are_counted_by_every_server_alike(self, app_config, make_user):
+    def test_failed_sign_ins_per_account_are_counted_by_every_server_alike(
+        self, app_config, make_user
+    ):
         """Two apps standing for two workers (or servers), configured with LMS_REDIS_URL alone:
         the failures each sees for one account add up, whatever addresses they came from."""
         from limits.storage import RedisStorage
@@ -199,15 +273,27 @@ class TestRedisRateLimitStorage:
         from lms import create_app
         from lms.security import limiter_of
 
-        config = {key: value for key, value in app_config.items() if key != "LMS_RATELIMIT_STORAGE_URI"}
-        config.update({"LMS_REDIS_URL": REDIS_URL, "LMS_LOGIN_RATE_LIMIT": "100 per minute", "LMS_LOGIN_ACCOUNT_RATE_LIMIT": "4 per 15 minutes"})
+        config = {
+            key: value for key, value in app_config.items() if key != "LMS_RATELIMIT_STORAGE_URI"
+        }
+        config.update(
+            {
+                "LMS_REDIS_URL": REDIS_URL,
+                "LMS_LOGIN_RATE_LIMIT": "100 per minute",
+                "LMS_LOGIN_ACCOUNT_RATE_LIMIT": "4 per 15 minutes",
+            }
+        )
         workers = [create_app(config), create_app(config)]
         assert all(isinstance(limiter_of(worker).storage, RedisStorage) for worker in workers)
         user = make_user()
         statuses = []
         for n in range(6):
             worker = workers[n % 2].test_client()
-            response = worker.post("/auth/login", data={"email": user.email, "password": "wrong"}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+            response = worker.post(
+                "/auth/login",
+                data={"email": user.email, "password": "wrong"},
+                environ_base={"REMOTE_ADDR": f"198.51.100.{n}"},
+            )
             statuses.append(response.status_code)
         assert statuses == [422] * 4 + [429, 429], "each worker alone saw only two or three"
 
@@ -224,7 +310,9 @@ def test_a_signed_in_session_is_bound_to_its_browser(client, make_user):
     """Flask-Login's strong protection: the same session cookie from another browser is signed out."""
     user = make_user()
     browser = {"User-Agent": "Browser A"}
-    client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD}, headers=browser)
+    client.post(
+        "/auth/login", data={"email": user.email, "password": TEST_PASSWORD}, headers=browser
+    )
     assert client.get("/me", headers=browser).status_code == 200
     stolen = client.get("/me", headers={"User-Agent": "Browser B"})
     assert stolen.status_code in (302, 303) and "/auth/login" in stolen.headers["Location"]

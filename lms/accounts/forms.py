@@ -2,14 +2,24 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from lms.accounts.models import AUDIENCE_ROLES, MIN_PASSWORD_LENGTH
 from lms.i18n import _l
 
-_PASSWORD_HINT = _l("At least 10 characters. A few unrelated words make a strong password that is easy to remember.")
+_PASSWORD_HINT = _l(
+    "At least 10 characters. A few unrelated words make a strong password that is easy to remember."
+)
 _PASSWORD_TOO_SHORT = _l("Use at least 10 characters for your password.")
 _PASSWORD_TOO_LONG = _l("Use at most 200 characters for your password.")
 
@@ -23,8 +33,16 @@ def _new_password_validators() -> list:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)], render_kw={"autocomplete": "email"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "current-password"})
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
     submit = SubmitField(_l("Sign in"))
@@ -33,19 +51,35 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     display_name = StringField(
         _l("Your name"),
-        validators=[DataRequired(message=_l("Enter your name.")), Length(max=120, message=_l("Use at most 120 characters."))],
+        validators=[
+            DataRequired(message=_l("Enter your name.")),
+            Length(max=120, message=_l("Use at most 120 characters.")),
+        ],
         description=_l("As you would like it shown to facilitators and on certificates."),
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
         _l("Email"),
-        validators=[DataRequired(message=_l("Enter your email address.")), Email(message=_l("Enter an email address like name@example.org.")), Length(max=254)],
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Email(message=_l("Enter an email address like name@example.org.")),
+            Length(max=254),
+        ],
         render_kw={"autocomplete": "email"},
     )
-    password = PasswordField(_l("Password"), validators=_new_password_validators(), description=_PASSWORD_HINT, render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("Password"),
+        validators=_new_password_validators(),
+        description=_PASSWORD_HINT,
+        render_kw={"autocomplete": "new-password"},
+    )
     confirm = PasswordField(
         _l("Password again"),
-        validators=[DataRequired(message=_l("Type the password again.")), EqualTo("password", message=_l("The two passwords are not the same.")), Length(max=200)],
+        validators=[
+            DataRequired(message=_l("Type the password again.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+            Length(max=200),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Create account"))
@@ -54,18 +88,33 @@ class RegisterForm(FlaskForm):
 class ResetRequestForm(FlaskForm):
     email = EmailField(
         _l("Email"),
-        validators=[DataRequired(message=_l("Enter your email address.")), Email(message=_l("Enter an email address like name@example.org.")), Length(max=254)],
-        description=_l("The address you signed up with. We will send a link to choose a new password."),
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Email(message=_l("Enter an email address like name@example.org.")),
+            Length(max=254),
+        ],
+        description=_l(
+            "The address you signed up with. We will send a link to choose a new password."
+        ),
         render_kw={"autocomplete": "email"},
     )
     submit = SubmitField(_l("Send the link"))
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=_new_password_validators(), description=_PASSWORD_HINT, render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("New password"),
+        validators=_new_password_validators(),
+        description=_PASSWORD_HINT,
+        render_kw={"autocomplete": "new-password"},
+    )
     confirm = PasswordField(
         _l("New password again"),
-        validators=[DataRequired(message=_l("Type the password again.")), EqualTo("password", message=_l("The two passwords are not the same.")), Length(max=200)],
+        validators=[
+            DataRequired(message=_l("Type the password again.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+            Length(max=200),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Save the new password"))
@@ -74,18 +123,31 @@ class ResetPasswordForm(FlaskForm):
 class ProfileForm(FlaskForm):
     display_name = StringField(
         _l("Your name"),
-        validators=[DataRequired(message=_l("Enter your name.")), Length(max=120, message=_l("Use at most 120 characters."))],
+        validators=[
+            DataRequired(message=_l("Enter your name.")),
+            Length(max=120, message=_l("Use at most 120 characters.")),
+        ],
         description=_l("As you would like it shown to facilitators and on certificates."),
         render_kw={"autocomplete": "name"},
     )
-    locale = SelectField(_l("Language"), description=_l("The language of the pages and of the messages we send you."))
-    time_zone = SelectField(_l("Time zone"), description=_l("Session times and dates are shown in this zone."))
+    locale = SelectField(
+        _l("Language"), description=_l("The language of the pages and of the messages we send you.")
+    )
+    time_zone = SelectField(
+        _l("Time zone"), description=_l("Session times and dates are shown in this zone.")
+    )
     affiliate = StringField(
         _l("Affiliate or state"),
         validators=[Optional(), Length(max=120, message=_l("Use at most 120 characters."))],
-        description=_l("For example your local association, or your state. Used in completion reports."),
+        description=_l(
+            "For example your local association, or your state. Used in completion reports."
+        ),
     )
-    audience_role = SelectField(_l("Your role"), validators=[Optional()], description=_l("Helps us suggest courses for you. Optional."))
+    audience_role = SelectField(
+        _l("Your role"),
+        validators=[Optional()],
+        description=_l("Helps us suggest courses for you. Optional."),
+    )
     submit = SubmitField(_l("Save profile"))
 
     def __init__(self, *args, current_zone: str = "", **kwargs) -> None:
@@ -94,9 +156,14 @@ class ProfileForm(FlaskForm):
         from lms.courses.presentation import audience_label
         from lms.i18n import LANGUAGE_NAMES, _
 
-        self.locale.choices = [SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LMS_LANGUAGES"]]
+        self.locale.choices = [
+            SelectChoice(code, LANGUAGE_NAMES.get(code, code))
+            for code in current_app.config["LMS_LANGUAGES"]
+        ]
         zones = list(available_time_zones())
         if current_zone and current_zone not in zones:
             zones.insert(0, current_zone)
         self.time_zone.choices = [SelectChoice(zone, zone.replace("_", " ")) for zone in zones]
-        self.audience_role.choices = [SelectChoice("", _("Prefer not to say"))] + [SelectChoice(role, audience_label(role)) for role in AUDIENCE_ROLES]
+        self.audience_role.choices = [SelectChoice("", _("Prefer not to say"))] + [
+            SelectChoice(role, audience_label(role)) for role in AUDIENCE_ROLES
+        ]

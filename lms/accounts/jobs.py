@@ -36,8 +36,13 @@ def mail_welcome(user_id: int) -> None:
             "you chose:\n\n%(url)s\n\nBefore you register for a live session, confirm that this address is yours "
             "by opening this link (it works for %(days)s days):\n\n%(confirm)s\n\n"
             "If you did not create this account, reply to this message or ignore it.\n",
-            name=user.display_name, site=current_app.config["LMS_SITE_NAME"], url=external_url("lms_accounts.login"),
-            confirm=external_url("lms_accounts.confirm_email", token=email_confirmation_token(user)), days=confirmation_days(),
+            name=user.display_name,
+            site=current_app.config["LMS_SITE_NAME"],
+            url=external_url("lms_accounts.login"),
+            confirm=external_url(
+                "lms_accounts.confirm_email", token=email_confirmation_token(user)
+            ),
+            days=confirmation_days(),
         )
         subject = _("Your account is ready")
     send_message(user.email, subject, body)
@@ -53,8 +58,10 @@ def mail_existing_account(user_id: int) -> None:
             "Hello %(name)s,\n\nSomeone, perhaps you, tried to create a new %(site)s account with this email "
             "address. You already have an account, so nothing was changed.\n\nSign in: %(login)s\nForgot your "
             "password? Choose a new one: %(reset)s\n\nIf it was not you, you can ignore this message.\n",
-            name=user.display_name, site=current_app.config["LMS_SITE_NAME"],
-            login=external_url("lms_accounts.login"), reset=external_url("lms_accounts.reset_request"),
+            name=user.display_name,
+            site=current_app.config["LMS_SITE_NAME"],
+            login=external_url("lms_accounts.login"),
+            reset=external_url("lms_accounts.reset_request"),
         )
         subject = _("You already have an account")
     send_message(user.email, subject, body)
@@ -71,7 +78,9 @@ def mail_email_confirmation(user_id: int) -> None:
         body = _(
             "Hello %(name)s,\n\nConfirm that this address is yours by opening this link:\n\n%(url)s\n\n"
             "The link works for %(days)s days. If you did not ask for it, you can ignore this message.\n",
-            name=user.display_name, url=external_url("lms_accounts.confirm_email", token=email_confirmation_token(user)), days=confirmation_days(),
+            name=user.display_name,
+            url=external_url("lms_accounts.confirm_email", token=email_confirmation_token(user)),
+            days=confirmation_days(),
         )
         subject = _("Confirm your email address")
     send_message(user.email, subject, body)
@@ -94,7 +103,10 @@ def mail_password_reset(user_id: int | None) -> None:
             "Hello %(name)s,\n\nSomeone asked to reset the password of your %(site)s account. To choose a new "
             "password, open this link within %(minutes)s minutes:\n\n%(url)s\n\nThe link works once. If you did not "
             "ask for this, you can ignore this message: your password stays the same.\n",
-            name=user.display_name, site=current_app.config["LMS_SITE_NAME"], minutes=minutes, url=url,
+            name=user.display_name,
+            site=current_app.config["LMS_SITE_NAME"],
+            minutes=minutes,
+            url=url,
         )
         subject = _("Reset your password")
     send_message(user.email, subject, body)

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, func, select
+from sqlalchemy import Boolean, ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -32,7 +32,9 @@ def folded(value: str) -> str:
     """Text for matching in any letter case, the same on every database: Unicode case folding of
     the compatibility-normalised text ("ASOCIACIÓN" and "asociación" fold alike; SQLite's
     ``lower()`` folds ASCII only, PostgreSQL's follows its collation)."""
-    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value or "").strip().casefold())
+    text = unicodedata.normalize(
+        "NFKC", unicodedata.normalize("NFKC", value or "").strip().casefold()
+    )
     return text[:FOLDED_LENGTH]
 
 
@@ -57,7 +59,9 @@ class User(UserMixin, Base):
     # ``folded(affiliate)``, kept in step by ``_fold_affiliate`` and on insert: the report's
     # affiliate filter matches it, so any letter case matches alike on SQLite and PostgreSQL.
     # A statement that writes ``affiliate`` without the ORM sets it too.
-    affiliate_key: Mapped[str] = mapped_column(String(FOLDED_LENGTH), default=_affiliate_key_default, server_default="", index=True)
+    affiliate_key: Mapped[str] = mapped_column(
+        String(FOLDED_LENGTH), default=_affiliate_key_default, server_default="", index=True
+    )
     audience_role: Mapped[str] = mapped_column(String(64), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -82,7 +86,9 @@ class User(UserMixin, Base):
         """What Flask-Login keeps in the session and the remember-me cookie: the sign-in's token,
         never the account's id, so that ending the sign-in ends every copy of either cookie."""
         if self.sign_in_token is None:
-            raise RuntimeError("Sign in through lms.accounts.services.start_sign_in, which makes the token.")
+            raise RuntimeError(
+                "Sign in through lms.accounts.services.start_sign_in, which makes the token."
+            )
         return self.sign_in_token
 
     # UserMixin compares people by ``get_id``: with sign-in tokens two copies of one account
@@ -145,4 +151,6 @@ class SignIn(Base):
 
 
 def count_admins():
-    return select(func.count()).select_from(User).where(User.is_admin.is_(True), User.active.is_(True))
+    return (
+        select(func.count()).select_from(User).where(User.is_admin.is_(True), User.active.is_(True))
+    )

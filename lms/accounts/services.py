@@ -30,7 +30,11 @@ def load_user(token: str) -> User | None:
     user = get_session().scalar(
         select(User)
         .join(SignIn, SignIn.user_id == User.id)
-        .where(SignIn.token_hash == _token_hash(token), SignIn.expires_at > utcnow(), User.active.is_(True))
+        .where(
+            SignIn.token_hash == _token_hash(token),
+            SignIn.expires_at > utcnow(),
+            User.active.is_(True),
+        )
     )
     if user is not None:
         user.sign_in_token = token
@@ -49,13 +53,25 @@ def start_sign_in(user: User, *, remember: bool = False) -> str:
     set on the object for Flask-Login's ``get_id``. The person's expired sign-ins go."""
     now = utcnow()
     if remember:
-        lifetime = current_app.config.get("REMEMBER_COOKIE_DURATION", flask_login_config.COOKIE_DURATION)
+        lifetime = current_app.config.get(
+            "REMEMBER_COOKIE_DURATION", flask_login_config.COOKIE_DURATION
+        )
         lifetime = lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=int(lifetime))
     else:
         lifetime = timedelta(seconds=current_app.config["LMS_SIGN_IN_MAX_AGE"])
-    db_session.execute(delete(SignIn).where(SignIn.user_id == user.id, SignIn.expires_at <= now), execution_options={"synchronize_session": False})
+    db_session.execute(
+        delete(SignIn).where(SignIn.user_id == user.id, SignIn.expires_at <= now),
+        execution_options={"synchronize_session": False},
+    )
     token = secrets.token_urlsafe(32)
-    db_session.add(SignIn(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=now + lifetime))
+    db_session.add(
+        SignIn(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
     db_session.flush()
     user.sign_in_token = token
     return token
@@ -64,13 +80,19 @@ def start_sign_in(user: User, *, remember: bool = False) -> str:
 def end_sign_in(user: User) -> None:
     """End the sign-in ``user`` was loaded for (signing out in one browser)."""
     if user.sign_in_token is not None:
-        db_session.execute(delete(SignIn).where(SignIn.token_hash == _token_hash(user.sign_in_token)), execution_options={"synchronize_session": False})
+        db_session.execute(
+            delete(SignIn).where(SignIn.token_hash == _token_hash(user.sign_in_token)),
+            execution_options={"synchronize_session": False},
+        )
         user.sign_in_token = None
 
 
 def end_all_sign_ins(user: User) -> int:
     """End every sign-in of ``user``, in every browser; how many there were."""
-    result = db_session.execute(delete(SignIn).where(SignIn.user_id == user.id), execution_options={"synchronize_session": False})
+    result = db_session.execute(
+        delete(SignIn).where(SignIn.user_id == user.id),
+        execution_options={"synchronize_session": False},
+    )
     user.sign_in_token = None
     return result.rowcount or 0
 
@@ -154,7 +176,9 @@ RESET_SALT = "lms-password-reset"
 CONFIRM_SALT = "lms-email-confirmation"
 
 
-def register_account(email: str, display_name: str, password: str, *, locale: str, time_zone: str) -> User | None:
+def register_account(
+    email: str, display_name: str, password: str, *, locale: str, time_zone: str
+) -> User | None:
     """Create a learner account, or tell the owner of an existing one; the caller answers the same.
 
     Returns the new user, or ``None`` when the address already had an account: its owner gets a
@@ -170,7 +194,9 @@ def register_account(email: str, display_name: str, password: str, *, locale: st
         generate_password_hash(password)  # the same work as creating an account
         enqueue(mail_existing_account, existing.id)
         return None
-    user = create_user(email, display_name, password, locale=locale, time_zone=time_zone, email_confirmed=False)
+    user = create_user(
+        email, display_name, password, locale=locale, time_zone=time_zone, email_confirmed=False
+    )
     enqueue(mail_welcome, user.id)
     return user
 
@@ -192,7 +218,9 @@ def confirm_email(token: str) -> User | None:
     if not token or len(token) > 500:
         return None
     try:
-        payload = _confirmation_serializer().loads(token, max_age=current_app.config["LMS_EMAIL_CONFIRMATION_MAX_AGE"])
+        payload = _confirmation_serializer().loads(
+            token, max_age=current_app.config["LMS_EMAIL_CONFIRMATION_MAX_AGE"]
+        )
         user_id, email = int(payload["user"]), str(payload["email"])
     except (BadData, TypeError, KeyError, ValueError):
         return None
@@ -219,7 +247,9 @@ def confirmation_days() -> int:
 
 def _reset_serializer(user: User) -> URLSafeTimedSerializer:
     # Salted with the current password hash: once the password changes, every earlier token dies.
-    return URLSafeTimedSerializer(current_app.secret_key, salt=f"{RESET_SALT}:{user.password_hash or ''}")
+    return URLSafeTimedSerializer(
+        current_app.secret_key, salt=f"{RESET_SALT}:{user.password_hash or ''}"
+    )
 
 
 def password_reset_token(user: User) -> str:
@@ -239,7 +269,9 @@ def user_for_reset_token(token: str) -> User | None:
     if user is None or not user.active:
         return None
     try:
-        data = _reset_serializer(user).loads(token, max_age=current_app.config["LMS_PASSWORD_RESET_MAX_AGE"])
+        data = _reset_serializer(user).loads(
+            token, max_age=current_app.config["LMS_PASSWORD_RESET_MAX_AGE"]
+        )
     except BadData:
         return None
     return user if data.get("user") == user.id else None
@@ -270,10 +302,20 @@ def reset_password(user: User, new_password: str) -> None:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(_("Use at least %(num)s characters for your password.", num=MIN_PASSWORD_LENGTH))
+        raise AccountError(
+            _("Use at least %(num)s characters for your password.", num=MIN_PASSWORD_LENGTH)
+        )
 
 
-def update_profile(user: User, *, display_name: str, locale: str, time_zone: str, affiliate: str, audience_role: str) -> None:
+def update_profile(
+    user: User,
+    *,
+    display_name: str,
+    locale: str,
+    time_zone: str,
+    affiliate: str,
+    audience_role: str,
+) -> None:
     from lms.accounts.models import AUDIENCE_ROLES
 
     if locale not in current_app.config["LMS_LANGUAGES"]:
@@ -293,7 +335,11 @@ def update_profile(user: User, *, display_name: str, locale: str, time_zone: str
 @cache
 def available_time_zones() -> tuple[str, ...]:
     """The zones offered in the profile: every IANA area/location name, plus UTC."""
-    zones = {zone for zone in zoneinfo.available_timezones() if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "posix/", "right/"))}
+    zones = {
+        zone
+        for zone in zoneinfo.available_timezones()
+        if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "posix/", "right/"))
+    }
     return tuple(sorted(zones | {"UTC"}))
 
 
@@ -311,18 +357,41 @@ def delete_account(user: User, password: str) -> None:
     if not user.check_password(password):
         raise AccountError(_("That is not your current password."))
     if user.is_admin and db_session.scalar(count_admins()) <= 1:
-        raise AccountError(_("You are the only administrator. Make someone else an administrator before you delete your account."))
-    enrollments = db_session.scalar(select(func.count()).select_from(Enrollment).where(Enrollment.user_id == user.id)) or 0
-    certificates = db_session.scalar(
-        select(func.count()).select_from(Certificate).join(Enrollment, Certificate.enrollment_id == Enrollment.id).where(Enrollment.user_id == user.id)
-    ) or 0
+        raise AccountError(
+            _(
+                "You are the only administrator. Make someone else an administrator before you delete your account."
+            )
+        )
+    enrollments = (
+        db_session.scalar(
+            select(func.count()).select_from(Enrollment).where(Enrollment.user_id == user.id)
+        )
+        or 0
+    )
+    certificates = (
+        db_session.scalar(
+            select(func.count())
+            .select_from(Certificate)
+            .join(Enrollment, Certificate.enrollment_id == Enrollment.id)
+            .where(Enrollment.user_id == user.id)
+        )
+        or 0
+    )
     # The actor becomes NULL with the account (ON DELETE SET NULL): the event keeps no person.
     record_event(user, "account.deleted", user, enrollments=enrollments, certificates=certificates)
     # The cascade below writes without the ORM: the seats and waitlists the person leaves
     # change with it.
     from lms.invalidation import Written, note
 
-    cohorts = set(db_session.scalars(select(Enrollment.cohort_id).where(Enrollment.user_id == user.id, Enrollment.cohort_id.is_not(None))))
+    cohorts = set(
+        db_session.scalars(
+            select(Enrollment.cohort_id).where(
+                Enrollment.user_id == user.id, Enrollment.cohort_id.is_not(None)
+            )
+        )
+    )
     note(db_session, Written(user_ids={user.id}, cohort_ids=cohorts))
-    db_session.execute(delete(User).where(User.id == user.id), execution_options={"synchronize_session": False})
+    db_session.execute(
+        delete(User).where(User.id == user.id), execution_options={"synchronize_session": False}
+    )
     db_session.expunge_all()

@@ -12,7 +12,13 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_babel import get_locale
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.accounts.forms import LoginForm, ProfileForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from lms.accounts.forms import (
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
 from lms.accounts.services import (
     AccountError,
     authenticate,
@@ -29,7 +35,13 @@ from lms.accounts.services import (
 )
 from lms.i18n import _
 from lms.routing import AreaBlueprint
-from lms.security import failed_sign_in, login_account_key, login_account_rate_limit, login_rate_limit, rate_limit
+from lms.security import (
+    failed_sign_in,
+    login_account_key,
+    login_account_rate_limit,
+    login_rate_limit,
+    rate_limit,
+)
 from lms.web import safe_next_url
 
 blueprint = AreaBlueprint("lms_accounts", __name__, url_prefix="/auth")
@@ -53,7 +65,9 @@ def _fresh_session() -> None:
     kept = {key: session[key] for key in _KEPT_ACROSS_SIGN_IN if key in session}
     session.clear()
     session.update(kept)
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's copy for this request
+    g.pop(
+        current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None
+    )  # Flask-WTF's copy for this request
 
 
 def _sign_out() -> None:
@@ -63,7 +77,13 @@ def _sign_out() -> None:
 
 @blueprint.route("/login", methods=["GET", "POST"])
 @rate_limit(login_rate_limit, methods=["POST"])
-@rate_limit(login_account_rate_limit, methods=["POST"], key_func=login_account_key, deduct_when=failed_sign_in, scope="login-account")
+@rate_limit(
+    login_account_rate_limit,
+    methods=["POST"],
+    key_func=login_account_key,
+    deduct_when=failed_sign_in,
+    scope="login-account",
+)
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -75,7 +95,9 @@ def login():
             _fresh_session()
             start_sign_in(user, remember=remember)
             login_user(user, remember=remember)
-            return redirect(safe_next_url(form.next.data, url_for("lms_learning.dashboard")), code=303)
+            return redirect(
+                safe_next_url(form.next.data, url_for("lms_learning.dashboard")), code=303
+            )
         # The same message whether the email is unknown or the password wrong.
         form.password.errors.append(_("That email and password do not match an active account."))
     return render_template("lms/accounts/login.html", form=form), _form_status(form)
@@ -119,7 +141,13 @@ def register():
         except AccountError:
             pass  # two registrations of one address at the same moment: answer as for any other
         # The same answer for a new address and one that already has an account.
-        flash(_("Check your email: we have sent a message to %(email)s. If the address is new here, your account is ready and you can sign in now. If it already had an account, the message explains how to get back into it.", email=form.email.data.strip()), "success")
+        flash(
+            _(
+                "Check your email: we have sent a message to %(email)s. If the address is new here, your account is ready and you can sign in now. If it already had an account, the message explains how to get back into it.",
+                email=form.email.data.strip(),
+            ),
+            "success",
+        )
         return redirect(url_for("lms_accounts.login"), code=303)
     return render_template("lms/accounts/register.html", form=form), _form_status(form)
 
@@ -131,7 +159,14 @@ def reset_request():
     if form.validate_on_submit():
         request_password_reset(form.email.data)
         # The same answer whether or not an account uses the address.
-        flash(_("If an account uses %(email)s, we have sent it a link to choose a new password. The link works for %(minutes)s minutes.", email=form.email.data.strip(), minutes=current_app.config["LMS_PASSWORD_RESET_MAX_AGE"] // 60), "success")
+        flash(
+            _(
+                "If an account uses %(email)s, we have sent it a link to choose a new password. The link works for %(minutes)s minutes.",
+                email=form.email.data.strip(),
+                minutes=current_app.config["LMS_PASSWORD_RESET_MAX_AGE"] // 60,
+            ),
+            "success",
+        )
         return redirect(url_for("lms_accounts.login"), code=303)
     return render_template("lms/accounts/reset_request.html", form=form), _form_status(form)
 
@@ -162,9 +197,18 @@ def confirm_email_view(token: str):
     user = confirm_email(token)
     if user is None:
         return render_template("lms/accounts/confirm_invalid.html"), 400
-    flash(_("Your email address %(email)s is confirmed: you can register for live sessions.", email=user.email), "success")
+    flash(
+        _(
+            "Your email address %(email)s is confirmed: you can register for live sessions.",
+            email=user.email,
+        ),
+        "success",
+    )
     signed_in_as_owner = current_user.is_authenticated and current_user.id == user.id
-    return redirect(url_for("lms_learning.dashboard") if signed_in_as_owner else url_for("lms_accounts.login"), code=303)
+    return redirect(
+        url_for("lms_learning.dashboard") if signed_in_as_owner else url_for("lms_accounts.login"),
+        code=303,
+    )
 
 
 @blueprint.post("/confirm")
@@ -175,8 +219,13 @@ def resend_confirmation():
         flash(_("Your email address is already confirmed."), "info")
     else:
         send_email_confirmation(current_user)
-        flash(_("We have sent a new confirmation link to %(email)s.", email=current_user.email), "success")
-    return redirect(safe_next_url(request.form.get("next"), url_for("lms_learning.dashboard")), code=303)
+        flash(
+            _("We have sent a new confirmation link to %(email)s.", email=current_user.email),
+            "success",
+        )
+    return redirect(
+        safe_next_url(request.form.get("next"), url_for("lms_learning.dashboard")), code=303
+    )
 
 
 @blueprint.route("/profile", methods=["GET", "POST"])

@@ -16,9 +16,32 @@ class GetForm(FlaskForm):
 
 
 class PeopleSearchForm(GetForm):
-    q = SearchField(_l("Name or email"), validators=[Optional(), Length(max=100)], description=_l("Part of a name or an email address."))
-    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role")), SelectChoice("learner", _l("Learners only")), SelectChoice("facilitator", _l("Facilitators")), SelectChoice("admin", _l("Admins"))], default="", validators=[Optional()])
-    status = SelectField(_l("Account"), choices=[SelectChoice("", _l("Active or not")), SelectChoice("active", _l("Active")), SelectChoice("inactive", _l("Deactivated"))], default="", validators=[Optional()])
+    q = SearchField(
+        _l("Name or email"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Part of a name or an email address."),
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("", _l("Any role")),
+            SelectChoice("learner", _l("Learners only")),
+            SelectChoice("facilitator", _l("Facilitators")),
+            SelectChoice("admin", _l("Admins")),
+        ],
+        default="",
+        validators=[Optional()],
+    )
+    status = SelectField(
+        _l("Account"),
+        choices=[
+            SelectChoice("", _l("Active or not")),
+            SelectChoice("active", _l("Active")),
+            SelectChoice("inactive", _l("Deactivated")),
+        ],
+        default="",
+        validators=[Optional()],
+    )
 
 
 class RoleForm(FlaskForm):
@@ -41,10 +64,28 @@ class SyncForm(FlaskForm):
 
 
 class AuditFilterForm(GetForm):
-    actor = StringField(_l("Actor's email"), validators=[Optional(), Length(max=254)], description=_l("Part of the email address of the person who made the change."))
-    action = SelectField(_l("Action"), choices=[SelectChoice("", _l("Any action"))], validators=[Optional()], validate_choice=False)
-    target_type = SelectField(_l("Target type"), choices=[SelectChoice("", _l("Any target"))], validators=[Optional()], validate_choice=False)
-    start = DateField(_l("From"), validators=[Optional()], description=_l("First day (in your time zone), YYYY-MM-DD."))
+    actor = StringField(
+        _l("Actor's email"),
+        validators=[Optional(), Length(max=254)],
+        description=_l("Part of the email address of the person who made the change."),
+    )
+    action = SelectField(
+        _l("Action"),
+        choices=[SelectChoice("", _l("Any action"))],
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    target_type = SelectField(
+        _l("Target type"),
+        choices=[SelectChoice("", _l("Any target"))],
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    start = DateField(
+        _l("From"),
+        validators=[Optional()],
+        description=_l("First day (in your time zone), YYYY-MM-DD."),
+    )
     end = DateField(_l("To"), validators=[Optional()], description=_l("Last day, included."))
 
     def validate_action(self, field: SelectField) -> None:
@@ -63,7 +104,13 @@ class AuditFilterForm(GetForm):
 class JobFilterForm(GetForm):
     status = SelectField(
         _l("State"),
-        choices=[SelectChoice("", _l("Any state")), SelectChoice("failed", _l("Failed")), SelectChoice("queued", _l("Waiting")), SelectChoice("running", _l("Running")), SelectChoice("done", _l("Done"))],
+        choices=[
+            SelectChoice("", _l("Any state")),
+            SelectChoice("failed", _l("Failed")),
+            SelectChoice("queued", _l("Waiting")),
+            SelectChoice("running", _l("Running")),
+            SelectChoice("done", _l("Done")),
+        ],
         # No Optional(): it would take a whitespace-only value (U+0085 among them) for empty and
         # clear the "not a valid choice" error; "" is a choice of its own.
         default="",

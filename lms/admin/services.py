@@ -37,10 +37,12 @@ def _people_statement(query: PeopleQuery) -> Select[Any]:
     statement = select(User)
     if query.text:
         needle = query.text.strip().lower()
-        statement = statement.where(or_(
-            func.lower(User.display_name).contains(needle, autoescape=True),
-            User.email.contains(needle, autoescape=True),
-        ))
+        statement = statement.where(
+            or_(
+                func.lower(User.display_name).contains(needle, autoescape=True),
+                User.email.contains(needle, autoescape=True),
+            )
+        )
     if query.role == "admin":
         statement = statement.where(User.is_admin.is_(True))
     elif query.role == "facilitator":
@@ -57,20 +59,34 @@ def _people_statement(query: PeopleQuery) -> Select[Any]:
 def search_people(query: PeopleQuery, page: int, size: int) -> tuple[list[User], int]:
     """One page of people matching ``query`` (by name, then id) and how many match in all."""
     statement = _people_statement(query)
-    total = db_session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-    rows = db_session.scalars(statement.order_by(func.lower(User.display_name), User.id).limit(size).offset((page - 1) * size))
+    total = (
+        db_session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+        or 0
+    )
+    rows = db_session.scalars(
+        statement.order_by(func.lower(User.display_name), User.id)
+        .limit(size)
+        .offset((page - 1) * size)
+    )
     return list(rows), int(total)
 
 
 def _other_active_admins(user: User) -> int:
     # Lock the admins' rows (PostgreSQL) so two admins cannot demote each other at the same moment.
-    ids = db_session.scalars(select(User.id).where(User.is_admin.is_(True), User.active.is_(True)).with_for_update()).all()
+    ids = db_session.scalars(
+        select(User.id).where(User.is_admin.is_(True), User.active.is_(True)).with_for_update()
+    ).all()
     return sum(1 for user_id in ids if user_id != user.id)
 
 
 def _keeps_an_admin(user: User) -> None:
     if user.is_admin and user.active and _other_active_admins(user) == 0:
-        raise AdminError(_("%(name)s is the last active admin. Make someone else an admin first.", name=user.display_name))
+        raise AdminError(
+            _(
+                "%(name)s is the last active admin. Make someone else an admin first.",
+                name=user.display_name,
+            )
+        )
 
 
 def set_role(actor: User, user: User, role: str, granted: bool) -> bool:
@@ -82,11 +98,19 @@ def set_role(actor: User, user: User, role: str, granted: bool) -> bool:
         return False
     if role == "admin" and not granted:
         if user.id == actor.id:
-            raise AdminError(_("You cannot remove your own admin role. Ask another admin to do it."))
+            raise AdminError(
+                _("You cannot remove your own admin role. Ask another admin to do it.")
+            )
         _keeps_an_admin(user)
     setattr(user, attribute, granted)
     db_session.flush()
-    record_event(actor, "user.role_granted" if granted else "user.role_removed", user, role=role, email=user.email)
+    record_event(
+        actor,
+        "user.role_granted" if granted else "user.role_removed",
+        user,
+        role=role,
+        email=user.email,
+    )
     return True
 
 
@@ -104,7 +128,9 @@ def set_active(actor: User, user: User, active: bool) -> bool:
 
         end_all_sign_ins(user)  # signed out at once, in every browser
     db_session.flush()
-    record_event(actor, "user.reactivated" if active else "user.deactivated", user, email=user.email)
+    record_event(
+        actor, "user.reactivated" if active else "user.deactivated", user, email=user.email
+    )
     return True
 
 
@@ -137,9 +163,14 @@ def sync_courses(actor: User) -> Any:
 
     report = lms_state().catalog.sync(db_session)
     record_event(
-        actor, "courses.synced", Catalog(),
-        added=report.added, updated=report.updated, retired=report.retired,
-        reactivated=report.reactivated, problems=len(report.problems),
+        actor,
+        "courses.synced",
+        Catalog(),
+        added=report.added,
+        updated=report.updated,
+        retired=report.retired,
+        reactivated=report.reactivated,
+        problems=len(report.problems),
     )
     return report
 
@@ -147,7 +178,9 @@ def sync_courses(actor: User) -> Any:
 def course_rows() -> list[Any]:
     from lms.courses.models import Course
 
-    return list(db_session.scalars(select(Course).order_by(Course.status, func.lower(Course.title))))
+    return list(
+        db_session.scalars(select(Course).order_by(Course.status, func.lower(Course.title)))
+    )
 
 
 # -- audit log --------------------------------------------------------------------------------------
@@ -164,9 +197,13 @@ class AuditQuery:
 
 
 def _audit_statement(query: AuditQuery, *columns: Any) -> Select[Any]:
-    statement = select(*columns).select_from(AuditEvent).outerjoin(User, User.id == AuditEvent.actor_id)
+    statement = (
+        select(*columns).select_from(AuditEvent).outerjoin(User, User.id == AuditEvent.actor_id)
+    )
     if query.actor:
-        statement = statement.where(User.email.contains(query.actor.strip().lower(), autoescape=True))
+        statement = statement.where(
+            User.email.contains(query.actor.strip().lower(), autoescape=True)
+        )
     if query.action:
         statement = statement.where(AuditEvent.action == query.action)
     if query.target_type:
@@ -179,16 +216,26 @@ def _audit_statement(query: AuditQuery, *columns: Any) -> Select[Any]:
     return statement
 
 
-def audit_page(query: AuditQuery, page: int, size: int) -> tuple[list[tuple[AuditEvent, User | None]], int]:
+def audit_page(
+    query: AuditQuery, page: int, size: int
+) -> tuple[list[tuple[AuditEvent, User | None]], int]:
     """One page of audit events, newest first, with each event's actor."""
     total = db_session.scalar(_audit_statement(query, func.count(AuditEvent.id))) or 0
     statement = _audit_statement(query, AuditEvent, User)
-    rows = db_session.execute(statement.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(size).offset((page - 1) * size))
+    rows = db_session.execute(
+        statement.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    )
     return [(event, actor) for event, actor in rows], int(total)
 
 
 def audit_choices() -> tuple[list[str], list[str]]:
     """The actions and target types that occur in the log, for the filter lists."""
-    actions = db_session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    targets = db_session.scalars(select(AuditEvent.target_type).distinct().order_by(AuditEvent.target_type)).all()
+    actions = db_session.scalars(
+        select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    ).all()
+    targets = db_session.scalars(
+        select(AuditEvent.target_type).distinct().order_by(AuditEvent.target_type)
+    ).all()
     return list(actions), list(targets)

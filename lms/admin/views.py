@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-
-from lms.admin import services
 from wtforms.fields.choices import SelectChoice
 
-from lms.admin.forms import ActiveForm, AuditFilterForm, ConfirmEmailForm, JobFilterForm, PeopleSearchForm, RetryJobForm, RoleForm, SyncForm
+from lms.admin import services
+from lms.admin.forms import (
+    ActiveForm,
+    AuditFilterForm,
+    ConfirmEmailForm,
+    JobFilterForm,
+    PeopleSearchForm,
+    RetryJobForm,
+    RoleForm,
+    SyncForm,
+)
 from lms.extension import lms_state, select_timezone
 from lms.i18n import _
 from lms.reports.paging import Page, page_number
@@ -38,15 +46,32 @@ def index():
 def people():
     form = PeopleSearchForm(request.args)
     valid = form.validate()
-    query = services.PeopleQuery(text=form.q.data or "", role=form.role.data or "", status=form.status.data or "") if valid else services.PeopleQuery()
+    query = (
+        services.PeopleQuery(
+            text=form.q.data or "", role=form.role.data or "", status=form.status.data or ""
+        )
+        if valid
+        else services.PeopleQuery()
+    )
     size = _page_size()
     number = page_number(request.args)
     rows, total = services.search_people(query, number, size)
     paging = Page.of(number, size, total)
     if paging.number != number and total:
         rows, _total = services.search_people(query, paging.number, size)
-    args = {key: value for key, value in (("q", query.text), ("role", query.role), ("status", query.status)) if value}
-    return render_template("lms/admin/people.html", form=form, people=rows, paging=paging, args=args, here=request.full_path if request.query_string else request.path), (200 if valid else 400)
+    args = {
+        key: value
+        for key, value in (("q", query.text), ("role", query.role), ("status", query.status))
+        if value
+    }
+    return render_template(
+        "lms/admin/people.html",
+        form=form,
+        people=rows,
+        paging=paging,
+        args=args,
+        here=request.full_path if request.query_string else request.path,
+    ), (200 if valid else 400)
 
 
 def _person_or_404(user_id: int):
@@ -75,7 +100,11 @@ def change_role(user_id: int):
         return _back(form)
     if changed:
         role = _("facilitator") if form.role.data == "facilitator" else _("admin")
-        message = _("%(name)s is now a %(role)s.", name=user.display_name, role=role) if granted else _("%(name)s is no longer a %(role)s.", name=user.display_name, role=role)
+        message = (
+            _("%(name)s is now a %(role)s.", name=user.display_name, role=role)
+            if granted
+            else _("%(name)s is no longer a %(role)s.", name=user.display_name, role=role)
+        )
         flash(message, "success")
     return _back(form)
 
@@ -94,7 +123,15 @@ def change_active(user_id: int):
         flash(str(error), "error")
         return _back(form)
     if changed:
-        flash(_("%(name)s's account is active again.", name=user.display_name) if active else _("%(name)s's account is deactivated: they can no longer sign in. Their records are kept.", name=user.display_name), "success")
+        flash(
+            _("%(name)s's account is active again.", name=user.display_name)
+            if active
+            else _(
+                "%(name)s's account is deactivated: they can no longer sign in. Their records are kept.",
+                name=user.display_name,
+            ),
+            "success",
+        )
     return _back(form)
 
 
@@ -106,7 +143,14 @@ def confirm_email(user_id: int):
     if not form.validate():
         abort(400)
     if services.confirm_email_address(current_user, user):
-        flash(_("%(name)s's email address %(email)s is confirmed: they can register for live sessions.", name=user.display_name, email=user.email), "success")
+        flash(
+            _(
+                "%(name)s's email address %(email)s is confirmed: they can register for live sessions.",
+                name=user.display_name,
+                email=user.email,
+            ),
+            "success",
+        )
     return _back(form)
 
 
@@ -127,7 +171,15 @@ def courses():
     for problem in problems:
         folder = Path(problem.path).parent.name
         broken[folder] = broken.get(folder, 0) + 1
-    return render_template("lms/admin/courses.html", rows=rows, problems=problems, broken=broken, unsynced=unsynced, form=SyncForm(), courses_dir=catalog.root)
+    return render_template(
+        "lms/admin/courses.html",
+        rows=rows,
+        problems=problems,
+        broken=broken,
+        unsynced=unsynced,
+        form=SyncForm(),
+        courses_dir=catalog.root,
+    )
 
 
 @blueprint.post("/admin/courses/sync")
@@ -140,8 +192,12 @@ def sync_courses():
     flash(
         _(
             "Sync finished: %(added)s added, %(updated)s updated, %(retired)s retired, %(reactivated)s reactivated, %(unchanged)s unchanged, %(problems)s problem(s).",
-            added=len(report.added), updated=len(report.updated), retired=len(report.retired),
-            reactivated=len(report.reactivated), unchanged=len(report.unchanged), problems=len(report.problems),
+            added=len(report.added),
+            updated=len(report.updated),
+            retired=len(report.retired),
+            reactivated=len(report.reactivated),
+            unchanged=len(report.unchanged),
+            problems=len(report.problems),
         ),
         "error" if report.problems else "success",
     )
@@ -156,13 +212,21 @@ def sync_courses():
 def audit():
     form = AuditFilterForm(request.args)
     actions, targets = services.audit_choices()
-    form.action.choices = [SelectChoice("", _("Any action"))] + [SelectChoice(a, a) for a in actions]
-    form.target_type.choices = [SelectChoice("", _("Any target"))] + [SelectChoice(t, t) for t in targets]
+    form.action.choices = [SelectChoice("", _("Any action"))] + [
+        SelectChoice(a, a) for a in actions
+    ]
+    form.target_type.choices = [SelectChoice("", _("Any target"))] + [
+        SelectChoice(t, t) for t in targets
+    ]
     valid = form.validate()
     if valid:
         query = services.AuditQuery(
-            actor=form.actor.data or "", action=form.action.data or "", target_type=form.target_type.data or "",
-            start=form.start.data, end=form.end.data, time_zone=select_timezone() or "UTC",
+            actor=form.actor.data or "",
+            action=form.action.data or "",
+            target_type=form.target_type.data or "",
+            start=form.start.data,
+            end=form.end.data,
+            time_zone=select_timezone() or "UTC",
         )
     else:
         query = services.AuditQuery()
@@ -171,12 +235,19 @@ def audit():
     events, total = services.audit_page(query, number, size)
     paging = Page.of(number, size, total)
     args = {
-        key: value for key, value in (
-            ("actor", query.actor), ("action", query.action), ("target_type", query.target_type),
-            ("start", query.start.isoformat() if query.start else ""), ("end", query.end.isoformat() if query.end else ""),
-        ) if value
+        key: value
+        for key, value in (
+            ("actor", query.actor),
+            ("action", query.action),
+            ("target_type", query.target_type),
+            ("start", query.start.isoformat() if query.start else ""),
+            ("end", query.end.isoformat() if query.end else ""),
+        )
+        if value
     }
-    return render_template("lms/admin/audit.html", form=form, events=events, paging=paging, args=args), (200 if valid else 400)
+    return render_template(
+        "lms/admin/audit.html", form=form, events=events, paging=paging, args=args
+    ), (200 if valid else 400)
 
 
 # -- jobs -------------------------------------------------------------------------------------------
@@ -199,7 +270,16 @@ def jobs():
     if paging.number != number and total:
         rows, _total = job_page(status, paging.number, size)
     args = {"status": status.value} if status else {}
-    return render_template("lms/admin/jobs.html", form=form, jobs=rows, paging=paging, args=args, counts=status_counts(), JobStatus=JobStatus, retry_form=RetryJobForm(formdata=None)), (200 if valid else 400)
+    return render_template(
+        "lms/admin/jobs.html",
+        form=form,
+        jobs=rows,
+        paging=paging,
+        args=args,
+        counts=status_counts(),
+        JobStatus=JobStatus,
+        retry_form=RetryJobForm(formdata=None),
+    ), (200 if valid else 400)
 
 
 @blueprint.post("/admin/jobs/<lms_id:job_id>/retry")

@@ -5,14 +5,22 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-certificates_group = AppGroup("certificates", help="Certificates of completion (live sessions only).")
+certificates_group = AppGroup(
+    "certificates", help="Certificates of completion (live sessions only)."
+)
 
 
 @certificates_group.command("issue")
-@click.option("--cohort", "cohort_id", type=int, help="Issue to everyone in this cohort who completed.")
+@click.option(
+    "--cohort", "cohort_id", type=int, help="Issue to everyone in this cohort who completed."
+)
 @click.option("--enrollment", "enrollment_id", type=int, help="Issue to one enrollment.")
-@click.option("--by", "actor_email", help="Email of the facilitator or admin recorded as issuer (audit log).")
-def issue_command(cohort_id: int | None, enrollment_id: int | None, actor_email: str | None) -> None:
+@click.option(
+    "--by", "actor_email", help="Email of the facilitator or admin recorded as issuer (audit log)."
+)
+def issue_command(
+    cohort_id: int | None, enrollment_id: int | None, actor_email: str | None
+) -> None:
     """Issue certificates; idempotent (people who have one keep it). Recordings never get one."""
     from lms.accounts.services import find_user_by_email
     from lms.certificates.services import CertificateError, issue_certificate, issue_for_cohort
@@ -28,13 +36,17 @@ def issue_command(cohort_id: int | None, enrollment_id: int | None, actor_email:
             if actor_email:
                 actor = find_user_by_email(actor_email)
                 if actor is None or not actor.can_facilitate:
-                    raise click.ClickException(f"{actor_email}: no facilitator or admin with this email")
+                    raise click.ClickException(
+                        f"{actor_email}: no facilitator or admin with this email"
+                    )
             if enrollment_id is not None:
                 enrollment = db_session.get(Enrollment, enrollment_id)
                 if enrollment is None:
                     raise click.ClickException(f"enrollment {enrollment_id} does not exist")
                 result = issue_certificate(enrollment, actor)
-                click.echo(f"{'issued' if result.created else 'exists'}  {result.certificate.code}  {result.certificate.learner_name}")
+                click.echo(
+                    f"{'issued' if result.created else 'exists'}  {result.certificate.code}  {result.certificate.learner_name}"
+                )
                 return
             cohort = db_session.get(Cohort, cohort_id)
             if cohort is None:
@@ -46,6 +58,8 @@ def issue_command(cohort_id: int | None, enrollment_id: int | None, actor_email:
                 click.echo(f"exists  {certificate.code}  {certificate.learner_name}")
             for enrollment, reason in report.not_eligible:
                 click.echo(f"skipped {enrollment.user.email}: {reason}", err=True)
-            click.echo(f"{len(report.issued)} issued, {len(report.existing)} already issued, {len(report.not_eligible)} not eligible")
+            click.echo(
+                f"{len(report.issued)} issued, {len(report.existing)} already issued, {len(report.not_eligible)} not eligible"
+            )
     except CertificateError as error:
         raise click.ClickException(str(error)) from None

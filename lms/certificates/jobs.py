@@ -31,7 +31,9 @@ ISSUE_BATCH = 50
 
 def exports_dir() -> Path:
     """Where jobs leave files for download (``LMS_EXPORTS_DIR``, else ``instance/exports``)."""
-    folder = Path(current_app.config.get("LMS_EXPORTS_DIR") or Path(current_app.instance_path) / "exports")
+    folder = Path(
+        current_app.config.get("LMS_EXPORTS_DIR") or Path(current_app.instance_path) / "exports"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -57,7 +59,10 @@ def build_cohort_zip(cohort_id: int) -> dict[str, Any] | None:
     name = f"cohort-{cohort_id}-certificates-{secrets.token_hex(8)}.zip"
     descriptor, partial = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=".zip")
     try:
-        with os.fdopen(descriptor, "wb") as file, zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with (
+            os.fdopen(descriptor, "wb") as file,
+            zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        ):
             for done, certificate in enumerate(certificates, start=1):
                 archive.writestr(download_name(certificate), render_pdf(certificate))
                 if done % step == 0 or done == total:
@@ -96,9 +101,22 @@ def issue_cohort_certificates(cohort_id: int, actor_id: int | None) -> dict[str,
         return None
     actor = db_session.get(User, actor_id) if actor_id is not None else None
     locale = actor.locale if actor is not None else current_app.config["LMS_DEFAULT_LOCALE"]
-    ids = list(db_session.scalars(
-        select(Enrollment.id).where(Enrollment.cohort_id == cohort_id, Enrollment.status.in_((EnrollmentStatus.registered, EnrollmentStatus.in_progress, EnrollmentStatus.completed))).order_by(Enrollment.id)
-    ))
+    ids = list(
+        db_session.scalars(
+            select(Enrollment.id)
+            .where(
+                Enrollment.cohort_id == cohort_id,
+                Enrollment.status.in_(
+                    (
+                        EnrollmentStatus.registered,
+                        EnrollmentStatus.in_progress,
+                        EnrollmentStatus.completed,
+                    )
+                ),
+            )
+            .order_by(Enrollment.id)
+        )
+    )
     issued: list[str] = []
     existing: list[str] = []
     not_eligible: list[dict[str, str]] = []
@@ -108,17 +126,21 @@ def issue_cohort_certificates(cohort_id: int, actor_id: int | None) -> dict[str,
         if cohort_problem:
             return {"issued": [], "existing": [], "not_eligible": [], "error": cohort_problem}
         for start in range(0, len(ids), ISSUE_BATCH):
-            for enrollment_id in ids[start:start + ISSUE_BATCH]:
+            for enrollment_id in ids[start : start + ISSUE_BATCH]:
                 enrollment = db_session.get(Enrollment, enrollment_id)
                 if enrollment is None:
                     continue
                 try:
                     result = issue_certificate(enrollment, actor)
                 except NotEligibleError as error:
-                    not_eligible.append({"name": enrollment.user.display_name, "reason": str(error)})
+                    not_eligible.append(
+                        {"name": enrollment.user.display_name, "reason": str(error)}
+                    )
                     continue
                 except CertificateError as error:
-                    not_eligible.append({"name": enrollment.user.display_name, "reason": str(error)})
+                    not_eligible.append(
+                        {"name": enrollment.user.display_name, "reason": str(error)}
+                    )
                     continue
                 (issued if result.created else existing).append(result.certificate.code)
             # Issuing is idempotent: a batch committed here is found, not made twice, on a retry.

@@ -27,7 +27,9 @@ class Certificate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    enrollment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrollment.id", ondelete="CASCADE"), index=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_enrollment.id", ondelete="CASCADE"), index=True
+    )
     learner_name: Mapped[str] = mapped_column(String(200))
     course_title: Mapped[str] = mapped_column(String(300))
     hours: Mapped[float] = mapped_column(Float)
@@ -39,11 +41,15 @@ class Certificate(Base):
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_user.id", ondelete="SET NULL"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str] = mapped_column(Text, default="")
-    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_user.id", ondelete="SET NULL"))
-    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_certificate.id", ondelete="SET NULL"))
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="SET NULL")
+    )
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_certificate.id", ondelete="SET NULL")
+    )
 
     enrollment: Mapped[Enrollment] = relationship()
-    replaced_by: Mapped["Certificate | None"] = relationship(remote_side=[id])
+    replaced_by: Mapped[Certificate | None] = relationship(remote_side=[id])
 
     @property
     def is_valid(self) -> bool:

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import segno
-from bidi import get_display
-from bidi.mirror import MIRRORED
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_decimal
+from bidi import get_display
+from bidi.mirror import MIRRORED
 from reportlab import rl_config
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfbase import pdfmetrics
@@ -97,8 +97,16 @@ class _Face:
 # kana and Korean Hangul (it has one weight, so bold CJK is set in it too).
 _CJK_FACE = _Face("LMS-DroidSansFallback", "DroidSansFallback.ttf")
 _FAMILIES: dict[bool, tuple[_Face, ...]] = {
-    False: (_Face("LMS-DejaVuSans", "DejaVuSans.ttf"), _Face("LMS-NotoSansDevanagari", "NotoSansDevanagari-Regular.ttf"), _CJK_FACE),
-    True: (_Face("LMS-DejaVuSans-Bold", "DejaVuSans-Bold.ttf"), _Face("LMS-NotoSansDevanagari-Bold", "NotoSansDevanagari-Bold.ttf"), _CJK_FACE),
+    False: (
+        _Face("LMS-DejaVuSans", "DejaVuSans.ttf"),
+        _Face("LMS-NotoSansDevanagari", "NotoSansDevanagari-Regular.ttf"),
+        _CJK_FACE,
+    ),
+    True: (
+        _Face("LMS-DejaVuSans-Bold", "DejaVuSans-Bold.ttf"),
+        _Face("LMS-NotoSansDevanagari-Bold", "NotoSansDevanagari-Bold.ttf"),
+        _CJK_FACE,
+    ),
 }
 
 _font_lock = threading.Lock()
@@ -161,7 +169,9 @@ class _GlyphRun:
     unit_width: float  # at a font size of 1 point
 
 
-_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+_RIGHT_TO_LEFT = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
 # ReportLab keeps private glyph numbers for glyphs without a code point (Devanagari conjuncts,
 # Arabic joining forms) on the font it shapes with: one shaping at a time.
 _shaping_lock = threading.Lock()
@@ -178,7 +188,11 @@ def _shape_run(text: str, font: str) -> _GlyphRun:
 
 def _advance(shaped: str) -> float:
     """The width HarfBuzz gives (thousandths of the font size, as the canvas draws it)."""
-    return sum(glyph.x_advance for glyph in shaped.__shapeData__) / 1000 if isinstance(shaped, ShapedStr) else 0.0
+    return (
+        sum(glyph.x_advance for glyph in shaped.__shapeData__) / 1000
+        if isinstance(shaped, ShapedStr)
+        else 0.0
+    )
 
 
 _LEVEL = re.compile(r"Level\(\s*(\d+),?\s*\)")
@@ -192,9 +206,14 @@ def _bidi_levels(line: str) -> list[int]:
     at a right-to-left level, which HarfBuzz must set right to left and rule L4 mirrors.
     """
     report = get_display(line, debug=True)
-    byte_levels = [int(level) for level in _LEVEL.findall(report[report.find("levels:") : report.find("paragraphs:")])]
+    byte_levels = [
+        int(level)
+        for level in _LEVEL.findall(report[report.find("levels:") : report.find("paragraphs:")])
+    ]
     if len(byte_levels) != len(line.encode()):
-        raise RuntimeError("python-bidi's level report has changed its form; lms needs python-bidi 0.6")
+        raise RuntimeError(
+            "python-bidi's level report has changed its form; lms needs python-bidi 0.6"
+        )
     levels, offset = [], 0
     for char in line:
         levels.append(byte_levels[offset])
@@ -247,8 +266,12 @@ def _glyph_runs(line: str, bold: bool) -> tuple[_GlyphRun, ...]:
                 # Only neutrals (a bracket, a space), which HarfBuzz would set left to right: they
                 # go in visual order, mirrored as rule L4 asks.
                 run_text = "".join(MIRRORED.get(char, char) for char in reversed(run_text))
-            run = _shape_run(run_text, font)  # Arabic and Hebrew: HarfBuzz sets them right to left, mirrored
-            if runs and runs[-1].font == font:  # one text object per font: the words of a name stay one string
+            run = _shape_run(
+                run_text, font
+            )  # Arabic and Hebrew: HarfBuzz sets them right to left, mirrored
+            if (
+                runs and runs[-1].font == font
+            ):  # one text object per font: the words of a name stay one string
                 joined = runs.pop().text + run.text
                 run = _GlyphRun(font, joined, _advance(joined))
             runs.append(run)
@@ -264,7 +287,9 @@ def _clean(text: str) -> str:
     """Composed characters, single spaces, and no format controls other than the joiners that
     shaping needs (ZWNJ and ZWJ change how Persian or Devanagari letters join)."""
     text = unicodedata.normalize("NFC", " ".join(text.split()))
-    return "".join(char for char in text if unicodedata.category(char) != "Cf" or char in "\u200c\u200d")
+    return "".join(
+        char for char in text if unicodedata.category(char) != "Cf" or char in "\u200c\u200d"
+    )
 
 
 # --------------------------------------------------------------------------- layout
@@ -297,7 +322,11 @@ def _wrap(text: str, bold: bool, unit_limit: float) -> list[str]:
     space = _unit_width(" ", bold)
     words: list[str] = []
     for word in text.split(" "):
-        words.extend(_split_long_word(word, unit_limit, bold) if _unit_width(word, bold) > unit_limit else [word])
+        words.extend(
+            _split_long_word(word, unit_limit, bold)
+            if _unit_width(word, bold) > unit_limit
+            else [word]
+        )
     lines: list[list[str]] = []
     line_width = 0.0
     for word in words:
@@ -368,12 +397,31 @@ def _actual_text(text: str) -> str:
     return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
-def _draw_line(canvas: Canvas, line: str, *, bold: bool, font_size: float, center_x: float, y: float) -> None:
+def _draw_line(
+    canvas: Canvas, line: str, *, bold: bool, font_size: float, center_x: float, y: float
+) -> None:
     """Draw one line centred on ``center_x``."""
-    _draw_runs(canvas, line, _glyph_runs(line, bold), font_size=font_size, anchor_x=center_x, y=y, align="center")
+    _draw_runs(
+        canvas,
+        line,
+        _glyph_runs(line, bold),
+        font_size=font_size,
+        anchor_x=center_x,
+        y=y,
+        align="center",
+    )
 
 
-def _draw_runs(canvas: Canvas, line: str, runs: tuple[_GlyphRun, ...], *, font_size: float, anchor_x: float, y: float, align: str) -> None:
+def _draw_runs(
+    canvas: Canvas,
+    line: str,
+    runs: tuple[_GlyphRun, ...],
+    *,
+    font_size: float,
+    anchor_x: float,
+    y: float,
+    align: str,
+) -> None:
     """Draw shaped runs of ``line`` whose left edge, centre or right edge (``align``) is at
     ``anchor_x``. The glyphs are in visual order and some (conjuncts, joining forms) stand for
     several letters or none, so the line is marked with its logical text as /ActualText:
@@ -389,12 +437,19 @@ def _draw_runs(canvas: Canvas, line: str, runs: tuple[_GlyphRun, ...], *, font_s
 
 
 def _draw_block(
-    canvas: Canvas, block: _TextBlock, *, top: float, center_x: float = CENTER_X, leading: float = 1.18
+    canvas: Canvas,
+    block: _TextBlock,
+    *,
+    top: float,
+    center_x: float = CENTER_X,
+    leading: float = 1.18,
 ) -> float:
     """Draw lines whose first cap height sits at ``top``; return the baseline of the last line."""
     baseline = top - block.font_size * 0.76
     for line in block.lines:
-        _draw_line(canvas, line, bold=block.bold, font_size=block.font_size, center_x=center_x, y=baseline)
+        _draw_line(
+            canvas, line, bold=block.bold, font_size=block.font_size, center_x=center_x, y=baseline
+        )
         baseline -= block.font_size * leading
     return baseline + block.font_size * leading
 
@@ -457,23 +512,36 @@ def _draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> N
         for run in _DARK_MODULE_RUN.finditer(bytes(row))
     ]
     scale = size / module_count
-    canvas.addLiteral(f"q 0 g {scale:.4f} 0 0 {scale:.4f} {x:.2f} {y:.2f} cm\n" + "\n".join(rectangles) + "\nf Q")
+    canvas.addLiteral(
+        f"q 0 g {scale:.4f} 0 0 {scale:.4f} {x:.2f} {y:.2f} cm\n" + "\n".join(rectangles) + "\nf Q"
+    )
 
 
-def _signature_block(canvas: Canvas, value: str, label: str, *, center_x: float, width: float) -> None:
+def _signature_block(
+    canvas: Canvas, value: str, label: str, *, center_x: float, width: float
+) -> None:
     line_y = 112
     canvas.setFillColorRGB(*INK)
     name = _fit(value, bold=False, max_size=13, min_size=8, max_width=width, max_lines=2)
     baseline = line_y + 8 + (len(name.lines) - 1) * name.font_size * 1.18
     for text_line in name.lines:
-        _draw_line(canvas, text_line, bold=False, font_size=name.font_size, center_x=center_x, y=baseline)
+        _draw_line(
+            canvas, text_line, bold=False, font_size=name.font_size, center_x=center_x, y=baseline
+        )
         baseline -= name.font_size * 1.18
     canvas.setStrokeColorRGB(*MUTED)
     canvas.setLineWidth(0.5)
     canvas.line(center_x - width / 2, line_y, center_x + width / 2, line_y)
     canvas.setFillColorRGB(*MUTED)
     caption = _fit(label, bold=False, max_size=9, min_size=6, max_width=width)
-    _draw_line(canvas, caption.lines[0], bold=False, font_size=caption.font_size, center_x=center_x, y=line_y - 13)
+    _draw_line(
+        canvas,
+        caption.lines[0],
+        bold=False,
+        font_size=caption.font_size,
+        center_x=center_x,
+        y=line_y - 13,
+    )
 
 
 # --------------------------------------------------------------------------- formatting
@@ -514,7 +582,16 @@ def text_width(text: str, *, size: float, bold: bool = False) -> float:
     return _unit_width(_clean(text), bold) * size
 
 
-def draw_text(canvas: Canvas, text: str, *, x: float, y: float, size: float, bold: bool = False, align: str = "left") -> None:
+def draw_text(
+    canvas: Canvas,
+    text: str,
+    *,
+    x: float,
+    y: float,
+    size: float,
+    bold: bool = False,
+    align: str = "left",
+) -> None:
     """One line in any script, shaped, in visual order and marked with its typed text, whose
     left edge (``align="left"``), centre or right edge is at ``x``."""
     line = _clean(text)
@@ -527,16 +604,27 @@ def wrap_text(text: str, *, width: float, size: float, bold: bool = False) -> li
     return _wrap(line, bold, width / size) if line else [""]
 
 
-def fit_text(text: str, *, bold: bool, max_size: float, min_size: float, max_width: float, max_lines: int = 1) -> TextBlock:
+def fit_text(
+    text: str, *, bold: bool, max_size: float, min_size: float, max_width: float, max_lines: int = 1
+) -> TextBlock:
     """As large as it fits, wrapped into up to ``max_lines``, cut with an ellipsis past that."""
-    return _fit(text, bold=bold, max_size=max_size, min_size=min_size, max_width=max_width, max_lines=max_lines)
+    return _fit(
+        text,
+        bold=bold,
+        max_size=max_size,
+        min_size=min_size,
+        max_width=max_width,
+        max_lines=max_lines,
+    )
 
 
 def draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> None:
     _draw_qr(canvas, data, x=x, y=y, size=size)
 
 
-def render_certificate(content: CertificateContent, translate: Callable[[str], str] = lambda s: s) -> bytes:
+def render_certificate(
+    content: CertificateContent, translate: Callable[[str], str] = lambda s: s
+) -> bytes:
     """Render one landscape Letter certificate; ``translate`` turns the English msgids above into
     the learner's language (gettext for ``content.locale``)."""
     locale = _babel_locale(content.locale)
@@ -555,17 +643,39 @@ def render_certificate(content: CertificateContent, translate: Callable[[str], s
     canvas.setCreator("lms")
 
     _draw_border(canvas)
-    date_text = translate(HELD_ON) % {"date": format_date(content.session_date, format="long", locale=locale)}
+    date_text = translate(HELD_ON) % {
+        "date": format_date(content.session_date, format="long", locale=locale)
+    }
     details = f"{date_text}  ·  {_hours_text(content.hours, locale, translate)}"
     _draw_stack(
         canvas,
         [
-            _StackItem(_fit(content.organisation, bold=True, max_size=13, min_size=8), ACCENT, gap_before=0),
-            _StackItem(_fit(translate(HEADING), bold=True, max_size=34, min_size=18), INK, gap_before=24),
-            _StackItem(_fit(translate(CERTIFIES_THAT), bold=False, max_size=14, min_size=9), MUTED, gap_before=46),
-            _StackItem(_fit(content.learner_name, bold=True, max_size=36, min_size=14, max_lines=2), INK, 20),
-            _StackItem(_fit(translate(COMPLETED_LIVE_SESSION), bold=False, max_size=14, min_size=9), MUTED, 20),
-            _StackItem(_fit(content.course_title, bold=True, max_size=22, min_size=10, max_lines=3), INK, 16),
+            _StackItem(
+                _fit(content.organisation, bold=True, max_size=13, min_size=8), ACCENT, gap_before=0
+            ),
+            _StackItem(
+                _fit(translate(HEADING), bold=True, max_size=34, min_size=18), INK, gap_before=24
+            ),
+            _StackItem(
+                _fit(translate(CERTIFIES_THAT), bold=False, max_size=14, min_size=9),
+                MUTED,
+                gap_before=46,
+            ),
+            _StackItem(
+                _fit(content.learner_name, bold=True, max_size=36, min_size=14, max_lines=2),
+                INK,
+                20,
+            ),
+            _StackItem(
+                _fit(translate(COMPLETED_LIVE_SESSION), bold=False, max_size=14, min_size=9),
+                MUTED,
+                20,
+            ),
+            _StackItem(
+                _fit(content.course_title, bold=True, max_size=22, min_size=10, max_lines=3),
+                INK,
+                16,
+            ),
             _StackItem(_fit(details, bold=False, max_size=13, min_size=8), MUTED, gap_before=16),
         ],
         top=560,
@@ -573,18 +683,28 @@ def render_certificate(content: CertificateContent, translate: Callable[[str], s
         rule_after_index=1,
     )
 
-    _signature_block(canvas, content.facilitator_name, translate(FACILITATOR_LABEL), center_x=190, width=200)
-    _signature_block(canvas, content.organisation, translate(ISSUED_BY_LABEL), center_x=430, width=200)
+    _signature_block(
+        canvas, content.facilitator_name, translate(FACILITATOR_LABEL), center_x=190, width=200
+    )
+    _signature_block(
+        canvas, content.organisation, translate(ISSUED_BY_LABEL), center_x=430, width=200
+    )
 
     qr_size, qr_center_x = 88.0, 650.0
     _draw_qr(canvas, content.verify_url, x=qr_center_x - qr_size / 2, y=84, size=qr_size)
     canvas.setFillColorRGB(*INK)
     code = _fit(content.code, bold=False, max_size=9, min_size=6, max_width=150)
-    _draw_line(canvas, code.lines[0], bold=False, font_size=code.font_size, center_x=qr_center_x, y=72)
+    _draw_line(
+        canvas, code.lines[0], bold=False, font_size=code.font_size, center_x=qr_center_x, y=72
+    )
 
     canvas.setFillColorRGB(*MUTED)
-    verify = _fit(translate(VERIFY_AT) % {"url": content.verify_url}, bold=False, max_size=8.5, min_size=5)
-    _draw_line(canvas, verify.lines[0], bold=False, font_size=verify.font_size, center_x=CENTER_X, y=44)
+    verify = _fit(
+        translate(VERIFY_AT) % {"url": content.verify_url}, bold=False, max_size=8.5, min_size=5
+    )
+    _draw_line(
+        canvas, verify.lines[0], bold=False, font_size=verify.font_size, center_x=CENTER_X, y=44
+    )
 
     canvas.showPage()
     canvas.save()
@@ -596,7 +716,13 @@ def render_bare_page(lines: Iterable[str], qr_data: str | None = None) -> bytes:
     ReportLab alone (its own HarfBuzz shaping, one centred line each), without the certificate's
     bidi ordering, fitting, wrapping, layout or caching."""
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), initialFontName=_primary_font(), pageCompression=1, invariant=1)
+    canvas = Canvas(
+        buffer,
+        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+        initialFontName=_primary_font(),
+        pageCompression=1,
+        invariant=1,
+    )
     y = PAGE_HEIGHT - 90
     for line in lines:
         runs = [_shape_run(text, font) for text, font in _font_runs(line, False)]

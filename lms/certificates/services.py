@@ -62,7 +62,11 @@ class RecordingNotCertifiedError(NotEligibleError):
     """Recordings and self-paced courses never earn a certificate."""
 
     def __init__(self) -> None:
-        super().__init__(_("Certificates of completion are only for attending a live session. Recordings and self-paced courses are informational and do not earn a certificate."))
+        super().__init__(
+            _(
+                "Certificates of completion are only for attending a live session. Recordings and self-paced courses are informational and do not earn a certificate."
+            )
+        )
 
 
 class SessionNotEndedError(NotEligibleError):
@@ -78,7 +82,7 @@ class RevokedCertificateError(NotEligibleError):
 
 def generate_code() -> str:
     raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i:i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
+    return "-".join(raw[i : i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
 
 
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -89,7 +93,7 @@ def normalise_code(text: str) -> str | None:
     raw = re.sub(r"[\s-]", "", (text or "")[:64]).upper().translate(_CONFUSABLE)
     if len(raw) != CODE_LENGTH or any(char not in ALPHABET for char in raw):
         return None
-    return "-".join(raw[i:i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
+    return "-".join(raw[i : i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
 
 
 def find_certificate(code: str) -> Certificate | None:
@@ -125,19 +129,35 @@ def check_eligible(enrollment: Enrollment) -> Eligibility:
     cohort = db_session.get(Cohort, enrollment.cohort_id)
     name = enrollment.user.display_name
     if cohort is None or cohort.status is CohortStatus.cancelled:
-        raise NotEligibleError(_("%(name)s's session was cancelled, so it earns no certificate.", name=name))
+        raise NotEligibleError(
+            _("%(name)s's session was cancelled, so it earns no certificate.", name=name)
+        )
     loaded = _catalog().get(enrollment.course.slug)
-    if loaded is None or loaded.definition.certificate is None or "live" not in loaded.definition.paths:
+    if (
+        loaded is None
+        or loaded.definition.certificate is None
+        or "live" not in loaded.definition.paths
+    ):
         raise NotEligibleError(_("This course does not offer a certificate any more."))
     if enrollment.status in (EnrollmentStatus.waitlisted, EnrollmentStatus.withdrawn):
         raise NotEligibleError(_("%(name)s does not hold a seat in this session.", name=name))
     if not refresh_completion(enrollment, loaded.definition):
-        raise NotEligibleError(_("%(name)s has not completed the course yet: attendance and every required reflection are needed.", name=name))
+        raise NotEligibleError(
+            _(
+                "%(name)s has not completed the course yet: attendance and every required reflection are needed.",
+                name=name,
+            )
+        )
     ensure_session_ended(cohort)
     from lms.records.evaluations import required_and_missing
 
     if required_and_missing(enrollment):
-        raise NotEligibleError(_("%(name)s has not answered the session evaluation yet, which this course asks for before the certificate.", name=name))
+        raise NotEligibleError(
+            _(
+                "%(name)s has not answered the session evaluation yet, which this course asks for before the certificate.",
+                name=name,
+            )
+        )
     return Eligibility(cohort, loaded)
 
 
@@ -154,18 +174,27 @@ def ensure_session_ended(cohort: Cohort) -> None:
     from lms.formatting import lms_datetime
 
     if not session_ended(cohort):
-        raise SessionNotEndedError(_("Certificates can be issued once the session has ended, at %(time)s.", time=lms_datetime(cohort_ends_at(cohort))))
+        raise SessionNotEndedError(
+            _(
+                "Certificates can be issued once the session has ended, at %(time)s.",
+                time=lms_datetime(cohort_ends_at(cohort)),
+            )
+        )
 
 
 def last_revoked_certificate(enrollment: Enrollment) -> Certificate | None:
     return db_session.scalar(
-        select(Certificate).where(Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_not(None))
-        .order_by(Certificate.revoked_at.desc(), Certificate.id.desc()).limit(1)
+        select(Certificate)
+        .where(Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_not(None))
+        .order_by(Certificate.revoked_at.desc(), Certificate.id.desc())
+        .limit(1)
     )
 
 
 def valid_certificate(enrollment: Enrollment, *, fresh: bool = False) -> Certificate | None:
-    query = select(Certificate).where(Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_(None))
+    query = select(Certificate).where(
+        Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_(None)
+    )
     if fresh:
         query = query.execution_options(populate_existing=True)
     return db_session.scalar(query)
@@ -179,7 +208,11 @@ def _snapshot(enrollment: Enrollment, eligibility: Eligibility) -> dict[str, Any
 
     user = enrollment.user
     cohort = eligibility.cohort
-    locale = user.locale if user.locale in current_app.config["LMS_LANGUAGES"] else current_app.config["LMS_DEFAULT_LOCALE"]
+    locale = (
+        user.locale
+        if user.locale in current_app.config["LMS_LANGUAGES"]
+        else current_app.config["LMS_DEFAULT_LOCALE"]
+    )
     session_date: date = cohort.starts_at.astimezone(ZoneInfo(cohort.time_zone)).date()
     facilitators = ", ".join(f.display_name for f in cohort.facilitators)
     return {
@@ -210,19 +243,42 @@ def issue_certificate(enrollment: Enrollment, actor: User | None) -> IssueResult
     if revoked is not None:
         from lms.formatting import lms_datetime
 
-        raise RevokedCertificateError(_("%(name)s's certificate %(code)s was revoked on %(date)s. Only an admin can issue a new one, from that certificate's page.", name=enrollment.user.display_name, code=revoked.code, date=lms_datetime(revoked.revoked_at)))
+        raise RevokedCertificateError(
+            _(
+                "%(name)s's certificate %(code)s was revoked on %(date)s. Only an admin can issue a new one, from that certificate's page.",
+                name=enrollment.user.display_name,
+                code=revoked.code,
+                date=lms_datetime(revoked.revoked_at),
+            )
+        )
     snapshot = _snapshot(enrollment, eligibility)
     certificate = _insert(enrollment, actor, snapshot)
     if isinstance(certificate, IssueResult):
         return certificate
-    record_event(actor, "certificate.issued", certificate, enrollment_id=enrollment.id, user_id=enrollment.user_id, code=certificate.code)
+    record_event(
+        actor,
+        "certificate.issued",
+        certificate,
+        enrollment_id=enrollment.id,
+        user_id=enrollment.user_id,
+        code=certificate.code,
+    )
     certificate_issued.send(current_app._get_current_object(), certificate=certificate, actor=actor)  # type: ignore[attr-defined]
     return IssueResult(certificate, True)
 
 
-def _insert(enrollment: Enrollment, actor: User | None, snapshot: dict[str, Any]) -> Certificate | IssueResult:
+def _insert(
+    enrollment: Enrollment, actor: User | None, snapshot: dict[str, Any]
+) -> Certificate | IssueResult:
     for _attempt in range(5):
-        certificate = Certificate(code=generate_code(), enrollment_id=enrollment.id, issued_at=utcnow(), issued_by_id=actor.id if actor else None, revoked_reason="", **snapshot)
+        certificate = Certificate(
+            code=generate_code(),
+            enrollment_id=enrollment.id,
+            issued_at=utcnow(),
+            issued_by_id=actor.id if actor else None,
+            revoked_reason="",
+            **snapshot,
+        )
         try:
             with db_session.begin_nested():
                 db_session.add(certificate)
@@ -247,7 +303,18 @@ def issue_for_cohort(cohort: Cohort, actor: User | None) -> CohortIssueReport:
     report = CohortIssueReport()
     ensure_cohort_can_issue(cohort)
     enrollments = db_session.scalars(
-        select(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_((EnrollmentStatus.registered, EnrollmentStatus.in_progress, EnrollmentStatus.completed))).order_by(Enrollment.id)
+        select(Enrollment)
+        .where(
+            Enrollment.cohort_id == cohort.id,
+            Enrollment.status.in_(
+                (
+                    EnrollmentStatus.registered,
+                    EnrollmentStatus.in_progress,
+                    EnrollmentStatus.completed,
+                )
+            ),
+        )
+        .order_by(Enrollment.id)
     ).all()
     for enrollment in enrollments:
         try:
@@ -281,8 +348,17 @@ def revoke_certificate(certificate: Certificate, actor: User | None, reason: str
     certificate.revoked_reason = reason
     certificate.revoked_by_id = actor.id if actor else None
     db_session.flush()
-    record_event(actor, "certificate.revoked", certificate, code=certificate.code, enrollment_id=certificate.enrollment_id, reason=reason)
-    certificate_revoked.send(current_app._get_current_object(), certificate=certificate, actor=actor, reason=reason)  # type: ignore[attr-defined]
+    record_event(
+        actor,
+        "certificate.revoked",
+        certificate,
+        code=certificate.code,
+        enrollment_id=certificate.enrollment_id,
+        reason=reason,
+    )
+    certificate_revoked.send(
+        current_app._get_current_object(), certificate=certificate, actor=actor, reason=reason
+    )  # type: ignore[attr-defined]
     return certificate
 
 
@@ -304,13 +380,24 @@ def reissue_certificate(certificate: Certificate, actor: User | None) -> Certifi
         raise CertificateError(_("The certificate could not be issued. Please try again."))
     certificate.replaced_by_id = new.id
     db_session.flush()
-    record_event(actor, "certificate.reissued", new, replaces=certificate.code, code=new.code, enrollment_id=enrollment.id)
-    certificate_revoked.send(current_app._get_current_object(), certificate=certificate, actor=actor, reason=REPLACED)  # type: ignore[attr-defined]
+    record_event(
+        actor,
+        "certificate.reissued",
+        new,
+        replaces=certificate.code,
+        code=new.code,
+        enrollment_id=enrollment.id,
+    )
+    certificate_revoked.send(
+        current_app._get_current_object(), certificate=certificate, actor=actor, reason=REPLACED
+    )  # type: ignore[attr-defined]
     certificate_issued.send(current_app._get_current_object(), certificate=new, actor=actor)  # type: ignore[attr-defined]
     return new
 
 
-def reissue_after_revocation(certificate: Certificate, actor: User | None, reason: str) -> Certificate:
+def reissue_after_revocation(
+    certificate: Certificate, actor: User | None, reason: str
+) -> Certificate:
     """A new certificate for the enrollment of a revoked one: an admin's deliberate act, with a reason.
 
     The revoked certificate stays revoked (its verification page says so); the audit log links the
@@ -333,7 +420,16 @@ def reissue_after_revocation(certificate: Certificate, actor: User | None, reaso
     new = _insert(enrollment, actor, _snapshot(enrollment, eligibility))
     if isinstance(new, IssueResult):  # cannot happen while we hold the lock
         raise CertificateError(_("The certificate could not be issued. Please try again."))
-    record_event(actor, "certificate.reissued_after_revocation", new, revoked=certificate.code, code=new.code, enrollment_id=enrollment.id, user_id=enrollment.user_id, reason=reason)
+    record_event(
+        actor,
+        "certificate.reissued_after_revocation",
+        new,
+        revoked=certificate.code,
+        code=new.code,
+        enrollment_id=enrollment.id,
+        user_id=enrollment.user_id,
+        reason=reason,
+    )
     certificate_issued.send(current_app._get_current_object(), certificate=new, actor=actor)  # type: ignore[attr-defined]
     return new
 
@@ -390,11 +486,14 @@ def render_pdf(certificate: Certificate) -> bytes:
 
 
 def cohort_certificates(cohort: Cohort) -> list[Certificate]:
-    return list(db_session.scalars(
-        select(Certificate).join(Enrollment, Certificate.enrollment_id == Enrollment.id)
-        .where(Enrollment.cohort_id == cohort.id, Certificate.revoked_at.is_(None))
-        .order_by(Certificate.learner_name, Certificate.id)
-    ))
+    return list(
+        db_session.scalars(
+            select(Certificate)
+            .join(Enrollment, Certificate.enrollment_id == Enrollment.id)
+            .where(Enrollment.cohort_id == cohort.id, Certificate.revoked_at.is_(None))
+            .order_by(Certificate.learner_name, Certificate.id)
+        )
+    )
 
 
 @dataclass

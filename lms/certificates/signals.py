@@ -15,5 +15,9 @@ from flask.signals import Namespace
 
 lms_signals = Namespace()
 
-certificate_issued = lms_signals.signal("lms.certificate-issued", doc="A certificate of completion was issued.")
-certificate_revoked = lms_signals.signal("lms.certificate-revoked", doc="A certificate was revoked (or replaced).")
+certificate_issued = lms_signals.signal(
+    "lms.certificate-issued", doc="A certificate of completion was issued."
+)
+certificate_revoked = lms_signals.signal(
+    "lms.certificate-revoked", doc="A certificate was revoked (or replaced)."
+)

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from lms.certificates import services
-from lms.certificates.jobs import build_cohort_zip, download_name, issue_cohort_certificates, zip_path
+from lms.certificates.jobs import (
+    build_cohort_zip,
+    download_name,
+    issue_cohort_certificates,
+    zip_path,
+)
 from lms.certificates.services import CertificateError, NotEligibleError
 from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
@@ -28,12 +43,28 @@ class ActionForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason for revoking the certificate.")), Length(max=services.MAX_REASON)], description=_l("Kept in the audit log; not shown on the public verification page."))
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(message=_l("Give a reason for revoking the certificate.")),
+            Length(max=services.MAX_REASON),
+        ],
+        description=_l("Kept in the audit log; not shown on the public verification page."),
+    )
     submit = SubmitField(_l("Revoke certificate"))
 
 
 class ReissueAfterRevocationForm(FlaskForm):
-    reason = TextAreaField(_l("Why a new certificate"), validators=[DataRequired(message=_l("Say why a new certificate is issued after the revocation.")), Length(max=services.MAX_REASON)], description=_l("Kept in the audit log with your name. The revoked certificate stays revoked."))
+    reason = TextAreaField(
+        _l("Why a new certificate"),
+        validators=[
+            DataRequired(message=_l("Say why a new certificate is issued after the revocation.")),
+            Length(max=services.MAX_REASON),
+        ],
+        description=_l(
+            "Kept in the audit log with your name. The revoked certificate stays revoked."
+        ),
+    )
     submit = SubmitField(_l("Issue a new certificate"))
 
 
@@ -41,7 +72,11 @@ class VerifyForm(FlaskForm):
     class Meta:
         csrf = False
 
-    code = StringField(_l("Certificate code"), validators=[DataRequired(), Length(max=64)], description=_l("The code printed under the QR code, for example K7QD-3MPX-W9TA-HF2C."))
+    code = StringField(
+        _l("Certificate code"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("The code printed under the QR code, for example K7QD-3MPX-W9TA-HF2C."),
+    )
     submit = SubmitField(_l("Check"))
 
 
@@ -78,8 +113,13 @@ def issue_cohort(cohort_id: int):
     except CertificateError as error:
         flash(str(error), "error")
         return _to_roster(cohort.id)
-    row = enqueue(issue_cohort_certificates, cohort.id, current_user.id, _key=_cohort_key(cohort.id))
-    return redirect(url_for("lms_certificates.cohort_job", cohort_id=cohort.id, job_id=row.id, refresh=1), code=303)
+    row = enqueue(
+        issue_cohort_certificates, cohort.id, current_user.id, _key=_cohort_key(cohort.id)
+    )
+    return redirect(
+        url_for("lms_certificates.cohort_job", cohort_id=cohort.id, job_id=row.id, refresh=1),
+        code=303,
+    )
 
 
 def _cohort_key(cohort_id: int) -> str:
@@ -111,9 +151,23 @@ def issue_one(cohort_id: int):
         flash(str(error), "error")
         return _to_roster(cohort.id)
     if result.created:
-        flash(_("Certificate %(code)s issued to %(name)s.", code=result.certificate.code, name=enrollment.user.display_name), "success")
+        flash(
+            _(
+                "Certificate %(code)s issued to %(name)s.",
+                code=result.certificate.code,
+                name=enrollment.user.display_name,
+            ),
+            "success",
+        )
     else:
-        flash(_("%(name)s already has certificate %(code)s.", code=result.certificate.code, name=enrollment.user.display_name), "success")
+        flash(
+            _(
+                "%(name)s already has certificate %(code)s.",
+                code=result.certificate.code,
+                name=enrollment.user.display_name,
+            ),
+            "success",
+        )
     return _to_roster(cohort.id)
 
 
@@ -131,7 +185,13 @@ def cohort_zip(cohort_id: int):
 
     cohort = _managed_or_404(cohort_id)
     latest = latest_job(build_cohort_zip, _cohort_key(cohort.id))
-    return render_template("lms/certificates/cohort_zip.html", cohort=cohort, latest=latest, ready=latest is not None and zip_path(latest.result) is not None, form=ActionForm(formdata=None))
+    return render_template(
+        "lms/certificates/cohort_zip.html",
+        cohort=cohort,
+        latest=latest,
+        ready=latest is not None and zip_path(latest.result) is not None,
+        form=ActionForm(formdata=None),
+    )
 
 
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/certificates/zip")
@@ -149,14 +209,21 @@ def build_zip(cohort_id: int):
         row = latest
     else:
         row = enqueue(build_cohort_zip, cohort.id, _key=_cohort_key(cohort.id))
-    return redirect(url_for("lms_certificates.cohort_job", cohort_id=cohort.id, job_id=row.id, refresh=1), code=303)
+    return redirect(
+        url_for("lms_certificates.cohort_job", cohort_id=cohort.id, job_id=row.id, refresh=1),
+        code=303,
+    )
 
 
 def _cohort_job_or_404(cohort, job_id: int):
     from lms.jobs import Job
 
     row = db_session.get(Job, job_id)
-    if row is None or row.key != _cohort_key(cohort.id) or row.name not in {function.lms_job.name for function in COHORT_JOBS}:
+    if (
+        row is None
+        or row.key != _cohort_key(cohort.id)
+        or row.name not in {function.lms_job.name for function in COHORT_JOBS}
+    ):
         abort(404)
     return row
 
@@ -170,11 +237,18 @@ def cohort_job(cohort_id: int, job_id: int):
     row = _cohort_job_or_404(cohort, job_id)
     refresh = request.args.get("refresh") == "1" and not row.finished
     is_zip = row.name == build_cohort_zip.lms_job.name
-    response = Response(render_template(
-        "lms/certificates/cohort_job.html", cohort=cohort, job=row, is_zip=is_zip, refresh=refresh,
-        ready=is_zip and zip_path(row.result) is not None, result=row.result if isinstance(row.result, dict) else {},
-        form=ActionForm(formdata=None),
-    ))
+    response = Response(
+        render_template(
+            "lms/certificates/cohort_job.html",
+            cohort=cohort,
+            job=row,
+            is_zip=is_zip,
+            refresh=refresh,
+            ready=is_zip and zip_path(row.result) is not None,
+            result=row.result if isinstance(row.result, dict) else {},
+            form=ActionForm(formdata=None),
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -189,7 +263,9 @@ def zip_file(cohort_id: int, job_id: int):
         abort(404)
     response = send_file(path, mimetype="application/zip", max_age=0)
     title = name_part(cohort.title)
-    response.headers["Content-Disposition"] = content_disposition(f"cohort-{cohort.id}{'-' + title if title else ''}-certificates.zip")
+    response.headers["Content-Disposition"] = content_disposition(
+        f"cohort-{cohort.id}{'-' + title if title else ''}-certificates.zip"
+    )
     return response
 
 
@@ -203,7 +279,9 @@ def certificate_pdf(code: str):
     if certificate is None or not services.can_download(current_user, certificate):
         abort(404)
     response = Response(services.render_pdf(certificate), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = content_disposition(download_name(certificate), inline=True)
+    response.headers["Content-Disposition"] = content_disposition(
+        download_name(certificate), inline=True
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -219,10 +297,19 @@ def _certificate_or_404(code: str):
 
 
 def _render_manage(certificate, *, form=None, reissue_form=None, status: int = 200):
-    can_reissue = certificate.revoked_at is not None and services.valid_certificate(certificate.enrollment) is None
+    can_reissue = (
+        certificate.revoked_at is not None
+        and services.valid_certificate(certificate.enrollment) is None
+    )
     return render_template(
-        "lms/certificates/manage.html", certificate=certificate, form=form or RevokeForm(formdata=None), action_form=ActionForm(formdata=None),
-        verification=services.verify(certificate.code), reissue_form=(reissue_form or ReissueAfterRevocationForm(formdata=None)) if can_reissue else None,
+        "lms/certificates/manage.html",
+        certificate=certificate,
+        form=form or RevokeForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        verification=services.verify(certificate.code),
+        reissue_form=(reissue_form or ReissueAfterRevocationForm(formdata=None))
+        if can_reissue
+        else None,
     ), status
 
 
@@ -259,7 +346,14 @@ def reissue_after_revocation(code: str):
         except CertificateError as error:
             form.reason.errors = [*form.reason.errors, str(error)]
         else:
-            flash(_("Certificate %(new)s is issued after the revocation of %(old)s.", old=certificate.code, new=new.code), "success")
+            flash(
+                _(
+                    "Certificate %(new)s is issued after the revocation of %(old)s.",
+                    old=certificate.code,
+                    new=new.code,
+                ),
+                "success",
+            )
             return redirect(url_for("lms_certificates.manage", code=new.code), code=303)
     return _render_manage(certificate, reissue_form=form, status=422)
 
@@ -275,7 +369,10 @@ def reissue(code: str):
     except CertificateError as error:
         flash(str(error), "error")
         return redirect(url_for("lms_certificates.manage", code=certificate.code), code=303)
-    flash(_("Certificate %(old)s is replaced by %(new)s.", old=certificate.code, new=new.code), "success")
+    flash(
+        _("Certificate %(old)s is replaced by %(new)s.", old=certificate.code, new=new.code),
+        "success",
+    )
     return redirect(url_for("lms_certificates.manage", code=new.code), code=303)
 
 
@@ -290,8 +387,13 @@ def verify_form():
         canonical = services.normalise_code(form.code.data)
         if canonical is not None:
             return redirect(url_for("lms_certificates.verify", code=canonical), code=303)
-        form.code.errors = [*form.code.errors, _("That is not a certificate code: it has 16 letters and digits.")]
-    return render_template("lms/certificates/verify_form.html", form=form), 200 if not form.errors else 422
+        form.code.errors = [
+            *form.code.errors,
+            _("That is not a certificate code: it has 16 letters and digits."),
+        ]
+    return render_template(
+        "lms/certificates/verify_form.html", form=form
+    ), 200 if not form.errors else 422
 
 
 @blueprint.get("/verify/<code>")
@@ -299,10 +401,18 @@ def verify_form():
 def verify(code: str):
     verification = services.verify(code)
     if verification is None:
-        return render_template("lms/certificates/verify_unknown.html", form=VerifyForm(formdata=None), code=code[:64]), 404
+        return render_template(
+            "lms/certificates/verify_unknown.html", form=VerifyForm(formdata=None), code=code[:64]
+        ), 404
     canonical = verification.certificate.code
     if code != canonical:
         return redirect(url_for("lms_certificates.verify", code=canonical), code=301)
-    response = Response(render_template("lms/certificates/verify.html", verification=verification, certificate=verification.certificate))
+    response = Response(
+        render_template(
+            "lms/certificates/verify.html",
+            verification=verification,
+            certificate=verification.certificate,
+        )
+    )
     response.headers["X-Robots-Tag"] = "noindex"
     return response

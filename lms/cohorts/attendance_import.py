@@ -32,7 +32,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 
@@ -47,9 +47,23 @@ DELIMITERS = (",", "\t", ";")
 MAX_FIELD_CHARS = 1000
 MAX_ROW_MINUTES = 24 * 60
 
-NAME_HEADERS = ("name (original name)", "name", "participant", "participant name", "display name", "user name")
+NAME_HEADERS = (
+    "name (original name)",
+    "name",
+    "participant",
+    "participant name",
+    "display name",
+    "user name",
+)
 EMAIL_HEADERS = ("user email", "email", "email address", "attendee email", "participant email")
-DURATION_HEADERS = ("duration (minutes)", "duration (mins)", "duration(minutes)", "total duration (minutes)", "time in session (minutes)", "duration")
+DURATION_HEADERS = (
+    "duration (minutes)",
+    "duration (mins)",
+    "duration(minutes)",
+    "total duration (minutes)",
+    "time in session (minutes)",
+    "duration",
+)
 JOIN_HEADERS = ("join time",)
 LEAVE_HEADERS = ("leave time",)
 GUEST_HEADERS = ("guest",)
@@ -90,14 +104,19 @@ def decode(data: bytes) -> tuple[str, str] | Problem:
     """Text and the encoding's name, from the byte order mark (UTF-16, UTF-8) or strict UTF-8."""
     try:
         if data.startswith(codecs.BOM_UTF8):
-            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "UTF-8 (BOM)"
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "UTF-8 (BOM)"
         if data.startswith(codecs.BOM_UTF16_LE):
             return data[2:].decode("utf-16-le"), "UTF-16"
         if data.startswith(codecs.BOM_UTF16_BE):
             return data[2:].decode("utf-16-be"), "UTF-16"
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
-        return Problem(None, N_("The file's text encoding could not be read. Export the report as CSV in UTF-8 or UTF-16 (\"Unicode\") and upload it again."))
+        return Problem(
+            None,
+            N_(
+                'The file\'s text encoding could not be read. Export the report as CSV in UTF-8 or UTF-16 ("Unicode") and upload it again.'
+            ),
+        )
 
 
 def normalise_header(value: str) -> str:
@@ -184,7 +203,9 @@ def parse_participant_report(data: bytes, *, max_bytes: int, max_rows: int) -> P
     except csv.Error as error:
         result.rows = []
         result.rejected = []
-        result.fatal = Problem(None, N_("The file could not be read as CSV: %(reason)s"), {"reason": str(error)[:200]})
+        result.fatal = Problem(
+            None, N_("The file could not be read as CSV: %(reason)s"), {"reason": str(error)[:200]}
+        )
     return result
 
 
@@ -244,9 +265,13 @@ def _read_rows(text: str, result: ParseResult, max_rows: int) -> None:
         result.fatal = _missing_columns(_Columns.of(records[0][1]))
         return
     columns = _Columns.of(records[header_index][1])
-    data_rows = records[header_index + 1:]
+    data_rows = records[header_index + 1 :]
     if len(data_rows) > max_rows:
-        result.fatal = Problem(None, N_("The file has more than %(limit)s rows. Split it and upload each part."), {"limit": max_rows})
+        result.fatal = Problem(
+            None,
+            N_("The file has more than %(limit)s rows. Split it and upload each part."),
+            {"limit": max_rows},
+        )
         return
     for line, record in data_rows:
         _read_row(line, record, columns, result)
@@ -254,10 +279,17 @@ def _read_rows(text: str, result: ParseResult, max_rows: int) -> None:
 
 def _missing_columns(header: _Columns) -> Problem:
     if header.duration is None and header.name is None and header.email is None:
-        return Problem(None, N_("No header row with the columns \"Name (Original Name)\" or \"User Email\", and \"Duration (Minutes)\" was found. Is this a participant report?"))
+        return Problem(
+            None,
+            N_(
+                'No header row with the columns "Name (Original Name)" or "User Email", and "Duration (Minutes)" was found. Is this a participant report?'
+            ),
+        )
     if header.duration is None:
-        return Problem(None, N_("The file has no duration column (\"Duration (Minutes)\")."))
-    return Problem(None, N_("The file has no email or name column (\"User Email\" or \"Name (Original Name)\")."))
+        return Problem(None, N_('The file has no duration column ("Duration (Minutes)").'))
+    return Problem(
+        None, N_('The file has no email or name column ("User Email" or "Name (Original Name)").')
+    )
 
 
 def _cell(record: Sequence[str], index: int | None) -> str:
@@ -274,13 +306,23 @@ def _read_row(line: int, record: Sequence[str], columns: _Columns, result: Parse
         result.rejected.append(Problem(line, N_("No name and no email.")))
         return
     if email and not _EMAIL.match(email):
-        result.rejected.append(Problem(line, N_("\"%(value)s\" is not an email address."), {"value": email[:100]}))
+        result.rejected.append(
+            Problem(line, N_('"%(value)s" is not an email address.'), {"value": email[:100]})
+        )
         return
     minutes = parse_minutes(raw_minutes)
     if minutes is None:
-        result.rejected.append(Problem(line, N_("\"%(value)s\" is not a duration in minutes."), {"value": raw_minutes[:40]}))
+        result.rejected.append(
+            Problem(
+                line, N_('"%(value)s" is not a duration in minutes.'), {"value": raw_minutes[:40]}
+            )
+        )
         return
-    result.rows.append(ParticipantRow(line, name, email, minutes, _cell(record, columns.join), _cell(record, columns.leave)))
+    result.rows.append(
+        ParticipantRow(
+            line, name, email, minutes, _cell(record, columns.join), _cell(record, columns.leave)
+        )
+    )
 
 
 # -- matching -----------------------------------------------------------------------------------
@@ -325,7 +367,9 @@ def _name_candidates(name: str) -> list[str]:
     return candidates
 
 
-def match_rows(rows: Iterable[ParticipantRow], roster: Iterable[RosterEntry], cap_minutes: int) -> MatchResult:
+def match_rows(
+    rows: Iterable[ParticipantRow], roster: Iterable[RosterEntry], cap_minutes: int
+) -> MatchResult:
     """Match rows to the roster: by email (case-insensitive), then by exact display name if that
     name belongs to one person only. Minutes of one person's rows add up, capped at ``cap_minutes``."""
     entries = list(roster)
@@ -339,9 +383,20 @@ def match_rows(rows: Iterable[ParticipantRow], roster: Iterable[RosterEntry], ca
         entry: RosterEntry | None = by_email.get(row.email) if row.email else None
         matched_by = "email"
         if entry is None:
-            found = {e.enrollment_id: e for candidate in _name_candidates(row.name) for e in by_name.get(candidate, [])}
+            found = {
+                e.enrollment_id: e
+                for candidate in _name_candidates(row.name)
+                for e in by_name.get(candidate, [])
+            }
             if len(found) > 1:
-                result.ambiguous.append(UnmatchedRow(row, N_("More than one person on the roster has this name; add their email to the report or record their attendance by hand.")))
+                result.ambiguous.append(
+                    UnmatchedRow(
+                        row,
+                        N_(
+                            "More than one person on the roster has this name; add their email to the report or record their attendance by hand."
+                        ),
+                    )
+                )
                 continue
             if not found:
                 if row.email:
@@ -355,7 +410,9 @@ def match_rows(rows: Iterable[ParticipantRow], roster: Iterable[RosterEntry], ca
         totals[entry.enrollment_id] = totals.get(entry.enrollment_id, 0) + row.minutes
         person = result.matched.get(entry.enrollment_id)
         if person is None:
-            result.matched[entry.enrollment_id] = MatchedPerson(entry.enrollment_id, 0, [row.line], matched_by)
+            result.matched[entry.enrollment_id] = MatchedPerson(
+                entry.enrollment_id, 0, [row.line], matched_by
+            )
         else:
             person.lines.append(row.line)
     for enrollment_id, total in totals.items():

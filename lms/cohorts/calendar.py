@@ -70,7 +70,11 @@ def cohort_calendar(
     event.add("location", cohort.location or cohort.join_url or url)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if organizer is not None:
-        event.add("organizer", f"mailto:{organizer.email}", parameters={"CN": organizer.name} if organizer.name else None)
+        event.add(
+            "organizer",
+            f"mailto:{organizer.email}",
+            parameters={"CN": organizer.name} if organizer.name else None,
+        )
     if attendee is not None:
         parameters = {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "ACCEPTED", "RSVP": "FALSE"}
         if attendee.name:

@@ -49,29 +49,45 @@ class Cohort(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[CohortStatus] = mapped_column(_enum(CohortStatus), default=CohortStatus.scheduled)
+    status: Mapped[CohortStatus] = mapped_column(
+        _enum(CohortStatus), default=CohortStatus.scheduled
+    )
     cancellation_note: Mapped[str] = mapped_column(Text, default="")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_user.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
-    facilitators: Mapped[list[User]] = relationship(secondary="lms_cohort_facilitator", order_by="User.display_name")
+    facilitators: Mapped[list[User]] = relationship(
+        secondary="lms_cohort_facilitator", order_by="User.display_name"
+    )
 
 
 class CohortFacilitator(Base):
     __tablename__ = "lms_cohort_facilitator"
 
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("lms_cohort.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True, index=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_cohort.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Attendance(Base):
     __tablename__ = "lms_attendance"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrollment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrollment.id", ondelete="CASCADE"), unique=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_enrollment.id", ondelete="CASCADE"), unique=True
+    )
     status: Mapped[AttendanceStatus] = mapped_column(_enum(AttendanceStatus))
     minutes: Mapped[int] = mapped_column(Integer, default=0)
-    source: Mapped[AttendanceSource] = mapped_column(_enum(AttendanceSource), default=AttendanceSource.manual)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_user.id", ondelete="SET NULL"))
+    source: Mapped[AttendanceSource] = mapped_column(
+        _enum(AttendanceSource), default=AttendanceSource.manual
+    )
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="SET NULL")
+    )
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

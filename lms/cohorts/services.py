@@ -39,15 +39,32 @@ from lms.audit.services import record_event
 from lms.certificates.models import Certificate
 from lms.cohorts import attendance_import
 from lms.cohorts.locking import lock_fresh, lock_row
-from lms.cohorts.models import Attendance, AttendanceSource, AttendanceStatus, Cohort, CohortFacilitator, CohortStatus
+from lms.cohorts.models import (
+    Attendance,
+    AttendanceSource,
+    AttendanceStatus,
+    Cohort,
+    CohortFacilitator,
+    CohortStatus,
+)
 from lms.courses.loader import LoadedCourse
 from lms.courses.models import Course, CourseStatus
 from lms.db import db_session, utcnow
 from lms.i18n import _, _l
-from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath, Reflection, ReflectionStatus
+from lms.learning.models import (
+    Enrollment,
+    EnrollmentStatus,
+    LearningPath,
+    Reflection,
+    ReflectionStatus,
+)
 from lms.learning.progress import refresh_completion
 
-SEAT_STATUSES = (EnrollmentStatus.registered, EnrollmentStatus.in_progress, EnrollmentStatus.completed)
+SEAT_STATUSES = (
+    EnrollmentStatus.registered,
+    EnrollmentStatus.in_progress,
+    EnrollmentStatus.completed,
+)
 ACTIVE_STATUSES = (*SEAT_STATUSES, EnrollmentStatus.waitlisted)
 MAX_CAPACITY = 10_000
 MAX_MINUTES = 24 * 60
@@ -72,7 +89,11 @@ class CohortError(ValueError):
 
 def time_zone_choices() -> list[str]:
     """Named zones people pick from (Area/City), sorted; "UTC" first."""
-    zones = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "posix/", "right/")))
+    zones = sorted(
+        zone
+        for zone in available_timezones()
+        if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "posix/", "right/"))
+    )
     return ["UTC", *zones]
 
 
@@ -80,10 +101,19 @@ def zone_info(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CohortError(_("%(zone)s is not a time zone we know.", zone=name), "time_zone") from None
+        raise CohortError(
+            _("%(zone)s is not a time zone we know.", zone=name), "time_zone"
+        ) from None
 
 
-def local_to_utc(day: date, at: time, zone: str, *, date_field: str = "start_date", time_field: str = "start_time") -> datetime:
+def local_to_utc(
+    day: date,
+    at: time,
+    zone: str,
+    *,
+    date_field: str = "start_date",
+    time_field: str = "start_time",
+) -> datetime:
     """A wall-clock date and time in ``zone`` as aware UTC; a time skipped by a clock change is refused.
 
     Dates are kept to the years FIRST_YEAR to LAST_YEAR, so that a session's start, end and
@@ -92,11 +122,25 @@ def local_to_utc(day: date, at: time, zone: str, *, date_field: str = "start_dat
     """
     tz = zone_info(zone)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise CohortError(_("Choose a date in the years %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR), date_field)
+        raise CohortError(
+            _(
+                "Choose a date in the years %(first)s to %(last)s.",
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            ),
+            date_field,
+        )
     local = datetime.combine(day, at.replace(tzinfo=None), tzinfo=tz)
     round_trip = local.astimezone(UTC).astimezone(tz)
     if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise CohortError(_("%(time)s does not exist on that day in %(zone)s: the clocks change. Choose another time.", time=at.strftime("%H:%M"), zone=zone), time_field)
+        raise CohortError(
+            _(
+                "%(time)s does not exist on that day in %(zone)s: the clocks change. Choose another time.",
+                time=at.strftime("%H:%M"),
+                zone=zone,
+            ),
+            time_field,
+        )
     return local.astimezone(UTC)
 
 
@@ -135,8 +179,14 @@ def catalog() -> Any:
 
 def live_courses() -> list[LoadedCourse]:
     """Courses that offer the live path (and so a certificate), for the scheduling form."""
-    active = set(db_session.scalars(select(Course.slug).where(Course.status == CourseStatus.active)))
-    return [course for course in catalog().all() if "live" in course.definition.paths and course.slug in active]
+    active = set(
+        db_session.scalars(select(Course.slug).where(Course.status == CourseStatus.active))
+    )
+    return [
+        course
+        for course in catalog().all()
+        if "live" in course.definition.paths and course.slug in active
+    ]
 
 
 def loaded_course(cohort: Cohort) -> LoadedCourse | None:
@@ -146,7 +196,11 @@ def loaded_course(cohort: Cohort) -> LoadedCourse | None:
 def course_definition(cohort: Cohort) -> Any:
     loaded = loaded_course(cohort)
     if loaded is None:
-        raise CohortError(_("This cohort's course is no longer in the catalog, so its progress cannot be updated."))
+        raise CohortError(
+            _(
+                "This cohort's course is no longer in the catalog, so its progress cannot be updated."
+            )
+        )
     return loaded.definition
 
 
@@ -161,9 +215,14 @@ def course_title(cohort: Cohort, locale: str) -> str:
 def is_cohort_facilitator(user: Any, cohort: Cohort) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    return db_session.scalar(
-        select(func.count()).select_from(CohortFacilitator).where(CohortFacilitator.cohort_id == cohort.id, CohortFacilitator.user_id == user.id)
-    ) > 0
+    return (
+        db_session.scalar(
+            select(func.count())
+            .select_from(CohortFacilitator)
+            .where(CohortFacilitator.cohort_id == cohort.id, CohortFacilitator.user_id == user.id)
+        )
+        > 0
+    )
 
 
 def can_manage_cohort(user: Any, cohort: Cohort) -> bool:
@@ -225,9 +284,18 @@ def resolve_facilitators(emails: Sequence[str]) -> list[User]:
         else:
             users.append(user)
     if unknown:
-        raise CohortError(_("No active account has this email: %(emails)s", emails=", ".join(unknown)), "facilitators")
+        raise CohortError(
+            _("No active account has this email: %(emails)s", emails=", ".join(unknown)),
+            "facilitators",
+        )
     if not_facilitators:
-        raise CohortError(_("These people are not facilitators: %(emails)s. An admin can give them the facilitator role.", emails=", ".join(not_facilitators)), "facilitators")
+        raise CohortError(
+            _(
+                "These people are not facilitators: %(emails)s. An admin can give them the facilitator role.",
+                emails=", ".join(not_facilitators),
+            ),
+            "facilitators",
+        )
     return users
 
 
@@ -239,16 +307,22 @@ def _validate(data: CohortData) -> LoadedCourse:
         raise CohortError(_("Give the cohort a title."), "title")
     zone_info(data.time_zone)
     if not 1 <= data.minutes <= MAX_MINUTES:
-        raise CohortError(_("The length must be between 1 and %(max)s minutes.", max=MAX_MINUTES), "minutes")
+        raise CohortError(
+            _("The length must be between 1 and %(max)s minutes.", max=MAX_MINUTES), "minutes"
+        )
     if not 1 <= data.capacity <= MAX_CAPACITY:
-        raise CohortError(_("The capacity must be between 1 and %(max)s.", max=MAX_CAPACITY), "capacity")
+        raise CohortError(
+            _("The capacity must be between 1 and %(max)s.", max=MAX_CAPACITY), "capacity"
+        )
     if data.join_url and not data.join_url.startswith("https://"):
         raise CohortError(_("The join link must start with https://"), "join_url")
     opens, closes = data.registration_opens_at, data.registration_closes_at
     if opens and closes and closes <= opens:
         raise CohortError(_("Registration must close after it opens."), "registration_closes")
     if opens and opens >= data.starts_at + timedelta(minutes=data.minutes):
-        raise CohortError(_("Registration must open before the session ends."), "registration_opens")
+        raise CohortError(
+            _("Registration must open before the session ends."), "registration_opens"
+        )
     return loaded
 
 
@@ -262,8 +336,12 @@ def _cohort_snapshot(cohort: Cohort) -> dict[str, Any]:
         "join_url": cohort.join_url,
         "location": cohort.location,
         "capacity": cohort.capacity,
-        "registration_opens_at": cohort.registration_opens_at.isoformat() if cohort.registration_opens_at else None,
-        "registration_closes_at": cohort.registration_closes_at.isoformat() if cohort.registration_closes_at else None,
+        "registration_opens_at": cohort.registration_opens_at.isoformat()
+        if cohort.registration_opens_at
+        else None,
+        "registration_closes_at": cohort.registration_closes_at.isoformat()
+        if cohort.registration_closes_at
+        else None,
         "facilitators": sorted(user.email for user in cohort.facilitators),
     }
 
@@ -289,7 +367,9 @@ def create_cohort(actor: User, data: CohortData) -> Cohort:
     loaded = _validate(data)
     facilitators = resolve_facilitators(data.facilitator_emails)
     if actor not in facilitators and (not actor.is_admin or not facilitators):
-        facilitators.insert(0, actor)  # who schedules a cohort facilitates it (an admin may name others)
+        facilitators.insert(
+            0, actor
+        )  # who schedules a cohort facilitates it (an admin may name others)
     cohort = Cohort(status=CohortStatus.scheduled, created_by_id=actor.id, cancellation_note="")
     _apply(cohort, data, course_row(db_session, loaded), facilitators)
     db_session.add(cohort)
@@ -308,12 +388,22 @@ def update_cohort(actor: User, cohort: Cohort, data: CohortData) -> Cohort:
     if not facilitators:
         raise CohortError(_("A cohort needs at least one facilitator."), "facilitators")
     if not actor.is_admin and actor not in facilitators:
-        raise CohortError(_("You cannot remove yourself from the facilitators; ask another facilitator or an admin."), "facilitators")
+        raise CohortError(
+            _(
+                "You cannot remove yourself from the facilitators; ask another facilitator or an admin."
+            ),
+            "facilitators",
+        )
     course = course_row(db_session, loaded)
     lock_row(Cohort, cohort.id)
     seats = seat_counts([cohort])[cohort.id]
     if course.id != cohort.course_id and seats.taken + seats.waitlisted > 0:
-        raise CohortError(_("People have registered, so the course cannot change. Cancel this cohort and schedule a new one."), "course")
+        raise CohortError(
+            _(
+                "People have registered, so the course cannot change. Cancel this cohort and schedule a new one."
+            ),
+            "course",
+        )
     before = _cohort_snapshot(cohort)
     _apply(cohort, data, course, facilitators)
     db_session.flush()
@@ -329,7 +419,9 @@ def update_cohort(actor: User, cohort: Cohort, data: CohortData) -> Cohort:
 def cancel_cohort(actor: User, cohort: Cohort, note: str) -> None:
     note = note.strip()
     if not note:
-        raise CohortError(_("Say why the cohort is cancelled: registered learners will read it."), "note")
+        raise CohortError(
+            _("Say why the cohort is cancelled: registered learners will read it."), "note"
+        )
     if cohort.status is not CohortStatus.scheduled:
         raise CohortError(_("Only a scheduled cohort can be cancelled."))
     cohort.status = CohortStatus.cancelled
@@ -357,10 +449,14 @@ def cohorts_for(user: User) -> FacilitatorCohorts:
     """The cohorts a facilitator runs (an admin: all), upcoming (soonest first) and past (latest first)."""
     query = select(Cohort)
     if not user.is_admin:
-        query = query.join(CohortFacilitator, CohortFacilitator.cohort_id == Cohort.id).where(CohortFacilitator.user_id == user.id)
+        query = query.join(CohortFacilitator, CohortFacilitator.cohort_id == Cohort.id).where(
+            CohortFacilitator.user_id == user.id
+        )
     cohorts = list(db_session.scalars(query.order_by(Cohort.starts_at)).unique())
     now = utcnow()
-    upcoming = [c for c in cohorts if cohort_ends_at(c) >= now and c.status is CohortStatus.scheduled]
+    upcoming = [
+        c for c in cohorts if cohort_ends_at(c) >= now and c.status is CohortStatus.scheduled
+    ]
     past = [c for c in reversed(cohorts) if c not in upcoming]
     return FacilitatorCohorts(upcoming, past)
 
@@ -380,17 +476,27 @@ def upcoming_cohorts(course: Course | None, limit: int | None = None) -> Upcomin
     if course is None:
         return Upcoming([], 0)
     now = utcnow()
-    scheduled = select(Cohort).where(Cohort.course_id == course.id, Cohort.status == CohortStatus.scheduled)
+    scheduled = select(Cohort).where(
+        Cohort.course_id == course.id, Cohort.status == CohortStatus.scheduled
+    )
     running = [
         cohort
-        for cohort in db_session.scalars(scheduled.where(Cohort.starts_at >= now - LONGEST_SESSION, Cohort.starts_at < now).order_by(Cohort.starts_at, Cohort.id))
+        for cohort in db_session.scalars(
+            scheduled.where(
+                Cohort.starts_at >= now - LONGEST_SESSION, Cohort.starts_at < now
+            ).order_by(Cohort.starts_at, Cohort.id)
+        )
         if cohort_ends_at(cohort) > now
     ]
     # A course may run hundreds of future sessions: count them, load only those shown.
     future = scheduled.where(Cohort.starts_at >= now)
     future_total = db_session.scalar(future.with_only_columns(func.count()).order_by(None)) or 0
     wanted = None if limit is None else max(limit - len(running), 0)
-    later = list(db_session.scalars(future.order_by(Cohort.starts_at, Cohort.id).limit(wanted))) if wanted != 0 else []
+    later = (
+        list(db_session.scalars(future.order_by(Cohort.starts_at, Cohort.id).limit(wanted)))
+        if wanted != 0
+        else []
+    )
     shown = running + later
     return Upcoming(shown if limit is None else shown[:limit], len(running) + future_total)
 
@@ -407,7 +513,9 @@ class SeatCount:
 def seat_counts(cohorts: Sequence[Cohort]) -> dict[int, SeatCount]:
     """Seats taken and waitlist length of each cohort, in one query (the one place they are counted)."""
     ids = [cohort.id for cohort in cohorts]
-    counts: dict[int, dict[str, int]] = {cohort_id: {"taken": 0, "waitlisted": 0} for cohort_id in ids}
+    counts: dict[int, dict[str, int]] = {
+        cohort_id: {"taken": 0, "waitlisted": 0} for cohort_id in ids
+    }
     if ids:
         statement = (
             select(Enrollment.cohort_id, Enrollment.status, func.count())
@@ -415,7 +523,9 @@ def seat_counts(cohorts: Sequence[Cohort]) -> dict[int, SeatCount]:
             .group_by(Enrollment.cohort_id, Enrollment.status)
         )
         for cohort_id, status, count in db_session.execute(statement):
-            counts[cohort_id]["waitlisted" if status is EnrollmentStatus.waitlisted else "taken"] += count
+            counts[cohort_id][
+                "waitlisted" if status is EnrollmentStatus.waitlisted else "taken"
+            ] += count
     return {cohort_id: SeatCount(**count) for cohort_id, count in counts.items()}
 
 
@@ -423,7 +533,9 @@ def enrollments_in(cohorts: Sequence[Cohort], user: Any) -> dict[int, Enrollment
     """The user's enrollment in each of the cohorts that has one, by cohort id, in one query."""
     if not cohorts or user is None or not getattr(user, "is_authenticated", False):
         return {}
-    statement = select(Enrollment).where(Enrollment.cohort_id.in_([cohort.id for cohort in cohorts]), Enrollment.user_id == user.id)
+    statement = select(Enrollment).where(
+        Enrollment.cohort_id.in_([cohort.id for cohort in cohorts]), Enrollment.user_id == user.id
+    )
     return {enrollment.cohort_id: enrollment for enrollment in db_session.scalars(statement)}
 
 
@@ -456,7 +568,9 @@ def registration_problem(cohort: Cohort, now: datetime | None = None) -> str | N
 def enrollment_in(cohort: Cohort, user: Any, *, fresh: bool = False) -> Enrollment | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    query = select(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id)
+    query = select(Enrollment).where(
+        Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
+    )
     if fresh:
         query = query.execution_options(populate_existing=True)
     return db_session.scalar(query)
@@ -464,7 +578,9 @@ def enrollment_in(cohort: Cohort, user: Any, *, fresh: bool = False) -> Enrollme
 
 # Attendance is matched by email address, and certificates follow attendance: a live session
 # needs an address its owner has confirmed.
-UNCONFIRMED_EMAIL = _l("Confirm your email address before you register for a live session: attendance is matched by email, so we need to know this address is yours. Open the link in your welcome message, or ask for a new one.")
+UNCONFIRMED_EMAIL = _l(
+    "Confirm your email address before you register for a live session: attendance is matched by email, so we need to know this address is yours. Open the link in your welcome message, or ask for a new one."
+)
 
 
 def register(user: User, cohort: Cohort) -> Enrollment:
@@ -479,9 +595,17 @@ def register(user: User, cohort: Cohort) -> Enrollment:
     if problem:
         raise CohortError(problem)
     loaded = loaded_course(cohort)
-    if loaded is None or "live" not in loaded.definition.paths or cohort.course.status is not CourseStatus.active:
+    if (
+        loaded is None
+        or "live" not in loaded.definition.paths
+        or cohort.course.status is not CourseStatus.active
+    ):
         raise CohortError(_("This course is not offered live any more."))
-    status = EnrollmentStatus.registered if seats_taken(cohort) < cohort.capacity else EnrollmentStatus.waitlisted
+    status = (
+        EnrollmentStatus.registered
+        if seats_taken(cohort) < cohort.capacity
+        else EnrollmentStatus.waitlisted
+    )
     now = utcnow()
     if existing is not None:  # withdrawn earlier: back in, at the end of the queue
         existing.status = status
@@ -490,7 +614,14 @@ def register(user: User, cohort: Cohort) -> Enrollment:
         db_session.flush()
         notifications().registered(existing)
         return existing
-    enrollment = Enrollment(user_id=user.id, course_id=cohort.course_id, path=LearningPath.live, cohort_id=cohort.id, status=status, created_at=now)
+    enrollment = Enrollment(
+        user_id=user.id,
+        course_id=cohort.course_id,
+        path=LearningPath.live,
+        cohort_id=cohort.id,
+        status=status,
+        created_at=now,
+    )
     try:
         with db_session.begin_nested():
             db_session.add(enrollment)
@@ -508,8 +639,12 @@ def withdraw(user: User, cohort: Cohort) -> Enrollment:
     enrollment = enrollment_in(cohort, user, fresh=True)
     if enrollment is None or enrollment.status is EnrollmentStatus.withdrawn:
         raise CohortError(_("You are not registered for this session."))
-    if enrollment.status is EnrollmentStatus.completed or db_session.scalar(select(Attendance.id).where(Attendance.enrollment_id == enrollment.id)):
-        raise CohortError(_("Your attendance is already recorded, so you cannot withdraw from this session."))
+    if enrollment.status is EnrollmentStatus.completed or db_session.scalar(
+        select(Attendance.id).where(Attendance.enrollment_id == enrollment.id)
+    ):
+        raise CohortError(
+            _("Your attendance is already recorded, so you cannot withdraw from this session.")
+        )
     held_seat = enrollment.status in SEAT_STATUSES
     enrollment.status = EnrollmentStatus.withdrawn
     enrollment.withdrawn_at = utcnow()
@@ -527,17 +662,28 @@ def promote_waitlist(cohort: Cohort, actor: User | None = None) -> list[Enrollme
     free = cohort.capacity - seats_taken(cohort)
     if free <= 0:
         return []
-    waiting = list(db_session.scalars(
-        select(Enrollment)
-        .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.waitlisted)
-        .order_by(Enrollment.created_at, Enrollment.id)
-        .limit(free)
-        .execution_options(populate_existing=True)
-    ))
+    waiting = list(
+        db_session.scalars(
+            select(Enrollment)
+            .where(
+                Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.waitlisted
+            )
+            .order_by(Enrollment.created_at, Enrollment.id)
+            .limit(free)
+            .execution_options(populate_existing=True)
+        )
+    )
     for enrollment in waiting:
         enrollment.status = EnrollmentStatus.registered
         db_session.flush()
-        record_event(actor, "cohort.waitlist_promoted", enrollment, cohort_id=cohort.id, user_id=enrollment.user_id, automatic=actor is None)
+        record_event(
+            actor,
+            "cohort.waitlist_promoted",
+            enrollment,
+            cohort_id=cohort.id,
+            user_id=enrollment.user_id,
+            automatic=actor is None,
+        )
         notifications().promoted(enrollment)
     return waiting
 
@@ -545,13 +691,22 @@ def promote_waitlist(cohort: Cohort, actor: User | None = None) -> list[Enrollme
 def waitlist_position(enrollment: Enrollment) -> int | None:
     if enrollment.status is not EnrollmentStatus.waitlisted:
         return None
-    ahead = db_session.scalar(
-        select(func.count()).select_from(Enrollment).where(
-            Enrollment.cohort_id == enrollment.cohort_id,
-            Enrollment.status == EnrollmentStatus.waitlisted,
-            (Enrollment.created_at < enrollment.created_at) | ((Enrollment.created_at == enrollment.created_at) & (Enrollment.id < enrollment.id)),
+    ahead = (
+        db_session.scalar(
+            select(func.count())
+            .select_from(Enrollment)
+            .where(
+                Enrollment.cohort_id == enrollment.cohort_id,
+                Enrollment.status == EnrollmentStatus.waitlisted,
+                (Enrollment.created_at < enrollment.created_at)
+                | (
+                    (Enrollment.created_at == enrollment.created_at)
+                    & (Enrollment.id < enrollment.id)
+                ),
+            )
         )
-    ) or 0
+        or 0
+    )
     return ahead + 1
 
 
@@ -566,7 +721,8 @@ class MyCohort:
 def my_cohorts(user: User, locale: str) -> list[MyCohort]:
     """A learner's live registrations (withdrawn ones left out), soonest first: for the dashboard."""
     rows = db_session.execute(
-        select(Enrollment, Cohort).join(Cohort, Enrollment.cohort_id == Cohort.id)
+        select(Enrollment, Cohort)
+        .join(Cohort, Enrollment.cohort_id == Cohort.id)
         .where(Enrollment.user_id == user.id, Enrollment.status != EnrollmentStatus.withdrawn)
         .order_by(Cohort.starts_at)
     ).all()
@@ -606,27 +762,58 @@ class RosterLine:
         return "none"
 
 
-_STATUS_ORDER = {EnrollmentStatus.completed: 0, EnrollmentStatus.in_progress: 0, EnrollmentStatus.registered: 0, EnrollmentStatus.waitlisted: 1, EnrollmentStatus.withdrawn: 2}
+_STATUS_ORDER = {
+    EnrollmentStatus.completed: 0,
+    EnrollmentStatus.in_progress: 0,
+    EnrollmentStatus.registered: 0,
+    EnrollmentStatus.waitlisted: 1,
+    EnrollmentStatus.withdrawn: 2,
+}
 
 
 def roster(cohort: Cohort) -> list[RosterLine]:
-    enrollments = list(db_session.scalars(select(Enrollment).where(Enrollment.cohort_id == cohort.id).order_by(Enrollment.created_at, Enrollment.id)))
+    enrollments = list(
+        db_session.scalars(
+            select(Enrollment)
+            .where(Enrollment.cohort_id == cohort.id)
+            .order_by(Enrollment.created_at, Enrollment.id)
+        )
+    )
     ids = [e.id for e in enrollments]
     if not ids:
         return []
-    attendance = {a.enrollment_id: a for a in db_session.scalars(select(Attendance).where(Attendance.enrollment_id.in_(ids)))}
-    submitted: dict[int, int] = dict(db_session.execute(  # type: ignore[arg-type]
-        select(Reflection.enrollment_id, func.count()).where(Reflection.enrollment_id.in_(ids), Reflection.status == ReflectionStatus.submitted).group_by(Reflection.enrollment_id)
-    ).all())
-    shared: dict[int, int] = dict(db_session.execute(  # type: ignore[arg-type]
-        select(Reflection.enrollment_id, func.count()).where(
-            Reflection.enrollment_id.in_(ids), Reflection.status == ReflectionStatus.submitted, Reflection.shared_with_facilitator.is_(True)
-        ).group_by(Reflection.enrollment_id)
-    ).all())
+    attendance = {
+        a.enrollment_id: a
+        for a in db_session.scalars(select(Attendance).where(Attendance.enrollment_id.in_(ids)))
+    }
+    submitted: dict[int, int] = dict(
+        db_session.execute(  # type: ignore[arg-type]
+            select(Reflection.enrollment_id, func.count())
+            .where(
+                Reflection.enrollment_id.in_(ids), Reflection.status == ReflectionStatus.submitted
+            )
+            .group_by(Reflection.enrollment_id)
+        ).all()
+    )
+    shared: dict[int, int] = dict(
+        db_session.execute(  # type: ignore[arg-type]
+            select(Reflection.enrollment_id, func.count())
+            .where(
+                Reflection.enrollment_id.in_(ids),
+                Reflection.status == ReflectionStatus.submitted,
+                Reflection.shared_with_facilitator.is_(True),
+            )
+            .group_by(Reflection.enrollment_id)
+        ).all()
+    )
     valid: dict[int, Certificate] = {}
     revoked: dict[int, int] = {}
     last_revoked: dict[int, Certificate] = {}
-    for certificate in db_session.scalars(select(Certificate).where(Certificate.enrollment_id.in_(ids)).order_by(Certificate.revoked_at, Certificate.id)):
+    for certificate in db_session.scalars(
+        select(Certificate)
+        .where(Certificate.enrollment_id.in_(ids))
+        .order_by(Certificate.revoked_at, Certificate.id)
+    ):
         if certificate.revoked_at is None:
             valid[certificate.enrollment_id] = certificate
         else:
@@ -638,18 +825,38 @@ def roster(cohort: Cohort) -> list[RosterLine]:
     for e in enrollments:
         if e.status is EnrollmentStatus.waitlisted:
             position += 1
-        lines.append(RosterLine(
-            e, e.user, attendance.get(e.id), submitted.get(e.id, 0), shared.get(e.id, 0), valid.get(e.id), revoked.get(e.id, 0),
-            position if e.status is EnrollmentStatus.waitlisted else None, last_revoked.get(e.id), ended,
-        ))
-    lines.sort(key=lambda line: (_STATUS_ORDER.get(line.enrollment.status, 3), line.waitlist_position or 0, line.user.display_name.casefold()))
+        lines.append(
+            RosterLine(
+                e,
+                e.user,
+                attendance.get(e.id),
+                submitted.get(e.id, 0),
+                shared.get(e.id, 0),
+                valid.get(e.id),
+                revoked.get(e.id, 0),
+                position if e.status is EnrollmentStatus.waitlisted else None,
+                last_revoked.get(e.id),
+                ended,
+            )
+        )
+    lines.sort(
+        key=lambda line: (
+            _STATUS_ORDER.get(line.enrollment.status, 3),
+            line.waitlist_position or 0,
+            line.user.display_name.casefold(),
+        )
+    )
     return lines
 
 
 def seat_holders(cohort: Cohort) -> list[Enrollment]:
-    return list(db_session.scalars(
-        select(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_(SEAT_STATUSES)).order_by(Enrollment.id)
-    ))
+    return list(
+        db_session.scalars(
+            select(Enrollment)
+            .where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_(SEAT_STATUSES))
+            .order_by(Enrollment.id)
+        )
+    )
 
 
 def roster_enrollment(cohort: Cohort, enrollment_id: int) -> Enrollment | None:
@@ -661,11 +868,17 @@ def roster_enrollment(cohort: Cohort, enrollment_id: int) -> Enrollment | None:
 
 def shared_reflections(enrollment: Enrollment) -> list[Reflection]:
     """Submitted reflections the learner chose to share with the facilitator (only those)."""
-    return list(db_session.scalars(
-        select(Reflection).where(
-            Reflection.enrollment_id == enrollment.id, Reflection.status == ReflectionStatus.submitted, Reflection.shared_with_facilitator.is_(True)
-        ).order_by(Reflection.submitted_at, Reflection.id)
-    ))
+    return list(
+        db_session.scalars(
+            select(Reflection)
+            .where(
+                Reflection.enrollment_id == enrollment.id,
+                Reflection.status == ReflectionStatus.submitted,
+                Reflection.shared_with_facilitator.is_(True),
+            )
+            .order_by(Reflection.submitted_at, Reflection.id)
+        )
+    )
 
 
 # -- attendance -------------------------------------------------------------------------------
@@ -691,7 +904,12 @@ def _check_attendance_allowed(cohort: Cohort) -> None:
 
 
 def record_attendance(
-    actor: User, enrollment: Enrollment, status: AttendanceStatus | None, minutes: int, source: AttendanceSource, definition: Any
+    actor: User,
+    enrollment: Enrollment,
+    status: AttendanceStatus | None,
+    minutes: int,
+    source: AttendanceSource,
+    definition: Any,
 ) -> bool:
     """Set (or with ``status=None`` clear) one learner's attendance; returns whether it changed.
 
@@ -702,15 +920,23 @@ def record_attendance(
     """
     lock_fresh(enrollment)
     if enrollment.status not in SEAT_STATUSES:
-        raise CohortError(_("%(name)s does not hold a seat in this cohort.", name=enrollment.user.display_name))
+        raise CohortError(
+            _("%(name)s does not hold a seat in this cohort.", name=enrollment.user.display_name)
+        )
     current = db_session.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment.id))
-    before = {"status": str(current.status), "minutes": current.minutes, "source": str(current.source)} if current else None
+    before = (
+        {"status": str(current.status), "minutes": current.minutes, "source": str(current.source)}
+        if current
+        else None
+    )
     if status is None:
         if current is None:
             return False
         db_session.delete(current)
         db_session.flush()
-        record_event(actor, "attendance.cleared", enrollment, cohort_id=enrollment.cohort_id, before=before)
+        record_event(
+            actor, "attendance.cleared", enrollment, cohort_id=enrollment.cohort_id, before=before
+        )
     else:
         if current is not None and current.status is status and current.minutes == minutes:
             return False
@@ -723,7 +949,15 @@ def record_attendance(
         current.recorded_by_id = actor.id
         current.recorded_at = utcnow()
         db_session.flush()
-        record_event(actor, "attendance.recorded", enrollment, cohort_id=enrollment.cohort_id, source=str(source), before=before, after={"status": str(status), "minutes": minutes})
+        record_event(
+            actor,
+            "attendance.recorded",
+            enrollment,
+            cohort_id=enrollment.cohort_id,
+            source=str(source),
+            before=before,
+            after={"status": str(status), "minutes": minutes},
+        )
     if enrollment.status is EnrollmentStatus.registered:
         enrollment.started_at = enrollment.started_at or utcnow()
     refresh_completion(enrollment, definition)
@@ -732,8 +966,17 @@ def record_attendance(
 
 def attendance_cap_message(cohort: Cohort, cap: int) -> str:
     if session_ended(cohort):
-        return _("Minutes must be between 0 and %(max)s: the session's length (%(minutes)s) and %(tolerance)s more for joining early or running late.", max=cap, minutes=cohort.minutes, tolerance=cap - cohort.minutes)
-    return _("Minutes must be between 0 and %(max)s: the session has not ended, and nobody can have attended longer than it has run (with %(tolerance)s minutes for joining early).", max=cap, tolerance=current_app.config["LMS_ATTENDANCE_TOLERANCE_MINUTES"])
+        return _(
+            "Minutes must be between 0 and %(max)s: the session's length (%(minutes)s) and %(tolerance)s more for joining early or running late.",
+            max=cap,
+            minutes=cohort.minutes,
+            tolerance=cap - cohort.minutes,
+        )
+    return _(
+        "Minutes must be between 0 and %(max)s: the session has not ended, and nobody can have attended longer than it has run (with %(tolerance)s minutes for joining early).",
+        max=cap,
+        tolerance=current_app.config["LMS_ATTENDANCE_TOLERANCE_MINUTES"],
+    )
 
 
 @dataclass(frozen=True)
@@ -755,19 +998,33 @@ def save_roster_attendance(actor: User, cohort: Cohort, entries: Iterable[Attend
     for entry in sorted(entries, key=lambda entry: entry.enrollment_id):
         enrollment = holders.get(entry.enrollment_id)
         if enrollment is None:
-            raise CohortError(_("The roster changed while you were editing it. Reload the page and try again."))
+            raise CohortError(
+                _("The roster changed while you were editing it. Reload the page and try again.")
+            )
         minutes = entry.minutes
         if entry.status is None:
             minutes = 0
         elif minutes is None:
             if entry.status is AttendanceStatus.late:
-                raise CohortError(_("Enter the minutes %(name)s attended (they were late).", name=enrollment.user.display_name))
+                raise CohortError(
+                    _(
+                        "Enter the minutes %(name)s attended (they were late).",
+                        name=enrollment.user.display_name,
+                    )
+                )
             if entry.status is AttendanceStatus.present and not ended:
-                raise CohortError(_("Enter the minutes %(name)s has attended so far: the session has not ended yet.", name=enrollment.user.display_name))
+                raise CohortError(
+                    _(
+                        "Enter the minutes %(name)s has attended so far: the session has not ended yet.",
+                        name=enrollment.user.display_name,
+                    )
+                )
             minutes = cohort.minutes if entry.status is AttendanceStatus.present else 0
         if not 0 <= minutes <= cap:
             raise CohortError(attendance_cap_message(cohort, cap))
-        changed += record_attendance(actor, enrollment, entry.status, minutes, AttendanceSource.manual, definition)
+        changed += record_attendance(
+            actor, enrollment, entry.status, minutes, AttendanceSource.manual, definition
+        )
     return changed
 
 
@@ -809,7 +1066,9 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _roster_fingerprint(holders: Iterable[Enrollment]) -> str:
-    return hashlib.sha256(",".join(str(e.id) for e in sorted(holders, key=lambda e: e.id)).encode()).hexdigest()
+    return hashlib.sha256(
+        ",".join(str(e.id) for e in sorted(holders, key=lambda e: e.id)).encode()
+    ).hexdigest()
 
 
 def preview_import(actor: User, cohort: Cohort, data: bytes, filename: str = "") -> ImportPreview:
@@ -823,7 +1082,9 @@ def preview_import(actor: User, cohort: Cohort, data: bytes, filename: str = "")
     config = current_app.config
     preview = ImportPreview(filename=filename[:200], sha256=hashlib.sha256(data).hexdigest())
     parsed = attendance_import.parse_participant_report(
-        data, max_bytes=config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"], max_rows=config["LMS_ATTENDANCE_UPLOAD_MAX_ROWS"]
+        data,
+        max_bytes=config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"],
+        max_rows=config["LMS_ATTENDANCE_UPLOAD_MAX_ROWS"],
     )
     if parsed.fatal is not None and parsed.fatal.message == attendance_import.TOO_LARGE:
         parsed.fatal = upload_too_large_problem()
@@ -835,26 +1096,46 @@ def preview_import(actor: User, cohort: Cohort, data: bytes, filename: str = "")
         return preview
     preview.rejected = parsed.rejected
     holders = seat_holders(cohort)
-    entries = [attendance_import.RosterEntry(e.id, e.user.email, e.user.display_name) for e in holders]
+    entries = [
+        attendance_import.RosterEntry(e.id, e.user.email, e.user.display_name) for e in holders
+    ]
     matched = attendance_import.match_rows(parsed.rows, entries, attendance_cap(cohort))
     preview.unmatched, preview.ambiguous = matched.unmatched, matched.ambiguous
     by_id = {e.id: e for e in holders}
     minimum = minimum_minutes(cohort)
-    current = {a.enrollment_id: a for a in db_session.scalars(select(Attendance).where(Attendance.enrollment_id.in_(list(by_id) or [0])))}
+    current = {
+        a.enrollment_id: a
+        for a in db_session.scalars(
+            select(Attendance).where(Attendance.enrollment_id.in_(list(by_id) or [0]))
+        )
+    }
     for enrollment_id, person in matched.matched.items():
-        preview.matched.append(PreviewLine(
-            person.lines, by_id[enrollment_id], person.minutes, status_for_minutes(person.minutes, minimum), person.matched_by, current.get(enrollment_id), person.reported,
-        ))
+        preview.matched.append(
+            PreviewLine(
+                person.lines,
+                by_id[enrollment_id],
+                person.minutes,
+                status_for_minutes(person.minutes, minimum),
+                person.matched_by,
+                current.get(enrollment_id),
+                person.reported,
+            )
+        )
     preview.matched.sort(key=lambda line: line.enrollment.user.display_name.casefold())
-    preview.not_in_report = sorted((e for e in holders if e.id not in matched.matched), key=lambda e: e.user.display_name.casefold())
+    preview.not_in_report = sorted(
+        (e for e in holders if e.id not in matched.matched),
+        key=lambda e: e.user.display_name.casefold(),
+    )
     if preview.matched:
-        preview.token = _serializer().dumps({
-            "cohort": cohort.id,
-            "actor": actor.id,
-            "sha256": preview.sha256,
-            "roster": _roster_fingerprint(holders),
-            "minutes": [[line.enrollment.id, line.minutes] for line in preview.matched],
-        })
+        preview.token = _serializer().dumps(
+            {
+                "cohort": cohort.id,
+                "actor": actor.id,
+                "sha256": preview.sha256,
+                "roster": _roster_fingerprint(holders),
+                "minutes": [[line.enrollment.id, line.minutes] for line in preview.matched],
+            }
+        )
     return preview
 
 
@@ -864,11 +1145,21 @@ def apply_import(actor: User, cohort: Cohort, token: str) -> int:
     try:
         payload = _serializer().loads(token, max_age=IMPORT_MAX_AGE)
     except SignatureExpired:
-        raise CohortError(_("This preview is more than an hour old. Upload the report again.")) from None
+        raise CohortError(
+            _("This preview is more than an hour old. Upload the report again.")
+        ) from None
     except BadSignature:
-        raise CohortError(_("This preview could not be checked. Upload the report again.")) from None
-    if not isinstance(payload, dict) or payload.get("cohort") != cohort.id or payload.get("actor") != actor.id:
-        raise CohortError(_("This preview belongs to another cohort or person. Upload the report again."))
+        raise CohortError(
+            _("This preview could not be checked. Upload the report again.")
+        ) from None
+    if (
+        not isinstance(payload, dict)
+        or payload.get("cohort") != cohort.id
+        or payload.get("actor") != actor.id
+    ):
+        raise CohortError(
+            _("This preview belongs to another cohort or person. Upload the report again.")
+        )
     lock_row(Cohort, cohort.id)
     holders = seat_holders(cohort)
     if payload.get("roster") != _roster_fingerprint(holders):
@@ -882,8 +1173,22 @@ def apply_import(actor: User, cohort: Cohort, token: str) -> int:
         enrollment = by_id.get(enrollment_id)
         if enrollment is None or not isinstance(minutes, int) or not 0 <= minutes <= cap:
             raise CohortError(_("This preview could not be checked. Upload the report again."))
-        changed += record_attendance(actor, enrollment, status_for_minutes(minutes, minimum), minutes, AttendanceSource.import_, definition)
-    record_event(actor, "attendance.imported", cohort, sha256=payload.get("sha256"), people=len(payload.get("minutes", [])), changed=changed)
+        changed += record_attendance(
+            actor,
+            enrollment,
+            status_for_minutes(minutes, minimum),
+            minutes,
+            AttendanceSource.import_,
+            definition,
+        )
+    record_event(
+        actor,
+        "attendance.imported",
+        cohort,
+        sha256=payload.get("sha256"),
+        people=len(payload.get("minutes", [])),
+        changed=changed,
+    )
     return changed
 
 
@@ -893,7 +1198,9 @@ def upload_too_large_problem() -> attendance_import.Problem:
     from lms.uploads import upload_limit
 
     limit = upload_limit(current_app.config["LMS_ATTENDANCE_UPLOAD_MAX_BYTES"])
-    return attendance_import.Problem(None, attendance_import.TOO_LARGE, {"limit": lms_number(limit)})
+    return attendance_import.Problem(
+        None, attendance_import.TOO_LARGE, {"limit": lms_number(limit)}
+    )
 
 
 def problem_text(problem: Any) -> str:

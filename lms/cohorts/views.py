@@ -13,7 +13,15 @@ from sqlalchemy import select
 
 from lms import caching
 from lms.cohorts import services
-from lms.cohorts.forms import ATTENDANCE_LABELS, ActionForm, ApplyImportForm, AttendanceImportForm, CancelForm, CohortForm, attendance_form
+from lms.cohorts.forms import (
+    ATTENDANCE_LABELS,
+    ActionForm,
+    ApplyImportForm,
+    AttendanceImportForm,
+    CancelForm,
+    CohortForm,
+    attendance_form,
+)
 from lms.cohorts.models import AttendanceStatus, Cohort, CohortStatus
 from lms.cohorts.services import CohortData, CohortError
 from lms.courses.loader import LoadedCourse
@@ -84,13 +92,25 @@ def _cohort_form(cohort: Cohort | None = None, bind: bool = True) -> CohortForm:
             "facilitators": "\n".join(user.email for user in cohort.facilitators),
         }
     elif request.method == "GET":
-        data = {"time_zone": current_user.time_zone, "facilitators": current_user.email, "capacity": 30}
+        data = {
+            "time_zone": current_user.time_zone,
+            "facilitators": current_user.email,
+            "capacity": 30,
+        }
     form = CohortForm(data=data) if bind else CohortForm(formdata=None, data=data)
     locale = current_locale()
-    form.set_choices(((c.slug, c.localized("title", locale)) for c in services.live_courses()), services.time_zone_choices())
+    form.set_choices(
+        ((c.slug, c.localized("title", locale)) for c in services.live_courses()),
+        services.time_zone_choices(),
+    )
     if cohort is None and request.method == "GET" and len(form.course.choices) == 2:
         form.course.data = form.course.choices[1].value
-    if cohort is None and request.method == "GET" and form.minutes.data is None and form.course.data:
+    if (
+        cohort is None
+        and request.method == "GET"
+        and form.minutes.data is None
+        and form.course.data
+    ):
         loaded = services.catalog().get(form.course.data)
         form.minutes.data = loaded.definition.minutes if loaded else None
     return form
@@ -113,8 +133,24 @@ def _cohort_data(form: CohortForm) -> CohortData:
         capacity=form.capacity.data,
         join_url=(form.join_url.data or "").strip(),
         location=form.location.data or "",
-        registration_opens_at=services.local_to_utc(opens.date(), opens.time(), zone, date_field="registration_opens", time_field="registration_opens") if opens else None,
-        registration_closes_at=services.local_to_utc(closes.date(), closes.time(), zone, date_field="registration_closes", time_field="registration_closes") if closes else None,
+        registration_opens_at=services.local_to_utc(
+            opens.date(),
+            opens.time(),
+            zone,
+            date_field="registration_opens",
+            time_field="registration_opens",
+        )
+        if opens
+        else None,
+        registration_closes_at=services.local_to_utc(
+            closes.date(),
+            closes.time(),
+            zone,
+            date_field="registration_closes",
+            time_field="registration_closes",
+        )
+        if closes
+        else None,
         facilitator_emails=services.parse_emails(form.facilitators.data or ""),
     )
 
@@ -131,7 +167,9 @@ def new_cohort():
         else:
             flash(_("Cohort scheduled."), "success")
             return _back_to_roster(cohort)
-    return render_template("lms/cohorts/cohort_form.html", form=form, cohort=None), 200 if request.method == "GET" or not form.errors else 422
+    return render_template(
+        "lms/cohorts/cohort_form.html", form=form, cohort=None
+    ), 200 if request.method == "GET" or not form.errors else 422
 
 
 @blueprint.route("/facilitate/cohorts/<lms_id:cohort_id>/edit", methods=["GET", "POST"])
@@ -148,7 +186,13 @@ def edit_cohort(cohort_id: int):
             flash(_("Cohort saved."), "success")
             return _back_to_roster(cohort)
     status = 200 if request.method == "GET" or not form.errors else 422
-    return render_template("lms/cohorts/cohort_form.html", form=form, cohort=cohort, cancel_form=CancelForm(formdata=None), action_form=ActionForm()), status
+    return render_template(
+        "lms/cohorts/cohort_form.html",
+        form=form,
+        cohort=cohort,
+        cancel_form=CancelForm(formdata=None),
+        action_form=ActionForm(),
+    ), status
 
 
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/cancel")
@@ -165,7 +209,13 @@ def cancel_cohort(cohort_id: int):
             flash(_("The cohort is cancelled. Registered learners see your note."), "success")
             return _back_to_roster(cohort)
     edit_form = _cohort_form(cohort, bind=False)
-    return render_template("lms/cohorts/cohort_form.html", form=edit_form, cohort=cohort, cancel_form=form, action_form=ActionForm()), 422
+    return render_template(
+        "lms/cohorts/cohort_form.html",
+        form=edit_form,
+        cohort=cohort,
+        cancel_form=form,
+        action_form=ActionForm(),
+    ), 422
 
 
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/close")
@@ -178,7 +228,12 @@ def close_cohort(cohort_id: int):
         except CohortError as error:
             flash(str(error), "error")
         else:
-            flash(_("Registration is closed. You can still record attendance and issue certificates."), "success")
+            flash(
+                _(
+                    "Registration is closed. You can still record attendance and issue certificates."
+                ),
+                "success",
+            )
     return _back_to_roster(cohort)
 
 
@@ -189,8 +244,12 @@ def _attendance_defaults(lines: list[services.RosterLine]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for line in lines:
         if line.holds_seat:
-            data[f"status_{line.enrollment.id}"] = line.attendance.status.value if line.attendance else ""
-            data[f"minutes_{line.enrollment.id}"] = line.attendance.minutes if line.attendance else None
+            data[f"status_{line.enrollment.id}"] = (
+                line.attendance.status.value if line.attendance else ""
+            )
+            data[f"minutes_{line.enrollment.id}"] = (
+                line.attendance.minutes if line.attendance else None
+            )
     return data
 
 
@@ -198,7 +257,11 @@ def _render_roster(cohort: Cohort, form: Any = None, status: int = 200) -> Any:
     lines = services.roster(cohort)
     holders = [line for line in lines if line.holds_seat]
     if form is None:
-        form = attendance_form([line.enrollment for line in holders], services.attendance_cap(cohort), data=_attendance_defaults(lines))
+        form = attendance_form(
+            [line.enrollment for line in holders],
+            services.attendance_cap(cohort),
+            data=_attendance_defaults(lines),
+        )
     locale = current_locale()
     try:
         minimum = services.minimum_minutes(cohort)
@@ -241,8 +304,14 @@ def save_attendance(cohort_id: int):
     entries = []
     for enrollment in holders:
         raw_status = form[f"status_{enrollment.id}"].data or ""
-        status = AttendanceStatus(raw_status) if raw_status in AttendanceStatus._value2member_map_ else None
-        entries.append(services.AttendanceEntry(enrollment.id, status, form[f"minutes_{enrollment.id}"].data))
+        status = (
+            AttendanceStatus(raw_status)
+            if raw_status in AttendanceStatus._value2member_map_
+            else None
+        )
+        entries.append(
+            services.AttendanceEntry(enrollment.id, status, form[f"minutes_{enrollment.id}"].data)
+        )
     try:
         changed = services.save_roster_attendance(current_user, cohort, entries)
     except CohortError as error:
@@ -265,7 +334,9 @@ def _import_too_large(cohort_id: int) -> Any:
     return _render_import(cohort, form, None, 413)
 
 
-@blueprint.route("/facilitate/cohorts/<lms_id:cohort_id>/attendance/import", methods=["GET", "POST"])
+@blueprint.route(
+    "/facilitate/cohorts/<lms_id:cohort_id>/attendance/import", methods=["GET", "POST"]
+)
 @answers_too_large(_import_too_large)
 @roles_required("facilitator")
 def import_attendance(cohort_id: int):
@@ -337,7 +408,9 @@ def learner_reflections(cohort_id: int, enrollment_id: int):
     prompts = {}
     if loaded is not None:
         for reflection in reflections:
-            prompts[reflection.prompt_id] = loaded.step_text(reflection.prompt_id, "prompt", locale) or ""
+            prompts[reflection.prompt_id] = (
+                loaded.step_text(reflection.prompt_id, "prompt", locale) or ""
+            )
     from lms.markdown import render_markdown
 
     return render_template(
@@ -412,7 +485,9 @@ def cohort_ics(cohort_id: int):
     enrollment = services.enrollment_in(cohort, current_user)
     # A learner with a seat downloads their own copy: the UID of the invitation we mailed them.
     mine = enrollment is not None and enrollment.status in services.SEAT_STATUSES
-    body = cohort_calendar_file(cohort, locale=current_locale(), user=current_user if mine else None)
+    body = cohort_calendar_file(
+        cohort, locale=current_locale(), user=current_user if mine else None
+    )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = content_disposition(f"cohort-{cohort.id}.ics")
     return response
@@ -430,7 +505,13 @@ def register(cohort_id: int):
         flash(str(error), "error")
     else:
         if enrollment.status is EnrollmentStatus.waitlisted:
-            flash(_("This session is full: you are on the waitlist, number %(position)s. We move you up automatically when a seat frees.", position=services.waitlist_position(enrollment)), "success")
+            flash(
+                _(
+                    "This session is full: you are on the waitlist, number %(position)s. We move you up automatically when a seat frees.",
+                    position=services.waitlist_position(enrollment),
+                ),
+                "success",
+            )
         else:
             flash(_("You are registered for this session."), "success")
     return redirect(url_for("lms_cohorts.cohort", cohort_id=cohort.id), code=303)
@@ -469,8 +550,11 @@ def cohorts_course_panel(course: LoadedCourse) -> str:
     # seat of this course changes (the course's version, read before the sessions) or the
     # clock reaches a session's start, end or registration dates.
     return kept(
-        "course_sessions", (course.slug, show_all), lambda: _sessions_panel(course, show_all),
-        versions=[caching.course(course.slug)], until=lambda panel: panel.valid_until,
+        "course_sessions",
+        (course.slug, show_all),
+        lambda: _sessions_panel(course, show_all),
+        versions=[caching.course(course.slug)],
+        until=lambda panel: panel.valid_until,
     ).html
 
 
@@ -485,25 +569,36 @@ def _sessions_panel(course: LoadedCourse, show_all: bool) -> SessionsPanel:
     row = db_session.scalar(select(Course).where(Course.slug == course.slug))
     upcoming = services.upcoming_cohorts(row, limit=None if show_all else COURSE_PAGE_SESSIONS)
     cohorts = upcoming.cohorts
-    mine = {cohort_id: enrollment for cohort_id, enrollment in services.enrollments_in(cohorts, current_user).items() if enrollment.status is not EnrollmentStatus.withdrawn}
+    mine = {
+        cohort_id: enrollment
+        for cohort_id, enrollment in services.enrollments_in(cohorts, current_user).items()
+        if enrollment.status is not EnrollmentStatus.withdrawn
+    }
     counts = services.seat_counts(cohorts)
     moments = [
         moment
         for cohort in cohorts
-        for moment in (cohort.registration_opens_at, services.registration_closes_at(cohort), cohort.starts_at, services.cohort_ends_at(cohort))
+        for moment in (
+            cohort.registration_opens_at,
+            services.registration_closes_at(cohort),
+            cohort.starts_at,
+            services.cohort_ends_at(cohort),
+        )
         if moment is not None and moment > now
     ]
-    html = Markup(render_template(
-        "lms/cohorts/_course_panel.html",
-        cohorts=cohorts,
-        total=upcoming.total,
-        course_slug=course.slug,
-        mine=mine,
-        seats_left={c.id: max(c.capacity - counts[c.id].taken, 0) for c in cohorts},
-        registration_problem=services.registration_problem,
-        unconfirmed_email=services.UNCONFIRMED_EMAIL,
-        status_label=enrollment_status_label,
-    ))
+    html = Markup(
+        render_template(
+            "lms/cohorts/_course_panel.html",
+            cohorts=cohorts,
+            total=upcoming.total,
+            course_slug=course.slug,
+            mine=mine,
+            seats_left={c.id: max(c.capacity - counts[c.id].taken, 0) for c in cohorts},
+            registration_problem=services.registration_problem,
+            unconfirmed_email=services.UNCONFIRMED_EMAIL,
+            status_label=enrollment_status_label,
+        )
+    )
     return SessionsPanel(html, min(moments, default=None))
 
 
@@ -514,7 +609,11 @@ def my_cohorts_panel() -> str:
     entries = services.my_cohorts(current_user, current_locale())
     if not entries:
         return ""
-    return Markup(render_template("lms/cohorts/_my_cohorts.html", entries=entries, status_label=enrollment_status_label))
+    return Markup(
+        render_template(
+            "lms/cohorts/_my_cohorts.html", entries=entries, status_label=enrollment_status_label
+        )
+    )
 
 
 @blueprint.record_once

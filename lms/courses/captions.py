@@ -64,20 +64,28 @@ def _timing_lines(lines: list[str]) -> tuple[list[tuple[int, float, float]], lis
         if match:
             timings.append((number, _seconds(match, 1), _seconds(match, 5)))
             continue
-        hint = " (use a dot before the milliseconds, not a comma)" if re.search(r"\d,\d", line) else ""
-        problems.append(CaptionProblem(
-            f"cue timing {line.strip()!r} is not valid: write it as 00:01:02.500 --> 00:01:05.000 "
-            f"(hours optional, minutes and seconds below 60, three digits of milliseconds){hint}",
-            number,
-        ))
+        hint = (
+            " (use a dot before the milliseconds, not a comma)" if re.search(r"\d,\d", line) else ""
+        )
+        problems.append(
+            CaptionProblem(
+                f"cue timing {line.strip()!r} is not valid: write it as 00:01:02.500 --> 00:01:05.000 "
+                f"(hours optional, minutes and seconds below 60, three digits of milliseconds){hint}",
+                number,
+            )
+        )
     return timings, problems
 
 
-def parse_captions(text: str, duration_seconds: float | None = None) -> tuple[list[Cue], list[CaptionProblem]]:
+def parse_captions(
+    text: str, duration_seconds: float | None = None
+) -> tuple[list[Cue], list[CaptionProblem]]:
     """The cues of a WebVTT file and everything wrong with it (an empty list when it is sound)."""
     lines = text.splitlines()
     if not lines or not _HEADER.match(lines[0].lstrip("\ufeff")):
-        return [], [CaptionProblem("must start with the line WEBVTT (this is not a WebVTT file)", 1)]
+        return [], [
+            CaptionProblem("must start with the line WEBVTT (this is not a WebVTT file)", 1)
+        ]
     timings, problems = _timing_lines(lines)
     try:
         parsed = webvtt.from_buffer(io.StringIO(text)).captions
@@ -86,31 +94,55 @@ def parse_captions(text: str, duration_seconds: float | None = None) -> tuple[li
     if problems:
         return [], problems
     if len(parsed) != len(timings):  # webvtt-py read the blocks differently: no line to point at
-        return [], [CaptionProblem(f"has {len(timings)} cue timing lines but {len(parsed)} readable cues; check the blank lines between cues")]
+        return [], [
+            CaptionProblem(
+                f"has {len(timings)} cue timing lines but {len(parsed)} readable cues; check the blank lines between cues"
+            )
+        ]
 
     cues: list[Cue] = []
     previous: Cue | None = None
     for caption, (line, start, end) in zip(parsed, timings, strict=True):
         cue = Cue(start, end, html.unescape(caption.text).strip(), line)
         if end <= start:
-            problems.append(CaptionProblem(f"cue ends at {clock(end)}, which is not after its start {clock(start)}", line))
+            problems.append(
+                CaptionProblem(
+                    f"cue ends at {clock(end)}, which is not after its start {clock(start)}", line
+                )
+            )
         if not cue.text:
             problems.append(CaptionProblem("cue has no text", line))
         if previous is not None:
             if start < previous.start:
-                problems.append(CaptionProblem(
-                    f"cue starts at {clock(start)}, before the cue above it (line {previous.line}, {clock(previous.start)}): "
-                    "cues must be in order of their start times", line))
+                problems.append(
+                    CaptionProblem(
+                        f"cue starts at {clock(start)}, before the cue above it (line {previous.line}, {clock(previous.start)}): "
+                        "cues must be in order of their start times",
+                        line,
+                    )
+                )
             elif start < previous.end - OVERLAP_TOLERANCE_SECONDS:
-                problems.append(CaptionProblem(
-                    f"cue starts at {clock(start)}, {previous.end - start:.3g} s before the cue above it "
-                    f"(line {previous.line}) ends at {clock(previous.end)}; cues may overlap by at most "
-                    f"{OVERLAP_TOLERANCE_SECONDS:g} s", line))
+                problems.append(
+                    CaptionProblem(
+                        f"cue starts at {clock(start)}, {previous.end - start:.3g} s before the cue above it "
+                        f"(line {previous.line}) ends at {clock(previous.end)}; cues may overlap by at most "
+                        f"{OVERLAP_TOLERANCE_SECONDS:g} s",
+                        line,
+                    )
+                )
         if duration_seconds is not None and end > duration_seconds + DURATION_TOLERANCE_SECONDS:
-            problems.append(CaptionProblem(
-                f"cue ends at {clock(end)}, after the end of the video ({clock(duration_seconds)}, its duration_seconds)", line))
+            problems.append(
+                CaptionProblem(
+                    f"cue ends at {clock(end)}, after the end of the video ({clock(duration_seconds)}, its duration_seconds)",
+                    line,
+                )
+            )
         cues.append(cue)
         previous = cue
     if not cues:
-        problems.append(CaptionProblem("has no cues: a caption file needs at least one timed cue with text", len(lines)))
+        problems.append(
+            CaptionProblem(
+                "has no cues: a caption file needs at least one timed cue with text", len(lines)
+            )
+        )
     return (cues if not problems else []), problems

@@ -114,7 +114,16 @@ class CourseCatalog:
         for slug, course in self._courses.items():
             row = rows.get(slug)
             if row is None:
-                session.add(Course(slug=slug, title=course.definition.title, content_hash=course.content_hash, version=1, status=CourseStatus.active, synced_at=now))
+                session.add(
+                    Course(
+                        slug=slug,
+                        title=course.definition.title,
+                        content_hash=course.content_hash,
+                        version=1,
+                        status=CourseStatus.active,
+                        synced_at=now,
+                    )
+                )
                 report.added.append(slug)
                 continue
             if row.status is CourseStatus.retired:
@@ -130,7 +139,11 @@ class CourseCatalog:
             row.synced_at = now
             report.updated.append(slug)
         for slug, row in rows.items():
-            if slug not in self._courses and slug not in broken_slugs and row.status is CourseStatus.active:
+            if (
+                slug not in self._courses
+                and slug not in broken_slugs
+                and row.status is CourseStatus.active
+            ):
                 row.status = CourseStatus.retired
                 row.synced_at = now
                 report.retired.append(slug)
@@ -142,7 +155,13 @@ def course_row(session: Session, course: LoadedCourse) -> Course:
     """The database row of a loaded course, added if the catalog has not been synced yet."""
     row = session.scalar(select(Course).where(Course.slug == course.slug))
     if row is None:
-        row = Course(slug=course.slug, title=course.definition.title, content_hash=course.content_hash, version=1, status=CourseStatus.active)
+        row = Course(
+            slug=course.slug,
+            title=course.definition.title,
+            content_hash=course.content_hash,
+            version=1,
+            status=CourseStatus.active,
+        )
         session.add(row)
         session.flush()
     return row

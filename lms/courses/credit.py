@@ -46,23 +46,35 @@ def register_credit_type(type_id: str, label: str) -> CreditType:
 class CreditRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    type: str = Field(description="clock_hours, ceu, or a unit named in the deployment's LMS_CREDIT_TYPES.")
-    live: float | None = Field(default=None, ge=0, le=1000, description="Credit for completing the live path.")
-    self_paced: float | None = Field(default=None, ge=0, le=1000, description="Credit for completing the self-paced path.")
-    recording: float | None = Field(default=None, ge=0, description="Always 0: a recording is informational and ungraded.")
+    type: str = Field(
+        description="clock_hours, ceu, or a unit named in the deployment's LMS_CREDIT_TYPES."
+    )
+    live: float | None = Field(
+        default=None, ge=0, le=1000, description="Credit for completing the live path."
+    )
+    self_paced: float | None = Field(
+        default=None, ge=0, le=1000, description="Credit for completing the self-paced path."
+    )
+    recording: float | None = Field(
+        default=None, ge=0, description="Always 0: a recording is informational and ungraded."
+    )
 
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
         if value not in CREDIT_TYPES:
-            raise ValueError(f"unknown credit type {value!r}; use one of {', '.join(sorted(CREDIT_TYPES))}")
+            raise ValueError(
+                f"unknown credit type {value!r}; use one of {', '.join(sorted(CREDIT_TYPES))}"
+            )
         return value
 
     @field_validator("recording")
     @classmethod
     def _recording_earns_none(cls, value: float | None) -> float | None:
         if value:
-            raise ValueError("a recording is informational and ungraded: it earns no credit (set 0 or leave it out)")
+            raise ValueError(
+                "a recording is informational and ungraded: it earns no credit (set 0 or leave it out)"
+            )
         return value
 
     def amount_for(self, path: str) -> float:
@@ -78,7 +90,9 @@ def credit_problems(credit: CreditRule | None, paths: tuple[str, ...]) -> list[t
     problems = []
     for path in ("live", "self_paced", "recording"):
         if getattr(credit, path) is not None and path not in paths:
-            problems.append((f"credit.{path}", f"path {path!r} is not one of the course's paths {list(paths)}"))
+            problems.append(
+                (f"credit.{path}", f"path {path!r} is not one of the course's paths {list(paths)}")
+            )
     return problems
 
 

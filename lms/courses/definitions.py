@@ -18,14 +18,25 @@ from lms.courses.evaluation import EvaluationDefinition, QuestionTranslation, ev
 
 PathName = Literal["live", "recording", "self_paced"]
 PATHS: tuple[str, ...] = ("live", "recording", "self_paced")
-GRADES: tuple[str, ...] = ("early-childhood", "elementary", "middle", "high", "higher-education", "adult")
+GRADES: tuple[str, ...] = (
+    "early-childhood",
+    "elementary",
+    "middle",
+    "high",
+    "higher-education",
+    "adult",
+)
 FORMATS: tuple[str, ...] = ("webinar", "workshop", "training", "microcourse", "course")
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", min_length=2, max_length=80)]
+Slug = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", min_length=2, max_length=80)
+]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=120)]
+FileName = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=120)
+]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 
 
@@ -45,7 +56,9 @@ def _video_source(value: str) -> str:
 
 
 Unique = AfterValidator(_no_duplicates)
-VideoSource = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_video_source)]
+VideoSource = Annotated[
+    str, StringConstraints(min_length=1, max_length=500), AfterValidator(_video_source)
+]
 
 
 class Strict(BaseModel):
@@ -54,7 +67,9 @@ class Strict(BaseModel):
 
 class CertificateRule(Strict):
     hours: float = Field(gt=0, le=100, description="Hours printed on the certificate.")
-    minimum_minutes: int = Field(gt=0, le=24 * 60, strict=True, description="Attendance needed for a certificate.")
+    minimum_minutes: int = Field(
+        gt=0, le=24 * 60, strict=True, description="Attendance needed for a certificate."
+    )
 
 
 class StepDefinition(Strict):
@@ -64,12 +79,15 @@ class StepDefinition(Strict):
     id: Identifier
     title: ShortText | None = None
     paths: Annotated[tuple[PathName, ...], Unique] | None = Field(
-        default=None, min_length=1, description="Paths this step belongs to; omitted means every path of the course."
+        default=None,
+        min_length=1,
+        description="Paths this step belongs to; omitted means every path of the course.",
     )
     required: bool = True
 
     # Translatable text fields of this kind (see [translations.<lang>.steps.<id>]).
     translatable: ClassVar[tuple[str, ...]] = ("title",)
+
     # File names this kind refers to, checked for existence by the loader.
     def referenced_files(self) -> list[str]:
         return []
@@ -82,14 +100,16 @@ class WatchStep(StepDefinition):
     kind: Literal["watch"]
     video: VideoSource = Field(description="An https:// URL, or a file in the course folder.")
     captions: dict[LanguageCode, FileName] = Field(
-        default_factory=dict, description="WebVTT caption files by language: one for every language the course offers."
+        default_factory=dict,
+        description="WebVTT caption files by language: one for every language the course offers.",
     )
     transcript: dict[LanguageCode, FileName] = Field(
         default_factory=dict,
         description="Markdown transcript documents by language, shown instead of the transcript built from the captions.",
     )
     described_video: VideoSource | None = Field(
-        default=None, description="A version of the recording with audio description (https:// URL or a file in the course folder)."
+        default=None,
+        description="A version of the recording with audio description (https:// URL or a file in the course folder).",
     )
     captions_describe_visuals: bool = Field(
         default=False,
@@ -119,7 +139,9 @@ class ReadStep(StepDefinition):
 class ReflectStep(StepDefinition):
     kind: Literal["reflect"]
     prompt: LongText
-    outcome: int | None = Field(default=None, ge=1, strict=True, description="The 1-based outcome this prompt reflects on.")
+    outcome: int | None = Field(
+        default=None, ge=1, strict=True, description="The 1-based outcome this prompt reflects on."
+    )
     min_words: int = Field(default=0, ge=0, le=2000, strict=True)
     translatable: ClassVar[tuple[str, ...]] = ("title", "prompt")
 
@@ -166,27 +188,46 @@ class CourseFields(Strict):
     slug: Slug
     title: ShortText
     summary: LongText
-    description: FileName | None = Field(default=None, description="A Markdown file with the longer description.")
+    description: FileName | None = Field(
+        default=None, description="A Markdown file with the longer description."
+    )
     developed_by: ShortText
     last_updated: dt.date
     minutes: int = Field(gt=0, le=100 * 60, strict=True)
     format: Literal["webinar", "workshop", "training", "microcourse", "course"] = "microcourse"
     audience_roles: Annotated[tuple[Identifier, ...], Unique] = Field(min_length=1)
-    grades: Annotated[tuple[Literal["early-childhood", "elementary", "middle", "high", "higher-education", "adult"], ...], Unique] = ()
+    grades: Annotated[
+        tuple[
+            Literal["early-childhood", "elementary", "middle", "high", "higher-education", "adult"],
+            ...,
+        ],
+        Unique,
+    ] = ()
     topics: Annotated[tuple[ShortText, ...], Unique] = ()
     outcomes: tuple[LongText, ...] = Field(min_length=1, max_length=20)
     paths: Annotated[tuple[PathName, ...], Unique] = Field(min_length=1)
     languages: Annotated[tuple[LanguageCode, ...], Unique] = Field(default=("en",), min_length=1)
     certificate: CertificateRule | None = None
-    credit: CreditRule | None = Field(default=None, description="What completing each path is worth (lms.courses.credit).")
-    evaluation: EvaluationDefinition | None = Field(default=None, description="The session evaluation (lms.courses.evaluation).")
+    credit: CreditRule | None = Field(
+        default=None, description="What completing each path is worth (lms.courses.credit)."
+    )
+    evaluation: EvaluationDefinition | None = Field(
+        default=None, description="The session evaluation (lms.courses.evaluation)."
+    )
     translations: dict[LanguageCode, CourseTranslation] = Field(default_factory=dict)
 
 
 class CourseDefinition(CourseFields):
     steps: tuple[StepDefinition, ...]
 
-    translatable: ClassVar[tuple[str, ...]] = ("title", "summary", "description", "developed_by", "outcomes", "topics")
+    translatable: ClassVar[tuple[str, ...]] = (
+        "title",
+        "summary",
+        "description",
+        "developed_by",
+        "outcomes",
+        "topics",
+    )
 
     def steps_for(self, path: str) -> list[StepDefinition]:
         return [step for step in self.steps if step.applies_to(path)]
@@ -213,7 +254,12 @@ class CourseDefinition(CourseFields):
 def course_file_model() -> type[CourseDefinition]:
     """The course model with ``steps`` typed as a union of the registered kinds."""
     kinds = tuple(STEP_KINDS.values())
-    step_type = Annotated[Union[kinds], Field(discriminator="kind")] if len(kinds) > 1 else kinds[0]  # type: ignore[valid-type]
+    # Union[...] of a runtime tuple: the `X | Y` spelling needs the members written out.
+    step_type = (
+        Annotated[Union[kinds], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
+        if len(kinds) > 1
+        else kinds[0]
+    )
     return create_model(  # type: ignore[call-overload,no-any-return]
         "CourseFile",
         __base__=CourseDefinition,
@@ -239,22 +285,55 @@ def consistency_problems(course: CourseDefinition) -> list[tuple[str, str]]:
         seen.add(step.id)
         for path in step.paths or ():
             if path not in course.paths:
-                problems.append((f"{where}.paths", f"path {path!r} is not one of the course's paths {list(course.paths)}"))
-        if isinstance(step, ReflectStep) and step.outcome is not None and step.outcome > len(course.outcomes):
-            problems.append((f"{where}.outcome", f"outcome {step.outcome} does not exist (the course has {len(course.outcomes)})"))
+                problems.append(
+                    (
+                        f"{where}.paths",
+                        f"path {path!r} is not one of the course's paths {list(course.paths)}",
+                    )
+                )
+        if (
+            isinstance(step, ReflectStep)
+            and step.outcome is not None
+            and step.outcome > len(course.outcomes)
+        ):
+            problems.append(
+                (
+                    f"{where}.outcome",
+                    f"outcome {step.outcome} does not exist (the course has {len(course.outcomes)})",
+                )
+            )
         if isinstance(step, WatchStep):
             missing = [language for language in course.languages if language not in step.captions]
             if missing:
-                problems.append((f"{where}.captions", (
-                    f"has no captions in {', '.join(missing)}: a recording needs a WebVTT caption file for every language "
-                    f"the course offers {list(course.languages)}, e.g. captions = {{ "
-                    + ", ".join(f'{language} = "captions.{language}.vtt"' for language in course.languages) + " }"
-                )))
+                problems.append(
+                    (
+                        f"{where}.captions",
+                        (
+                            f"has no captions in {', '.join(missing)}: a recording needs a WebVTT caption file for every language "
+                            f"the course offers {list(course.languages)}, e.g. captions = {{ "
+                            + ", ".join(
+                                f'{language} = "captions.{language}.vtt"'
+                                for language in course.languages
+                            )
+                            + " }"
+                        ),
+                    )
+                )
             for language in step.transcript:
                 if language not in course.languages:
-                    problems.append((f"{where}.transcript", f"language {language!r} is not listed in languages {list(course.languages)}"))
+                    problems.append(
+                        (
+                            f"{where}.transcript",
+                            f"language {language!r} is not listed in languages {list(course.languages)}",
+                        )
+                    )
         if isinstance(step, AttendStep) and step.paths != ("live",):
-            problems.append((f"{where}.paths", 'an "attend" step belongs to the live path only: paths = ["live"]'))
+            problems.append(
+                (
+                    f"{where}.paths",
+                    'an "attend" step belongs to the live path only: paths = ["live"]',
+                )
+            )
     for path in course.paths:
         steps = course.steps_for(path)
         if not steps:
@@ -264,24 +343,63 @@ def consistency_problems(course: CourseDefinition) -> list[tuple[str, str]]:
         if path == "recording" and not any(isinstance(s, WatchStep) for s in steps):
             problems.append(("steps", 'the recording path needs a "watch" step'))
     if "live" in course.paths and course.certificate is None:
-        problems.append(("certificate", "a course with a live path needs [certificate] hours and minimum_minutes"))
+        problems.append(
+            (
+                "certificate",
+                "a course with a live path needs [certificate] hours and minimum_minutes",
+            )
+        )
     if "live" not in course.paths and course.certificate is not None:
-        problems.append(("certificate", "only live attendance earns a certificate, and this course has no live path"))
+        problems.append(
+            (
+                "certificate",
+                "only live attendance earns a certificate, and this course has no live path",
+            )
+        )
     problems.extend(credit_problems(course.credit, course.paths))
-    problems.extend(evaluation_problems(course.evaluation, {lang: t.evaluation for lang, t in course.translations.items()}))
+    problems.extend(
+        evaluation_problems(
+            course.evaluation, {lang: t.evaluation for lang, t in course.translations.items()}
+        )
+    )
     if course.certificate and course.certificate.minimum_minutes > course.minutes:
-        problems.append(("certificate.minimum_minutes", f"is more than the course's length ({course.minutes} minutes)"))
+        problems.append(
+            (
+                "certificate.minimum_minutes",
+                f"is more than the course's length ({course.minutes} minutes)",
+            )
+        )
     for language in course.languages[1:]:
         if language not in course.translations:
-            problems.append(("languages", f"lists {language!r}, but there is no [translations.{language}] table"))
+            problems.append(
+                (
+                    "languages",
+                    f"lists {language!r}, but there is no [translations.{language}] table",
+                )
+            )
     for language, translation in course.translations.items():
         where = f"translations.{language}"
         if language not in course.languages:
-            problems.append((where, f"language {language!r} is not listed in languages {list(course.languages)}"))
+            problems.append(
+                (
+                    where,
+                    f"language {language!r} is not listed in languages {list(course.languages)}",
+                )
+            )
         if translation.outcomes is not None and len(translation.outcomes) != len(course.outcomes):
-            problems.append((f"{where}.outcomes", f"has {len(translation.outcomes)} outcomes, the course has {len(course.outcomes)}"))
+            problems.append(
+                (
+                    f"{where}.outcomes",
+                    f"has {len(translation.outcomes)} outcomes, the course has {len(course.outcomes)}",
+                )
+            )
         if translation.topics is not None and len(translation.topics) != len(course.topics):
-            problems.append((f"{where}.topics", f"has {len(translation.topics)} topics, the course has {len(course.topics)}"))
+            problems.append(
+                (
+                    f"{where}.topics",
+                    f"has {len(translation.topics)} topics, the course has {len(course.topics)}",
+                )
+            )
         for step_id, step_translation in translation.steps.items():
             step = course.step(step_id)
             if step is None:
@@ -289,7 +407,12 @@ def consistency_problems(course: CourseDefinition) -> list[tuple[str, str]]:
                 continue
             for field in step_translation.model_fields_set:
                 if field not in type(step).translatable:
-                    problems.append((f"{where}.steps.{step_id}.{field}", f"a {step.kind!r} step has no translatable {field!r}"))
+                    problems.append(
+                        (
+                            f"{where}.steps.{step_id}.{field}",
+                            f"a {step.kind!r} step has no translatable {field!r}",
+                        )
+                    )
     return problems
 
 
@@ -297,10 +420,17 @@ def consistency_warnings(course: CourseDefinition) -> list[tuple[str, str]]:
     """What a course can be published without but should not be, as (field, message) pairs."""
     warnings: list[tuple[str, str]] = []
     for index, step in enumerate(course.steps):
-        if isinstance(step, WatchStep) and not (step.described_video or step.transcript or step.captions_describe_visuals):
-            warnings.append((f"steps[{index}]", (
-                "has no audio description: add described_video (a version with the visuals described), or a "
-                "transcript document that describes what is shown, or set captions_describe_visuals = true if "
-                "the captions already say everything the video shows"
-            )))
+        if isinstance(step, WatchStep) and not (
+            step.described_video or step.transcript or step.captions_describe_visuals
+        ):
+            warnings.append(
+                (
+                    f"steps[{index}]",
+                    (
+                        "has no audio description: add described_video (a version with the visuals described), or a "
+                        "transcript document that describes what is shown, or set captions_describe_visuals = true if "
+                        "the captions already say everything the video shows"
+                    ),
+                )
+            )
     return warnings

@@ -48,7 +48,9 @@ class Question(_Strict):
     id: Identifier
     kind: Literal["likert", "choice", "text"]
     prompt: Prompt
-    options: tuple[Option, ...] = Field(default=(), max_length=20, description="The answers to choose from (choice questions only).")
+    options: tuple[Option, ...] = Field(
+        default=(), max_length=20, description="The answers to choose from (choice questions only)."
+    )
     required: bool = True
 
     @model_validator(mode="after")
@@ -75,19 +77,33 @@ class QuestionTranslation(_Strict):
     options: tuple[Option, ...] | None = None
 
 
-def evaluation_problems(evaluation: EvaluationDefinition | None, translations: dict[str, dict[str, QuestionTranslation]]) -> list[tuple[str, str]]:
+def evaluation_problems(
+    evaluation: EvaluationDefinition | None, translations: dict[str, dict[str, QuestionTranslation]]
+) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if evaluation is not None:
         ids = [q.id for q in evaluation.questions]
         for index, question_id in enumerate(ids):
             if question_id in ids[:index]:
-                problems.append((f"evaluation.questions[{index}].id", f"question id {question_id!r} is used twice"))
+                problems.append(
+                    (
+                        f"evaluation.questions[{index}].id",
+                        f"question id {question_id!r} is used twice",
+                    )
+                )
     for language, questions in translations.items():
         for question_id, translation in questions.items():
             where = f"translations.{language}.evaluation.{question_id}"
             question = evaluation.question(question_id) if evaluation else None
             if question is None:
                 problems.append((where, "no evaluation question has this id"))
-            elif translation.options is not None and len(translation.options) != len(question.options):
-                problems.append((f"{where}.options", f"has {len(translation.options)} options, the question has {len(question.options)}"))
+            elif translation.options is not None and len(translation.options) != len(
+                question.options
+            ):
+                problems.append(
+                    (
+                        f"{where}.options",
+                        f"has {len(translation.options)} options, the question has {len(question.options)}",
+                    )
+                )
     return problems

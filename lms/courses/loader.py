@@ -17,7 +17,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from lms.courses.captions import Cue, parse_captions
-from lms.courses.definitions import STEP_KINDS, CourseDefinition, WatchStep, consistency_problems, consistency_warnings, course_file_model
+from lms.courses.definitions import (
+    STEP_KINDS,
+    CourseDefinition,
+    WatchStep,
+    consistency_problems,
+    consistency_warnings,
+    course_file_model,
+)
 
 COURSE_FILE = "course.toml"
 # Files whose bytes make up a course's content hash. Media files are referenced, not hashed:
@@ -39,7 +46,9 @@ class Problem:
         where = self.path
         if self.line is not None:
             where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,11 @@ def content_hash(folder: Path) -> str:
 def course_folders(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and (p / COURSE_FILE).exists())
+    return sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir() and not p.name.startswith((".", "_")) and (p / COURSE_FILE).exists()
+    )
 
 
 def load_courses(root: Path, previous: dict[str, LoadedCourse] | None = None) -> LoadResult:
@@ -145,13 +158,21 @@ def load_courses(root: Path, previous: dict[str, LoadedCourse] | None = None) ->
             continue
         result.warnings.extend(course.warnings)
         if course.slug in result.courses:
-            result.problems.append(Problem(_display(folder / COURSE_FILE, root.parent), f"slug {course.slug!r} is already used by another folder", "slug"))
+            result.problems.append(
+                Problem(
+                    _display(folder / COURSE_FILE, root.parent),
+                    f"slug {course.slug!r} is already used by another folder",
+                    "slug",
+                )
+            )
             continue
         result.courses[course.slug] = course
     return result
 
 
-def load_course(folder: Path, digest: str | None = None, display_root: Path | None = None) -> tuple[LoadedCourse | None, list[Problem]]:
+def load_course(
+    folder: Path, digest: str | None = None, display_root: Path | None = None
+) -> tuple[LoadedCourse | None, list[Problem]]:
     course_file = folder / COURSE_FILE
     shown = _display(course_file, display_root)
     try:
@@ -173,20 +194,33 @@ def load_course(folder: Path, digest: str | None = None, display_root: Path | No
     try:
         definition = course_file_model().model_validate(data)
     except ValidationError as error:
-        return None, [_validation_problem(shown, err, lines) for err in error.errors(include_url=False)]
+        return None, [
+            _validation_problem(shown, err, lines) for err in error.errors(include_url=False)
+        ]
 
     problems = [
         Problem(shown, message, field, *lines.find(field))
         for field, message in consistency_problems(definition)
     ]
     if definition.slug != folder.name:
-        problems.append(Problem(shown, f"must match the folder name {folder.name!r}", "slug", *lines.find("slug")))
+        problems.append(
+            Problem(
+                shown, f"must match the folder name {folder.name!r}", "slug", *lines.find("slug")
+            )
+        )
 
     texts: dict[str, str] = {}
     for name in dict.fromkeys(definition.referenced_files()):
         path = folder / name
         if not path.is_file():
-            problems.append(Problem(shown, f"refers to {name!r}, which is not in {_display(folder, display_root)}", _field_for_file(definition, name), *lines.find_value(name)))
+            problems.append(
+                Problem(
+                    shown,
+                    f"refers to {name!r}, which is not in {_display(folder, display_root)}",
+                    _field_for_file(definition, name),
+                    *lines.find_value(name),
+                )
+            )
             continue
         if path.suffix in (".md", ".vtt"):
             try:
@@ -206,11 +240,24 @@ def load_course(folder: Path, digest: str | None = None, display_root: Path | No
             parsed, caption_problems = parse_captions(texts[name], step.duration_seconds)
             cues[name] = tuple(parsed)
             caption_file = _display(folder / name, display_root)
-            problems.extend(Problem(caption_file, problem.message, f"steps[{index}].captions.{language}", problem.line) for problem in caption_problems)
+            problems.extend(
+                Problem(
+                    caption_file,
+                    problem.message,
+                    f"steps[{index}].captions.{language}",
+                    problem.line,
+                )
+                for problem in caption_problems
+            )
     if problems:
         return None, problems
-    warnings = tuple(Problem(shown, message, field, *lines.find(field)) for field, message in consistency_warnings(definition))
-    return LoadedCourse(definition, folder, digest or content_hash(folder), texts, cues, warnings), []
+    warnings = tuple(
+        Problem(shown, message, field, *lines.find(field))
+        for field, message in consistency_warnings(definition)
+    )
+    return LoadedCourse(
+        definition, folder, digest or content_hash(folder), texts, cues, warnings
+    ), []
 
 
 def check_courses(root: Path) -> LoadResult:
@@ -240,7 +287,9 @@ def _toml_problem(shown: str, error: tomllib.TOMLDecodeError, text: str) -> Prob
     match = re.search(r"\(at line (\d+), column (\d+)\)", message)
     if match:
         message = message[: match.start()].strip()
-        return Problem(shown, f"TOML syntax: {message}", "", int(match.group(1)), int(match.group(2)))
+        return Problem(
+            shown, f"TOML syntax: {message}", "", int(match.group(1)), int(match.group(2))
+        )
     if message.endswith("(at end of document)"):
         lines = text.splitlines() or [""]
         message = message.removesuffix("(at end of document)").strip() + " at the end of the file"
@@ -271,7 +320,12 @@ def _clean_loc(loc: Sequence[Any]) -> tuple[Any, ...]:
     # A discriminated union puts the step kind in the location: steps.2.watch.video.
     cleaned: list[Any] = []
     for index, part in enumerate(loc):
-        if index >= 2 and loc[0] == "steps" and isinstance(loc[index - 1], int) and part in STEP_KINDS:
+        if (
+            index >= 2
+            and loc[0] == "steps"
+            and isinstance(loc[index - 1], int)
+            and part in STEP_KINDS
+        ):
             continue
         cleaned.append(part)
     return tuple(cleaned)
@@ -316,7 +370,9 @@ class KeyLines:
                 current = _split_key(match.group(1))
                 self.positions.setdefault(current, (number, line.index("[") + 1))
             elif match := _KEY.match(line):
-                self.positions.setdefault((*current, *_split_key(match.group(2))), (number, len(match.group(1)) + 1))
+                self.positions.setdefault(
+                    (*current, *_split_key(match.group(2))), (number, len(match.group(1)) + 1)
+                )
 
     def find_loc(self, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
         for end in range(len(loc), 0, -1):

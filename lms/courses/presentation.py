@@ -83,14 +83,21 @@ class CatalogFilters:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> CatalogFilters:
-        return cls(**{name: (args.get(name) or "").strip()[:100] for name in ("audience", "grade", "topic", "path", "q")})
+        return cls(
+            **{
+                name: (args.get(name) or "").strip()[:100]
+                for name in ("audience", "grade", "topic", "path", "q")
+            }
+        )
 
     @property
     def active(self) -> bool:
         return any((self.audience, self.grade, self.topic, self.path, self.q))
 
     @staticmethod
-    def options(courses: Iterable[LoadedCourse], topic_names: Mapping[str, TopicName]) -> dict[str, list[str]]:
+    def options(
+        courses: Iterable[LoadedCourse], topic_names: Mapping[str, TopicName]
+    ) -> dict[str, list[str]]:
         audiences, grades, topics, paths = set(), set(), set(), set()
         for course in courses:
             definition = course.definition
@@ -102,7 +109,9 @@ class CatalogFilters:
         path_order = list(PATH_LABELS)
         return {
             "audience": sorted(audiences, key=audience_label),
-            "grade": sorted(grades, key=lambda g_: grade_order.index(g_) if g_ in grade_order else 99),
+            "grade": sorted(
+                grades, key=lambda g_: grade_order.index(g_) if g_ in grade_order else 99
+            ),
             "topic": sorted(topics, key=lambda topic: topic_names[topic].name.casefold()),
             "path": sorted(paths, key=lambda p: path_order.index(p) if p in path_order else 99),
         }
@@ -111,7 +120,9 @@ class CatalogFilters:
 @dataclass(frozen=True)
 class TopicName:
     name: str
-    language: str  # the locale asked for, or the course file's own language where it has no translation
+    language: (
+        str  # the locale asked for, or the course file's own language where it has no translation
+    )
 
 
 def topic_names(courses: Iterable[LoadedCourse], locale: str) -> dict[str, TopicName]:
@@ -122,8 +133,12 @@ def topic_names(courses: Iterable[LoadedCourse], locale: str) -> dict[str, Topic
     """
     names: dict[str, TopicName] = {}
     for course in sorted(courses, key=lambda course: not course.is_translated("topics", locale)):
-        language = locale if course.is_translated("topics", locale) else course.definition.languages[0]
-        for topic, name in zip(course.definition.topics, course.localized("topics", locale), strict=True):
+        language = (
+            locale if course.is_translated("topics", locale) else course.definition.languages[0]
+        )
+        for topic, name in zip(
+            course.definition.topics, course.localized("topics", locale), strict=True
+        ):
             names.setdefault(topic, TopicName(name, language))
     return names
 
@@ -143,7 +158,14 @@ def filter_courses(courses: Iterable[LoadedCourse], filters: CatalogFilters) -> 
         if filters.path and filters.path not in d.paths:
             continue
         if needle:
-            haystack = " ".join([course.localized("title", locale), course.localized("summary", locale), *d.topics, *course.localized("topics", locale)]).casefold()
+            haystack = " ".join(
+                [
+                    course.localized("title", locale),
+                    course.localized("summary", locale),
+                    *d.topics,
+                    *course.localized("topics", locale),
+                ]
+            ).casefold()
             if needle not in haystack:
                 continue
         shown.append(course)
@@ -203,6 +225,3 @@ def render_markdown(text: str) -> str:
 
 def content_lang_attr(course: LoadedCourse) -> str:
     return course.content_language(current_locale())
-
-
-

@@ -17,9 +17,9 @@ from lms.courses.presentation import (
     topic_names,
 )
 from lms.db import db_session
-from lms.state import lms_state
 from lms.i18n import current_locale
 from lms.routing import AreaBlueprint
+from lms.state import lms_state
 from lms.web import kept, safe_next_url
 
 blueprint = AreaBlueprint("lms_courses", __name__)
@@ -58,8 +58,19 @@ def course(slug: str):
     if loaded is None:
         abort(404)
     locale = current_locale()
-    details = kept("course-details", (slug,), lambda: Markup(render_template("lms/courses/_course_details.html", **course_details_context(loaded))))
-    return render_template("lms/courses/course.html", title=loaded.localized("title", locale), details=details, panels=course_panels(loaded))
+    details = kept(
+        "course-details",
+        (slug,),
+        lambda: Markup(
+            render_template("lms/courses/_course_details.html", **course_details_context(loaded))
+        ),
+    )
+    return render_template(
+        "lms/courses/course.html",
+        title=loaded.localized("title", locale),
+        details=details,
+        panels=course_panels(loaded),
+    )
 
 
 @blueprint.post("/language")
@@ -79,7 +90,9 @@ def switch_language():
         if current_user.is_authenticated:
             current_user.locale = locale
             db_session.flush()
-    return redirect(safe_next_url(request.form.get("next"), url_for("lms_courses.catalog")), code=303)
+    return redirect(
+        safe_next_url(request.form.get("next"), url_for("lms_courses.catalog")), code=303
+    )
 
 
 @blueprint.record_once

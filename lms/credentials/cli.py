@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-credentials_group = AppGroup("credentials", help="Open Badges credentials: the issuer's signing keys.")
+credentials_group = AppGroup(
+    "credentials", help="Open Badges credentials: the issuer's signing keys."
+)
 
 
 @credentials_group.command("rotate-key")

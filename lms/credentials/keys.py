@@ -18,7 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, load_pem_private_key
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -48,7 +53,9 @@ def keys_dir() -> Path:
 def _write_new_key(path: Path) -> None:
     """Write a new key to ``path`` unless one is there; atomic: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+    )
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -72,7 +79,9 @@ def _load(path: Path) -> Ed25519PrivateKey:
 def register(private_key: Ed25519PrivateKey) -> CredentialKey:
     """The key's row in ``lms_credential_key``, added if missing (flushed, never committed)."""
     multibase = public_key_multibase(private_key.public_key())
-    row = db_session.scalar(select(CredentialKey).where(CredentialKey.public_key_multibase == multibase))
+    row = db_session.scalar(
+        select(CredentialKey).where(CredentialKey.public_key_multibase == multibase)
+    )
     if row is not None:
         return row
     try:
@@ -80,7 +89,9 @@ def register(private_key: Ed25519PrivateKey) -> CredentialKey:
             row = CredentialKey(public_key_multibase=multibase, created_at=utcnow())
             db_session.add(row)
     except IntegrityError:  # another worker registered it at the same moment
-        row = db_session.scalar(select(CredentialKey).where(CredentialKey.public_key_multibase == multibase))
+        row = db_session.scalar(
+            select(CredentialKey).where(CredentialKey.public_key_multibase == multibase)
+        )
         assert row is not None
     return row
 

@@ -35,10 +35,14 @@ class Credential(Base):
     """
 
     __tablename__ = "lms_credential"
-    __table_args__ = (UniqueConstraint("status_list", "status_index", name="uq_lms_credential_status_entry"),)
+    __table_args__ = (
+        UniqueConstraint("status_list", "status_index", name="uq_lms_credential_status_entry"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    certificate_id: Mapped[int] = mapped_column(ForeignKey("lms_certificate.id", ondelete="CASCADE"), unique=True)
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_certificate.id", ondelete="CASCADE"), unique=True
+    )
     # The credential's id is urn:uuid:<uuid>: nothing about the person in it.
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
     # The salt of the subject's hashed email address (IdentityObject).
@@ -48,7 +52,9 @@ class Credential(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     document: Mapped[str] = mapped_column(Text, default="")  # the signed JSON, once signed
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    key_id: Mapped[int | None] = mapped_column(ForeignKey("lms_credential_key.id", ondelete="RESTRICT"))
+    key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_credential_key.id", ondelete="RESTRICT")
+    )
 
     certificate: Mapped[Certificate] = relationship()
     key: Mapped[CredentialKey | None] = relationship()
@@ -63,6 +69,8 @@ class StatusList(Base):
 
     __tablename__ = "lms_credential_status_list"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # the list's number
+    id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False
+    )  # the list's number
     document: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -58,7 +58,9 @@ class ProofError(ValueError):
 
 class UnknownContextError(ProofError):
     def __init__(self, url: str) -> None:
-        super().__init__(f"unknown JSON-LD context {url[:200]!r}: only the contexts shipped with the engine are used")
+        super().__init__(
+            f"unknown JSON-LD context {url[:200]!r}: only the contexts shipped with the engine are used"
+        )
         self.url = url
 
 
@@ -85,7 +87,12 @@ def document_loader(extra: Mapping[str, Mapping[str, Any]] | None = None) -> Loa
             document: Any = copy.deepcopy(dict(extra[url]))
         else:
             document = shipped_context(url)
-        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": document}
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": document,
+        }
 
     return load
 
@@ -93,7 +100,10 @@ def document_loader(extra: Mapping[str, Mapping[str, Any]] | None = None) -> Loa
 def canonize(document: Mapping[str, Any], loader: Loader) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document."""
     try:
-        return jsonld.normalize(dict(document), {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader})
+        return jsonld.normalize(
+            dict(document),
+            {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
+        )
     except jsonld.JsonLdError as error:
         cause: BaseException | None = error
         while cause is not None:  # pyld wraps the loader's error: report the context it refused
@@ -132,7 +142,9 @@ def xsd_datetime(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _hash_data(unsecured: Mapping[str, Any], proof_options: Mapping[str, Any], loader: Loader) -> bytes:
+def _hash_data(
+    unsecured: Mapping[str, Any], proof_options: Mapping[str, Any], loader: Loader
+) -> bytes:
     config = {key: value for key, value in proof_options.items() if key != "proofValue"}
     config["@context"] = unsecured["@context"]
     proof_hash = hashlib.sha256(canonize(config, loader).encode("utf-8")).digest()
@@ -150,7 +162,12 @@ def proof_options(verification_method: str, created: datetime | str) -> dict[str
     }
 
 
-def sign(document: Mapping[str, Any], private_key: Ed25519PrivateKey, options: Mapping[str, Any], loader: Loader) -> dict[str, Any]:
+def sign(
+    document: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    options: Mapping[str, Any],
+    loader: Loader,
+) -> dict[str, Any]:
     """``document`` with a ``proof`` (a ``DataIntegrityProof``) made with ``private_key``."""
     unsecured = {key: value for key, value in document.items() if key != "proof"}
     if "@context" not in unsecured:
@@ -168,7 +185,11 @@ class ProofCheck:
     problem: str = ""  # why not, in English for logs; views say it in the reader's language
 
 
-def verify(document: Mapping[str, Any], public_key_for: Callable[[str], Ed25519PublicKey | None], loader: Loader) -> ProofCheck:
+def verify(
+    document: Mapping[str, Any],
+    public_key_for: Callable[[str], Ed25519PublicKey | None],
+    loader: Loader,
+) -> ProofCheck:
     """Check ``document``'s single ``eddsa-rdfc-2022`` proof; ``public_key_for`` maps a
     verification method id to its key (None: not a key this verifier trusts)."""
     proof = document.get("proof")
@@ -197,7 +218,12 @@ def verify(document: Mapping[str, Any], public_key_for: Callable[[str], Ed25519P
     try:
         key.verify(signature, _hash_data(unsecured, proof, loader))
     except InvalidSignature:
-        return ProofCheck(False, verification_method=method, created=str(proof.get("created", "")), problem="the signature does not match the document")
+        return ProofCheck(
+            False,
+            verification_method=method,
+            created=str(proof.get("created", "")),
+            problem="the signature does not match the document",
+        )
     return ProofCheck(True, verification_method=method, created=str(proof.get("created", "")))
 
 

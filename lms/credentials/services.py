@@ -56,7 +56,9 @@ def issuer_did() -> str:
     if parts.port:
         host += f"%3A{parts.port}"
     path = parts.path.removesuffix("/did.json")
-    return ":".join(["did:web", host, *(quote(segment, safe="") for segment in path.split("/") if segment)])
+    return ":".join(
+        ["did:web", host, *(quote(segment, safe="") for segment in path.split("/") if segment)]
+    )
 
 
 def verification_method_id(key: CredentialKey, did: str | None = None) -> str:
@@ -100,8 +102,13 @@ def ensure_credential(certificate: Certificate) -> Credential:
         return existing
     list_number, index = status_entry_for(certificate.id)
     row = Credential(
-        certificate_id=certificate.id, uuid=str(uuid.uuid4()), salt=secrets.token_hex(16),
-        status_list=list_number, status_index=index, created_at=utcnow(), document="",
+        certificate_id=certificate.id,
+        uuid=str(uuid.uuid4()),
+        salt=secrets.token_hex(16),
+        status_list=list_number,
+        status_index=index,
+        created_at=utcnow(),
+        document="",
     )
     try:
         with db_session.begin_nested():
@@ -172,15 +179,29 @@ def build_credential(credential: Credential) -> dict[str, Any]:
     with force_locale(certificate.locale):
         hours_text = format_decimal(hours)
         session_day = format_date(certificate.session_date, "long")
-        minimum = loaded.definition.certificate.minimum_minutes if loaded is not None and loaded.definition.certificate else None
+        minimum = (
+            loaded.definition.certificate.minimum_minutes
+            if loaded is not None and loaded.definition.certificate
+            else None
+        )
         criteria = [
-            _("Attend the live session (at least %(minutes)s minutes) and submit a reflection on each of the course's outcomes.", minutes=minimum)
-            if minimum else _("Attend the live session and submit a reflection on each of the course's outcomes."),
+            _(
+                "Attend the live session (at least %(minutes)s minutes) and submit a reflection on each of the course's outcomes.",
+                minutes=minimum,
+            )
+            if minimum
+            else _(
+                "Attend the live session and submit a reflection on each of the course's outcomes."
+            ),
         ]
         if outcomes:
             criteria.append(_("Outcomes:"))
-            criteria.extend(f"{number}. {outcome}" for number, outcome in enumerate(outcomes, start=1))
-        credits_note = _("Credits are clock hours: each credit is one hour of live professional learning.")
+            criteria.extend(
+                f"{number}. {outcome}" for number, outcome in enumerate(outcomes, start=1)
+            )
+        credits_note = _(
+            "Credits are clock hours: each credit is one hour of live professional learning."
+        )
         summary = loaded.localized("summary", certificate.locale) if loaded is not None else ""
         achievement: dict[str, Any] = {
             "id": external_url("lms_courses.course", slug=enrollment.course.slug),
@@ -195,37 +216,61 @@ def build_credential(credential: Credential) -> dict[str, Any]:
         }
         subject: dict[str, Any] = {
             "type": ["AchievementSubject"],
-            "identifier": [{
-                "type": "IdentityObject",
-                "identityHash": identity_hash(enrollment.user.email, credential.salt),
-                "identityType": "emailAddress",
-                "hashed": True,
-                "salt": credential.salt,
-            }],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityHash": identity_hash(enrollment.user.email, credential.salt),
+                    "identityType": "emailAddress",
+                    "hashed": True,
+                    "salt": credential.salt,
+                }
+            ],
             "achievement": achievement,
             "creditsEarned": hours,
         }
         from lms.cohorts.models import Cohort
 
-        cohort = db_session.get(Cohort, enrollment.cohort_id) if enrollment.cohort_id is not None else None
+        cohort = (
+            db_session.get(Cohort, enrollment.cohort_id)
+            if enrollment.cohort_id is not None
+            else None
+        )
         if cohort is not None:
             subject["activityStartDate"] = proofs.xsd_datetime(cohort.starts_at)
-            subject["activityEndDate"] = proofs.xsd_datetime(cohort.starts_at + timedelta(minutes=cohort.minutes))
+            subject["activityEndDate"] = proofs.xsd_datetime(
+                cohort.starts_at + timedelta(minutes=cohort.minutes)
+            )
         evidence_text = (
-            _("Attended the live session on %(date)s, facilitated by %(facilitator)s.", date=session_day, facilitator=certificate.facilitator_name)
-            if certificate.facilitator_name else _("Attended the live session on %(date)s.", date=session_day)
+            _(
+                "Attended the live session on %(date)s, facilitated by %(facilitator)s.",
+                date=session_day,
+                facilitator=certificate.facilitator_name,
+            )
+            if certificate.facilitator_name
+            else _("Attended the live session on %(date)s.", date=session_day)
         )
         document: dict[str, Any] = {
             "@context": [proofs.VC_V2, proofs.OB_V3],
             "id": f"urn:uuid:{credential.uuid}",
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": _("Certificate of completion: %(course)s", course=certificate.course_title),
-            "description": _("%(course)s, live session on %(date)s. Clock hours: %(hours)s.", course=certificate.course_title, date=session_day, hours=hours_text),
+            "description": _(
+                "%(course)s, live session on %(date)s. Clock hours: %(hours)s.",
+                course=certificate.course_title,
+                date=session_day,
+                hours=hours_text,
+            ),
             "issuer": issuer_profile(did),
             "validFrom": proofs.xsd_datetime(certificate.issued_at),
             "awardedDate": proofs.xsd_datetime(certificate.issued_at),
             "credentialSubject": subject,
-            "evidence": [{"type": ["Evidence"], "name": _("Live session attendance"), "narrative": evidence_text}],
+            "evidence": [
+                {
+                    "type": ["Evidence"],
+                    "name": _("Live session attendance"),
+                    "narrative": evidence_text,
+                }
+            ],
             "credentialStatus": {
                 "id": f"{status_list_url(list_number)}#{index}",
                 "type": "BitstringStatusListEntry",
@@ -258,10 +303,13 @@ def sign(credential: Credential) -> bool:
 
 
 def revoked_indexes(list_number: int) -> list[int]:
-    return list(db_session.scalars(
-        select(Credential.status_index).join(Certificate, Credential.certificate_id == Certificate.id)
-        .where(Credential.status_list == list_number, Certificate.revoked_at.is_not(None))
-    ))
+    return list(
+        db_session.scalars(
+            select(Credential.status_index)
+            .join(Certificate, Credential.certificate_id == Certificate.id)
+            .where(Credential.status_list == list_number, Certificate.revoked_at.is_not(None))
+        )
+    )
 
 
 def publish_status_list(list_number: int) -> StatusList:
@@ -304,7 +352,12 @@ def publish_status_list(list_number: int) -> StatusList:
 def did_document() -> dict[str, Any]:
     did = issuer_did()
     methods = [
-        {"id": verification_method_id(key, did), "type": "Multikey", "controller": did, "publicKeyMultibase": key.public_key_multibase}
+        {
+            "id": verification_method_id(key, did),
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": key.public_key_multibase,
+        }
         for key in published_keys()
     ]
     return {
@@ -344,7 +397,9 @@ class CredentialCheck:
             "hours": achievement.get("creditsAvailable"),
             "issuer": issuer.get("name", "") if isinstance(issuer, dict) else "",
             "valid_from": self.document.get("validFrom", ""),
-            "evidence": evidence[0].get("narrative", "") if isinstance(evidence, list) and evidence and isinstance(evidence[0], dict) else "",
+            "evidence": evidence[0].get("narrative", "")
+            if isinstance(evidence, list) and evidence and isinstance(evidence[0], dict)
+            else "",
         }
 
 
@@ -362,7 +417,9 @@ def check_credential(text: str, email: str = "") -> CredentialCheck:
     try:
         document = json.loads(text)
     except ValueError:
-        return CredentialCheck("unreadable", _("This is not a credential file: it is not valid JSON."))
+        return CredentialCheck(
+            "unreadable", _("This is not a credential file: it is not valid JSON.")
+        )
     types = document.get("type") if isinstance(document, dict) else None
     if not isinstance(types, list) or "OpenBadgeCredential" not in types:
         return CredentialCheck("unreadable", _("This is not an Open Badges credential."))
@@ -370,30 +427,56 @@ def check_credential(text: str, email: str = "") -> CredentialCheck:
     issuer = document.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if issuer_id != did:
-        return CredentialCheck("not_ours", _("This credential was not issued by this site, so it cannot be checked here. Use a verifier that supports Open Badges 3.0."), document)
+        return CredentialCheck(
+            "not_ours",
+            _(
+                "This credential was not issued by this site, so it cannot be checked here. Use a verifier that supports Open Badges 3.0."
+            ),
+            document,
+        )
     try:
         result = proofs.verify(document, _public_key_for(did), loader())
     except proofs.ProofError:
         result = proofs.ProofCheck(False, problem="unreadable")
     if not result.verified:
-        return CredentialCheck("tampered", _("The signature does not match: this file was changed after it was issued, or it was not signed by us. Do not trust what it says."), document)
+        return CredentialCheck(
+            "tampered",
+            _(
+                "The signature does not match: this file was changed after it was issued, or it was not signed by us. Do not trust what it says."
+            ),
+            document,
+        )
     credential_id = str(document.get("id", "")).removeprefix("urn:uuid:")
     row = db_session.scalar(select(Credential).where(Credential.uuid == credential_id))
-    check = CredentialCheck("unknown", _("The signature is ours, but we no longer hold the certificate it belongs to."), document)
+    check = CredentialCheck(
+        "unknown",
+        _("The signature is ours, but we no longer hold the certificate it belongs to."),
+        document,
+    )
     if row is not None:
         certificate = row.certificate
         check.certificate = certificate
         if certificate.revoked_at is None:
-            check.state, check.message = "valid", _("The signature is ours and the credential is valid.")
+            check.state, check.message = (
+                "valid",
+                _("The signature is ours and the credential is valid."),
+            )
         elif certificate.replaced_by_id is not None:
-            check.state, check.message = "replaced", _("The signature is ours, but this credential was replaced by a newer one.")
+            check.state, check.message = (
+                "replaced",
+                _("The signature is ours, but this credential was replaced by a newer one."),
+            )
         else:
-            check.state, check.message = "revoked", _("The signature is ours, but this credential was revoked and is no longer valid.")
+            check.state, check.message = (
+                "revoked",
+                _("The signature is ours, but this credential was revoked and is no longer valid."),
+            )
     if email.strip():
         subject = document.get("credentialSubject")
         identities = subject.get("identifier") if isinstance(subject, dict) else None
         check.email_matches = isinstance(identities, list) and any(
-            isinstance(identity, dict) and identity.get("identityHash") == identity_hash(email, str(identity.get("salt", "")))
+            isinstance(identity, dict)
+            and identity.get("identityHash") == identity_hash(email, str(identity.get("salt", "")))
             for identity in identities
         )
     return check

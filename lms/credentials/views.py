@@ -45,8 +45,18 @@ def _verify_rate_limit() -> str:
     return current_app.config["LMS_VERIFY_RATE_LIMIT"]
 
 
-def _json(document: str | dict, *, max_age: int = 300, download: str | None = None, mimetype: str = JSON_LD) -> Response:
-    body = document if isinstance(document, str) else json.dumps(document, ensure_ascii=False, indent=2)
+def _json(
+    document: str | dict,
+    *,
+    max_age: int = 300,
+    download: str | None = None,
+    mimetype: str = JSON_LD,
+) -> Response:
+    body = (
+        document
+        if isinstance(document, str)
+        else json.dumps(document, ensure_ascii=False, indent=2)
+    )
     response = Response(body, mimetype=mimetype)
     if download:
         response.headers["Content-Disposition"] = f'attachment; filename="{download}"'
@@ -103,7 +113,9 @@ def _share_serializer() -> URLSafeTimedSerializer:
 
 
 def share_url(credential: Credential) -> str:
-    return external_url("lms_credentials.shared_credential", token=_share_serializer().dumps(credential.uuid))
+    return external_url(
+        "lms_credentials.shared_credential", token=_share_serializer().dumps(credential.uuid)
+    )
 
 
 @blueprint.get("/certificates/<code>/credential")
@@ -117,9 +129,22 @@ def credential_page(code: str):
     link = qr = None
     if credential is not None and credential.is_signed and certificate.revoked_at is None:
         link = share_url(credential)
-        qr = Markup(segno.make(link, error="m").svg_inline(scale=4, dark="#000", light="#fff", title=_("QR code of the link for wallets")))
+        qr = Markup(
+            segno.make(link, error="m").svg_inline(
+                scale=4, dark="#000", light="#fff", title=_("QR code of the link for wallets")
+            )
+        )
     days = current_app.config["LMS_CREDENTIAL_LINK_MAX_AGE"] // 86400
-    response = Response(render_template("lms/credentials/credential.html", certificate=certificate, credential=credential, share_link=link, qr=qr, link_days=days))
+    response = Response(
+        render_template(
+            "lms/credentials/credential.html",
+            certificate=certificate,
+            credential=credential,
+            share_link=link,
+            qr=qr,
+            link_days=days,
+        )
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -138,11 +163,19 @@ def credential_json(code: str):
 def shared_credential(token: str):
     """The link a wallet fetches: whoever holds it gets the file, for a limited time."""
     try:
-        credential_uuid = _share_serializer().loads(token[:500], max_age=current_app.config["LMS_CREDENTIAL_LINK_MAX_AGE"])
+        credential_uuid = _share_serializer().loads(
+            token[:500], max_age=current_app.config["LMS_CREDENTIAL_LINK_MAX_AGE"]
+        )
     except BadSignature:
         abort(404)
-    credential = db_session.scalar(select(Credential).where(Credential.uuid == str(credential_uuid)))
-    if credential is None or not credential.is_signed or credential.certificate.revoked_at is not None:
+    credential = db_session.scalar(
+        select(Credential).where(Credential.uuid == str(credential_uuid))
+    )
+    if (
+        credential is None
+        or not credential.is_signed
+        or credential.certificate.revoked_at is not None
+    ):
         abort(404)
     response = _json(credential.document, download=f"credential-{credential.certificate.code}.json")
     response.headers["X-Robots-Tag"] = "noindex"
@@ -153,9 +186,22 @@ def shared_credential(token: str):
 
 
 class CheckForm(FlaskForm):
-    credential = TextAreaField(_l("Paste the credential"), validators=[Optional(), Length(max=MAX_UPLOAD)], description=_l("The contents of the .json file, starting with {."), render_kw={"rows": 8, "spellcheck": "false"})
-    upload = FileField(_l("Or choose the file"), description=_l("A .json credential file, at most 256 KB."), render_kw={"accept": ".json,application/json,application/ld+json"})
-    email = EmailField(_l("Email address (optional)"), validators=[Optional(), Length(max=320)], description=_l("To check that the credential belongs to this address. It is not stored."))
+    credential = TextAreaField(
+        _l("Paste the credential"),
+        validators=[Optional(), Length(max=MAX_UPLOAD)],
+        description=_l("The contents of the .json file, starting with {."),
+        render_kw={"rows": 8, "spellcheck": "false"},
+    )
+    upload = FileField(
+        _l("Or choose the file"),
+        description=_l("A .json credential file, at most 256 KB."),
+        render_kw={"accept": ".json,application/json,application/ld+json"},
+    )
+    email = EmailField(
+        _l("Email address (optional)"),
+        validators=[Optional(), Length(max=320)],
+        description=_l("To check that the credential belongs to this address. It is not stored."),
+    )
     submit = SubmitField(_l("Check the credential"))
 
 
@@ -176,7 +222,9 @@ def check():
                 try:
                     text = raw.decode("utf-8-sig")
                 except UnicodeDecodeError:
-                    form.upload.errors = [_("The file is not text (UTF-8): it is not a credential.")]
+                    form.upload.errors = [
+                        _("The file is not text (UTF-8): it is not a credential.")
+                    ]
         if not (form.upload.errors or text.strip()):
             form.credential.errors = [_("Paste a credential or choose its file.")]
         if not (form.upload.errors or form.credential.errors):

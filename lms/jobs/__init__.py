@@ -93,4 +93,12 @@ from __future__ import annotations
 from lms.jobs.models import Job, JobStatus
 from lms.jobs.runner import current_job_id, enqueue, job, report_progress, wait_for_jobs
 
-__all__ = ["Job", "JobStatus", "current_job_id", "enqueue", "job", "report_progress", "wait_for_jobs"]
+__all__ = [
+    "Job",
+    "JobStatus",
+    "current_job_id",
+    "enqueue",
+    "job",
+    "report_progress",
+    "wait_for_jobs",
+]

@@ -9,7 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
-jobs_group = AppGroup("jobs", help="Jobs run after commit (mail, certificates, ZIPs): list, retry, hand over.")
+jobs_group = AppGroup(
+    "jobs", help="Jobs run after commit (mail, certificates, ZIPs): list, retry, hand over."
+)
 
 
 @click.command("worker")
@@ -29,11 +31,15 @@ def worker_command(burst: bool, name: str | None) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     state = jobs_state(app)
     if not state.uses_rq:
-        raise click.ClickException("LMS_REDIS_URL is not set: without Redis, jobs run inside the web process right after each commit, and no worker is needed.")
+        raise click.ClickException(
+            "LMS_REDIS_URL is not set: without Redis, jobs run inside the web process right after each commit, and no worker is needed."
+        )
     # Flask-RQ starts each job as `python -m flask rq work-horse ...`, which loads the app named
     # by FLASK_APP: the same app as this command (the `lms` script means the standalone app).
     script_info = click.get_current_context().find_object(ScriptInfo)
-    os.environ.setdefault("FLASK_APP", (script_info.app_import_path if script_info else None) or "lms")
+    os.environ.setdefault(
+        "FLASK_APP", (script_info.app_import_path if script_info else None) or "lms"
+    )
     stop = threading.Event()
     if burst:
         sweep(app)
@@ -47,7 +53,11 @@ def worker_command(burst: bool, name: str | None) -> None:
 
 
 @jobs_group.command("list")
-@click.option("--status", type=click.Choice(["queued", "running", "done", "failed"]), help="Only jobs in this state.")
+@click.option(
+    "--status",
+    type=click.Choice(["queued", "running", "done", "failed"]),
+    help="Only jobs in this state.",
+)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 def list_command(status: str | None, limit: int) -> None:
     """Jobs, newest first: id, state, attempts, function, when, last error."""
@@ -58,7 +68,9 @@ def list_command(status: str | None, limit: int) -> None:
     for row in rows:
         error = row.last_error.strip().splitlines()[-1] if row.last_error.strip() else ""
         progress = f" {row.progress_done}/{row.progress_total}" if row.progress_total else ""
-        click.echo(f"{row.id:>7}  {row.status.value:<7}  {row.attempts}/{row.max_attempts}  {row.name}{progress}  {row.created_at:%Y-%m-%d %H:%M:%S}  {error}".rstrip())
+        click.echo(
+            f"{row.id:>7}  {row.status.value:<7}  {row.attempts}/{row.max_attempts}  {row.name}{progress}  {row.created_at:%Y-%m-%d %H:%M:%S}  {error}".rstrip()
+        )
     click.echo(f"{len(rows)} of {total} job(s)", err=True)
 
 
@@ -98,7 +110,9 @@ def run_command(job_id: int) -> None:
     from lms.jobs.runner import run_job
 
     if not run_job(job_id):
-        raise click.ClickException(f"job {job_id} is not waiting to run (see `flask lms jobs list`)")
+        raise click.ClickException(
+            f"job {job_id} is not waiting to run (see `flask lms jobs list`)"
+        )
     db_session.expire_all()
     row = db_session.get(Job, job_id)
     click.echo(f"job {job_id}: {row.status.value if row else 'gone'}")

@@ -33,7 +33,9 @@ class Job(Base):
     key: Mapped[str | None] = mapped_column(String(120), index=True)
     args: Mapped[list[Any]] = mapped_column(JSON, default=list)
     kwargs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[JobStatus] = mapped_column(Enum(JobStatus, native_enum=False, length=16), default=JobStatus.queued)
+    status: Mapped[JobStatus] = mapped_column(
+        Enum(JobStatus, native_enum=False, length=16), default=JobStatus.queued
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
     # Not before this time (a retry's back-off); None: at once.

@@ -50,7 +50,9 @@ def job(func: F | None = None, *, max_attempts: int = 5, timeout: int = 600) -> 
     def mark(function: F) -> F:
         if "<locals>" in function.__qualname__:
             raise TypeError("A job must be a module-level function: a worker finds it by name.")
-        function.lms_job = JobOptions(f"{function.__module__}:{function.__qualname__}", max_attempts, timeout)  # type: ignore[attr-defined]
+        function.lms_job = JobOptions(
+            f"{function.__module__}:{function.__qualname__}", max_attempts, timeout
+        )  # type: ignore[attr-defined]
         return function
 
     return mark(func) if func is not None else mark
@@ -68,14 +70,20 @@ def job_function(name: str) -> Callable[..., Any]:
     return function
 
 
-def enqueue(func_or_name: Callable[..., Any] | str, *args: Any, _key: str | None = None, **kwargs: Any) -> Job:
+def enqueue(
+    func_or_name: Callable[..., Any] | str, *args: Any, _key: str | None = None, **kwargs: Any
+) -> Job:
     """Ask for ``func(*args, **kwargs)`` to run after the current transaction commits.
 
     Returns the job's row (flushed: its id is set). Arguments must be JSON values (ids, not
     ORM objects). ``_key`` (not passed to the function) files the job under what it is about,
     e.g. ``"cohort:12"``, so a page can find it again (``lms.jobs.services.latest_job``).
     """
-    name = func_or_name if isinstance(func_or_name, str) else getattr(func_or_name, "lms_job", None) and func_or_name.lms_job.name
+    name = (
+        func_or_name
+        if isinstance(func_or_name, str)
+        else getattr(func_or_name, "lms_job", None) and func_or_name.lms_job.name
+    )
     if not name:
         raise TypeError(f"{func_or_name!r} is not a job function (decorate it with @lms.jobs.job)")
     options: JobOptions = job_function(name).lms_job  # type: ignore[attr-defined]
@@ -83,8 +91,20 @@ def enqueue(func_or_name: Callable[..., Any] | str, *args: Any, _key: str | None
         # A round trip through JSON: what the worker will get is what the caller gave.
         payload = json.loads(json.dumps({"args": list(args), "kwargs": kwargs}))
     except (TypeError, ValueError) as error:
-        raise TypeError(f"job arguments must be JSON values (pass ids, not objects): {error}") from None
-    row = Job(name=name, key=_key, args=payload["args"], kwargs=payload["kwargs"], status=JobStatus.queued, attempts=0, max_attempts=options.max_attempts, last_error="", progress_done=0)
+        raise TypeError(
+            f"job arguments must be JSON values (pass ids, not objects): {error}"
+        ) from None
+    row = Job(
+        name=name,
+        key=_key,
+        args=payload["args"],
+        kwargs=payload["kwargs"],
+        status=JobStatus.queued,
+        attempts=0,
+        max_attempts=options.max_attempts,
+        last_error="",
+        progress_done=0,
+    )
     db_session.add(row)
     db_session.flush()
     db_session.info.setdefault(_AFTER_COMMIT, []).append(row.id)
@@ -159,7 +179,9 @@ def init_jobs(app: Flask) -> JobsState:
     app.extensions["lms_jobs"] = state
     watch(database_state(app).session_factory)
     if not app.config.get("LMS_BASE_URL") and not app.config.get("SERVER_NAME"):
-        app.logger.warning("Neither LMS_BASE_URL nor SERVER_NAME is set: mail with links cannot be sent (`flask lms setup --base-url URL` writes it).")
+        app.logger.warning(
+            "Neither LMS_BASE_URL nor SERVER_NAME is set: mail with links cannot be sent (`flask lms setup --base-url URL` writes it)."
+        )
     return state
 
 
@@ -176,7 +198,9 @@ def dispatch(app: Flask, ids: list[int], delay: float = 0) -> None:
             for job_id in ids:
                 _push(queue, job_id, delay)
         except Exception:  # Redis unreachable: the rows stay queued and the sweep retries
-            logger.exception("Could not hand jobs %s to the queue; `flask lms worker` will pick them up", ids)
+            logger.exception(
+                "Could not hand jobs %s to the queue; `flask lms worker` will pick them up", ids
+            )
         return
     for job_id in ids:
         _submit_in_process(state, job_id, delay)
@@ -190,8 +214,11 @@ def rq_job_id(job_id: int, attempts: int) -> str:
 def _push(queue: Any, job_id: int, delay: float) -> None:
     timeout, attempts = _facts(job_id)
     options = {
-        "job_id": rq_job_id(job_id, attempts), "job_timeout": timeout, "result_ttl": 0,
-        "failure_ttl": 7 * 24 * 3600, "description": f"lms job {job_id}",
+        "job_id": rq_job_id(job_id, attempts),
+        "job_timeout": timeout,
+        "result_ttl": 0,
+        "failure_ttl": 7 * 24 * 3600,
+        "description": f"lms job {job_id}",
     }
     if delay > 0:
         queue.enqueue_in(timedelta(seconds=delay), run_queued, job_id, **options)
@@ -218,7 +245,9 @@ def _submit_in_process(state: JobsState, job_id: int, delay: float) -> None:
     first = False
     with state.lock:
         if state.executor is None:
-            state.executor = ThreadPoolExecutor(max_workers=int(state.app.config["LMS_JOB_THREADS"]), thread_name_prefix="lms-job")
+            state.executor = ThreadPoolExecutor(
+                max_workers=int(state.app.config["LMS_JOB_THREADS"]), thread_name_prefix="lms-job"
+            )
             first = True
         state.in_flight[job_id] += 1
     if first:
@@ -260,7 +289,11 @@ def _done_in_process(state: JobsState, key: int) -> None:
 
 def _submit_now(state: JobsState, job_id: int) -> None:
     with state.lock:
-        state.timers = {timer for timer in state.timers if timer.is_alive() and timer is not threading.current_thread()}
+        state.timers = {
+            timer
+            for timer in state.timers
+            if timer.is_alive() and timer is not threading.current_thread()
+        }
     assert state.executor is not None
     state.executor.submit(_run_in_process, state, job_id)
 
@@ -303,14 +336,29 @@ def run_job(job_id: int) -> bool:
     with factory() as session, session.begin():
         claimed = session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.queued, or_(Job.run_after.is_(None), Job.run_after <= now))
-            .values(status=JobStatus.running, attempts=Job.attempts + 1, started_at=now, finished_at=None)
+            .where(
+                Job.id == job_id,
+                Job.status == JobStatus.queued,
+                or_(Job.run_after.is_(None), Job.run_after <= now),
+            )
+            .values(
+                status=JobStatus.running,
+                attempts=Job.attempts + 1,
+                started_at=now,
+                finished_at=None,
+            )
         ).rowcount
         if not claimed:
             return False
         row = session.get(Job, job_id)
         assert row is not None
-        name, args, kwargs, attempts, max_attempts = row.name, list(row.args), dict(row.kwargs), row.attempts, row.max_attempts
+        name, args, kwargs, attempts, max_attempts = (
+            row.name,
+            list(row.args),
+            dict(row.kwargs),
+            row.attempts,
+            row.max_attempts,
+        )
     g._lms_job_id = job_id
     try:
         function = job_function(name)
@@ -318,7 +366,11 @@ def run_job(job_id: int) -> bool:
         try:
             result = function(*args, **kwargs)
             json.dumps(result)  # refuse a result the row cannot keep before committing the work
-            session.execute(update(Job).where(Job.id == job_id).values(status=JobStatus.done, finished_at=utcnow(), result=result, last_error=""))
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(status=JobStatus.done, finished_at=utcnow(), result=result, last_error="")
+            )
             session.commit()
         except BaseException:
             session.rollback()
@@ -332,7 +384,9 @@ def run_job(job_id: int) -> bool:
     return True
 
 
-def _record_failure(app: Flask, job_id: int, name: str, attempts: int, max_attempts: int, error: Exception) -> None:
+def _record_failure(
+    app: Flask, job_id: int, name: str, attempts: int, max_attempts: int, error: Exception
+) -> None:
     text = "".join(traceback.format_exception(error))[-MAX_ERROR:]
     retry = attempts < max_attempts
     delay = retry_delay(app, attempts) if retry else 0
@@ -344,10 +398,20 @@ def _record_failure(app: Flask, job_id: int, name: str, attempts: int, max_attem
     with database_state(app).session_factory() as session, session.begin():
         session.execute(update(Job).where(Job.id == job_id).values(**values))
     if retry:
-        logger.warning("Job %s (%s) failed (attempt %s of %s), retrying in %s s: %s", job_id, name, attempts, max_attempts, delay, error)
+        logger.warning(
+            "Job %s (%s) failed (attempt %s of %s), retrying in %s s: %s",
+            job_id,
+            name,
+            attempts,
+            max_attempts,
+            delay,
+            error,
+        )
         dispatch(app, [job_id], delay=delay)
     else:
-        logger.error("Job %s (%s) failed for good after %s attempts: %s", job_id, name, attempts, error)
+        logger.error(
+            "Job %s (%s) failed for good after %s attempts: %s", job_id, name, attempts, error
+        )
 
 
 def retry_delay(app: Flask, attempts: int) -> float:

@@ -27,13 +27,20 @@ def job_page(status: JobStatus | None, number: int, size: int) -> tuple[list[Job
     if status is not None:
         query = query.where(Job.status == status)
         count = count.where(Job.status == status)
-    rows = list(db_session.scalars(query.order_by(Job.id.desc()).offset((number - 1) * size).limit(size)))
+    rows = list(
+        db_session.scalars(query.order_by(Job.id.desc()).offset((number - 1) * size).limit(size))
+    )
     return rows, int(db_session.scalar(count) or 0)
 
 
 def latest_job(func: Any, key: str) -> Job | None:
     """The newest job of function ``func`` filed under ``key`` (see ``enqueue(..., _key=)``)."""
-    return db_session.scalar(select(Job).where(Job.name == func.lms_job.name, Job.key == key).order_by(Job.id.desc()).limit(1))
+    return db_session.scalar(
+        select(Job)
+        .where(Job.name == func.lms_job.name, Job.key == key)
+        .order_by(Job.id.desc())
+        .limit(1)
+    )
 
 
 def status_counts() -> dict[JobStatus, int]:
@@ -49,8 +56,11 @@ def retry_job(job_id: int) -> Job | None:
     Handed over once the caller commits.
     """
     changed = db_session.execute(
-        update(Job).where(Job.id == job_id, Job.status == JobStatus.failed)
-        .values(status=JobStatus.queued, attempts=0, run_after=None, started_at=None, finished_at=None),
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.failed)
+        .values(
+            status=JobStatus.queued, attempts=0, run_after=None, started_at=None, finished_at=None
+        ),
         execution_options={"synchronize_session": False},
     ).rowcount
     if not changed:
@@ -60,7 +70,9 @@ def retry_job(job_id: int) -> Job | None:
 
 
 def failed_job_ids() -> list[int]:
-    return list(db_session.scalars(select(Job.id).where(Job.status == JobStatus.failed).order_by(Job.id)))
+    return list(
+        db_session.scalars(select(Job.id).where(Job.status == JobStatus.failed).order_by(Job.id))
+    )
 
 
 # -- the sweep ----------------------------------------------------------------------------------
@@ -80,7 +92,9 @@ def sweep(app: Flask) -> list[int]:
     grace = timedelta(seconds=float(app.config["LMS_JOB_SWEEP_AFTER_SECONDS"]))
     with database_state(app).session_factory() as session, session.begin():
         for job_id, name, started_at, attempts, max_attempts in session.execute(
-            select(Job.id, Job.name, Job.started_at, Job.attempts, Job.max_attempts).where(Job.status == JobStatus.running)
+            select(Job.id, Job.name, Job.started_at, Job.attempts, Job.max_attempts).where(
+                Job.status == JobStatus.running
+            )
         ).all():
             if started_at is None or started_at + timedelta(seconds=_timeout(name)) + grace > now:
                 continue
@@ -89,15 +103,30 @@ def sweep(app: Flask) -> list[int]:
                 stopped.update(status=JobStatus.queued, run_after=None)
             else:
                 stopped.update(status=JobStatus.failed)
-            session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.running).values(**stopped))
-        due = list(session.scalars(
-            select(Job.id).where(
-                Job.status == JobStatus.queued,
-                or_(Job.run_after.is_(None), Job.run_after <= now - grace),
-                Job.created_at <= now - grace,
-            ).order_by(Job.id)
-        ))
-        attempts_of = {row.id: row.attempts for row in session.execute(select(Job.id, Job.attempts).where(Job.id.in_(due)))} if due else {}
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == JobStatus.running)
+                .values(**stopped)
+            )
+        due = list(
+            session.scalars(
+                select(Job.id)
+                .where(
+                    Job.status == JobStatus.queued,
+                    or_(Job.run_after.is_(None), Job.run_after <= now - grace),
+                    Job.created_at <= now - grace,
+                )
+                .order_by(Job.id)
+            )
+        )
+        attempts_of = (
+            {
+                row.id: row.attempts
+                for row in session.execute(select(Job.id, Job.attempts).where(Job.id.in_(due)))
+            }
+            if due
+            else {}
+        )
     if not due:
         return []
     if state.uses_rq:
@@ -129,7 +158,12 @@ def _waiting_in_rq(state: Any, ids: list[int], attempts_of: dict[int, int]) -> s
         found = set()
         for job_id in ids:
             rq_job = queue.fetch_job(rq_job_id(job_id, attempts_of.get(job_id, 0)))
-            if rq_job is not None and rq_job.get_status(refresh=False) in (RQStatus.QUEUED, RQStatus.SCHEDULED, RQStatus.STARTED, RQStatus.DEFERRED):
+            if rq_job is not None and rq_job.get_status(refresh=False) in (
+                RQStatus.QUEUED,
+                RQStatus.SCHEDULED,
+                RQStatus.STARTED,
+                RQStatus.DEFERRED,
+            ):
                 found.add(job_id)
         return found
 

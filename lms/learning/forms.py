@@ -19,7 +19,9 @@ class ReflectionForm(FlaskForm):
     body = TextAreaField(_l("Your reflection"), render_kw={"rows": 12, "spellcheck": "true"})
     shared = BooleanField(
         _l("Let my facilitator read this reflection"),
-        description=_l("Off unless you turn it on. Reflections are yours: only you can read them, unless you choose to share one with the facilitator of your live session. You can change this whenever you submit."),
+        description=_l(
+            "Off unless you turn it on. Reflections are yours: only you can read them, unless you choose to share one with the facilitator of your live session. You can change this whenever you submit."
+        ),
     )
     save_draft = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit"))
@@ -27,7 +29,9 @@ class ReflectionForm(FlaskForm):
     def __init__(self, *args, prompt: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         limit = current_app.config["LMS_REFLECTION_MAX_CHARS"]
-        self.body.validators = [Length(max=limit, message=_l("A reflection can be at most %(max)d characters long."))]
+        self.body.validators = [
+            Length(max=limit, message=_l("A reflection can be at most %(max)d characters long."))
+        ]
         self.body.render_kw = {**(self.body.render_kw or {}), "maxlength": limit}
         if prompt:
             self.body.label.text = prompt

@@ -3,7 +3,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -46,14 +57,17 @@ class Enrollment(Base):
         # One enrollment per learner per course and path off-cohort, and one per cohort.
         Index(
             "uq_lms_enrollment_self_directed",
-            "user_id", "course_id", "path",
+            "user_id",
+            "course_id",
+            "path",
             unique=True,
             sqlite_where=text("cohort_id IS NULL"),
             postgresql_where=text("cohort_id IS NULL"),
         ),
         Index(
             "uq_lms_enrollment_cohort_user",
-            "cohort_id", "user_id",
+            "cohort_id",
+            "user_id",
             unique=True,
             sqlite_where=text("cohort_id IS NOT NULL"),
             postgresql_where=text("cohort_id IS NOT NULL"),
@@ -66,7 +80,9 @@ class Enrollment(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("lms_course.id"), index=True)
     path: Mapped[LearningPath] = mapped_column(_enum(LearningPath))
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("lms_cohort.id"), index=True)
-    status: Mapped[EnrollmentStatus] = mapped_column(_enum(EnrollmentStatus), default=EnrollmentStatus.in_progress)
+    status: Mapped[EnrollmentStatus] = mapped_column(
+        _enum(EnrollmentStatus), default=EnrollmentStatus.in_progress
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -103,10 +119,14 @@ class Reflection(Base):
     __table_args__ = (UniqueConstraint("enrollment_id", "prompt_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrollment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrollment.id", ondelete="CASCADE"), index=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_enrollment.id", ondelete="CASCADE"), index=True
+    )
     prompt_id: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[ReflectionStatus] = mapped_column(_enum(ReflectionStatus), default=ReflectionStatus.draft)
+    status: Mapped[ReflectionStatus] = mapped_column(
+        _enum(ReflectionStatus), default=ReflectionStatus.draft
+    )
     shared_with_facilitator: Mapped[bool] = mapped_column(Boolean, default=False)
     word_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

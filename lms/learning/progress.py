@@ -18,9 +18,23 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from lms.cohorts.models import Attendance, AttendanceStatus
-from lms.courses.definitions import AttendStep, CourseDefinition, ReadStep, ReflectStep, StepDefinition, WatchStep
+from lms.courses.definitions import (
+    AttendStep,
+    CourseDefinition,
+    ReadStep,
+    ReflectStep,
+    StepDefinition,
+    WatchStep,
+)
 from lms.db import db_session, utcnow
-from lms.learning.models import Enrollment, EnrollmentStatus, Reflection, ReflectionStatus, StepProgress, StepState
+from lms.learning.models import (
+    Enrollment,
+    EnrollmentStatus,
+    Reflection,
+    ReflectionStatus,
+    StepProgress,
+    StepState,
+)
 
 Segment = tuple[float, float]
 MAX_SEGMENTS = 500  # merged segments stay few; a flood of tiny ones is refused
@@ -32,7 +46,9 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(text or ""))
 
 
-def merge_segments(segments: Iterable[Sequence[float]], duration: float | None = None) -> list[Segment]:
+def merge_segments(
+    segments: Iterable[Sequence[float]], duration: float | None = None
+) -> list[Segment]:
     """Union of played [start, end] ranges, clipped to the video; touching ranges join."""
     cleaned: list[Segment] = []
     for start, end in segments:
@@ -65,7 +81,9 @@ def load_segments(progress: StepProgress) -> list[Segment]:
 
 
 def progress_rows(enrollment: Enrollment) -> dict[str, StepProgress]:
-    rows = db_session.scalars(select(StepProgress).where(StepProgress.enrollment_id == enrollment.id))
+    rows = db_session.scalars(
+        select(StepProgress).where(StepProgress.enrollment_id == enrollment.id)
+    )
     return {row.step_id: row for row in rows}
 
 
@@ -81,7 +99,10 @@ def attendance_of(enrollment: Enrollment) -> Attendance | None:
 def attendance_counts(attendance: Attendance | None, course: CourseDefinition) -> bool:
     if attendance is None or course.certificate is None:
         return False
-    return attendance.status in (AttendanceStatus.present, AttendanceStatus.late) and attendance.minutes >= course.certificate.minimum_minutes
+    return (
+        attendance.status in (AttendanceStatus.present, AttendanceStatus.late)
+        and attendance.minutes >= course.certificate.minimum_minutes
+    )
 
 
 @dataclass
@@ -104,37 +125,64 @@ class Evidence:
         if not found:
             return found
         ids = list(found)
-        for row in db_session.scalars(select(StepProgress).where(StepProgress.enrollment_id.in_(ids))):
+        for row in db_session.scalars(
+            select(StepProgress).where(StepProgress.enrollment_id.in_(ids))
+        ):
             found[row.enrollment_id].progress[row.step_id] = row
-        for reflection in db_session.scalars(select(Reflection).where(Reflection.enrollment_id.in_(ids))):
+        for reflection in db_session.scalars(
+            select(Reflection).where(Reflection.enrollment_id.in_(ids))
+        ):
             found[reflection.enrollment_id].reflections[reflection.prompt_id] = reflection
         live = [enrollment.id for enrollment in enrollments if enrollment.path == "live"]
         if live:
-            for attendance in db_session.scalars(select(Attendance).where(Attendance.enrollment_id.in_(live))):
+            for attendance in db_session.scalars(
+                select(Attendance).where(Attendance.enrollment_id.in_(live))
+            ):
                 found[attendance.enrollment_id].attendance = attendance
         return found
 
 
-def step_states(enrollment: Enrollment, course: CourseDefinition, evidence: Evidence | None = None) -> dict[str, StepState]:
+def step_states(
+    enrollment: Enrollment, course: CourseDefinition, evidence: Evidence | None = None
+) -> dict[str, StepState]:
     """The state of every step of the enrollment's path, from the evidence recorded."""
     evidence = evidence if evidence is not None else Evidence.of(enrollment)
     return {
-        step.id: _step_state(step, evidence.progress.get(step.id), evidence.reflections.get(step.id), evidence.attendance, course)
+        step.id: _step_state(
+            step,
+            evidence.progress.get(step.id),
+            evidence.reflections.get(step.id),
+            evidence.attendance,
+            course,
+        )
         for step in course.steps_for(enrollment.path)
     }
 
 
-def _step_state(step: StepDefinition, progress: StepProgress | None, reflection: Reflection | None, attendance: Attendance | None, course: CourseDefinition) -> StepState:
+def _step_state(
+    step: StepDefinition,
+    progress: StepProgress | None,
+    reflection: Reflection | None,
+    attendance: Attendance | None,
+    course: CourseDefinition,
+) -> StepState:
     if isinstance(step, WatchStep):
         if progress is None or progress.fraction <= 0:
             return StepState.not_started
-        return StepState.done if progress.fraction >= step.required_fraction - 1e-9 else StepState.in_progress
+        return (
+            StepState.done
+            if progress.fraction >= step.required_fraction - 1e-9
+            else StepState.in_progress
+        )
     if isinstance(step, ReadStep):
         return progress.state if progress is not None else StepState.not_started
     if isinstance(step, ReflectStep):
         if reflection is None or not reflection.body.strip():
             return StepState.not_started
-        if reflection.status is ReflectionStatus.submitted and reflection.word_count >= step.min_words:
+        if (
+            reflection.status is ReflectionStatus.submitted
+            and reflection.word_count >= step.min_words
+        ):
             return StepState.done
         return StepState.in_progress
     if isinstance(step, AttendStep):
@@ -145,7 +193,9 @@ def _step_state(step: StepDefinition, progress: StepProgress | None, reflection:
     return progress.state if progress is not None else StepState.not_started
 
 
-def is_complete(enrollment: Enrollment, course: CourseDefinition, states: dict[str, StepState] | None = None) -> bool:
+def is_complete(
+    enrollment: Enrollment, course: CourseDefinition, states: dict[str, StepState] | None = None
+) -> bool:
     states = states if states is not None else step_states(enrollment, course)
     required = [step.id for step in course.steps_for(enrollment.path) if step.required]
     return all(states.get(step_id) is StepState.done for step_id in required)

@@ -26,6 +26,7 @@ from lms.courses.loader import LoadedCourse
 from lms.courses.models import CourseStatus
 from lms.db import db_session, utcnow
 from lms.i18n import _
+from lms.invalidation import Written, note
 from lms.learning.models import (
     Enrollment,
     EnrollmentStatus,
@@ -45,7 +46,6 @@ from lms.learning.progress import (
     refresh_completion,
     step_states,
 )
-from lms.invalidation import Written, note
 
 # The paths a learner starts on their own; live enrollments come from a cohort.
 SELF_DIRECTED_PATHS: tuple[str, ...] = (LearningPath.recording.value, LearningPath.self_paced.value)
@@ -61,9 +61,17 @@ class TooFewWords(LearningError):
     def __init__(self, words: int, minimum: int, kept_submitted: bool) -> None:
         self.words, self.minimum, self.kept_submitted = words, minimum, kept_submitted
         if not kept_submitted:
-            message = _("Your reflection has %(words)s words; it needs at least %(minimum)s to be submitted. What you wrote is saved as a draft.", words=words, minimum=minimum)
+            message = _(
+                "Your reflection has %(words)s words; it needs at least %(minimum)s to be submitted. What you wrote is saved as a draft.",
+                words=words,
+                minimum=minimum,
+            )
         else:
-            message = _("Your reflection has %(words)s words; it needs at least %(minimum)s to be submitted. Your earlier submitted reflection stays as it was; what you typed is below.", words=words, minimum=minimum)
+            message = _(
+                "Your reflection has %(words)s words; it needs at least %(minimum)s to be submitted. Your earlier submitted reflection stays as it was; what you typed is below.",
+                words=words,
+                minimum=minimum,
+            )
         super().__init__(message)
 
 
@@ -88,7 +96,10 @@ def startable_paths(loaded: LoadedCourse) -> list[str]:
 def find_self_directed_enrollment(user: User, course_id: int, path: str) -> Enrollment | None:
     return db_session.scalar(
         select(Enrollment).where(
-            Enrollment.user_id == user.id, Enrollment.course_id == course_id, Enrollment.path == path, Enrollment.cohort_id.is_(None)
+            Enrollment.user_id == user.id,
+            Enrollment.course_id == course_id,
+            Enrollment.path == path,
+            Enrollment.cohort_id.is_(None),
         )
     )
 
@@ -96,7 +107,9 @@ def find_self_directed_enrollment(user: User, course_id: int, path: str) -> Enro
 def enrollments_for_course(user: User, loaded: LoadedCourse) -> list[Enrollment]:
     return list(
         db_session.scalars(
-            select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course.has(slug=loaded.slug)).order_by(Enrollment.created_at)
+            select(Enrollment)
+            .where(Enrollment.user_id == user.id, Enrollment.course.has(slug=loaded.slug))
+            .order_by(Enrollment.created_at)
         )
     )
 
@@ -116,15 +129,23 @@ def start_enrollment(user: User, loaded: LoadedCourse, path: str) -> Enrollment:
             raise LearningError(_("This course has been retired and cannot be started."))
         now = utcnow()
         values = {
-            "user_id": user.id, "course_id": course.id, "path": LearningPath(path), "cohort_id": None,
-            "status": EnrollmentStatus.in_progress, "created_at": now, "started_at": now,
+            "user_id": user.id,
+            "course_id": course.id,
+            "path": LearningPath(path),
+            "cohort_id": None,
+            "status": EnrollmentStatus.in_progress,
+            "created_at": now,
+            "started_at": now,
         }
         dialect = db_session.get_bind().dialect.name
         insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(dialect)
         if insert is not None:
             db_session.execute(
-                insert(Enrollment).values(**values).on_conflict_do_nothing(
-                    index_elements=["user_id", "course_id", "path"], index_where=Enrollment.cohort_id.is_(None)
+                insert(Enrollment)
+                .values(**values)
+                .on_conflict_do_nothing(
+                    index_elements=["user_id", "course_id", "path"],
+                    index_where=Enrollment.cohort_id.is_(None),
                 )
             )
             note(db_session, Written(user_ids={user.id}))  # an insert the ORM does not see
@@ -143,7 +164,12 @@ def start_enrollment(user: User, loaded: LoadedCourse, path: str) -> Enrollment:
 def get_enrollment_for(user: User, enrollment_id: int) -> Enrollment:
     """The enrollment if it is ``user``'s own; 404 for anyone else (admins included)."""
     enrollment = db_session.get(Enrollment, enrollment_id)
-    if enrollment is None or user is None or not getattr(user, "is_authenticated", False) or enrollment.user_id != user.id:
+    if (
+        enrollment is None
+        or user is None
+        or not getattr(user, "is_authenticated", False)
+        or enrollment.user_id != user.id
+    ):
         raise NotFound()
     return enrollment
 
@@ -173,7 +199,9 @@ class EnrollmentSummary:
 
     @property
     def remaining(self) -> list[StepView]:
-        return [view for view in self.steps if view.step.required and view.state is not StepState.done]
+        return [
+            view for view in self.steps if view.step.required and view.state is not StepState.done
+        ]
 
     @property
     def next_step(self) -> StepView | None:
@@ -184,17 +212,32 @@ def step_title(loaded: LoadedCourse, step: StepDefinition, locale: str) -> str:
     title = loaded.step_text(step.id, "title", locale)
     if title:
         return str(title)
-    defaults = {"watch": _("Watch the recording"), "read": _("Reading"), "reflect": _("Reflection"), "attend": _("Live session")}
+    defaults = {
+        "watch": _("Watch the recording"),
+        "read": _("Reading"),
+        "reflect": _("Reflection"),
+        "attend": _("Live session"),
+    }
     return defaults.get(step.kind, step.id)
 
 
-def summarize(enrollment: Enrollment, locale: str, loaded: LoadedCourse | None = None, evidence: Evidence | None = None) -> EnrollmentSummary:
+def summarize(
+    enrollment: Enrollment,
+    locale: str,
+    loaded: LoadedCourse | None = None,
+    evidence: Evidence | None = None,
+) -> EnrollmentSummary:
     loaded = loaded or course_of(enrollment)
     if loaded is None:
         return EnrollmentSummary(enrollment, None, enrollment.course.title)
     states = step_states(enrollment, loaded.definition, evidence)
     views = [
-        StepView(step, step_title(loaded, step, locale), states.get(step.id, StepState.not_started), number)
+        StepView(
+            step,
+            step_title(loaded, step, locale),
+            states.get(step.id, StepState.not_started),
+            number,
+        )
         for number, step in enumerate(loaded.definition.steps_for(enrollment.path), start=1)
     ]
     return EnrollmentSummary(enrollment, loaded, str(loaded.localized("title", locale)), views)
@@ -207,7 +250,9 @@ def refresh(enrollment: Enrollment, loaded: LoadedCourse | None) -> None:
 
 def _ensure_open(enrollment: Enrollment) -> None:
     if enrollment.status is EnrollmentStatus.withdrawn:
-        raise LearningError(_("You have withdrawn from this course; start it again to record progress."))
+        raise LearningError(
+            _("You have withdrawn from this course; start it again to record progress.")
+        )
 
 
 def _serialise(enrollment: Enrollment) -> None:
@@ -227,10 +272,18 @@ def _serialise(enrollment: Enrollment) -> None:
 
 def _progress_row(enrollment: Enrollment, step_id: str) -> StepProgress:
     """The step's progress row, read afresh (the caller holds the enrollment's lock), or a new one."""
-    query = select(StepProgress).where(StepProgress.enrollment_id == enrollment.id, StepProgress.step_id == step_id)
+    query = select(StepProgress).where(
+        StepProgress.enrollment_id == enrollment.id, StepProgress.step_id == step_id
+    )
     row = db_session.scalar(query.execution_options(populate_existing=True))
     if row is None:
-        row = StepProgress(enrollment_id=enrollment.id, step_id=step_id, segments="[]", fraction=0.0, state=StepState.not_started)
+        row = StepProgress(
+            enrollment_id=enrollment.id,
+            step_id=step_id,
+            segments="[]",
+            fraction=0.0,
+            state=StepState.not_started,
+        )
         db_session.add(row)
     return row
 
@@ -244,7 +297,9 @@ def _number(value: Any) -> float:
     return number
 
 
-def record_played_segments(enrollment: Enrollment, loaded: LoadedCourse, step: StepDefinition, segments: Any, duration: Any) -> StepProgress:
+def record_played_segments(
+    enrollment: Enrollment, loaded: LoadedCourse, step: StepDefinition, segments: Any, duration: Any
+) -> StepProgress:
     """Add played ``[start, end]`` ranges of a watch step and recompute completion.
 
     Only what was played counts: the ranges are merged with what was recorded before and the
@@ -255,7 +310,9 @@ def record_played_segments(enrollment: Enrollment, loaded: LoadedCourse, step: S
     if not isinstance(step, WatchStep):
         raise NotFound()
     if not isinstance(segments, list) or len(segments) > MAX_SEGMENTS_PER_POST:
-        raise LearningError(_("Send at most %(num)s played segments at a time.", num=MAX_SEGMENTS_PER_POST))
+        raise LearningError(
+            _("Send at most %(num)s played segments at a time.", num=MAX_SEGMENTS_PER_POST)
+        )
     client_duration = _number(duration)
     if client_duration <= 0 or client_duration > 24 * 3600:
         raise LearningError(_("The video's duration is not plausible."))
@@ -314,14 +371,20 @@ def mark_step_read(enrollment: Enrollment, loaded: LoadedCourse, step: StepDefin
 
 
 def watch_progress(enrollment: Enrollment, step: StepDefinition) -> StepProgress | None:
-    return db_session.scalar(select(StepProgress).where(StepProgress.enrollment_id == enrollment.id, StepProgress.step_id == step.id))
+    return db_session.scalar(
+        select(StepProgress).where(
+            StepProgress.enrollment_id == enrollment.id, StepProgress.step_id == step.id
+        )
+    )
 
 
 # --- reflections ----------------------------------------------------------------------------
 
 
 def reflection_for(enrollment: Enrollment, step: StepDefinition) -> Reflection | None:
-    query = select(Reflection).where(Reflection.enrollment_id == enrollment.id, Reflection.prompt_id == step.id)
+    query = select(Reflection).where(
+        Reflection.enrollment_id == enrollment.id, Reflection.prompt_id == step.id
+    )
     return db_session.scalar(query.execution_options(populate_existing=True))
 
 
@@ -334,7 +397,9 @@ def _check_body(body: Any) -> str:
     return body.replace("\r\n", "\n")
 
 
-def save_reflection_draft(enrollment: Enrollment, step: StepDefinition, body: Any, shared: bool | None = None) -> tuple[Reflection | None, bool]:
+def save_reflection_draft(
+    enrollment: Enrollment, step: StepDefinition, body: Any, shared: bool | None = None
+) -> tuple[Reflection | None, bool]:
     """Keep what the learner typed as a draft. Returns the reflection and whether it was saved.
 
     A submitted reflection is not changed by a draft: it stays as submitted until the learner
@@ -348,13 +413,22 @@ def save_reflection_draft(enrollment: Enrollment, step: StepDefinition, body: An
     return _keep_draft(enrollment, step, body, shared)
 
 
-def _keep_draft(enrollment: Enrollment, step: StepDefinition, body: str, shared: bool | None) -> tuple[Reflection | None, bool]:
+def _keep_draft(
+    enrollment: Enrollment, step: StepDefinition, body: str, shared: bool | None
+) -> tuple[Reflection | None, bool]:
     """save_reflection_draft once the body is checked and the enrollment is locked."""
     reflection = reflection_for(enrollment, step)
     if reflection is None:
         if not body.strip() and not shared:
             return None, False
-        reflection = Reflection(enrollment_id=enrollment.id, prompt_id=step.id, body="", status=ReflectionStatus.draft, shared_with_facilitator=False, word_count=0)
+        reflection = Reflection(
+            enrollment_id=enrollment.id,
+            prompt_id=step.id,
+            body="",
+            status=ReflectionStatus.draft,
+            shared_with_facilitator=False,
+            word_count=0,
+        )
         db_session.add(reflection)
     elif reflection.status is ReflectionStatus.submitted:
         return reflection, False
@@ -367,7 +441,9 @@ def _keep_draft(enrollment: Enrollment, step: StepDefinition, body: str, shared:
     return reflection, True
 
 
-def submit_reflection(enrollment: Enrollment, loaded: LoadedCourse, step: StepDefinition, body: Any, shared: bool) -> Reflection:
+def submit_reflection(
+    enrollment: Enrollment, loaded: LoadedCourse, step: StepDefinition, body: Any, shared: bool
+) -> Reflection:
     """Submit (or re-submit) a reflection. Too few words: kept as a draft, and TooFewWords."""
     if not isinstance(step, ReflectStep):
         raise NotFound()
@@ -399,7 +475,13 @@ def submit_reflection(enrollment: Enrollment, loaded: LoadedCourse, step: StepDe
 
 
 def enrollments_of(user: User) -> list[Enrollment]:
-    return list(db_session.scalars(select(Enrollment).where(Enrollment.user_id == user.id).order_by(Enrollment.created_at.desc(), Enrollment.id.desc())))
+    return list(
+        db_session.scalars(
+            select(Enrollment)
+            .where(Enrollment.user_id == user.id)
+            .order_by(Enrollment.created_at.desc(), Enrollment.id.desc())
+        )
+    )
 
 
 def certificates_of_user(user: User) -> list[Any]:
@@ -407,7 +489,10 @@ def certificates_of_user(user: User) -> list[Any]:
 
     return list(
         db_session.scalars(
-            select(Certificate).join(Certificate.enrollment).where(Enrollment.user_id == user.id).order_by(Certificate.issued_at.desc())
+            select(Certificate)
+            .join(Certificate.enrollment)
+            .where(Enrollment.user_id == user.id)
+            .order_by(Certificate.issued_at.desc())
         )
     )
 
@@ -415,7 +500,9 @@ def certificates_of_user(user: User) -> list[Any]:
 @dataclass
 class Dashboard:
     in_progress: list[EnrollmentSummary]
-    completed: dict[str, list[EnrollmentSummary]]  # by path, in the order live, recording, self_paced
+    completed: dict[
+        str, list[EnrollmentSummary]
+    ]  # by path, in the order live, recording, self_paced
     reflections: list[tuple[Reflection, EnrollmentSummary, str]]
     certificates: list[Any]
 
@@ -435,11 +522,18 @@ def dashboard_for(user: User, locale: str) -> Dashboard:
             in_progress.append(summary)
     reflections = []
     # The evidence read above holds every reflection of these enrollments: the newest first.
-    written = sorted((r for found in evidence.values() for r in found.reflections.values()), key=lambda r: (r.updated_at, r.id), reverse=True)
+    written = sorted(
+        (r for found in evidence.values() for r in found.reflections.values()),
+        key=lambda r: (r.updated_at, r.id),
+        reverse=True,
+    )
     for reflection in written:
         summary = summaries[reflection.enrollment_id]
         title = reflection.prompt_id
-        if summary.course is not None and (step := summary.course.definition.step(reflection.prompt_id)) is not None:
+        if (
+            summary.course is not None
+            and (step := summary.course.definition.step(reflection.prompt_id)) is not None
+        ):
             title = step_title(summary.course, step, locale)
         reflections.append((reflection, summary, title))
     return Dashboard(in_progress, completed, reflections, certificates_of_user(user))
@@ -457,14 +551,55 @@ def export_user_data(user: User) -> dict[str, Any]:
 
     enrollments = enrollments_of(user)
     ids = [e.id for e in enrollments]
-    progress = list(db_session.scalars(select(StepProgress).where(StepProgress.enrollment_id.in_(ids)).order_by(StepProgress.id))) if ids else []
-    reflections = list(db_session.scalars(select(Reflection).where(Reflection.enrollment_id.in_(ids)).order_by(Reflection.id))) if ids else []
-    attendance = list(db_session.scalars(select(Attendance).where(Attendance.enrollment_id.in_(ids)).order_by(Attendance.id))) if ids else []
-    certificates = list(db_session.scalars(select(Certificate).where(Certificate.enrollment_id.in_(ids)).order_by(Certificate.id))) if ids else []
+    progress = (
+        list(
+            db_session.scalars(
+                select(StepProgress)
+                .where(StepProgress.enrollment_id.in_(ids))
+                .order_by(StepProgress.id)
+            )
+        )
+        if ids
+        else []
+    )
+    reflections = (
+        list(
+            db_session.scalars(
+                select(Reflection).where(Reflection.enrollment_id.in_(ids)).order_by(Reflection.id)
+            )
+        )
+        if ids
+        else []
+    )
+    attendance = (
+        list(
+            db_session.scalars(
+                select(Attendance).where(Attendance.enrollment_id.in_(ids)).order_by(Attendance.id)
+            )
+        )
+        if ids
+        else []
+    )
+    certificates = (
+        list(
+            db_session.scalars(
+                select(Certificate)
+                .where(Certificate.enrollment_id.in_(ids))
+                .order_by(Certificate.id)
+            )
+        )
+        if ids
+        else []
+    )
     events = list(
         db_session.scalars(
             select(AuditEvent)
-            .where(or_(AuditEvent.actor_id == user.id, (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(user.id))))
+            .where(
+                or_(
+                    AuditEvent.actor_id == user.id,
+                    (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(user.id)),
+                )
+            )
             .order_by(AuditEvent.id)
         )
     )
@@ -486,45 +621,80 @@ def export_user_data(user: User) -> dict[str, Any]:
         },
         "enrollments": [
             {
-                "id": e.id, "course": e.course.slug, "course_title": e.course.title, "path": e.path.value, "cohort_id": e.cohort_id,
-                "status": e.status.value, "created_at": _iso(e.created_at), "started_at": _iso(e.started_at),
-                "completed_at": _iso(e.completed_at), "withdrawn_at": _iso(e.withdrawn_at),
+                "id": e.id,
+                "course": e.course.slug,
+                "course_title": e.course.title,
+                "path": e.path.value,
+                "cohort_id": e.cohort_id,
+                "status": e.status.value,
+                "created_at": _iso(e.created_at),
+                "started_at": _iso(e.started_at),
+                "completed_at": _iso(e.completed_at),
+                "withdrawn_at": _iso(e.withdrawn_at),
             }
             for e in enrollments
         ],
         "step_progress": [
             {
-                "enrollment_id": p.enrollment_id, "step_id": p.step_id, "segments": json.loads(p.segments or "[]"), "duration": p.duration,
-                "fraction": p.fraction, "state": p.state.value, "updated_at": _iso(p.updated_at),
+                "enrollment_id": p.enrollment_id,
+                "step_id": p.step_id,
+                "segments": json.loads(p.segments or "[]"),
+                "duration": p.duration,
+                "fraction": p.fraction,
+                "state": p.state.value,
+                "updated_at": _iso(p.updated_at),
             }
             for p in progress
         ],
         "reflections": [
             {
-                "enrollment_id": r.enrollment_id, "prompt_id": r.prompt_id, "body": r.body, "status": r.status.value,
-                "shared_with_facilitator": r.shared_with_facilitator, "word_count": r.word_count, "created_at": _iso(r.created_at),
-                "updated_at": _iso(r.updated_at), "submitted_at": _iso(r.submitted_at),
+                "enrollment_id": r.enrollment_id,
+                "prompt_id": r.prompt_id,
+                "body": r.body,
+                "status": r.status.value,
+                "shared_with_facilitator": r.shared_with_facilitator,
+                "word_count": r.word_count,
+                "created_at": _iso(r.created_at),
+                "updated_at": _iso(r.updated_at),
+                "submitted_at": _iso(r.submitted_at),
             }
             for r in reflections
         ],
         "attendance": [
             {
-                "enrollment_id": a.enrollment_id, "status": a.status.value, "minutes": a.minutes, "source": a.source.value,
+                "enrollment_id": a.enrollment_id,
+                "status": a.status.value,
+                "minutes": a.minutes,
+                "source": a.source.value,
                 "recorded_at": _iso(a.recorded_at),
             }
             for a in attendance
         ],
         "certificates": [
             {
-                "code": c.code, "enrollment_id": c.enrollment_id, "learner_name": c.learner_name, "course_title": c.course_title,
-                "hours": c.hours, "session_date": _iso(c.session_date), "facilitator_name": c.facilitator_name,
-                "organisation": c.organisation, "locale": c.locale, "issued_at": _iso(c.issued_at), "revoked_at": _iso(c.revoked_at),
+                "code": c.code,
+                "enrollment_id": c.enrollment_id,
+                "learner_name": c.learner_name,
+                "course_title": c.course_title,
+                "hours": c.hours,
+                "session_date": _iso(c.session_date),
+                "facilitator_name": c.facilitator_name,
+                "organisation": c.organisation,
+                "locale": c.locale,
+                "issued_at": _iso(c.issued_at),
+                "revoked_at": _iso(c.revoked_at),
                 "revoked_reason": c.revoked_reason,
             }
             for c in certificates
         ],
         "audit_events": [
-            {"action": ev.action, "target_type": ev.target_type, "target_id": ev.target_id, "by_you": ev.actor_id == user.id, "at": _iso(ev.at)}
+            {
+                "action": ev.action,
+                "target_type": ev.target_type,
+                "target_id": ev.target_id,
+                "by_you": ev.actor_id == user.id,
+                "at": _iso(ev.at),
+            }
             for ev in events
         ],
         **_records_of(user, ids),
@@ -536,14 +706,34 @@ def _records_of(user: User, enrollment_ids: list[int]) -> dict[str, Any]:
     kept apart from the person and cannot be found again)."""
     from lms.records.models import EvaluationSubmission, Transcript
 
-    transcripts = db_session.scalars(select(Transcript).where(Transcript.user_id == user.id).order_by(Transcript.id))
-    submissions = db_session.scalars(select(EvaluationSubmission).where(EvaluationSubmission.enrollment_id.in_(enrollment_ids)).order_by(EvaluationSubmission.id)) if enrollment_ids else []
+    transcripts = db_session.scalars(
+        select(Transcript).where(Transcript.user_id == user.id).order_by(Transcript.id)
+    )
+    submissions = (
+        db_session.scalars(
+            select(EvaluationSubmission)
+            .where(EvaluationSubmission.enrollment_id.in_(enrollment_ids))
+            .order_by(EvaluationSubmission.id)
+        )
+        if enrollment_ids
+        else []
+    )
     return {
         "transcripts": [
-            {"code": t.code, "period_start": _iso(t.period_start), "period_end": _iso(t.period_end), "locale": t.locale, "issued_at": _iso(t.issued_at), "content": json.loads(t.content)}
+            {
+                "code": t.code,
+                "period_start": _iso(t.period_start),
+                "period_end": _iso(t.period_end),
+                "locale": t.locale,
+                "issued_at": _iso(t.issued_at),
+                "content": json.loads(t.content),
+            }
             for t in transcripts
         ],
-        "evaluations_answered": [{"enrollment_id": s.enrollment_id, "submitted_on": _iso(s.submitted_on)} for s in submissions],
+        "evaluations_answered": [
+            {"enrollment_id": s.enrollment_id, "submitted_on": _iso(s.submitted_on)}
+            for s in submissions
+        ],
     }
 
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required, logout_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -23,8 +33,8 @@ from lms.downloads import content_disposition, name_part
 from lms.i18n import _, current_locale, domain
 from lms.learning import services
 from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
-from lms.learning.progress import count_words
 from lms.learning.models import EnrollmentStatus, ReflectionStatus, StepState
+from lms.learning.progress import count_words
 from lms.markdown import render_markdown
 from lms.routing import AreaBlueprint
 from lms.web import kept, request_json
@@ -32,8 +42,13 @@ from lms.web import kept, request_json
 blueprint = AreaBlueprint("lms_learning", __name__)
 
 MEDIA_TYPES = {
-    ".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm", ".ogv": "video/ogg",
-    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".vtt": "text/vtt",
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".webm": "video/webm",
+    ".ogv": "video/ogg",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".vtt": "text/vtt",
 }
 MAX_PROGRESS_BYTES = 32 * 1024
 
@@ -51,7 +66,9 @@ def _refused_by_csrf() -> bool:
     """Whether the request fails the checks every other POST gets from the app's CSRFProtect
     before its view runs: the token, and over HTTPS a Referer from this site."""
     csrf = current_app.extensions.get("csrf")
-    if csrf is None or not (current_app.config["WTF_CSRF_ENABLED"] and current_app.config["WTF_CSRF_CHECK_DEFAULT"]):
+    if csrf is None or not (
+        current_app.config["WTF_CSRF_ENABLED"] and current_app.config["WTF_CSRF_CHECK_DEFAULT"]
+    ):
         return False
     try:
         csrf.protect()
@@ -76,7 +93,11 @@ def start_panel(course) -> Markup:
     existing = {}
     if current_user.is_authenticated:
         for enrollment in services.enrollments_for_course(current_user, course):
-            if enrollment.cohort_id is None and enrollment.path.value in paths and enrollment.status is not EnrollmentStatus.withdrawn:
+            if (
+                enrollment.cohort_id is None
+                and enrollment.path.value in paths
+                and enrollment.status is not EnrollmentStatus.withdrawn
+            ):
                 existing[enrollment.path.value] = enrollment
 
     def render() -> str:
@@ -157,7 +178,13 @@ def enrollment(enrollment_id: int):
     enrollment, course = _enrollment_and_course(enrollment_id)
     services.refresh(enrollment, course)  # a changed course file may add or drop steps
     summary = services.summarize(enrollment, current_locale(), course)
-    return render_template("lms/learning/enrollment.html", summary=summary, enrollment=enrollment, path_label=path_label, StepState=StepState)
+    return render_template(
+        "lms/learning/enrollment.html",
+        summary=summary,
+        enrollment=enrollment,
+        path_label=path_label,
+        StepState=StepState,
+    )
 
 
 @blueprint.get("/learn/<lms_id:enrollment_id>/<step_id>")
@@ -172,7 +199,15 @@ def step(enrollment_id: int, step_id: str):
     return _render_step(enrollment, course, step)
 
 
-def _render_step(enrollment, course, step, *, form: ReflectionForm | None = None, message: str = "", status: int = 200):
+def _render_step(
+    enrollment,
+    course,
+    step,
+    *,
+    form: ReflectionForm | None = None,
+    message: str = "",
+    status: int = 200,
+):
     locale = current_locale()
     summary = services.summarize(enrollment, locale, course)
     view = next(v for v in summary.steps if v.step.id == step.id)
@@ -199,12 +234,29 @@ def _render_step(enrollment, course, step, *, form: ReflectionForm | None = None
         reflection = services.reflection_for(enrollment, step)
         prompt = str(course.step_text(step.id, "prompt", locale))
         if form is None:
-            form = ReflectionForm(prompt=prompt, data={"body": reflection.body if reflection else "", "shared": reflection.shared_with_facilitator if reflection else False})
+            form = ReflectionForm(
+                prompt=prompt,
+                data={
+                    "body": reflection.body if reflection else "",
+                    "shared": reflection.shared_with_facilitator if reflection else False,
+                },
+            )
         else:
             form.body.label.text = prompt
         translations = domain.get_translations()
-        context.update(word_templates=tuple(_plural_template(translations.ngettext("%(num)s word", "%(num)s words", count)) for count in (1, 2)))
-        context.update(reflection=reflection, form=form, prompt=prompt, ReflectionStatus=ReflectionStatus, max_chars=current_app.config["LMS_REFLECTION_MAX_CHARS"])
+        context.update(
+            word_templates=tuple(
+                _plural_template(translations.ngettext("%(num)s word", "%(num)s words", count))
+                for count in (1, 2)
+            )
+        )
+        context.update(
+            reflection=reflection,
+            form=form,
+            prompt=prompt,
+            ReflectionStatus=ReflectionStatus,
+            max_chars=current_app.config["LMS_REFLECTION_MAX_CHARS"],
+        )
     elif isinstance(step, AttendStep):
         pass
     return render_template("lms/learning/step.html", **context), status
@@ -225,14 +277,25 @@ def _watch_context(enrollment, course, step: WatchStep, locale: str) -> dict:
     languages = list(step.captions)
     default_language = locale if locale in step.captions else (languages[0] if languages else None)
     tracks = [
-        {"lang": lang, "src": url_for("lms_learning.course_media", slug=course.slug, filename=name), "label": LANGUAGE_NAMES.get(lang, lang), "default": lang == default_language}
+        {
+            "lang": lang,
+            "src": url_for("lms_learning.course_media", slug=course.slug, filename=name),
+            "label": LANGUAGE_NAMES.get(lang, lang),
+            "default": lang == default_language,
+        }
         for lang, name in step.captions.items()
     ]
     progress = services.watch_progress(enrollment, step)
     fraction = progress.fraction if progress else 0.0
     described_src = None
     if step.described_video:
-        described_src = step.described_video if step.described_video.startswith("https://") else url_for("lms_learning.course_media", slug=course.slug, filename=step.described_video)
+        described_src = (
+            step.described_video
+            if step.described_video.startswith("https://")
+            else url_for(
+                "lms_learning.course_media", slug=course.slug, filename=step.described_video
+            )
+        )
     return {
         **_transcript_context(course, step, locale, default_language),
         "described_src": described_src,
@@ -241,7 +304,9 @@ def _watch_context(enrollment, course, step: WatchStep, locale: str) -> dict:
         "fraction": fraction,
         "percent": int(fraction * 100 + 1e-9),
         "required_percent": int(round(step.required_fraction * 100)),
-        "progress_url": url_for("lms_learning.progress", enrollment_id=enrollment.id, step_id=step.id),
+        "progress_url": url_for(
+            "lms_learning.progress", enrollment_id=enrollment.id, step_id=step.id
+        ),
     }
 
 
@@ -257,11 +322,27 @@ def _transcript_context(course, step: WatchStep, locale: str, caption_language: 
     names one, else the timed passages of the captions in that language (or the default track's)."""
     document_language = locale if locale in step.transcript else next(iter(step.transcript), None)
     if document_language is not None:
-        return {"transcript_lang": document_language, "transcript_html": render_markdown(course.texts.get(step.transcript[document_language], "")), "cues": []}
-    cues = [
-        {"start": cue.start, "end": cue.end, "text": cue.text, "clock": _clock(cue.start), "offset": f"{cue.start:g}"}
-        for cue in course.caption_cues(step, caption_language)
-    ] if caption_language else []
+        return {
+            "transcript_lang": document_language,
+            "transcript_html": render_markdown(
+                course.texts.get(step.transcript[document_language], "")
+            ),
+            "cues": [],
+        }
+    cues = (
+        [
+            {
+                "start": cue.start,
+                "end": cue.end,
+                "text": cue.text,
+                "clock": _clock(cue.start),
+                "offset": f"{cue.start:g}",
+            }
+            for cue in course.caption_cues(step, caption_language)
+        ]
+        if caption_language
+        else []
+    )
     translations = domain.get_translations()
     return {
         "transcript_lang": caption_language,
@@ -269,7 +350,10 @@ def _transcript_context(course, step: WatchStep, locale: str, caption_language: 
         "cues": cues,
         # Called as ``ngettext`` so that extraction finds the message (a helper's arguments it would not).
         "match_templates": tuple(
-            _plural_template(translations.ngettext("%(num)s passage matches.", "%(num)s passages match.", count)) for count in (1, 2)
+            _plural_template(
+                translations.ngettext("%(num)s passage matches.", "%(num)s passages match.", count)
+            )
+            for count in (1, 2)
         ),
     }
 
@@ -291,7 +375,9 @@ def progress(enrollment_id: int, step_id: str):
     enrollment, course, step = _step_of_kind(enrollment_id, step_id, WatchStep)
     data = _json_body(MAX_PROGRESS_BYTES)
     try:
-        row = services.record_played_segments(enrollment, course, step, data.get("segments"), data.get("duration"))
+        row = services.record_played_segments(
+            enrollment, course, step, data.get("segments"), data.get("duration")
+        )
     except services.LearningError as error:
         return {"error": 400, "message": str(error)}, 400
     return {
@@ -314,7 +400,16 @@ def reflection(enrollment_id: int, step_id: str):
         csrf_field = getattr(form, "csrf_token", None)
         if refused or (csrf_field is not None and csrf_field.errors):
             # Nothing is saved from a request whose token failed; the page keeps what was typed.
-            return _render_step(enrollment, course, step, form=form, message=_("Your session expired before the reflection was sent, so it was not saved. Everything you typed is still below: press the button again."), status=400)
+            return _render_step(
+                enrollment,
+                course,
+                step,
+                form=form,
+                message=_(
+                    "Your session expired before the reflection was sent, so it was not saved. Everything you typed is still below: press the button again."
+                ),
+                status=400,
+            )
         return _render_step(enrollment, course, step, form=form, status=422)
     body = form.body.data or ""
     try:
@@ -322,11 +417,15 @@ def reflection(enrollment_id: int, step_id: str):
             services.submit_reflection(enrollment, course, step, body, form.shared.data)
             flash(_("Your reflection is submitted."), "success")
         else:
-            _saved_reflection, saved = services.save_reflection_draft(enrollment, step, body, form.shared.data)
+            _saved_reflection, saved = services.save_reflection_draft(
+                enrollment, step, body, form.shared.data
+            )
             if saved:
                 flash(_("Your draft is saved. It does not count until you submit it."), "success")
             else:
-                flash(_("This reflection is already submitted; to change it, press Submit."), "info")
+                flash(
+                    _("This reflection is already submitted; to change it, press Submit."), "info"
+                )
     except services.TooFewWords as error:
         form.body.errors = [str(error)]
         commit_if_open()  # the draft is kept even though the submit is refused
@@ -334,7 +433,9 @@ def reflection(enrollment_id: int, step_id: str):
     except services.LearningError as error:
         form.body.errors = [str(error)]
         return _render_step(enrollment, course, step, form=form, status=422)
-    return redirect(url_for("lms_learning.step", enrollment_id=enrollment.id, step_id=step.id), code=303)
+    return redirect(
+        url_for("lms_learning.step", enrollment_id=enrollment.id, step_id=step.id), code=303
+    )
 
 
 @blueprint.post("/learn/<lms_id:enrollment_id>/<step_id>/reflection/draft")
@@ -363,9 +464,15 @@ def reflection_draft(enrollment_id: int, step_id: str):
 def dashboard():
     def render() -> Markup:
         data = services.dashboard_for(current_user, current_locale())
-        return Markup(render_template(
-            "lms/learning/_dashboard_records.html", data=data, path_label=path_label, ReflectionStatus=ReflectionStatus, paths=services.ordered_paths(),
-        ))
+        return Markup(
+            render_template(
+                "lms/learning/_dashboard_records.html",
+                data=data,
+                path_label=path_label,
+                ReflectionStatus=ReflectionStatus,
+                paths=services.ordered_paths(),
+            )
+        )
 
     person = current_user._get_current_object()
     records = kept("dashboard", (person.id,), render, versions=[caching.person(person.id)])
@@ -377,7 +484,9 @@ def dashboard():
 def export_data():
     payload = json.dumps(services.export_user_data(current_user), ensure_ascii=False, indent=2)
     response = Response(payload, mimetype="application/json")
-    response.headers["Content-Disposition"] = content_disposition("-".join(filter(None, ("my-learning-data", name_part(current_user.display_name)))) + ".json")
+    response.headers["Content-Disposition"] = content_disposition(
+        "-".join(filter(None, ("my-learning-data", name_part(current_user.display_name)))) + ".json"
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -400,4 +509,6 @@ def delete_account():
             flash(_("Your account and your records have been deleted."), "success")
             return redirect(url_for("lms_courses.catalog"), code=303)
     status = 200 if request.method == "GET" or not form.errors else 422
-    return render_template("lms/learning/delete_account.html", form=form, certificates=certificates), status
+    return render_template(
+        "lms/learning/delete_account.html", form=form, certificates=certificates
+    ), status

@@ -8,7 +8,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-mail_group = AppGroup("mail", help="Cohort and certificate mail: reminders and digests, deliveries.")
+mail_group = AppGroup(
+    "mail", help="Cohort and certificate mail: reminders and digests, deliveries."
+)
 
 
 @mail_group.command("run-due")
@@ -26,7 +28,12 @@ def run_due_command() -> None:
 
 
 @mail_group.command("scheduler")
-@click.option("--interval", type=click.IntRange(5, 3600), default=None, help="Seconds between runs (default LMS_SCHEDULER_SECONDS).")
+@click.option(
+    "--interval",
+    type=click.IntRange(5, 3600),
+    default=None,
+    help="Seconds between runs (default LMS_SCHEDULER_SECONDS).",
+)
 def scheduler_command(interval: int | None) -> None:
     """Run `run-due` every --interval seconds until stopped (one or more per deployment)."""
     from lms.db import close_session, transaction
@@ -53,7 +60,11 @@ def scheduler_command(interval: int | None) -> None:
 
 
 @mail_group.command("deliveries")
-@click.option("--status", type=click.Choice(["queued", "sent", "failed", "skipped"]), help="Only messages in this state.")
+@click.option(
+    "--status",
+    type=click.Choice(["queued", "sent", "failed", "skipped"]),
+    help="Only messages in this state.",
+)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 def deliveries_command(status: str | None, limit: int) -> None:
     """Messages, newest first: id, state, attempts, kind, to, cohort, last error."""
@@ -63,5 +74,7 @@ def deliveries_command(status: str | None, limit: int) -> None:
     rows, total = deliveries(status=DeliveryStatus(status) if status else None, size=limit)
     for row in rows:
         error = row.last_error.strip().splitlines()[-1] if row.last_error.strip() else ""
-        click.echo(f"{row.id:>7}  {row.status.value:<7}  {row.attempts}  {row.kind:<19}  {row.to_address}  {row.cohort_id or '-'}  {error}".rstrip())
+        click.echo(
+            f"{row.id:>7}  {row.status.value:<7}  {row.attempts}  {row.kind:<19}  {row.to_address}  {row.cohort_id or '-'}  {error}".rstrip()
+        )
     click.echo(f"{len(rows)} of {total} message(s)", err=True)

@@ -50,11 +50,21 @@ class Skip(Exception):
 
 
 @job
-def mail_cohort_changed(cohort_id: int, changes: dict[str, list[Any]], sequence: int) -> dict[str, int]:
+def mail_cohort_changed(
+    cohort_id: int, changes: dict[str, list[Any]], sequence: int
+) -> dict[str, int]:
     cohort = db_session.get(Cohort, cohort_id)
     if cohort is None:
         return {"queued": 0}
-    return {"queued": _fan_out(cohort, "all", "changed", f"changed:{sequence}", {"changes": changes, "cohort_sequence": sequence})}
+    return {
+        "queued": _fan_out(
+            cohort,
+            "all",
+            "changed",
+            f"changed:{sequence}",
+            {"changes": changes, "cohort_sequence": sequence},
+        )
+    }
 
 
 @job
@@ -62,7 +72,11 @@ def mail_cohort_cancelled(cohort_id: int, sequence: int) -> dict[str, int]:
     cohort = db_session.get(Cohort, cohort_id)
     if cohort is None:
         return {"queued": 0}
-    return {"queued": _fan_out(cohort, "all", "cancelled", f"cancelled:{sequence}", {"cohort_sequence": sequence})}
+    return {
+        "queued": _fan_out(
+            cohort, "all", "cancelled", f"cancelled:{sequence}", {"cohort_sequence": sequence}
+        )
+    }
 
 
 @job
@@ -71,10 +85,16 @@ def mail_roster_message(message_id: int) -> dict[str, int]:
     cohort = db_session.get(Cohort, message.cohort_id) if message is not None else None
     if message is None or cohort is None:
         return {"queued": 0}
-    return {"queued": _fan_out(cohort, message.audience, "message", f"message:{message.id}", {"message_id": message.id})}
+    return {
+        "queued": _fan_out(
+            cohort, message.audience, "message", f"message:{message.id}", {"message_id": message.id}
+        )
+    }
 
 
-def _fan_out(cohort: Cohort, audience: str, kind: str, key_prefix: str, data: dict[str, Any]) -> int:
+def _fan_out(
+    cohort: Cohort, audience: str, kind: str, key_prefix: str, data: dict[str, Any]
+) -> int:
     """One delivery per person, each with a key: a retried fan-out adds only the missing ones."""
     queued = 0
     for enrollment in services.active_enrollments(cohort.id, audience):
@@ -84,7 +104,14 @@ def _fan_out(cohort: Cohort, audience: str, kind: str, key_prefix: str, data: di
         extra = dict(data, waitlisted=enrollment.status is EnrollmentStatus.waitlisted)
         if kind in services.CALENDAR_KINDS:
             extra["sequence"] = services.learner_sequence(enrollment.id, cohort.id)
-        row = services.queue_delivery(kind, user, cohort_id=cohort.id, enrollment_id=enrollment.id, key=f"{key_prefix}:{enrollment.id}", data=extra)
+        row = services.queue_delivery(
+            kind,
+            user,
+            cohort_id=cohort.id,
+            enrollment_id=enrollment.id,
+            key=f"{key_prefix}:{enrollment.id}",
+            data=extra,
+        )
         queued += row is not None
     return queued
 
@@ -107,12 +134,24 @@ def send_delivery(delivery_id: int) -> dict[str, str] | None:
         row.last_error = str(reason)
         return {"status": "skipped"}
     try:
-        send_message(user.email, composed.subject, composed.text, html=composed.html, attachments=composed.attachments, headers=composed.headers)
+        send_message(
+            user.email,
+            composed.subject,
+            composed.text,
+            html=composed.html,
+            attachments=composed.attachments,
+            headers=composed.headers,
+        )
     except MailError as error:
         refused = _refused(error)
         attempts, max_attempts = _job_attempts()
         final = refused or attempts >= max_attempts
-        _record_attempt(row.id, DeliveryStatus.failed if final else DeliveryStatus.queued, str(error)[:MAX_ERROR], composed.subject)
+        _record_attempt(
+            row.id,
+            DeliveryStatus.failed if final else DeliveryStatus.queued,
+            str(error)[:MAX_ERROR],
+            composed.subject,
+        )
         if refused:
             return {"status": "failed"}  # the relay refused the address: retrying would not help
         raise
@@ -137,7 +176,9 @@ def _job_attempts() -> tuple[int, int]:
     if job_id is None:
         return 1, 1  # called directly: one attempt
     with database_state().session_factory() as session:
-        found = session.execute(select(Job.attempts, Job.max_attempts).where(Job.id == job_id)).first()
+        found = session.execute(
+            select(Job.attempts, Job.max_attempts).where(Job.id == job_id)
+        ).first()
     return (found.attempts, found.max_attempts) if found else (1, 1)
 
 
@@ -145,8 +186,14 @@ def _record_attempt(delivery_id: int, status: DeliveryStatus, error: str, subjec
     """Committed at once on its own session: the job's transaction is about to roll back."""
     with database_state().session_factory() as session, session.begin():
         session.execute(
-            update(MailDelivery).where(MailDelivery.id == delivery_id)
-            .values(status=status, attempts=MailDelivery.attempts + 1, last_error=error, subject=subject[:300])
+            update(MailDelivery)
+            .where(MailDelivery.id == delivery_id)
+            .values(
+                status=status,
+                attempts=MailDelivery.attempts + 1,
+                last_error=error,
+                subject=subject[:300],
+            )
         )
 
 
@@ -198,7 +245,9 @@ def _headers(user: User, locale: str, setting: str | None) -> tuple[dict[str, st
     headers = {"Auto-Submitted": "auto-generated", "Content-Language": locale}
     if setting is None:
         return headers, None
-    url = services.cohort_link("lms_notifications.unsubscribe", token=services.unsubscribe_token(user.id, setting))
+    url = services.cohort_link(
+        "lms_notifications.unsubscribe", token=services.unsubscribe_token(user.id, setting)
+    )
     headers["List-Unsubscribe"] = f"<{url}>"  # RFC 2369; one click by RFC 8058:
     headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return headers, url
@@ -252,7 +301,9 @@ CHANGE_LABELS = {
 
 def _compose_cohort(row: MailDelivery, user: User) -> Composed:
     cohort = db_session.get(Cohort, row.cohort_id) if row.cohort_id is not None else None
-    enrollment = db_session.get(Enrollment, row.enrollment_id) if row.enrollment_id is not None else None
+    enrollment = (
+        db_session.get(Enrollment, row.enrollment_id) if row.enrollment_id is not None else None
+    )
     if cohort is None or enrollment is None:
         raise Skip("the cohort or the registration is gone")
     context = _base_context(user)
@@ -262,7 +313,10 @@ def _compose_cohort(row: MailDelivery, user: User) -> Composed:
     method = None
     kind = row.kind
     seat = enrollment.status in services.SEAT_STATUSES
-    if kind in ("confirmed", "promoted", "changed", "reminder", "message", "waitlisted") and cohort.status is CohortStatus.cancelled:
+    if (
+        kind in ("confirmed", "promoted", "changed", "reminder", "message", "waitlisted")
+        and cohort.status is CohortStatus.cancelled
+    ):
         raise Skip("the session was cancelled")
     if kind in ("confirmed", "promoted", "reminder") and not seat:
         raise Skip("the registration no longer holds a seat")
@@ -282,8 +336,13 @@ def _compose_cohort(row: MailDelivery, user: User) -> Composed:
         subject = _("Session changed: %(title)s", title=facts["course"])
         changes = row.data.get("changes", {})
         context["changes"] = [
-            (CHANGE_LABELS[name](), _describe_change(name, old, zone, cohort.time_zone), _describe_change(name, new, zone, cohort.time_zone))
-            for name, (old, new) in changes.items() if name in CHANGE_LABELS
+            (
+                CHANGE_LABELS[name](),
+                _describe_change(name, old, zone, cohort.time_zone),
+                _describe_change(name, new, zone, cohort.time_zone),
+            )
+            for name, (old, new) in changes.items()
+            if name in CHANGE_LABELS
         ]
         method = "REQUEST" if seat else None
     elif kind == "cancelled":
@@ -300,7 +359,9 @@ def _compose_cohort(row: MailDelivery, user: User) -> Composed:
             raise Skip("the session has already started")
         minutes = int(row.data.get("minutes", 0))
         context["hours"], context["minutes_left"] = divmod(minutes, 60)
-        subject = _("Reminder: %(title)s starts %(when)s", title=facts["course"], when=facts["starts"])
+        subject = _(
+            "Reminder: %(title)s starts %(when)s", title=facts["course"], when=facts["starts"]
+        )
     elif kind == "message":
         message = db_session.get(CohortMessage, row.data.get("message_id"))
         if message is None:
@@ -318,8 +379,20 @@ def _compose_cohort(row: MailDelivery, user: User) -> Composed:
     text, html = _render(kind, subject, context)
     attachments = []
     if method is not None:
-        ics = services.cohort_calendar_file(cohort, locale=locale, user=user, method=method, sequence=int(row.data.get("sequence", 0)))
-        attachments.append(Attachment("invite.ics" if method == "REQUEST" else "cancel.ics", ics, f"text/calendar; method={method}; charset=utf-8"))
+        ics = services.cohort_calendar_file(
+            cohort,
+            locale=locale,
+            user=user,
+            method=method,
+            sequence=int(row.data.get("sequence", 0)),
+        )
+        attachments.append(
+            Attachment(
+                "invite.ics" if method == "REQUEST" else "cancel.ics",
+                ics,
+                f"text/calendar; method={method}; charset=utf-8",
+            )
+        )
     return Composed(subject, text, html, attachments, headers)
 
 

@@ -36,12 +36,19 @@ class MailDelivery(Base):
     kind: Mapped[str] = mapped_column(String(32))
     key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # A deleted account takes its messages (and the address they went to) with it.
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), index=True
+    )
     to_address: Mapped[str] = mapped_column(String(254))
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("lms_cohort.id", ondelete="SET NULL"))
-    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("lms_enrollment.id", ondelete="SET NULL"), index=True)
+    enrollment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_enrollment.id", ondelete="SET NULL"), index=True
+    )
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[DeliveryStatus] = mapped_column(Enum(DeliveryStatus, native_enum=False, length=16, validate_strings=True), default=DeliveryStatus.queued)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=16, validate_strings=True),
+        default=DeliveryStatus.queued,
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str] = mapped_column(String(300), default="")
@@ -54,9 +61,13 @@ class MailPreference(Base):
 
     __tablename__ = "lms_mail_preference"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True
+    )
     reminders: Mapped[bool] = mapped_column(Boolean, default=True)  # reminders before a session
-    digest: Mapped[bool] = mapped_column(Boolean, default=False)  # facilitators' daily digest (opt-in)
+    digest: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # facilitators' daily digest (opt-in)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -65,7 +76,9 @@ class CohortMail(Base):
 
     __tablename__ = "lms_cohort_mail"
 
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("lms_cohort.id", ondelete="CASCADE"), primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_cohort.id", ondelete="CASCADE"), primary_key=True
+    )
     # Minutes before the start to remind, e.g. [1440, 60]; None: LMS_REMINDER_MINUTES.
     reminder_minutes: Mapped[list[int] | None] = mapped_column(JSON)
     # Raised with every change calendars must see (time, length, link, place, cancellation).
@@ -78,7 +91,9 @@ class CohortMessage(Base):
     __tablename__ = "lms_cohort_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("lms_cohort.id", ondelete="CASCADE"), index=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_cohort.id", ondelete="CASCADE"), index=True
+    )
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("lms_user.id", ondelete="SET NULL"))
     audience: Mapped[str] = mapped_column(String(16))  # seats, waitlist, all
     subject: Mapped[str] = mapped_column(String(200))

@@ -33,9 +33,19 @@ from lms.db import db_session, utcnow
 from lms.i18n import _
 from lms.jobs import enqueue
 from lms.learning.models import Enrollment, EnrollmentStatus
-from lms.notifications.models import CohortMail, CohortMessage, DeliveryStatus, MailDelivery, MailPreference
+from lms.notifications.models import (
+    CohortMail,
+    CohortMessage,
+    DeliveryStatus,
+    MailDelivery,
+    MailPreference,
+)
 
-SEAT_STATUSES = (EnrollmentStatus.registered, EnrollmentStatus.in_progress, EnrollmentStatus.completed)
+SEAT_STATUSES = (
+    EnrollmentStatus.registered,
+    EnrollmentStatus.in_progress,
+    EnrollmentStatus.completed,
+)
 # Messages that start, restart or end a learner's copy of the session in their calendar: each
 # raises that copy's SEQUENCE (with the cohort's own changes).
 LIFECYCLE_KINDS = ("confirmed", "promoted", "withdrawn")
@@ -64,7 +74,9 @@ class NotificationError(ValueError):
 
 def preference(user_id: int) -> MailPreference:
     """The person's choices (an unsaved row with the defaults when they never chose)."""
-    return db_session.get(MailPreference, user_id) or MailPreference(user_id=user_id, reminders=True, digest=False)
+    return db_session.get(MailPreference, user_id) or MailPreference(
+        user_id=user_id, reminders=True, digest=False
+    )
 
 
 def set_preference(user_id: int, **choices: bool) -> MailPreference:
@@ -81,7 +93,9 @@ def set_preference(user_id: int, **choices: bool) -> MailPreference:
 
 
 def default_reminder_minutes() -> list[int]:
-    return sorted({int(m) for m in current_app.config["LMS_REMINDER_MINUTES"] if int(m) > 0}, reverse=True)
+    return sorted(
+        {int(m) for m in current_app.config["LMS_REMINDER_MINUTES"] if int(m) > 0}, reverse=True
+    )
 
 
 def cohort_mail(cohort_id: int) -> CohortMail | None:
@@ -103,7 +117,9 @@ def set_reminder_minutes(actor: User, cohort: Cohort, minutes: list[int] | None)
     before = settings.reminder_minutes
     settings.reminder_minutes = sorted(set(minutes), reverse=True) if minutes is not None else None
     db_session.flush()
-    record_event(actor, "cohort.reminders_set", cohort, before=before, after=settings.reminder_minutes)
+    record_event(
+        actor, "cohort.reminders_set", cohort, before=before, after=settings.reminder_minutes
+    )
 
 
 def _cohort_mail_row(cohort_id: int) -> CohortMail:
@@ -127,23 +143,47 @@ def learner_sequence(enrollment_id: int, cohort_id: int) -> int:
     Both only grow, so every invitation or cancellation a person receives carries a higher
     number than the one before it (a withdrawal's CANCEL, then a new registration's REQUEST).
     """
-    lifecycle = db_session.scalar(
-        select(func.count()).select_from(MailDelivery).where(MailDelivery.enrollment_id == enrollment_id, MailDelivery.kind.in_(LIFECYCLE_KINDS))
-    ) or 0
+    lifecycle = (
+        db_session.scalar(
+            select(func.count())
+            .select_from(MailDelivery)
+            .where(
+                MailDelivery.enrollment_id == enrollment_id, MailDelivery.kind.in_(LIFECYCLE_KINDS)
+            )
+        )
+        or 0
+    )
     return cohort_sequence(cohort_id) + max(lifecycle - 1, 0)
 
 
 # -- queueing -----------------------------------------------------------------------------------
 
 
-def queue_delivery(kind: str, user: User, *, cohort_id: int | None = None, enrollment_id: int | None = None, key: str | None = None, data: dict[str, Any] | None = None) -> MailDelivery | None:
+def queue_delivery(
+    kind: str,
+    user: User,
+    *,
+    cohort_id: int | None = None,
+    enrollment_id: int | None = None,
+    key: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> MailDelivery | None:
     """Record a message and ask for the job that sends it. ``None`` when ``key`` was taken
     (this message is already on its way: another scheduler, or an earlier run)."""
     from lms.notifications.jobs import send_delivery
 
     row = MailDelivery(
-        kind=kind, key=key, user_id=user.id, to_address=user.email, cohort_id=cohort_id, enrollment_id=enrollment_id,
-        data=data or {}, status=DeliveryStatus.queued, attempts=0, last_error="", subject="",
+        kind=kind,
+        key=key,
+        user_id=user.id,
+        to_address=user.email,
+        cohort_id=cohort_id,
+        enrollment_id=enrollment_id,
+        data=data or {},
+        status=DeliveryStatus.queued,
+        attempts=0,
+        last_error="",
+        subject="",
     )
     if key is None:
         db_session.add(row)
@@ -162,9 +202,14 @@ def _with_sequence(kind: str, enrollment: Enrollment, **data: Any) -> MailDelive
     user = db_session.get(User, enrollment.user_id)
     if user is None:
         return None
-    row = queue_delivery(kind, user, cohort_id=enrollment.cohort_id, enrollment_id=enrollment.id, data=data)
+    row = queue_delivery(
+        kind, user, cohort_id=enrollment.cohort_id, enrollment_id=enrollment.id, data=data
+    )
     if row is not None and kind in CALENDAR_KINDS:
-        row.data = {**row.data, "sequence": learner_sequence(enrollment.id, enrollment.cohort_id or 0)}
+        row.data = {
+            **row.data,
+            "sequence": learner_sequence(enrollment.id, enrollment.cohort_id or 0),
+        }
         db_session.flush()
     return row
 
@@ -214,9 +259,17 @@ def cohort_cancelled(cohort: Cohort) -> None:
 
 def active_enrollments(cohort_id: int, audience: str = "all") -> list[Enrollment]:
     statuses: tuple[EnrollmentStatus, ...] = {
-        "seats": SEAT_STATUSES, "waitlist": (EnrollmentStatus.waitlisted,), "all": (*SEAT_STATUSES, EnrollmentStatus.waitlisted),
+        "seats": SEAT_STATUSES,
+        "waitlist": (EnrollmentStatus.waitlisted,),
+        "all": (*SEAT_STATUSES, EnrollmentStatus.waitlisted),
     }[audience]
-    return list(db_session.scalars(select(Enrollment).where(Enrollment.cohort_id == cohort_id, Enrollment.status.in_(statuses)).order_by(Enrollment.id)))
+    return list(
+        db_session.scalars(
+            select(Enrollment)
+            .where(Enrollment.cohort_id == cohort_id, Enrollment.status.in_(statuses))
+            .order_by(Enrollment.id)
+        )
+    )
 
 
 # -- certificates -------------------------------------------------------------------------------
@@ -232,8 +285,18 @@ def certificate_issued(sender: Any, certificate: Any, **_extra: Any) -> None:
     owner = _certificate_owner(certificate)
     if owner is not None:
         enrollment, user = owner
-        replaces = db_session.scalar(select(_certificate_model().code).where(_certificate_model().replaced_by_id == certificate.id))
-        queue_delivery("certificate_issued", user, cohort_id=enrollment.cohort_id, enrollment_id=enrollment.id, data={"certificate_id": certificate.id, "replaces": replaces})
+        replaces = db_session.scalar(
+            select(_certificate_model().code).where(
+                _certificate_model().replaced_by_id == certificate.id
+            )
+        )
+        queue_delivery(
+            "certificate_issued",
+            user,
+            cohort_id=enrollment.cohort_id,
+            enrollment_id=enrollment.id,
+            data={"certificate_id": certificate.id, "replaces": replaces},
+        )
 
 
 def certificate_revoked(sender: Any, certificate: Any, reason: str = "", **_extra: Any) -> None:
@@ -244,7 +307,13 @@ def certificate_revoked(sender: Any, certificate: Any, reason: str = "", **_extr
     owner = _certificate_owner(certificate)
     if owner is not None:
         enrollment, user = owner
-        queue_delivery("certificate_revoked", user, cohort_id=enrollment.cohort_id, enrollment_id=enrollment.id, data={"certificate_id": certificate.id})
+        queue_delivery(
+            "certificate_revoked",
+            user,
+            cohort_id=enrollment.cohort_id,
+            enrollment_id=enrollment.id,
+            data={"certificate_id": certificate.id},
+        )
 
 
 def _certificate_model() -> Any:
@@ -263,25 +332,46 @@ def connect_signals() -> None:
 # -- a facilitator's message to the roster --------------------------------------------------------
 
 
-def send_roster_message(actor: User, cohort: Cohort, audience: str, subject: str, body: str) -> CohortMessage:
+def send_roster_message(
+    actor: User, cohort: Cohort, audience: str, subject: str, body: str
+) -> CohortMessage:
     from lms.notifications.jobs import mail_roster_message
 
     subject, body = (subject or "").strip(), (body or "").strip()
     if audience not in AUDIENCES:
         raise NotificationError(_("Choose who receives the message."), "audience")
     if not subject or len(subject) > MAX_SUBJECT:
-        raise NotificationError(_("Write a subject of at most %(max)s characters.", max=MAX_SUBJECT), "subject")
+        raise NotificationError(
+            _("Write a subject of at most %(max)s characters.", max=MAX_SUBJECT), "subject"
+        )
     if not body or len(body) > MAX_BODY:
-        raise NotificationError(_("Write a message of at most %(max)s characters.", max=MAX_BODY), "body")
+        raise NotificationError(
+            _("Write a message of at most %(max)s characters.", max=MAX_BODY), "body"
+        )
     if cohort.status is CohortStatus.cancelled:
         raise NotificationError(_("This cohort was cancelled: its learners were told."))
     recipients = len(active_enrollments(cohort.id, audience))
     if not recipients:
         raise NotificationError(_("Nobody is in that part of the roster."), "audience")
-    message = CohortMessage(cohort_id=cohort.id, sender_id=actor.id, audience=audience, subject=subject, body=body, recipients=recipients)
+    message = CohortMessage(
+        cohort_id=cohort.id,
+        sender_id=actor.id,
+        audience=audience,
+        subject=subject,
+        body=body,
+        recipients=recipients,
+    )
     db_session.add(message)
     db_session.flush()
-    record_event(actor, "cohort.message_sent", cohort, message_id=message.id, audience=audience, subject=subject, recipients=recipients)
+    record_event(
+        actor,
+        "cohort.message_sent",
+        cohort,
+        message_id=message.id,
+        audience=audience,
+        subject=subject,
+        recipients=recipients,
+    )
     enqueue(mail_roster_message, message.id)
     return message
 
@@ -306,19 +396,42 @@ def _start_key(moment: datetime) -> str:
 
 
 def queue_due_reminders(now: datetime) -> int:
-    settings = {row.cohort_id: row for row in db_session.scalars(select(CohortMail).where(CohortMail.reminder_minutes.is_not(None)))}
-    longest = max([*default_reminder_minutes(), *(m for row in settings.values() for m in (row.reminder_minutes or []))], default=0)
+    settings = {
+        row.cohort_id: row
+        for row in db_session.scalars(
+            select(CohortMail).where(CohortMail.reminder_minutes.is_not(None))
+        )
+    }
+    longest = max(
+        [
+            *default_reminder_minutes(),
+            *(m for row in settings.values() for m in (row.reminder_minutes or [])),
+        ],
+        default=0,
+    )
     if not longest:
         return 0
     cohorts = db_session.scalars(
-        select(Cohort).where(Cohort.status == CohortStatus.scheduled, Cohort.starts_at > now, Cohort.starts_at <= now + timedelta(minutes=longest)).order_by(Cohort.starts_at, Cohort.id)
+        select(Cohort)
+        .where(
+            Cohort.status == CohortStatus.scheduled,
+            Cohort.starts_at > now,
+            Cohort.starts_at <= now + timedelta(minutes=longest),
+        )
+        .order_by(Cohort.starts_at, Cohort.id)
     ).all()
     queued = 0
     for cohort in cohorts:
-        due = [m for m in reminder_minutes(cohort.id, settings.get(cohort.id)) if cohort.starts_at - timedelta(minutes=m) <= now]
+        due = [
+            m
+            for m in reminder_minutes(cohort.id, settings.get(cohort.id))
+            if cohort.starts_at - timedelta(minutes=m) <= now
+        ]
         if not due:
             continue
-        minutes = min(due)  # a scheduler that was stopped sends the nearest reminder, not each missed one
+        minutes = min(
+            due
+        )  # a scheduler that was stopped sends the nearest reminder, not each missed one
         due_at = cohort.starts_at - timedelta(minutes=minutes)
         start = _start_key(cohort.starts_at)
         rows = db_session.execute(
@@ -326,19 +439,39 @@ def queue_due_reminders(now: datetime) -> int:
             .join(User, User.id == Enrollment.user_id)
             .outerjoin(MailPreference, MailPreference.user_id == User.id)
             .where(
-                Enrollment.cohort_id == cohort.id, Enrollment.status.in_(SEAT_STATUSES), User.active.is_(True),
-                Enrollment.created_at <= due_at, func.coalesce(MailPreference.reminders, True).is_(True),
+                Enrollment.cohort_id == cohort.id,
+                Enrollment.status.in_(SEAT_STATUSES),
+                User.active.is_(True),
+                Enrollment.created_at <= due_at,
+                func.coalesce(MailPreference.reminders, True).is_(True),
             )
             .order_by(Enrollment.id)
         ).all()
-        keys = {enrollment.id: f"reminder:{enrollment.id}:{minutes}:{start}" for enrollment, _user in rows}
-        taken = set(db_session.scalars(select(MailDelivery.key).where(MailDelivery.key.in_(list(keys.values()) or [""]))))
+        keys = {
+            enrollment.id: f"reminder:{enrollment.id}:{minutes}:{start}"
+            for enrollment, _user in rows
+        }
+        taken = set(
+            db_session.scalars(
+                select(MailDelivery.key).where(MailDelivery.key.in_(list(keys.values()) or [""]))
+            )
+        )
         for enrollment, user in rows:
             key = keys[enrollment.id]
             if key in taken:
                 continue
             data = {"minutes": minutes, "starts_at": cohort.starts_at.isoformat()}
-            if queue_delivery("reminder", user, cohort_id=cohort.id, enrollment_id=enrollment.id, key=key, data=data) is not None:
+            if (
+                queue_delivery(
+                    "reminder",
+                    user,
+                    cohort_id=cohort.id,
+                    enrollment_id=enrollment.id,
+                    key=key,
+                    data=data,
+                )
+                is not None
+            ):
                 queued += 1
     return queued
 
@@ -358,8 +491,13 @@ def queue_due_digests(now: datetime) -> int:
         return 0
     since, until = window
     people = db_session.scalars(
-        select(User).join(MailPreference, MailPreference.user_id == User.id)
-        .where(MailPreference.digest.is_(True), User.active.is_(True), (User.is_facilitator.is_(True)) | (User.is_admin.is_(True)))
+        select(User)
+        .join(MailPreference, MailPreference.user_id == User.id)
+        .where(
+            MailPreference.digest.is_(True),
+            User.active.is_(True),
+            (User.is_facilitator.is_(True)) | (User.is_admin.is_(True)),
+        )
         .order_by(User.id)
     ).all()
     queued = 0
@@ -367,7 +505,15 @@ def queue_due_digests(now: datetime) -> int:
         key = f"digest:{user.id}:{until.date().isoformat()}"
         if db_session.scalar(select(MailDelivery.id).where(MailDelivery.key == key)) is not None:
             continue
-        if queue_delivery("digest", user, key=key, data={"since": since.isoformat(), "until": until.isoformat()}) is not None:
+        if (
+            queue_delivery(
+                "digest",
+                user,
+                key=key,
+                data={"since": since.isoformat(), "until": until.isoformat()},
+            )
+            is not None
+        ):
             queued += 1
     return queued
 
@@ -382,17 +528,35 @@ class DigestCohort:
 def digest_contents(user: User, since: datetime, until: datetime) -> list[DigestCohort]:
     """New registrations and withdrawals in the window, for the person's cohorts that have not ended."""
     cohorts = db_session.scalars(
-        select(Cohort).join(CohortFacilitator, CohortFacilitator.cohort_id == Cohort.id)
-        .where(CohortFacilitator.user_id == user.id, Cohort.status == CohortStatus.scheduled, Cohort.starts_at > until - timedelta(days=1))
+        select(Cohort)
+        .join(CohortFacilitator, CohortFacilitator.cohort_id == Cohort.id)
+        .where(
+            CohortFacilitator.user_id == user.id,
+            Cohort.status == CohortStatus.scheduled,
+            Cohort.starts_at > until - timedelta(days=1),
+        )
         .order_by(Cohort.starts_at, Cohort.id)
     ).all()
     found = []
     for cohort in cohorts:
         rows = db_session.execute(
-            select(User, Enrollment).join(Enrollment, Enrollment.user_id == User.id).where(Enrollment.cohort_id == cohort.id).order_by(User.display_name)
+            select(User, Enrollment)
+            .join(Enrollment, Enrollment.user_id == User.id)
+            .where(Enrollment.cohort_id == cohort.id)
+            .order_by(User.display_name)
         ).all()
-        new = [(u, e) for u, e in rows if e.status is not EnrollmentStatus.withdrawn and since <= e.created_at < until]
-        gone = [(u, e) for u, e in rows if e.status is EnrollmentStatus.withdrawn and e.withdrawn_at is not None and since <= e.withdrawn_at < until]
+        new = [
+            (u, e)
+            for u, e in rows
+            if e.status is not EnrollmentStatus.withdrawn and since <= e.created_at < until
+        ]
+        gone = [
+            (u, e)
+            for u, e in rows
+            if e.status is EnrollmentStatus.withdrawn
+            and e.withdrawn_at is not None
+            and since <= e.withdrawn_at < until
+        ]
         if new or gone:
             found.append(DigestCohort(cohort, new, gone))
     return found
@@ -415,7 +579,11 @@ def read_unsubscribe_token(token: str) -> tuple[User, str] | None:
         payload = _serializer().loads(token)
     except BadSignature:
         return None
-    if not isinstance(payload, dict) or payload.get("s") not in ("reminders", "digest") or not isinstance(payload.get("u"), int):
+    if (
+        not isinstance(payload, dict)
+        or payload.get("s") not in ("reminders", "digest")
+        or not isinstance(payload.get("u"), int)
+    ):
         return None
     user = db_session.get(User, payload["u"])
     if user is None or not user.active:
@@ -430,20 +598,33 @@ def confirmation_states(cohort_id: int) -> dict[int, DeliveryStatus]:
     """The latest confirmation (seat, waitlist, promotion) of each enrollment: for the roster."""
     rows = db_session.execute(
         select(MailDelivery.enrollment_id, MailDelivery.status)
-        .where(MailDelivery.cohort_id == cohort_id, MailDelivery.kind.in_(("confirmed", "waitlisted", "promoted")))
+        .where(
+            MailDelivery.cohort_id == cohort_id,
+            MailDelivery.kind.in_(("confirmed", "waitlisted", "promoted")),
+        )
         .order_by(MailDelivery.id)
     ).all()
     return {enrollment_id: status for enrollment_id, status in rows if enrollment_id is not None}
 
 
-def deliveries(*, status: DeliveryStatus | None = None, cohort_id: int | None = None, page: int = 1, size: int = 50) -> tuple[list[MailDelivery], int]:
+def deliveries(
+    *,
+    status: DeliveryStatus | None = None,
+    cohort_id: int | None = None,
+    page: int = 1,
+    size: int = 50,
+) -> tuple[list[MailDelivery], int]:
     query = select(MailDelivery)
     if status is not None:
         query = query.where(MailDelivery.status == status)
     if cohort_id is not None:
         query = query.where(MailDelivery.cohort_id == cohort_id)
     total = db_session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
-    rows = list(db_session.scalars(query.order_by(MailDelivery.id.desc()).offset((page - 1) * size).limit(size)))
+    rows = list(
+        db_session.scalars(
+            query.order_by(MailDelivery.id.desc()).offset((page - 1) * size).limit(size)
+        )
+    )
     return rows, total
 
 
@@ -476,21 +657,38 @@ def calendar_host() -> str:
     return host_of(base_url()) or "lms"
 
 
-def cohort_calendar_file(cohort: Cohort, *, locale: str, user: User | None = None, method: str = "PUBLISH", sequence: int | None = None) -> bytes:
+def cohort_calendar_file(
+    cohort: Cohort,
+    *,
+    locale: str,
+    user: User | None = None,
+    method: str = "PUBLISH",
+    sequence: int | None = None,
+) -> bytes:
     """The cohort's calendar file: a learner's own copy (their UID) when ``user`` is given."""
     from lms.cohorts.calendar import Person, cohort_calendar, cohort_uid
     from lms.cohorts.services import course_title
 
     title = course_title(cohort, locale)
     url = cohort_link("lms_cohorts.cohort", cohort_id=cohort.id)
-    description = _("Live session of %(course)s. Details and the join link: %(url)s", course=title, url=url)
+    description = _(
+        "Live session of %(course)s. Details and the join link: %(url)s", course=title, url=url
+    )
     if cohort.join_url:
         description += "\n" + _("Join: %(url)s", url=cohort.join_url)
     enrollment = None
     if user is not None:
-        enrollment = db_session.scalar(select(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id))
+        enrollment = db_session.scalar(
+            select(Enrollment).where(
+                Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
+            )
+        )
     if sequence is None:
-        sequence = learner_sequence(enrollment.id, cohort.id) if enrollment is not None else cohort_sequence(cohort.id)
+        sequence = (
+            learner_sequence(enrollment.id, cohort.id)
+            if enrollment is not None
+            else cohort_sequence(cohort.id)
+        )
     config = current_app.config
     return cohort_calendar(
         cohort,
@@ -501,5 +699,7 @@ def cohort_calendar_file(cohort: Cohort, *, locale: str, user: User | None = Non
         method=method,
         sequence=sequence,
         organizer=Person(config["LMS_MAIL_SENDER"], config["LMS_ORGANISATION"]),
-        attendee=Person(user.email, user.display_name) if user is not None and method != "PUBLISH" else None,
+        attendee=Person(user.email, user.display_name)
+        if user is not None and method != "PUBLISH"
+        else None,
     )

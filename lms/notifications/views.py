@@ -9,10 +9,16 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from lms.cohorts.services import course_title, managed_cohort
-from lms.db import db_session, parse_id
+from lms.db import parse_id
 from lms.i18n import _, current_locale
 from lms.notifications import services
-from lms.notifications.forms import ActionForm, ReminderForm, RosterMessageForm, SettingsForm, reminder_label
+from lms.notifications.forms import (
+    ActionForm,
+    ReminderForm,
+    RosterMessageForm,
+    SettingsForm,
+    reminder_label,
+)
 from lms.notifications.models import DeliveryStatus
 from lms.routing import AreaBlueprint
 from lms.web import roles_required
@@ -65,7 +71,10 @@ def status_label(status: DeliveryStatus | None) -> str:
 
 @blueprint.app_context_processor
 def _mail_helpers() -> dict[str, Any]:
-    return {"lms_mail_confirmations": services.confirmation_states, "lms_mail_status_label": status_label}
+    return {
+        "lms_mail_confirmations": services.confirmation_states,
+        "lms_mail_status_label": status_label,
+    }
 
 
 # -- a person's settings ------------------------------------------------------------------------
@@ -83,7 +92,9 @@ def settings():
         services.set_preference(current_user.id, **choices)
         flash(_("Mail settings saved."), "success")
         return redirect(url_for("lms_notifications.settings"), code=303)
-    return render_template("lms/notifications/settings.html", form=form), 422 if form.errors else 200
+    return render_template(
+        "lms/notifications/settings.html", form=form
+    ), 422 if form.errors else 200
 
 
 # -- one-click unsubscribe (RFC 8058) -------------------------------------------------------------
@@ -99,7 +110,12 @@ def unsubscribe(token: str):
     if found is None:
         return render_template("lms/notifications/unsubscribe_invalid.html"), 400
     user, setting = found
-    return render_template("lms/notifications/unsubscribe.html", token=token, setting=_setting_label(setting), done=False)
+    return render_template(
+        "lms/notifications/unsubscribe.html",
+        token=token,
+        setting=_setting_label(setting),
+        done=False,
+    )
 
 
 @blueprint.post("/mail/unsubscribe/<token>")
@@ -109,7 +125,12 @@ def unsubscribe_one_click(token: str):
         return render_template("lms/notifications/unsubscribe_invalid.html"), 400
     user, setting = found
     services.set_preference(user.id, **{setting: False})
-    return render_template("lms/notifications/unsubscribe.html", token=token, setting=_setting_label(setting), done=True)
+    return render_template(
+        "lms/notifications/unsubscribe.html",
+        token=token,
+        setting=_setting_label(setting),
+        done=True,
+    )
 
 
 # -- a cohort's mail (its facilitators and admins) ----------------------------------------------------
@@ -122,11 +143,16 @@ def _managed_or_404(cohort_id: int):
     return cohort
 
 
-def _render_cohort_mail(cohort: Any, reminder_form: Any = None, message_form: Any = None, status: int = 200):
+def _render_cohort_mail(
+    cohort: Any, reminder_form: Any = None, message_form: Any = None, status: int = 200
+):
     settings_row = services.cohort_mail(cohort.id)
     uses_default = settings_row is None or settings_row.reminder_minutes is None
     if reminder_form is None:
-        reminder_form = ReminderForm(formdata=None, data={"use_default": uses_default, "minutes": services.reminder_minutes(cohort.id)})
+        reminder_form = ReminderForm(
+            formdata=None,
+            data={"use_default": uses_default, "minutes": services.reminder_minutes(cohort.id)},
+        )
     rows, total = services.deliveries(cohort_id=cohort.id, size=200)
     return render_template(
         "lms/notifications/cohort_mail.html",
@@ -157,7 +183,9 @@ def cohort_reminders(cohort_id: int):
     if not form.validate_on_submit():
         return _render_cohort_mail(cohort, reminder_form=form, status=422)
     try:
-        services.set_reminder_minutes(current_user, cohort, None if form.use_default.data else list(form.minutes.data or []))
+        services.set_reminder_minutes(
+            current_user, cohort, None if form.use_default.data else list(form.minutes.data or [])
+        )
     except services.NotificationError as error:
         form.minutes.errors = [str(error)]
         return _render_cohort_mail(cohort, reminder_form=form, status=422)
@@ -173,7 +201,9 @@ def cohort_message(cohort_id: int):
     if not form.validate_on_submit():
         return _render_cohort_mail(cohort, message_form=form, status=422)
     try:
-        message = services.send_roster_message(current_user, cohort, form.audience.data, form.subject.data, form.body.data)
+        message = services.send_roster_message(
+            current_user, cohort, form.audience.data, form.subject.data, form.body.data
+        )
     except services.NotificationError as error:
         target = form[error.field] if error.field and error.field in form else None
         if target is not None:
@@ -198,8 +228,15 @@ def admin_deliveries():
     rows, total = services.deliveries(status=status, page=page, size=size)
     return render_template(
         "lms/notifications/admin_deliveries.html",
-        deliveries=rows, total=total, page=page, size=size, status=raw if status else "",
-        statuses=list(DeliveryStatus), kind_label=kind_label, status_label=status_label, action_form=ActionForm(formdata=None),
+        deliveries=rows,
+        total=total,
+        page=page,
+        size=size,
+        status=raw if status else "",
+        statuses=list(DeliveryStatus),
+        kind_label=kind_label,
+        status_label=status_label,
+        action_form=ActionForm(formdata=None),
     )
 
 

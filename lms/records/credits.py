@@ -27,7 +27,11 @@ from lms.reports.queries import ReportScope, completion_query, iso_utc
 COLUMNS = (
     ("learner", _l("Name"), "Name (Person)"),
     ("email", _l("Email"), "Electronic Mail Address"),
-    ("affiliate", _l("Affiliate or state"), "Organization Name (employing or affiliated organization)"),
+    (
+        "affiliate",
+        _l("Affiliate or state"),
+        "Organization Name (employing or affiliated organization)",
+    ),
     ("activity_title", _l("Activity title"), "Professional Development Activity Title"),
     ("activity_code", _l("Activity code"), "Professional Development Activity Code"),
     ("delivery", _l("Delivery"), "Professional Development Delivery Method"),
@@ -41,15 +45,17 @@ COLUMNS = (
 )
 
 
-def credit_statement(filters: CompletionFilters, scope: ReportScope, *, text_dates: bool) -> tuple[list[str], Select[Any]]:
+def credit_statement(
+    filters: CompletionFilters, scope: ReportScope, *, text_dates: bool
+) -> tuple[list[str], Select[Any]]:
     """The headers and the statement of exported cells: completed enrollments only.
 
     For CSV (``text_dates``) text that looks like a formula is guarded with an apostrophe; XLSX
     writes every text as a text cell, which a spreadsheet never runs, so it keeps what was typed."""
     from lms.courses.presentation import PATH_LABELS
-    from lms.state import lms_state
     from lms.records.presentation import RECORDING_NO_CREDIT, credit_type_name
     from lms.reports.services import course_titles
+    from lms.state import lms_state
 
     labels = exports.ExportLabels.for_current_locale(course_titles())
     guard_formulas = text_dates
@@ -66,17 +72,32 @@ def credit_statement(filters: CompletionFilters, scope: ReportScope, *, text_dat
         for path in course.definition.paths:
             condition = and_(row.course_slug == course.slug, row.path == LearningPath(path))
             amounts.append((condition, literal(rule.amount_for(path))))
-            types.append((condition, recording_label if path == "recording" else literal(neutralise(credit_type_name(rule.type)))))
+            types.append(
+                (
+                    condition,
+                    recording_label
+                    if path == "recording"
+                    else literal(neutralise(credit_type_name(rule.type))),
+                )
+            )
     amount = case(*amounts, else_=literal(0.0)) if amounts else literal(0.0)
-    credit_type = case((row.path == LearningPath.recording, recording_label), *types, else_=literal("")) if types else case((row.path == LearningPath.recording, recording_label), else_=literal(""))
+    credit_type = (
+        case((row.path == LearningPath.recording, recording_label), *types, else_=literal(""))
+        if types
+        else case((row.path == LearningPath.recording, recording_label), else_=literal(""))
+    )
     completed_at = iso_utc(row.completed_at) if text_dates else row.completed_at
     cells = statement.with_only_columns(
         safe(row.learner),
         safe(row.email),
         safe(row.affiliate),
-        exports._labelled(row.course_slug, labels.course_titles, fallback=safe(row.course_title), guard=neutralise),
+        exports._labelled(
+            row.course_slug, labels.course_titles, fallback=safe(row.course_title), guard=neutralise
+        ),
         row.course_slug,
-        exports._labelled(row.path, {key: str(label) for key, label in PATH_LABELS.items()}, guard=neutralise),
+        exports._labelled(
+            row.path, {key: str(label) for key, label in PATH_LABELS.items()}, guard=neutralise
+        ),
         completed_at,
         credit_type,
         amount,
@@ -95,7 +116,12 @@ def credit_csv(filters: CompletionFilters, scope: ReportScope) -> Iterator[bytes
 
 def credit_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -> int:
     headers, statement = credit_statement(filters, scope, text_dates=False)
-    return exports.write_xlsx(path, headers, exports.row_batches(database_state().engine, statement), sheet_name=_("PD credit"))
+    return exports.write_xlsx(
+        path,
+        headers,
+        exports.row_batches(database_state().engine, statement),
+        sheet_name=_("PD credit"),
+    )
 
 
 def credit_filename(extension: str) -> str:

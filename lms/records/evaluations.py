@@ -50,20 +50,37 @@ def is_open(enrollment: Enrollment) -> bool:
     """After the session: a live enrollment once its session has started, any other once completed."""
     if enrollment.status is EnrollmentStatus.completed:
         return True
-    if enrollment.path is LearningPath.live and enrollment.cohort_id is not None and enrollment.status is not EnrollmentStatus.withdrawn:
+    if (
+        enrollment.path is LearningPath.live
+        and enrollment.cohort_id is not None
+        and enrollment.status is not EnrollmentStatus.withdrawn
+    ):
         cohort = db_session.get(Cohort, enrollment.cohort_id)
         return cohort is not None and cohort.starts_at <= utcnow()
     return False
 
 
 def has_answered(enrollment_id: int) -> bool:
-    return db_session.scalar(select(EvaluationSubmission.id).where(EvaluationSubmission.enrollment_id == enrollment_id)) is not None
+    return (
+        db_session.scalar(
+            select(EvaluationSubmission.id).where(
+                EvaluationSubmission.enrollment_id == enrollment_id
+            )
+        )
+        is not None
+    )
 
 
 def answered_among(enrollment_ids: list[int]) -> set[int]:
     if not enrollment_ids:
         return set()
-    return set(db_session.scalars(select(EvaluationSubmission.enrollment_id).where(EvaluationSubmission.enrollment_id.in_(enrollment_ids))))
+    return set(
+        db_session.scalars(
+            select(EvaluationSubmission.enrollment_id).where(
+                EvaluationSubmission.enrollment_id.in_(enrollment_ids)
+            )
+        )
+    )
 
 
 def required_and_missing(enrollment: Enrollment) -> bool:
@@ -72,7 +89,9 @@ def required_and_missing(enrollment: Enrollment) -> bool:
     return evaluation is not None and evaluation.required and not has_answered(enrollment.id)
 
 
-def parse_answers(evaluation: EvaluationDefinition, form: Mapping[str, str]) -> dict[str, tuple[int | None, str | None]]:
+def parse_answers(
+    evaluation: EvaluationDefinition, form: Mapping[str, str]
+) -> dict[str, tuple[int | None, str | None]]:
     """The posted answers by question id, or EvaluationError naming each question that is wrong."""
     from lms.i18n import _
 
@@ -86,7 +105,9 @@ def parse_answers(evaluation: EvaluationDefinition, form: Mapping[str, str]) -> 
             continue
         if question.kind == "text":
             if len(raw) > MAX_TEXT_ANSWER:
-                errors[question.id] = _("Keep your answer under %(count)s characters.", count=MAX_TEXT_ANSWER)
+                errors[question.id] = _(
+                    "Keep your answer under %(count)s characters.", count=MAX_TEXT_ANSWER
+                )
             else:
                 answers[question.id] = (None, raw)
             continue
@@ -101,7 +122,11 @@ def parse_answers(evaluation: EvaluationDefinition, form: Mapping[str, str]) -> 
     return answers
 
 
-def submit(enrollment: Enrollment, evaluation: EvaluationDefinition, answers: dict[str, tuple[int | None, str | None]]) -> None:
+def submit(
+    enrollment: Enrollment,
+    evaluation: EvaluationDefinition,
+    answers: dict[str, tuple[int | None, str | None]],
+) -> None:
     """Keep one evaluation per enrollment: a second post (or two at once) changes nothing."""
     from lms.i18n import _
 
@@ -110,13 +135,24 @@ def submit(enrollment: Enrollment, evaluation: EvaluationDefinition, answers: di
         raise AlreadyAnsweredError(_("You have already answered this evaluation. Thank you!"))
     try:
         with db_session.begin_nested():
-            db_session.add(EvaluationSubmission(enrollment_id=enrollment.id, submitted_on=utcnow().date()))
+            db_session.add(
+                EvaluationSubmission(enrollment_id=enrollment.id, submitted_on=utcnow().date())
+            )
             db_session.flush()
     except IntegrityError:
-        raise AlreadyAnsweredError(_("You have already answered this evaluation. Thank you!")) from None
+        raise AlreadyAnsweredError(
+            _("You have already answered this evaluation. Thank you!")
+        ) from None
     # In a shuffled order, so that the answers' ids say nothing about which came from whom.
     rows = [
-        EvaluationAnswer(course_id=enrollment.course_id, cohort_id=enrollment.cohort_id, path=enrollment.path.value, question_id=question_id, choice=choice, text=text)
+        EvaluationAnswer(
+            course_id=enrollment.course_id,
+            cohort_id=enrollment.cohort_id,
+            path=enrollment.path.value,
+            question_id=question_id,
+            choice=choice,
+            text=text,
+        )
         for question_id, (choice, text) in answers.items()
     ]
     random.shuffle(rows)
@@ -153,10 +189,16 @@ def min_answers() -> int:
     return max(1, int(current_app.config.get("LMS_EVALUATION_MIN_ANSWERS", 5)))
 
 
-def results(evaluation: EvaluationDefinition, course_id: int, cohort_ids: list[int] | None = None) -> EvaluationResults:
+def results(
+    evaluation: EvaluationDefinition, course_id: int, cohort_ids: list[int] | None = None
+) -> EvaluationResults:
     """Counts per answer for the course (or only these cohorts); nothing per person."""
     conditions = [EvaluationAnswer.course_id == course_id]
-    submitted = select(func.count(EvaluationSubmission.id)).join(Enrollment, Enrollment.id == EvaluationSubmission.enrollment_id).where(Enrollment.course_id == course_id)
+    submitted = (
+        select(func.count(EvaluationSubmission.id))
+        .join(Enrollment, Enrollment.id == EvaluationSubmission.enrollment_id)
+        .where(Enrollment.course_id == course_id)
+    )
     if cohort_ids is not None:
         conditions.append(EvaluationAnswer.cohort_id.in_(cohort_ids))
         submitted = submitted.where(Enrollment.cohort_id.in_(cohort_ids))
@@ -164,23 +206,39 @@ def results(evaluation: EvaluationDefinition, course_id: int, cohort_ids: list[i
     threshold = min_answers()
     output = []
     shown = respondents >= threshold
-    counts = {
-        (question_id, choice): count
-        for question_id, choice, count in db_session.execute(
-            select(EvaluationAnswer.question_id, EvaluationAnswer.choice, func.count())
-            .where(*conditions, EvaluationAnswer.choice.is_not(None))
-            .group_by(EvaluationAnswer.question_id, EvaluationAnswer.choice)
-        )
-    } if shown else {}
+    counts = (
+        {
+            (question_id, choice): count
+            for question_id, choice, count in db_session.execute(
+                select(EvaluationAnswer.question_id, EvaluationAnswer.choice, func.count())
+                .where(*conditions, EvaluationAnswer.choice.is_not(None))
+                .group_by(EvaluationAnswer.question_id, EvaluationAnswer.choice)
+            )
+        }
+        if shown
+        else {}
+    )
     for question in evaluation.questions:
         result = QuestionResult(question)
         if shown:
             if question.kind == "likert":
-                result.counts = [counts.get((question.id, point), 0) for point in range(1, LIKERT_POINTS + 1)]
+                result.counts = [
+                    counts.get((question.id, point), 0) for point in range(1, LIKERT_POINTS + 1)
+                ]
             elif question.kind == "choice":
-                result.counts = [counts.get((question.id, index), 0) for index in range(len(question.options))]
+                result.counts = [
+                    counts.get((question.id, index), 0) for index in range(len(question.options))
+                ]
             else:
-                texts = list(db_session.scalars(select(EvaluationAnswer.text).where(*conditions, EvaluationAnswer.question_id == question.id, EvaluationAnswer.text.is_not(None))))
+                texts = list(
+                    db_session.scalars(
+                        select(EvaluationAnswer.text).where(
+                            *conditions,
+                            EvaluationAnswer.question_id == question.id,
+                            EvaluationAnswer.text.is_not(None),
+                        )
+                    )
+                )
                 result.texts = sorted(texts, key=str.casefold)  # never in the order given
         output.append(result)
     return EvaluationResults(respondents, threshold, output)

@@ -32,7 +32,9 @@ class EvaluationSubmission(Base):
     __tablename__ = "lms_evaluation_submission"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrollment_id: Mapped[int] = mapped_column(ForeignKey("lms_enrollment.id", ondelete="CASCADE"), unique=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_enrollment.id", ondelete="CASCADE"), unique=True
+    )
     submitted_on: Mapped[date] = mapped_column(Date)
 
 
@@ -45,8 +47,12 @@ class EvaluationAnswer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("lms_course.id", ondelete="CASCADE"))
-    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("lms_cohort.id", ondelete="SET NULL"), index=True)
+    cohort_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_cohort.id", ondelete="SET NULL"), index=True
+    )
     path: Mapped[str] = mapped_column(String(16))
     question_id: Mapped[str] = mapped_column(String(64))
-    choice: Mapped[int | None] = mapped_column(Integer)  # likert point (1..5) or option index (0-based)
+    choice: Mapped[int | None] = mapped_column(
+        Integer
+    )  # likert point (1..5) or option index (0-based)
     text: Mapped[str | None] = mapped_column(Text)

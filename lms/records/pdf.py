@@ -69,10 +69,21 @@ class _Pages:
     def footer(self) -> None:
         canvas = self.canvas
         canvas.setFillColorRGB(*MUTED)
-        footer = f"{self.document.learner_name} · {self.document.code} · {self.document.verify_text}"
-        block = certificate_pdf.fit_text(footer, bold=False, max_size=7.5, min_size=5, max_width=BODY_WIDTH - 60)
+        footer = (
+            f"{self.document.learner_name} · {self.document.code} · {self.document.verify_text}"
+        )
+        block = certificate_pdf.fit_text(
+            footer, bold=False, max_size=7.5, min_size=5, max_width=BODY_WIDTH - 60
+        )
         _draw_shaped(canvas, block.lines[0], x=MARGIN, y=30, size=block.font_size)
-        _draw_text(canvas, self.document.page_label % {"number": self.number}, x=PAGE_WIDTH - MARGIN, y=30, size=7.5, align="right")
+        _draw_text(
+            canvas,
+            self.document.page_label % {"number": self.number},
+            x=PAGE_WIDTH - MARGIN,
+            y=30,
+            size=7.5,
+            align="right",
+        )
 
     def new_page(self) -> None:
         self.footer()
@@ -99,11 +110,16 @@ def _draw_header_row(pages: _Pages, headers: Sequence[str]) -> None:
     canvas = pages.canvas
     xs = _column_x()
     canvas.setFillColorRGB(*INK)
-    cells = [_lines(text, COLUMNS[i] * BODY_WIDTH - 6, ROW_SIZE, bold=True) for i, text in enumerate(headers)]
+    cells = [
+        _lines(text, COLUMNS[i] * BODY_WIDTH - 6, ROW_SIZE, bold=True)
+        for i, text in enumerate(headers)
+    ]
     height = max(len(c) for c in cells) * LEADING
     for i, lines in enumerate(cells):
         for n, line in enumerate(lines):
-            _draw_shaped(canvas, line, x=xs[i], y=pages.y - ROW_SIZE - n * LEADING, size=ROW_SIZE, bold=True)
+            _draw_shaped(
+                canvas, line, x=xs[i], y=pages.y - ROW_SIZE - n * LEADING, size=ROW_SIZE, bold=True
+            )
     pages.y -= height + 3
     canvas.setStrokeColorRGB(*ACCENT)
     canvas.setLineWidth(0.8)
@@ -114,7 +130,11 @@ def _draw_header_row(pages: _Pages, headers: Sequence[str]) -> None:
 def render_transcript(document: TranscriptDocument) -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(
-        buffer, pagesize=letter, initialFontName=certificate_pdf.primary_font(), pageCompression=1, invariant=1,
+        buffer,
+        pagesize=letter,
+        initialFontName=certificate_pdf.primary_font(),
+        pageCompression=1,
+        invariant=1,
         lang=document.locale.replace("_", "-"),
     )
     canvas.setTitle(f"{document.heading} {document.code}")
@@ -124,20 +144,51 @@ def render_transcript(document: TranscriptDocument) -> bytes:
     pages = _Pages(canvas, document)
 
     qr_size = 84.0
-    certificate_pdf.draw_qr(canvas, document.verify_url, x=PAGE_WIDTH - MARGIN - qr_size, y=PAGE_HEIGHT - MARGIN - qr_size, size=qr_size)
+    certificate_pdf.draw_qr(
+        canvas,
+        document.verify_url,
+        x=PAGE_WIDTH - MARGIN - qr_size,
+        y=PAGE_HEIGHT - MARGIN - qr_size,
+        size=qr_size,
+    )
     canvas.setFillColorRGB(*INK)
-    _draw_text(canvas, document.code, x=PAGE_WIDTH - MARGIN - qr_size / 2, align="center", y=PAGE_HEIGHT - MARGIN - qr_size - 10, size=8)
+    _draw_text(
+        canvas,
+        document.code,
+        x=PAGE_WIDTH - MARGIN - qr_size / 2,
+        align="center",
+        y=PAGE_HEIGHT - MARGIN - qr_size - 10,
+        size=8,
+    )
 
     header_width = BODY_WIDTH - qr_size - 18
     canvas.setFillColorRGB(*ACCENT)
-    organisation = certificate_pdf.fit_text(document.organisation, bold=True, max_size=11, min_size=7, max_width=header_width)
-    _draw_shaped(canvas, organisation.lines[0], x=MARGIN, y=pages.y - 11, size=organisation.font_size, bold=True)
+    organisation = certificate_pdf.fit_text(
+        document.organisation, bold=True, max_size=11, min_size=7, max_width=header_width
+    )
+    _draw_shaped(
+        canvas,
+        organisation.lines[0],
+        x=MARGIN,
+        y=pages.y - 11,
+        size=organisation.font_size,
+        bold=True,
+    )
     pages.y -= 34
     canvas.setFillColorRGB(*INK)
-    heading = certificate_pdf.fit_text(document.heading, bold=True, max_size=20, min_size=12, max_width=header_width)
+    heading = certificate_pdf.fit_text(
+        document.heading, bold=True, max_size=20, min_size=12, max_width=header_width
+    )
     _draw_shaped(canvas, heading.lines[0], x=MARGIN, y=pages.y, size=heading.font_size, bold=True)
     pages.y -= 26
-    name = certificate_pdf.fit_text(document.learner_name, bold=True, max_size=15, min_size=8, max_width=header_width, max_lines=2)
+    name = certificate_pdf.fit_text(
+        document.learner_name,
+        bold=True,
+        max_size=15,
+        min_size=8,
+        max_width=header_width,
+        max_lines=2,
+    )
     for line in name.lines:
         _draw_shaped(canvas, line, x=MARGIN, y=pages.y, size=name.font_size, bold=True)
         pages.y -= name.font_size * 1.2
@@ -162,7 +213,9 @@ def render_transcript(document: TranscriptDocument) -> bytes:
         canvas.setFillColorRGB(*INK)
         for i, lines in enumerate(cells):
             for n, line in enumerate(lines):
-                _draw_shaped(canvas, line, x=xs[i], y=pages.y - ROW_SIZE - n * LEADING, size=ROW_SIZE)
+                _draw_shaped(
+                    canvas, line, x=xs[i], y=pages.y - ROW_SIZE - n * LEADING, size=ROW_SIZE
+                )
         pages.y -= height
         canvas.setStrokeColorRGB(0.85, 0.86, 0.88)
         canvas.setLineWidth(0.4)

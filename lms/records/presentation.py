@@ -13,7 +13,7 @@ NO_CREDIT = N_("No credit")
 
 
 def amount_text(credit_type: str, amount: float) -> str:
-    """"1 clock hour", "2.5 clock hours", "0.1 CEU"."""
+    """ "1 clock hour", "2.5 clock hours", "0.1 CEU"."""
     number = format_decimal(amount)
     count = 1 if amount == 1 else 2
     if credit_type == "clock_hours":

@@ -21,7 +21,11 @@ def verify_url(transcript: Transcript) -> str:
 
 def period_text(start: str | None, end: str | None) -> str:
     if start and end:
-        return _("Period: %(start)s to %(end)s", start=format_date(dt.date.fromisoformat(start), "long"), end=format_date(dt.date.fromisoformat(end), "long"))
+        return _(
+            "Period: %(start)s to %(end)s",
+            start=format_date(dt.date.fromisoformat(start), "long"),
+            end=format_date(dt.date.fromisoformat(end), "long"),
+        )
     if start:
         return _("Period: from %(start)s", start=format_date(dt.date.fromisoformat(start), "long"))
     if end:
@@ -59,7 +63,11 @@ def render_transcript_pdf(transcript: Transcript, content: TranscriptContent) ->
                 for entry in content.entries
             ],
             totals_heading=_("Total credit"),
-            totals=[f"{credit_type_name(kind)}: {amount_text(kind, amount)}" for kind, amount in content.totals.items()] or [_("No credit")],
+            totals=[
+                f"{credit_type_name(kind)}: {amount_text(kind, amount)}"
+                for kind, amount in content.totals.items()
+            ]
+            or [_("No credit")],
             empty=_("No completed courses in this period."),
             code=transcript.code,
             verify_text=_("Verify at %(url)s", url=url),

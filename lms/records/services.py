@@ -85,7 +85,10 @@ def parse_period(args: Mapping[str, str], today: dt.date, start_month: int) -> t
     if year == "all":
         return Period(), "all"
     if year:
-        if not (year.isascii() and year.isdigit() and len(year) == 4) or abs(int(year) - today.year) > MAX_PERIOD_YEARS:
+        if (
+            not (year.isascii() and year.isdigit() and len(year) == 4)
+            or abs(int(year) - today.year) > MAX_PERIOD_YEARS
+        ):
             raise PeriodError("year")
         return school_year(int(year), start_month), year
     current = school_year_of(today, start_month)
@@ -114,7 +117,9 @@ class TranscriptContent:
     period_start: str | None
     period_end: str | None
     entries: list[TranscriptEntry] = field(default_factory=list)
-    totals: dict[str, float] = field(default_factory=dict)  # credit type -> amount, in first-seen order
+    totals: dict[str, float] = field(
+        default_factory=dict
+    )  # credit type -> amount, in first-seen order
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -147,8 +152,10 @@ def _certificates_by_enrollment(enrollment_ids: list[int]) -> dict[int, Certific
     """Each enrollment's current certificate: its valid one, else its newest."""
     found: dict[int, Certificate] = {}
     for start in range(0, len(enrollment_ids), 500):
-        chunk = enrollment_ids[start:start + 500]
-        for certificate in db_session.scalars(select(Certificate).where(Certificate.enrollment_id.in_(chunk)).order_by(Certificate.id)):
+        chunk = enrollment_ids[start : start + 500]
+        for certificate in db_session.scalars(
+            select(Certificate).where(Certificate.enrollment_id.in_(chunk)).order_by(Certificate.id)
+        ):
             current = found.get(certificate.enrollment_id)
             if current is None or current.revoked_at is not None:
                 found[certificate.enrollment_id] = certificate
@@ -166,11 +173,17 @@ def _certificate_status(path: LearningPath, certificate: Certificate | None) -> 
 
 
 def completed_enrollments(user: User) -> list[Enrollment]:
-    return list(db_session.scalars(
-        select(Enrollment)
-        .where(Enrollment.user_id == user.id, Enrollment.status == EnrollmentStatus.completed, Enrollment.completed_at.is_not(None))
-        .order_by(Enrollment.completed_at.desc(), Enrollment.id.desc())
-    ))
+    return list(
+        db_session.scalars(
+            select(Enrollment)
+            .where(
+                Enrollment.user_id == user.id,
+                Enrollment.status == EnrollmentStatus.completed,
+                Enrollment.completed_at.is_not(None),
+            )
+            .order_by(Enrollment.completed_at.desc(), Enrollment.id.desc())
+        )
+    )
 
 
 def transcript_for(user: User, period: Period, locale: str) -> TranscriptContent:
@@ -183,33 +196,53 @@ def transcript_for(user: User, period: Period, locale: str) -> TranscriptContent
         period_start=period.start.isoformat() if period.start else None,
         period_end=period.end.isoformat() if period.end else None,
     )
-    enrollments = [e for e in completed_enrollments(user) if period.contains(e.completed_at.astimezone(zone).date())]
+    enrollments = [
+        e
+        for e in completed_enrollments(user)
+        if period.contains(e.completed_at.astimezone(zone).date())
+    ]
     certificates = _certificates_by_enrollment([e.id for e in enrollments])
     for enrollment in enrollments:
         loaded = catalog.get(enrollment.course.slug)
         title = loaded.localized("title", locale) if loaded is not None else enrollment.course.title
-        credit = credit_for(loaded.definition.credit, enrollment.path.value) if loaded is not None else None
+        credit = (
+            credit_for(loaded.definition.credit, enrollment.path.value)
+            if loaded is not None
+            else None
+        )
         certificate = certificates.get(enrollment.id)
-        content.entries.append(TranscriptEntry(
-            enrollment_id=enrollment.id,
-            course_slug=enrollment.course.slug,
-            course_title=title,
-            path=enrollment.path.value,
-            completed_on=enrollment.completed_at.astimezone(zone).date().isoformat(),
-            credit_type=credit.type if credit else None,
-            credit_amount=credit.amount if credit else 0.0,
-            certificate_code=certificate.code if certificate is not None and enrollment.path is LearningPath.live else None,
-            certificate_status=_certificate_status(enrollment.path, certificate),
-        ))
+        content.entries.append(
+            TranscriptEntry(
+                enrollment_id=enrollment.id,
+                course_slug=enrollment.course.slug,
+                course_title=title,
+                path=enrollment.path.value,
+                completed_on=enrollment.completed_at.astimezone(zone).date().isoformat(),
+                credit_type=credit.type if credit else None,
+                credit_amount=credit.amount if credit else 0.0,
+                certificate_code=certificate.code
+                if certificate is not None and enrollment.path is LearningPath.live
+                else None,
+                certificate_status=_certificate_status(enrollment.path, certificate),
+            )
+        )
         if credit is not None and credit.earns:
-            content.totals[credit.type] = round(content.totals.get(credit.type, 0.0) + credit.amount, 4)
+            content.totals[credit.type] = round(
+                content.totals.get(credit.type, 0.0) + credit.amount, 4
+            )
     return content
 
 
 def school_years_of(user: User, start_month: int) -> list[int]:
     """The school years in which the learner completed something, newest first."""
     zone = _zone(user)
-    return sorted({school_year_of(e.completed_at.astimezone(zone).date(), start_month) for e in completed_enrollments(user)}, reverse=True)
+    return sorted(
+        {
+            school_year_of(e.completed_at.astimezone(zone).date(), start_month)
+            for e in completed_enrollments(user)
+        },
+        reverse=True,
+    )
 
 
 # -- snapshots for verification ------------------------------------------------------------------
@@ -220,18 +253,30 @@ def snapshot(user: User, period: Period, content: TranscriptContent) -> Transcri
     from lms.certificates.services import generate_code
 
     digest = content.content_hash
-    existing = db_session.scalar(select(Transcript).where(Transcript.user_id == user.id, Transcript.content_hash == digest))
+    existing = db_session.scalar(
+        select(Transcript).where(Transcript.user_id == user.id, Transcript.content_hash == digest)
+    )
     if existing is not None:
         return existing
     transcript = Transcript(
-        code=generate_code(), user_id=user.id, period_start=period.start, period_end=period.end,
-        locale=content.locale, content=content.to_json(), content_hash=digest, issued_at=utcnow(),
+        code=generate_code(),
+        user_id=user.id,
+        period_start=period.start,
+        period_end=period.end,
+        locale=content.locale,
+        content=content.to_json(),
+        content_hash=digest,
+        issued_at=utcnow(),
     )
     try:
         with db_session.begin_nested():
             db_session.add(transcript)
     except IntegrityError:  # the same download at the same moment made it first
-        return db_session.scalar(select(Transcript).where(Transcript.user_id == user.id, Transcript.content_hash == digest))
+        return db_session.scalar(
+            select(Transcript).where(
+                Transcript.user_id == user.id, Transcript.content_hash == digest
+            )
+        )
     return transcript
 
 
@@ -257,5 +302,13 @@ def verify_transcript(code: str) -> TranscriptVerification | None:
         return None
     content = TranscriptContent.from_json(transcript.content)
     user = db_session.get(User, transcript.user_id)
-    now = transcript_for(user, Period(transcript.period_start, transcript.period_end), transcript.locale) if user else None
-    return TranscriptVerification(transcript, content, now is not None and now.content_hash == transcript.content_hash)
+    now = (
+        transcript_for(
+            user, Period(transcript.period_start, transcript.period_end), transcript.locale
+        )
+        if user
+        else None
+    )
+    return TranscriptVerification(
+        transcript, content, now is not None and now.content_hash == transcript.content_hash
+    )

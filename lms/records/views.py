@@ -103,14 +103,30 @@ def transcript():
     start_month = services.school_year_start_month()
     years = services.school_years_of(person, start_month)
     if error:
-        return render_template("lms/records/transcript.html", error=error, content=None, years=years, key="", start_month=start_month, period_args={}, **_template_helpers()), 400
+        return render_template(
+            "lms/records/transcript.html",
+            error=error,
+            content=None,
+            years=years,
+            key="",
+            start_month=start_month,
+            period_args={},
+            **_template_helpers(),
+        ), 400
     content = services.transcript_for(person, period, current_locale())
     current_year = services.school_year_of(_today(person), start_month)
     if current_year not in years:
         years = sorted({*years, current_year}, reverse=True)
     return render_template(
-        "lms/records/transcript.html", error="", content=content, years=years, key=key, period=period,
-        start_month=start_month, period_args=_period_args(), **_template_helpers(),
+        "lms/records/transcript.html",
+        error="",
+        content=content,
+        years=years,
+        key=key,
+        period=period,
+        start_month=start_month,
+        period_args=_period_args(),
+        **_template_helpers(),
     )
 
 
@@ -129,7 +145,16 @@ def transcript_csv():
     if error:
         return Response(error, status=400, mimetype="text/plain")
     content = services.transcript_for(person, period, current_locale())
-    headers = [_("Course"), _("Path"), _("Completed on"), _("Credit type"), _("Credit amount"), _("Credit"), _("Certificate code"), _("Certificate status")]
+    headers = [
+        _("Course"),
+        _("Path"),
+        _("Completed on"),
+        _("Credit type"),
+        _("Credit amount"),
+        _("Credit"),
+        _("Certificate code"),
+        _("Certificate status"),
+    ]
     rows = [
         [
             neutralise(entry.course_title),
@@ -143,10 +168,15 @@ def transcript_csv():
         ]
         for entry in content.entries
     ]
-    totals = [[_("Total"), "", "", credit_type_name(kind), amount, amount_text(kind, amount), "", ""] for kind, amount in content.totals.items()]
+    totals = [
+        [_("Total"), "", "", credit_type_name(kind), amount, amount_text(kind, amount), "", ""]
+        for kind, amount in content.totals.items()
+    ]
     body = b"".join(csv_chunks([rows, totals], headers=headers))
     response = Response(body, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = content_disposition(_download_name(person, period, "csv"))
+    response.headers["Content-Disposition"] = content_disposition(
+        _download_name(person, period, "csv")
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -158,14 +188,18 @@ def transcript_pdf():
     period, _key, error = _period_or_error(person)
     if error:
         return Response(error, status=400, mimetype="text/plain")
-    locale = person.locale if person.locale in current_app.config["LMS_LANGUAGES"] else current_locale()
+    locale = (
+        person.locale if person.locale in current_app.config["LMS_LANGUAGES"] else current_locale()
+    )
     with force_locale(locale):
         content = services.transcript_for(person, period, locale)
     transcript = services.snapshot(person, period, content)
     from lms.records.rendering import render_transcript_pdf
 
     response = Response(render_transcript_pdf(transcript, content), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = content_disposition(_download_name(person, period, "pdf"))
+    response.headers["Content-Disposition"] = content_disposition(
+        _download_name(person, period, "pdf")
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -177,8 +211,17 @@ def verify_transcript(code: str):
     if verification is None:
         return render_template("lms/records/verify_unknown.html", code=code[:64]), 404
     if code != verification.transcript.code:
-        return redirect(url_for("lms_records.verify_transcript", code=verification.transcript.code), code=301)
-    response = Response(render_template("lms/records/verify.html", verification=verification, content=verification.content, **_template_helpers()))
+        return redirect(
+            url_for("lms_records.verify_transcript", code=verification.transcript.code), code=301
+        )
+    response = Response(
+        render_template(
+            "lms/records/verify.html",
+            verification=verification,
+            content=verification.content,
+            **_template_helpers(),
+        )
+    )
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 
@@ -186,8 +229,11 @@ def verify_transcript(code: str):
 # -- session evaluations -------------------------------------------------------------------------
 
 LIKERT_LABELS = (
-    lambda: _("Strongly disagree"), lambda: _("Disagree"), lambda: _("Neither agree nor disagree"),
-    lambda: _("Agree"), lambda: _("Strongly agree"),
+    lambda: _("Strongly disagree"),
+    lambda: _("Disagree"),
+    lambda: _("Neither agree nor disagree"),
+    lambda: _("Agree"),
+    lambda: _("Strongly agree"),
 )
 
 
@@ -203,13 +249,15 @@ def question_text(loaded, question) -> tuple[str, list[str]]:
     prompt = (translated.prompt if translated and translated.prompt else None) or question.prompt
     if question.kind == "likert":
         return prompt, [label() for label in LIKERT_LABELS]
-    options = list(translated.options) if translated and translated.options else list(question.options)
+    options = (
+        list(translated.options) if translated and translated.options else list(question.options)
+    )
     return prompt, options
 
 
 def _own_enrollment_or_404(enrollment_id: int):
-    from lms.learning.models import Enrollment
     from lms.db import db_session
+    from lms.learning.models import Enrollment
 
     enrollment = db_session.get(Enrollment, enrollment_id)
     person = signed_in_person()
@@ -257,29 +305,51 @@ def evaluation(enrollment_id: int):
     questions = [(question, *question_text(loaded, question)) for question in definition.questions]
     title = loaded.localized("title", current_locale()) if loaded else enrollment.course.title
     return render_template(
-        "lms/records/evaluation.html", form=form, enrollment=enrollment, definition=definition, questions=questions,
-        course_title=title, answered=answered, is_open=is_open, errors=errors, message=message, posted=request.form,
+        "lms/records/evaluation.html",
+        form=form,
+        enrollment=enrollment,
+        definition=definition,
+        questions=questions,
+        course_title=title,
+        answered=answered,
+        is_open=is_open,
+        errors=errors,
+        message=message,
+        posted=request.form,
     ), status
 
 
 def pending_evaluations() -> list[tuple[int, str]]:
     """The signed-in learner's evaluations open and not yet answered, as (enrollment id, course title)."""
-    from lms.db import db_session
-    from lms.state import lms_state
-    from lms.learning.models import Enrollment, EnrollmentStatus
     from sqlalchemy import select
+
+    from lms.db import db_session
+    from lms.learning.models import Enrollment, EnrollmentStatus
+    from lms.state import lms_state
 
     person = signed_in_person()
     if person is None:
         return []
     catalog = lms_state().catalog
     candidates = []
-    for enrollment in db_session.scalars(select(Enrollment).where(Enrollment.user_id == person.id, Enrollment.status != EnrollmentStatus.withdrawn).order_by(Enrollment.id.desc())):
+    for enrollment in db_session.scalars(
+        select(Enrollment)
+        .where(Enrollment.user_id == person.id, Enrollment.status != EnrollmentStatus.withdrawn)
+        .order_by(Enrollment.id.desc())
+    ):
         loaded = catalog.get(enrollment.course.slug)
-        if loaded is not None and loaded.definition.evaluation is not None and evaluations.is_open(enrollment):
+        if (
+            loaded is not None
+            and loaded.definition.evaluation is not None
+            and evaluations.is_open(enrollment)
+        ):
             candidates.append((enrollment, loaded))
     answered = evaluations.answered_among([e.id for e, _loaded in candidates])
-    return [(e.id, loaded.localized("title", current_locale())) for e, loaded in candidates if e.id not in answered]
+    return [
+        (e.id, loaded.localized("title", current_locale()))
+        for e, loaded in candidates
+        if e.id not in answered
+    ]
 
 
 @blueprint.record_once
@@ -294,11 +364,25 @@ def _results_context(loaded, results) -> dict:
     for index, result in enumerate(results.questions):
         prompt, labels = question_text(loaded, result.question)
         total = sum(result.counts) or 1
-        bars = [(label, count, round(100 * count / total)) for label, count in zip(labels, result.counts, strict=False)]
-        chart = horizontal_bars(
-            f"evaluation-{index}", prompt, _("The table below gives the same numbers."), [b[0] for b in bars], [float(b[1]) for b in bars],
-            [str(b[1]) for b in bars], float(max([b[1] for b in bars] or [1]) or 1), COLOURS["course"], _("No answers."),
-        ) if result.question.kind != "text" else None
+        bars = [
+            (label, count, round(100 * count / total))
+            for label, count in zip(labels, result.counts, strict=False)
+        ]
+        chart = (
+            horizontal_bars(
+                f"evaluation-{index}",
+                prompt,
+                _("The table below gives the same numbers."),
+                [b[0] for b in bars],
+                [float(b[1]) for b in bars],
+                [str(b[1]) for b in bars],
+                float(max([b[1] for b in bars] or [1]) or 1),
+                COLOURS["course"],
+                _("No answers."),
+            )
+            if result.question.kind != "text"
+            else None
+        )
         rows.append({"result": result, "prompt": prompt, "bars": bars, "chart": chart})
     return {"results": results, "rows": rows}
 
@@ -317,30 +401,42 @@ def cohort_evaluation(cohort_id: int):
         abort(404)
     results = evaluations.results(loaded.definition.evaluation, cohort.course_id, [cohort.id])
     return render_template(
-        "lms/records/evaluation_results.html", heading=_("Evaluation: %(cohort)s", cohort=cohort.title),
-        course_title=loaded.localized("title", current_locale()), **_results_context(loaded, results),
+        "lms/records/evaluation_results.html",
+        heading=_("Evaluation: %(cohort)s", cohort=cohort.title),
+        course_title=loaded.localized("title", current_locale()),
+        **_results_context(loaded, results),
     )
 
 
 @blueprint.get("/admin/evaluations")
 @roles_required("admin")
 def admin_evaluations():
+    from sqlalchemy import select
+
     from lms.courses.models import Course
     from lms.db import db_session
     from lms.state import lms_state
-    from sqlalchemy import select
 
     catalog = lms_state().catalog
     courses = [c for c in catalog.all() if c.definition.evaluation is not None]
-    chosen = next((c for c in courses if c.slug == request.args.get("course", "")), courses[0] if courses else None)
+    chosen = next(
+        (c for c in courses if c.slug == request.args.get("course", "")),
+        courses[0] if courses else None,
+    )
     context: dict = {"results": None, "rows": []}
     if chosen is not None:
         course_id = db_session.scalar(select(Course.id).where(Course.slug == chosen.slug))
         if course_id is not None:
-            context = _results_context(chosen, evaluations.results(chosen.definition.evaluation, course_id))
+            context = _results_context(
+                chosen, evaluations.results(chosen.definition.evaluation, course_id)
+            )
     return render_template(
-        "lms/records/evaluation_results.html", heading=_("Session evaluations"), courses=courses, chosen=chosen,
-        course_title=chosen.localized("title", current_locale()) if chosen else "", **context,
+        "lms/records/evaluation_results.html",
+        heading=_("Session evaluations"),
+        courses=courses,
+        chosen=chosen,
+        course_title=chosen.localized("title", current_locale()) if chosen else "",
+        **context,
     )
 
 
@@ -357,12 +453,21 @@ def _credit_download(kind: str, file_format: str):
     from lms.reports.queries import ReportScope
 
     try:
-        filters = CompletionFilters.parse({name: value for name, value in request.args.items() if name in ARG_NAMES}, time_zone=select_timezone() or "UTC")
+        filters = CompletionFilters.parse(
+            {name: value for name, value in request.args.items() if name in ARG_NAMES},
+            time_zone=select_timezone() or "UTC",
+        )
     except FilterError as error:
-        return Response("\n".join(f"{name}: {text}" for name, text in error.errors.items()) + "\n", status=400, mimetype="text/plain")
+        return Response(
+            "\n".join(f"{name}: {text}" for name, text in error.errors.items()) + "\n",
+            status=400,
+            mimetype="text/plain",
+        )
     scope = ReportScope.everything() if kind == "admin" else ReportScope.cohorts_of(current_user.id)
     if file_format == "csv":
-        response = Response(stream_with_context(credits.credit_csv(filters, scope)), mimetype="text/csv")
+        response = Response(
+            stream_with_context(credits.credit_csv(filters, scope)), mimetype="text/csv"
+        )
         response.headers["Content-Type"] = "text/csv; charset=utf-8"
     else:
         path = exports.temporary_path(".xlsx")
@@ -371,9 +476,15 @@ def _credit_download(kind: str, file_format: str):
         except BaseException:
             exports.remove_quietly(path)
             raise
-        response = Response(exports.file_chunks(path), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", direct_passthrough=True)
+        response = Response(
+            exports.file_chunks(path),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            direct_passthrough=True,
+        )
         response.call_on_close(lambda: exports.remove_quietly(path))
-    response.headers["Content-Disposition"] = content_disposition(credits.credit_filename(file_format))
+    response.headers["Content-Disposition"] = content_disposition(
+        credits.credit_filename(file_format)
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

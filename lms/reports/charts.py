@@ -18,7 +18,14 @@ from markupsafe import Markup, escape
 INK = "#1b1f24"
 GRID = "#c9d0d9"
 # Contrast with white: blue 6.7:1, amber 5.0:1, green 5.5:1.
-COLOURS = {"live": "#1d4ed8", "recording": "#b45309", "self_paced": "#047857", "reflections": "#6d28d9", "rate": "#1d4ed8", "course": "#1e3a8a"}
+COLOURS = {
+    "live": "#1d4ed8",
+    "recording": "#b45309",
+    "self_paced": "#047857",
+    "reflections": "#6d28d9",
+    "rate": "#1d4ed8",
+    "course": "#1e3a8a",
+}
 PATTERNS = {"live": "solid", "recording": "stripes", "self_paced": "dots"}
 
 
@@ -43,7 +50,9 @@ class Chart:
 
 
 def _attrs(**values: object) -> str:
-    return " ".join(f'{name.rstrip("_").replace("_", "-")}="{escape(value)}"' for name, value in values.items())
+    return " ".join(
+        f'{name.rstrip("_").replace("_", "-")}="{escape(value)}"' for name, value in values.items()
+    )
 
 
 def _fill(chart_id: str, series: Series) -> str:
@@ -88,7 +97,14 @@ def _open_svg(chart_id: str, width: int, height: int, title: str, description: s
     ]
 
 
-def stacked_columns(chart_id: str, title: str, description: str, categories: list[str], series_list: list[Series], empty_text: str) -> Markup:
+def stacked_columns(
+    chart_id: str,
+    title: str,
+    description: str,
+    categories: list[str],
+    series_list: list[Series],
+    empty_text: str,
+) -> Markup:
     """Columns per category, the series stacked, each column labelled with its total.
 
     A category label may hold a line break (month, then year).
@@ -105,13 +121,21 @@ def stacked_columns(chart_id: str, title: str, description: str, categories: lis
     # Legend: a swatch with the series' fill and pattern, and its name.
     x = left
     for series in series_list:
-        svg.append(f'<rect {_attrs(x=x, y=8, width=16, height=16, fill=_fill(chart_id, series), stroke=INK, stroke_width=1)}/>')
-        svg.append(f'<text {_attrs(x=x + 22, y=21, font_size=13, fill=INK)}>{escape(series.label)}</text>')
+        svg.append(
+            f"<rect {_attrs(x=x, y=8, width=16, height=16, fill=_fill(chart_id, series), stroke=INK, stroke_width=1)}/>"
+        )
+        svg.append(
+            f"<text {_attrs(x=x + 22, y=21, font_size=13, fill=INK)}>{escape(series.label)}</text>"
+        )
         x += 34 + 8 * len(series.label)
     for tick in range(0, axis_max + 1, step):
         y = top + plot_h - plot_h * tick / axis_max
-        svg.append(f'<line {_attrs(x1=left, x2=width - right, y1=round(y, 1), y2=round(y, 1), stroke=GRID, stroke_width=1)}/>')
-        svg.append(f'<text {_attrs(x=left - 6, y=round(y + 4, 1), font_size=12, fill=INK, text_anchor="end")}>{tick}</text>')
+        svg.append(
+            f"<line {_attrs(x1=left, x2=width - right, y1=round(y, 1), y2=round(y, 1), stroke=GRID, stroke_width=1)}/>"
+        )
+        svg.append(
+            f"<text {_attrs(x=left - 6, y=round(y + 4, 1), font_size=12, fill=INK, text_anchor='end')}>{tick}</text>"
+        )
     slot = plot_w / max(1, len(categories))
     bar = min(44.0, slot * 0.62)
     for index, category in enumerate(categories):
@@ -124,22 +148,43 @@ def stacked_columns(chart_id: str, title: str, description: str, categories: lis
             h = plot_h * value / axis_max
             y -= h
             svg.append(
-                f'<rect {_attrs(x=round(cx - bar / 2, 1), y=round(y, 1), width=round(bar, 1), height=round(h, 1), fill=_fill(chart_id, series), stroke=series.colour, stroke_width=1.5)}>'
-                f'<title>{escape(category.replace(chr(10), " "))}: {escape(series.label)} {value}</title></rect>'
+                f"<rect {_attrs(x=round(cx - bar / 2, 1), y=round(y, 1), width=round(bar, 1), height=round(h, 1), fill=_fill(chart_id, series), stroke=series.colour, stroke_width=1.5)}>"
+                f"<title>{escape(category.replace(chr(10), ' '))}: {escape(series.label)} {value}</title></rect>"
             )
         if totals[index]:
-            svg.append(f'<text {_attrs(x=round(cx, 1), y=round(y - 5, 1), font_size=12, fill=INK, text_anchor="middle", font_weight="bold")}>{totals[index]}</text>')
+            svg.append(
+                f"<text {_attrs(x=round(cx, 1), y=round(y - 5, 1), font_size=12, fill=INK, text_anchor='middle', font_weight='bold')}>{totals[index]}</text>"
+            )
         lines = category.split("\n")
-        spans = "".join(f'<tspan {_attrs(x=round(cx, 1), dy=0 if n == 0 else 15)}>{escape(line)}</tspan>' for n, line in enumerate(lines))
-        svg.append(f'<text {_attrs(x=round(cx, 1), y=height - bottom + 18, font_size=12, fill=INK, text_anchor="middle")}>{spans}</text>')
-    svg.append(f'<line {_attrs(x1=left, x2=width - right, y1=top + plot_h, y2=top + plot_h, stroke=INK, stroke_width=1)}/>')
+        spans = "".join(
+            f"<tspan {_attrs(x=round(cx, 1), dy=0 if n == 0 else 15)}>{escape(line)}</tspan>"
+            for n, line in enumerate(lines)
+        )
+        svg.append(
+            f"<text {_attrs(x=round(cx, 1), y=height - bottom + 18, font_size=12, fill=INK, text_anchor='middle')}>{spans}</text>"
+        )
+    svg.append(
+        f"<line {_attrs(x1=left, x2=width - right, y1=top + plot_h, y2=top + plot_h, stroke=INK, stroke_width=1)}/>"
+    )
     if not maximum:
-        svg.append(f'<text {_attrs(x=width / 2, y=top + plot_h / 2, font_size=15, fill=INK, text_anchor="middle")}>{escape(empty_text)}</text>')
+        svg.append(
+            f"<text {_attrs(x=width / 2, y=top + plot_h / 2, font_size=15, fill=INK, text_anchor='middle')}>{escape(empty_text)}</text>"
+        )
     svg.append("</svg>")
     return Markup("".join(svg))
 
 
-def horizontal_bars(chart_id: str, title: str, description: str, labels: list[str], values: list[float], value_labels: list[str], maximum: float, colour: str, empty_text: str) -> Markup:
+def horizontal_bars(
+    chart_id: str,
+    title: str,
+    description: str,
+    labels: list[str],
+    values: list[float],
+    value_labels: list[str],
+    maximum: float,
+    colour: str,
+    empty_text: str,
+) -> Markup:
     """One bar per label, its value written at the bar's end."""
     row, left, right, top = 30, 260, 150, 10
     width = 760
@@ -149,13 +194,23 @@ def horizontal_bars(chart_id: str, title: str, description: str, labels: list[st
     for index, (label, value, text) in enumerate(zip(labels, values, value_labels, strict=True)):
         y = top + row * index
         shown = label if len(label) <= 32 else label[:31] + "…"
-        svg.append(f'<text {_attrs(x=left - 8, y=y + 19, font_size=13, fill=INK, text_anchor="end")}>{escape(shown)}<title>{escape(label)}</title></text>')
+        svg.append(
+            f"<text {_attrs(x=left - 8, y=y + 19, font_size=13, fill=INK, text_anchor='end')}>{escape(shown)}<title>{escape(label)}</title></text>"
+        )
         w = plot_w * value / maximum if maximum else 0
         if w:
-            svg.append(f'<rect {_attrs(x=left, y=y + 5, width=round(max(w, 1), 1), height=row - 10, fill=colour)}><title>{escape(label)}: {escape(text)}</title></rect>')
-        svg.append(f'<text {_attrs(x=round(left + w + 6, 1), y=y + 19, font_size=13, fill=INK)}>{escape(text)}</text>')
-    svg.append(f'<line {_attrs(x1=left, x2=left, y1=top, y2=height - top, stroke=INK, stroke_width=1)}/>')
+            svg.append(
+                f"<rect {_attrs(x=left, y=y + 5, width=round(max(w, 1), 1), height=row - 10, fill=colour)}><title>{escape(label)}: {escape(text)}</title></rect>"
+            )
+        svg.append(
+            f"<text {_attrs(x=round(left + w + 6, 1), y=y + 19, font_size=13, fill=INK)}>{escape(text)}</text>"
+        )
+    svg.append(
+        f"<line {_attrs(x1=left, x2=left, y1=top, y2=height - top, stroke=INK, stroke_width=1)}/>"
+    )
     if not labels:
-        svg.append(f'<text {_attrs(x=width / 2, y=height / 2 + 5, font_size=15, fill=INK, text_anchor="middle")}>{escape(empty_text)}</text>')
+        svg.append(
+            f"<text {_attrs(x=width / 2, y=height / 2 + 5, font_size=15, fill=INK, text_anchor='middle')}>{escape(empty_text)}</text>"
+        )
     svg.append("</svg>")
     return Markup("".join(svg))

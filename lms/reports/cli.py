@@ -16,23 +16,71 @@ reports_group = AppGroup("reports", help="Completion reports as CSV or XLSX file
 
 
 @reports_group.command("completions")
-@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), help="File to write ('-' for standard output, CSV only).")
+@click.option(
+    "--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="File to write ('-' for standard output, CSV only).",
+)
 @click.option("--course", default="", help="Course slug.")
 @click.option("--path", "learning_path", default="", help="live, recording or self_paced.")
 @click.option("--cohort", default="", help="Cohort number.")
-@click.option("--facilitator", default="", help="A facilitator's email address or user number: their cohorts' rows.")
-@click.option("--status", default="", help="registered, waitlisted, in_progress, completed or withdrawn.")
-@click.option("--dates", default="completed", type=click.Choice(["completed", "enrolled"]), show_default=True, help="Which date --from/--to apply to.")
+@click.option(
+    "--facilitator",
+    default="",
+    help="A facilitator's email address or user number: their cohorts' rows.",
+)
+@click.option(
+    "--status", default="", help="registered, waitlisted, in_progress, completed or withdrawn."
+)
+@click.option(
+    "--dates",
+    default="completed",
+    type=click.Choice(["completed", "enrolled"]),
+    show_default=True,
+    help="Which date --from/--to apply to.",
+)
 @click.option("--from", "date_from", default="", help="First day, YYYY-MM-DD (included).")
 @click.option("--to", "date_to", default="", help="Last day, YYYY-MM-DD (included).")
 @click.option("--affiliate", default="", help="Affiliate or state (whole value, any case).")
-@click.option("--audience-role", default="", help="Audience role id, e.g. education-support-professional.")
-@click.option("--certificate-status", default="", help="valid, revoked, replaced, none or not_available.")
-@click.option("--timezone", "time_zone", default=None, help="Time zone the dates are days in (default: LMS_DEFAULT_TIMEZONE).")
-@click.option("--locale", default=None, help="Language of the column names and labels (default: LMS_DEFAULT_LOCALE).")
-@click.option("--jobs", type=click.IntRange(min=1, max=32), default=None, help="Processes writing a CSV file at once (default: the number of CPUs, at most 4).")
-def completions(file_format: str, output: Path, learning_path: str, date_from: str, date_to: str, time_zone: str | None, locale: str | None, jobs: int | None, **options: str) -> None:
+@click.option(
+    "--audience-role", default="", help="Audience role id, e.g. education-support-professional."
+)
+@click.option(
+    "--certificate-status", default="", help="valid, revoked, replaced, none or not_available."
+)
+@click.option(
+    "--timezone",
+    "time_zone",
+    default=None,
+    help="Time zone the dates are days in (default: LMS_DEFAULT_TIMEZONE).",
+)
+@click.option(
+    "--locale",
+    default=None,
+    help="Language of the column names and labels (default: LMS_DEFAULT_LOCALE).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1, max=32),
+    default=None,
+    help="Processes writing a CSV file at once (default: the number of CPUs, at most 4).",
+)
+def completions(
+    file_format: str,
+    output: Path,
+    learning_path: str,
+    date_from: str,
+    date_to: str,
+    time_zone: str | None,
+    locale: str | None,
+    jobs: int | None,
+    **options: str,
+) -> None:
     """Write the completion report (one row per enrollment) to a file."""
     from flask import current_app, g
 
@@ -42,14 +90,22 @@ def completions(file_format: str, output: Path, learning_path: str, date_from: s
 
     if locale:
         if locale not in current_app.config["LMS_LANGUAGES"]:
-            raise click.BadParameter(f"choose one of {', '.join(current_app.config['LMS_LANGUAGES'])}", param_hint="--locale")
+            raise click.BadParameter(
+                f"choose one of {', '.join(current_app.config['LMS_LANGUAGES'])}",
+                param_hint="--locale",
+            )
         g._lms_locale = locale
     args = {**options, "path": learning_path, "from": date_from, "to": date_to}
     try:
-        filters = CompletionFilters.parse(args, time_zone=time_zone or current_app.config["LMS_DEFAULT_TIMEZONE"])
+        filters = CompletionFilters.parse(
+            args, time_zone=time_zone or current_app.config["LMS_DEFAULT_TIMEZONE"]
+        )
     except FilterError as error:
         names = {"from": "--from", "to": "--to", "timezone": "--timezone"}
-        lines = [f"{names.get(name, '--' + name.replace('_', '-'))}: {message}" for name, message in error.errors.items()]
+        lines = [
+            f"{names.get(name, '--' + name.replace('_', '-'))}: {message}"
+            for name, message in error.errors.items()
+        ]
         raise click.UsageError("\n".join(lines)) from None
     scope = ReportScope.everything()
     if str(output) == "-":
@@ -63,14 +119,15 @@ def completions(file_format: str, output: Path, learning_path: str, date_from: s
     partial = output.with_name(output.name + ".partial")
     try:
         if file_format == "csv":
-            rows = services.completion_csv_file(filters, scope, str(partial), jobs or min(os.cpu_count() or 1, 4))
+            rows = services.completion_csv_file(
+                filters, scope, str(partial), jobs or min(os.cpu_count() or 1, 4)
+            )
         else:
             rows = services.completion_xlsx(filters, scope, str(partial))
         partial.replace(output)
     finally:
         exports.remove_quietly(str(partial))
     click.echo(f"Wrote {rows} row(s) to {output}", err=True)
-
 
 
 def _add_records_commands() -> None:

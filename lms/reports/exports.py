@@ -125,14 +125,18 @@ class ExportLabels:
 
 def spreadsheet_safe(column: Any) -> ColumnElement[Any]:
     """SQL for :func:`neutralise`: text starting like a formula gets a leading apostrophe."""
-    return case((func.substr(column, 1, 1).in_(FORMULA_PREFIXES), literal("'") + column), else_=column)
+    return case(
+        (func.substr(column, 1, 1).in_(FORMULA_PREFIXES), literal("'") + column), else_=column
+    )
 
 
 def _unguarded(column: Any) -> Any:
     return column
 
 
-def _labelled(column: Any, labels: Mapping[str, str], fallback: Any = None, guard: Any = neutralise) -> ColumnElement[Any]:
+def _labelled(
+    column: Any, labels: Mapping[str, str], fallback: Any = None, guard: Any = neutralise
+) -> ColumnElement[Any]:
     """The label of the column's value; ``fallback`` (else the value itself) when it has none."""
     fallback = column if fallback is None else fallback
     if not labels:
@@ -142,12 +146,19 @@ def _labelled(column: Any, labels: Mapping[str, str], fallback: Any = None, guar
 
 def _certificate_label(path: Any, status: Any, labels: ExportLabels) -> ColumnElement[Any]:
     """The certificate column: why there is none for recordings and self-paced rows, else its status."""
-    not_available = [(and_(status == "not_available", path == key), literal(label)) for key, label in labels.not_available.items()]
-    statuses = [(status == key, literal(label)) for key, label in labels.certificate_statuses.items()]
+    not_available = [
+        (and_(status == "not_available", path == key), literal(label))
+        for key, label in labels.not_available.items()
+    ]
+    statuses = [
+        (status == key, literal(label)) for key, label in labels.certificate_statuses.items()
+    ]
     return case(*not_available, *statuses, else_=status)
 
 
-def export_statement(statement: Select[Any], labels: ExportLabels, *, text_dates: bool, guard_formulas: bool = True) -> Select[Any]:
+def export_statement(
+    statement: Select[Any], labels: ExportLabels, *, text_dates: bool, guard_formulas: bool = True
+) -> Select[Any]:
     """The completion report's statement, selecting the exported cells in :data:`HEADERS` order.
 
     ``text_dates`` writes the completion time as ISO 8601 UTC text (CSV); otherwise it stays a
@@ -164,7 +175,12 @@ def export_statement(statement: Select[Any], labels: ExportLabels, *, text_dates
         safe(row.email),
         safe(row.affiliate),
         _labelled(row.audience_role, labels.audience_roles, guard=label_guard),
-        _labelled(row.course_slug, labels.course_titles, fallback=safe(row.course_title), guard=label_guard),
+        _labelled(
+            row.course_slug,
+            labels.course_titles,
+            fallback=safe(row.course_title),
+            guard=label_guard,
+        ),
         _labelled(row.path, labels.paths, guard=label_guard),
         safe(row.cohort_title),
         safe(row.facilitators),
@@ -180,10 +196,14 @@ def export_statement(statement: Select[Any], labels: ExportLabels, *, text_dates
 # -- reading rows in batches ----------------------------------------------------------------------
 
 
-def row_batches(engine: Engine, statement: Select[Any], batch: int = BATCH_ROWS) -> Iterator[Sequence[Any]]:
+def row_batches(
+    engine: Engine, statement: Select[Any], batch: int = BATCH_ROWS
+) -> Iterator[Sequence[Any]]:
     """The statement's rows, ``batch`` at a time, on a connection of their own."""
     with engine.connect() as connection:
-        result = connection.execution_options(yield_per=batch, stream_results=True).execute(statement)
+        result = connection.execution_options(yield_per=batch, stream_results=True).execute(
+            statement
+        )
         for partition in result.partitions():
             yield partition
 
@@ -191,7 +211,11 @@ def row_batches(engine: Engine, statement: Select[Any], batch: int = BATCH_ROWS)
 # -- CSV ------------------------------------------------------------------------------------------
 
 
-def csv_chunks(batches: Iterable[Sequence[Any]], headers: list[str] | None = None, counter: list[int] | None = None) -> Iterator[bytes]:
+def csv_chunks(
+    batches: Iterable[Sequence[Any]],
+    headers: list[str] | None = None,
+    counter: list[int] | None = None,
+) -> Iterator[bytes]:
     """UTF-8 CSV, one chunk per batch of rows from :func:`export_statement`.
 
     With ``headers``, the first chunk is a BOM (so spreadsheet programs read the encoding right)
@@ -212,7 +236,15 @@ def csv_chunks(batches: Iterable[Sequence[Any]], headers: list[str] | None = Non
         yield buffer.getvalue().encode("utf-8")
 
 
-def write_csv(path: str, headers: list[str], engine: Engine, statement: Select[Any], id_column: Any, id_bounds: tuple[int, int] | None, jobs: int = 1) -> int:
+def write_csv(
+    path: str,
+    headers: list[str],
+    engine: Engine,
+    statement: Select[Any],
+    id_column: Any,
+    id_bounds: tuple[int, int] | None,
+    jobs: int = 1,
+) -> int:
     """Write the CSV file at ``path``, in ``jobs`` processes at once; returns the number of rows.
 
     Each process writes the rows of one range of ``id_column`` (the statement's order) to a part
@@ -224,7 +256,9 @@ def write_csv(path: str, headers: list[str], engine: Engine, statement: Select[A
     """
     ranges = id_ranges(*id_bounds, jobs) if id_bounds and jobs > 1 and _can_fork() else []
     if len(ranges) < 2:
-        return _write_csv_part(path, csv_chunks(row_batches(engine, statement), headers, counter := [0]), counter)
+        return _write_csv_part(
+            path, csv_chunks(row_batches(engine, statement), headers, counter := [0]), counter
+        )
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -234,13 +268,19 @@ def write_csv(path: str, headers: list[str], engine: Engine, statement: Select[A
     try:
         for index, (low, high) in enumerate(ranges):
             part = statement.where(id_column >= low, id_column < high)
-            worker = context.Process(target=_csv_worker, args=(engine, part, headers if index == 0 else None, parts[index], counts), daemon=True)
+            worker = context.Process(
+                target=_csv_worker,
+                args=(engine, part, headers if index == 0 else None, parts[index], counts),
+                daemon=True,
+            )
             worker.start()
             workers.append(worker)
         for worker in workers:
             worker.join()
         if any(worker.exitcode != 0 for worker in workers):
-            raise RuntimeError("a process writing part of the CSV export failed (its error is above)")
+            raise RuntimeError(
+                "a process writing part of the CSV export failed (its error is above)"
+            )
         with open(path, "ab") as whole:
             for part in parts[1:]:
                 with open(part, "rb") as piece:
@@ -268,10 +308,14 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _csv_worker(engine: Engine, statement: Select[Any], headers: list[str] | None, path: str, counts: Any) -> None:
+def _csv_worker(
+    engine: Engine, statement: Select[Any], headers: list[str] | None, path: str, counts: Any
+) -> None:
     engine.dispose(close=False)  # the parent's pooled connections are not this process's to use
     counter = [0]
-    counts.put(_write_csv_part(path, csv_chunks(row_batches(engine, statement), headers, counter), counter))
+    counts.put(
+        _write_csv_part(path, csv_chunks(row_batches(engine, statement), headers, counter), counter)
+    )
 
 
 def _write_csv_part(path: str, chunks: Iterable[bytes], counter: list[int]) -> int:
@@ -284,7 +328,9 @@ def _write_csv_part(path: str, chunks: Iterable[bytes], counter: list[int]) -> i
 # -- XLSX -----------------------------------------------------------------------------------------
 
 
-def write_xlsx(path: str, headers: list[str], batches: Iterable[Sequence[Any]], sheet_name: str = "Report") -> int:
+def write_xlsx(
+    path: str, headers: list[str], batches: Iterable[Sequence[Any]], sheet_name: str = "Report"
+) -> int:
     """Write an XLSX file with xlsxwriter in constant memory; returns the number of data rows.
 
     ``batches`` come from :func:`export_statement` with ``guard_formulas=False``: every text is
@@ -294,14 +340,17 @@ def write_xlsx(path: str, headers: list[str], batches: Iterable[Sequence[Any]], 
     """
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(path, {
-        "constant_memory": True,
-        "in_memory": False,
-        "tmpdir": os.path.dirname(path) or None,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-    })
+    workbook = xlsxwriter.Workbook(
+        path,
+        {
+            "constant_memory": True,
+            "in_memory": False,
+            "tmpdir": os.path.dirname(path) or None,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     bold = workbook.add_format({"bold": True})
     when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     sheet_title = _sheet_title(sheet_name)
@@ -344,7 +393,9 @@ def _write_cell(sheet: Any, row: int, column: int, value: Any, date_format: Any)
     elif isinstance(value, (int, float)):
         sheet.write_number(row, column, value)
     elif isinstance(value, dt.datetime):
-        sheet.write_datetime(row, column, value.astimezone(dt.UTC).replace(tzinfo=None), date_format)
+        sheet.write_datetime(
+            row, column, value.astimezone(dt.UTC).replace(tzinfo=None), date_format
+        )
     else:
         sheet.write_string(row, column, str(value))  # a text cell: shown as typed, never run
 
@@ -375,4 +426,3 @@ def remove_quietly(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
-

@@ -31,8 +31,17 @@ STATUSES = tuple(status.value for status in EnrollmentStatus)
 MAX_TEXT = {"course": 80, "facilitator": 254, "affiliate": 120}
 # The request/CLI names of the filters, in the order they are shown.
 ARG_NAMES = (
-    "course", "path", "cohort", "facilitator", "status", "dates", "from", "to",
-    "affiliate", "audience_role", "certificate_status",
+    "course",
+    "path",
+    "cohort",
+    "facilitator",
+    "status",
+    "dates",
+    "from",
+    "to",
+    "affiliate",
+    "audience_role",
+    "certificate_status",
 )
 
 
@@ -101,13 +110,22 @@ class CompletionFilters:
                 errors["cohort"] = _("A cohort is chosen by its number.")
         facilitator = text("facilitator").lower()
         status = choice("status", STATUSES, N_("Choose one of the listed statuses."))
-        dates = choice("dates", DATE_FIELDS, N_("Choose the completion date or the enrollment date.")) or "completed"
+        dates = (
+            choice("dates", DATE_FIELDS, N_("Choose the completion date or the enrollment date."))
+            or "completed"
+        )
         date_from, date_to = day("from"), day("to")
         if date_from and date_to and date_from > date_to:
             errors["to"] = _("The end date is before the start date.")
         affiliate = text("affiliate")
-        audience_role = choice("audience_role", AUDIENCE_ROLES, N_("Choose one of the listed audience roles."))
-        certificate_status = choice("certificate_status", CERTIFICATE_STATUSES, N_("Choose one of the listed certificate statuses."))
+        audience_role = choice(
+            "audience_role", AUDIENCE_ROLES, N_("Choose one of the listed audience roles.")
+        )
+        certificate_status = choice(
+            "certificate_status",
+            CERTIFICATE_STATUSES,
+            N_("Choose one of the listed certificate statuses."),
+        )
         try:
             ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -115,9 +133,18 @@ class CompletionFilters:
         if errors:
             raise FilterError(errors)
         return cls(
-            course=course, path=path, cohort=cohort, facilitator=facilitator, status=status,
-            dates=dates, date_from=date_from, date_to=date_to, affiliate=affiliate,
-            audience_role=audience_role, certificate_status=certificate_status, time_zone=time_zone,
+            course=course,
+            path=path,
+            cohort=cohort,
+            facilitator=facilitator,
+            status=status,
+            dates=dates,
+            date_from=date_from,
+            date_to=date_to,
+            affiliate=affiliate,
+            audience_role=audience_role,
+            certificate_status=certificate_status,
+            time_zone=time_zone,
         )
 
     @property
@@ -127,12 +154,16 @@ class CompletionFilters:
     def to_args(self) -> dict[str, str]:
         """The filters back as request args (only those set), for links and exports."""
         values = {
-            "course": self.course, "path": self.path, "cohort": "" if self.cohort is None else str(self.cohort),
-            "facilitator": self.facilitator, "status": self.status,
+            "course": self.course,
+            "path": self.path,
+            "cohort": "" if self.cohort is None else str(self.cohort),
+            "facilitator": self.facilitator,
+            "status": self.status,
             "dates": self.dates if self.dates != "completed" else "",
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
-            "affiliate": self.affiliate, "audience_role": self.audience_role,
+            "affiliate": self.affiliate,
+            "audience_role": self.audience_role,
             "certificate_status": self.certificate_status,
         }
         return {name: value for name, value in values.items() if value}
@@ -157,10 +188,14 @@ def start_of_day_utc(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     try:
         return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
     except OverflowError:
-        return (dt.datetime.min if day.year == dt.MINYEAR else dt.datetime.max).replace(tzinfo=dt.UTC)
+        return (dt.datetime.min if day.year == dt.MINYEAR else dt.datetime.max).replace(
+            tzinfo=dt.UTC
+        )
 
 
-def day_bounds_utc(first: dt.date | None, last: dt.date | None, zone: ZoneInfo) -> tuple[dt.datetime | None, dt.datetime | None]:
+def day_bounds_utc(
+    first: dt.date | None, last: dt.date | None, zone: ZoneInfo
+) -> tuple[dt.datetime | None, dt.datetime | None]:
     """``[start, end)`` in UTC for the days ``first`` to ``last`` (both included; None: open)."""
     start = start_of_day_utc(first, zone) if first else None
     if last is None or last == dt.date.max:

@@ -31,7 +31,13 @@ from lms.certificates.models import Certificate
 from lms.cohorts.models import Attendance, AttendanceStatus, Cohort, CohortFacilitator, CohortStatus
 from lms.courses.models import Course
 from lms.db import parse_id, utcnow
-from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath, Reflection, ReflectionStatus
+from lms.learning.models import (
+    Enrollment,
+    EnrollmentStatus,
+    LearningPath,
+    Reflection,
+    ReflectionStatus,
+)
 from lms.reports.filters import CompletionFilters
 
 # -- dialect-aware SQL helpers ----------------------------------------------------------------------
@@ -76,7 +82,9 @@ def _utc_text_default(element: _utc_text, compiler: Any, **kw: Any) -> str:
 @compiles(_utc_text, "postgresql")
 def _utc_text_postgresql(element: _utc_text, compiler: Any, **kw: Any) -> str:
     (column,) = list(element.clauses)
-    return f"to_char({compiler.process(column, **kw)} AT TIME ZONE 'UTC', '{element.to_char_format}')"
+    return (
+        f"to_char({compiler.process(column, **kw)} AT TIME ZONE 'UTC', '{element.to_char_format}')"
+    )
 
 
 class month_of(_utc_text):
@@ -117,9 +125,24 @@ class ReportScope:
 
 # The report's columns, in order; each row from completion_query() is a tuple of these.
 COLUMNS = (
-    "enrollment_id", "learner", "email", "affiliate", "audience_role", "course_slug", "course_title",
-    "path", "cohort_id", "cohort_title", "facilitators", "status", "enrolled_at", "completed_at",
-    "attendance_minutes", "reflections_submitted", "certificate_code", "certificate_status",
+    "enrollment_id",
+    "learner",
+    "email",
+    "affiliate",
+    "audience_role",
+    "course_slug",
+    "course_title",
+    "path",
+    "cohort_id",
+    "cohort_title",
+    "facilitators",
+    "status",
+    "enrolled_at",
+    "completed_at",
+    "attendance_minutes",
+    "reflections_submitted",
+    "certificate_code",
+    "certificate_status",
 )
 
 
@@ -166,7 +189,9 @@ class CurrentCertificate:
             (certificate.replaced_by_id.is_not(None), literal("replaced")),
             else_=literal("revoked"),
         )
-        return cls(certificate, and_(certificate.enrollment_id == Enrollment.id, is_current), status)
+        return cls(
+            certificate, and_(certificate.enrollment_id == Enrollment.id, is_current), status
+        )
 
 
 def completion_query(filters: CompletionFilters, scope: ReportScope = ReportScope()) -> Select[Any]:
@@ -176,7 +201,10 @@ def completion_query(filters: CompletionFilters, scope: ReportScope = ReportScop
     facilitators = _facilitator_names()
     reflections = (
         select(func.count(Reflection.id))
-        .where(Reflection.enrollment_id == Enrollment.id, Reflection.status == ReflectionStatus.submitted)
+        .where(
+            Reflection.enrollment_id == Enrollment.id,
+            Reflection.status == ReflectionStatus.submitted,
+        )
         .correlate(Enrollment)
         .scalar_subquery()
     )
@@ -214,10 +242,14 @@ def completion_query(filters: CompletionFilters, scope: ReportScope = ReportScop
     return statement.where(*_conditions(filters, scope, certificate_status))
 
 
-def _conditions(filters: CompletionFilters, scope: ReportScope, certificate_status: ColumnElement[str]) -> list[Any]:
+def _conditions(
+    filters: CompletionFilters, scope: ReportScope, certificate_status: ColumnElement[str]
+) -> list[Any]:
     conditions: list[Any] = []
     if scope.facilitator_id is not None:
-        own = select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == scope.facilitator_id)
+        own = select(CohortFacilitator.cohort_id).where(
+            CohortFacilitator.user_id == scope.facilitator_id
+        )
         conditions += [Enrollment.path == LearningPath.live, Enrollment.cohort_id.in_(own)]
     if filters.course:
         conditions.append(Course.slug == filters.course)
@@ -230,7 +262,12 @@ def _conditions(filters: CompletionFilters, scope: ReportScope, certificate_stat
         if (facilitator_id := parse_id(filters.facilitator)) is not None:
             link = link.where(CohortFacilitator.user_id == facilitator_id)
         else:
-            by_email = select(User.id).where(User.email == filters.facilitator).correlate(None).scalar_subquery()
+            by_email = (
+                select(User.id)
+                .where(User.email == filters.facilitator)
+                .correlate(None)
+                .scalar_subquery()
+            )
             link = link.where(CohortFacilitator.user_id == by_email)
         conditions.append(link)
     if filters.status:
@@ -250,7 +287,9 @@ def _conditions(filters: CompletionFilters, scope: ReportScope, certificate_stat
     return conditions
 
 
-def completion_page(session: Any, filters: CompletionFilters, scope: ReportScope, page: int, size: int) -> list[Any]:
+def completion_page(
+    session: Any, filters: CompletionFilters, scope: ReportScope, page: int, size: int
+) -> list[Any]:
     """One screen of the report: offset paging over the stable enrollment-id order."""
     statement = completion_query(filters, scope).limit(size).offset((page - 1) * size)
     return list(session.execute(statement))
@@ -266,7 +305,9 @@ class CompletionSummary:
     certificates_valid: int = 0
 
 
-def completion_summary(session: Any, filters: CompletionFilters, scope: ReportScope) -> CompletionSummary:
+def completion_summary(
+    session: Any, filters: CompletionFilters, scope: ReportScope
+) -> CompletionSummary:
     """The filtered report's totals: the rows :func:`completion_query` gives, counted.
 
     Every join of the report adds at most one row per enrollment, so counting needs only the
@@ -306,14 +347,25 @@ def completion_summary(session: Any, filters: CompletionFilters, scope: ReportSc
 
 
 def course_choices(session: Any) -> list[tuple[str, str]]:
-    return [tuple(row) for row in session.execute(select(Course.slug, Course.title).order_by(Course.title))]
+    return [
+        tuple(row)
+        for row in session.execute(select(Course.slug, Course.title).order_by(Course.title))
+    ]
 
 
-def cohort_choices(session: Any, scope: ReportScope, limit: int | None = None) -> list[tuple[int, str, dt.datetime]]:
+def cohort_choices(
+    session: Any, scope: ReportScope, limit: int | None = None
+) -> list[tuple[int, str, dt.datetime]]:
     """Cohorts for the filter, newest first (the first ``limit``)."""
-    statement = select(Cohort.id, Cohort.title, Cohort.starts_at).order_by(Cohort.starts_at.desc(), Cohort.id.desc()).limit(limit)
+    statement = (
+        select(Cohort.id, Cohort.title, Cohort.starts_at)
+        .order_by(Cohort.starts_at.desc(), Cohort.id.desc())
+        .limit(limit)
+    )
     if scope.facilitator_id is not None:
-        own = select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == scope.facilitator_id)
+        own = select(CohortFacilitator.cohort_id).where(
+            CohortFacilitator.user_id == scope.facilitator_id
+        )
         statement = statement.where(Cohort.id.in_(own))
     return [tuple(row) for row in session.execute(statement)]
 
@@ -322,9 +374,15 @@ def facilitator_choices(session: Any, scope: ReportScope) -> list[tuple[int, str
     """People who facilitate a cohort (for a facilitator: the co-facilitators of their cohorts)."""
     links = select(CohortFacilitator.user_id)
     if scope.facilitator_id is not None:
-        own = select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == scope.facilitator_id)
+        own = select(CohortFacilitator.cohort_id).where(
+            CohortFacilitator.user_id == scope.facilitator_id
+        )
         links = links.where(CohortFacilitator.cohort_id.in_(own))
-    statement = select(User.id, User.display_name, User.email).where(User.id.in_(links)).order_by(User.display_name, User.id)
+    statement = (
+        select(User.id, User.display_name, User.email)
+        .where(User.id.in_(links))
+        .order_by(User.display_name, User.id)
+    )
     return [tuple(row) for row in session.execute(statement)]
 
 
@@ -355,7 +413,10 @@ def completions_by_month(session: Any, months: int = 12) -> dict[str, dict[str, 
     month = month_of(Enrollment.completed_at)
     statement = (
         select(month.label("month"), Enrollment.path, func.count())
-        .where(Enrollment.status == EnrollmentStatus.completed, Enrollment.completed_at >= _first_day(keys[0]))
+        .where(
+            Enrollment.status == EnrollmentStatus.completed,
+            Enrollment.completed_at >= _first_day(keys[0]),
+        )
         .group_by(month, Enrollment.path)
     )
     table = {key: {path.value: 0 for path in LearningPath} for key in keys}
@@ -369,7 +430,8 @@ def completions_by_course(session: Any, limit: int = 12) -> list[tuple[str, str,
     """Courses with the most completions: slug, title, live completions, all completions."""
     statement = (
         select(
-            Course.slug, Course.title,
+            Course.slug,
+            Course.title,
             func.coalesce(func.sum(case((Enrollment.path == LearningPath.live, 1), else_=0)), 0),
             func.count(Enrollment.id),
         )
@@ -379,21 +441,34 @@ def completions_by_course(session: Any, limit: int = 12) -> list[tuple[str, str,
         .order_by(func.count(Enrollment.id).desc(), Course.title)
         .limit(limit)
     )
-    return [(slug, title, int(live), int(total)) for slug, title, live, total in session.execute(statement)]
+    return [
+        (slug, title, int(live), int(total))
+        for slug, title, live, total in session.execute(statement)
+    ]
 
 
 # An enrollment that holds a seat (waitlisted and withdrawn people are not expected to attend).
 SEATED = (EnrollmentStatus.registered, EnrollmentStatus.in_progress, EnrollmentStatus.completed)
 
 
-def attendance_by_cohort(session: Any, limit: int = 12) -> list[tuple[int, str, dt.datetime, int, int]]:
+def attendance_by_cohort(
+    session: Any, limit: int = 12
+) -> list[tuple[int, str, dt.datetime, int, int]]:
     """The newest cohorts that have started (not cancelled): id, title, start, registered, attended.
 
     Registered counts enrollments holding a seat; attended counts those marked present or late.
     """
-    attended = case((Attendance.status.in_([AttendanceStatus.present, AttendanceStatus.late]), 1), else_=0)
+    attended = case(
+        (Attendance.status.in_([AttendanceStatus.present, AttendanceStatus.late]), 1), else_=0
+    )
     statement = (
-        select(Cohort.id, Cohort.title, Cohort.starts_at, func.count(Enrollment.id), func.coalesce(func.sum(attended), 0))
+        select(
+            Cohort.id,
+            Cohort.title,
+            Cohort.starts_at,
+            func.count(Enrollment.id),
+            func.coalesce(func.sum(attended), 0),
+        )
         .join(Enrollment, and_(Enrollment.cohort_id == Cohort.id, Enrollment.status.in_(SEATED)))
         .outerjoin(Attendance, Attendance.enrollment_id == Enrollment.id)
         .where(Cohort.starts_at <= utcnow(), Cohort.status != CohortStatus.cancelled)
@@ -401,7 +476,10 @@ def attendance_by_cohort(session: Any, limit: int = 12) -> list[tuple[int, str, 
         .order_by(Cohort.starts_at.desc(), Cohort.id.desc())
         .limit(limit)
     )
-    rows = [(cid, title, starts, int(registered), int(present)) for cid, title, starts, registered, present in session.execute(statement)]
+    rows = [
+        (cid, title, starts, int(registered), int(present))
+        for cid, title, starts, registered, present in session.execute(statement)
+    ]
     return list(reversed(rows))
 
 
@@ -411,7 +489,10 @@ def reflections_by_month(session: Any, months: int = 12) -> dict[str, int]:
     month = month_of(Reflection.submitted_at)
     statement = (
         select(month.label("month"), func.count())
-        .where(Reflection.status == ReflectionStatus.submitted, Reflection.submitted_at >= _first_day(keys[0]))
+        .where(
+            Reflection.status == ReflectionStatus.submitted,
+            Reflection.submitted_at >= _first_day(keys[0]),
+        )
         .group_by(month)
     )
     table = dict.fromkeys(keys, 0)

@@ -29,24 +29,39 @@ def report_filename(extension: str) -> str:
     return _("completions-%(date)s.%(ext)s", date=utcnow().date().isoformat(), ext=extension)
 
 
-def _export_statement(filters: CompletionFilters, scope: ReportScope, *, text_dates: bool, guard_formulas: bool = True) -> tuple[exports.ExportLabels, Any]:
+def _export_statement(
+    filters: CompletionFilters, scope: ReportScope, *, text_dates: bool, guard_formulas: bool = True
+) -> tuple[exports.ExportLabels, Any]:
     labels = exports.ExportLabels.for_current_locale(course_titles())
-    return labels, exports.export_statement(completion_query(filters, scope), labels, text_dates=text_dates, guard_formulas=guard_formulas)
+    return labels, exports.export_statement(
+        completion_query(filters, scope),
+        labels,
+        text_dates=text_dates,
+        guard_formulas=guard_formulas,
+    )
 
 
-def completion_csv(filters: CompletionFilters, scope: ReportScope, counter: list[int] | None = None) -> Iterator[bytes]:
+def completion_csv(
+    filters: CompletionFilters, scope: ReportScope, counter: list[int] | None = None
+) -> Iterator[bytes]:
     """The report as CSV chunks. Labels are translated now; rows are read as the chunks are pulled."""
     labels, statement = _export_statement(filters, scope, text_dates=True)
-    return exports.csv_chunks(exports.row_batches(database_state().engine, statement), labels.headers, counter)
+    return exports.csv_chunks(
+        exports.row_batches(database_state().engine, statement), labels.headers, counter
+    )
 
 
-def completion_csv_file(filters: CompletionFilters, scope: ReportScope, path: str, jobs: int = 1) -> int:
+def completion_csv_file(
+    filters: CompletionFilters, scope: ReportScope, path: str, jobs: int = 1
+) -> int:
     """Write the report as a CSV file at ``path``, in ``jobs`` processes; returns the number of rows."""
     labels, statement = _export_statement(filters, scope, text_dates=True)
     bounds = db_session.execute(select(func.min(Enrollment.id), func.max(Enrollment.id))).one()
     db_session.rollback()  # nothing of the session's may be open when the writers fork
     id_bounds = None if bounds[0] is None else (int(bounds[0]), int(bounds[1]))
-    return exports.write_csv(path, labels.headers, database_state().engine, statement, Enrollment.id, id_bounds, jobs)
+    return exports.write_csv(
+        path, labels.headers, database_state().engine, statement, Enrollment.id, id_bounds, jobs
+    )
 
 
 def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -> int:
@@ -54,7 +69,12 @@ def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -
     from lms.i18n import _
 
     labels, statement = _export_statement(filters, scope, text_dates=False, guard_formulas=False)
-    return exports.write_xlsx(path, labels.headers, exports.row_batches(database_state().engine, statement), sheet_name=_("Completions"))
+    return exports.write_xlsx(
+        path,
+        labels.headers,
+        exports.row_batches(database_state().engine, statement),
+        sheet_name=_("Completions"),
+    )
 
 
 # Beyond this many cohorts the filter asks for a cohort's number instead of listing them all.
@@ -65,7 +85,12 @@ def report_overview(filters: CompletionFilters, scope: ReportScope) -> dict[str,
     """The report's totals (``summary``) and its filters' choices: counting reads every
     enrollment the filters match, so the page reuses them for a few seconds
     (``LMS_REPORT_TOTALS_SECONDS``, and says so)."""
-    from lms.reports.queries import cohort_choices, completion_summary, course_choices, facilitator_choices
+    from lms.reports.queries import (
+        cohort_choices,
+        completion_summary,
+        course_choices,
+        facilitator_choices,
+    )
 
     cohorts = cohort_choices(db_session, scope, limit=COHORT_CHOICES + 1)
     return {
@@ -77,7 +102,9 @@ def report_overview(filters: CompletionFilters, scope: ReportScope) -> dict[str,
     }
 
 
-def report_page_context(filters: CompletionFilters, scope: ReportScope, page: int, size: int, overview: dict[str, Any]) -> dict[str, Any]:
+def report_page_context(
+    filters: CompletionFilters, scope: ReportScope, page: int, size: int, overview: dict[str, Any]
+) -> dict[str, Any]:
     """What the report page shows: one page of rows, read now, beside the ``overview`` given
     (counted a few seconds ago at most)."""
     from lms.reports.paging import Page
@@ -99,7 +126,12 @@ def overview_charts() -> list[Any]:
     from lms.courses.presentation import PATH_LABELS
     from lms.i18n import _
     from lms.reports import charts
-    from lms.reports.queries import attendance_by_cohort, completions_by_course, completions_by_month, reflections_by_month
+    from lms.reports.queries import (
+        attendance_by_cohort,
+        completions_by_course,
+        completions_by_month,
+        reflections_by_month,
+    )
 
     def month_label(key: str) -> str:
         year, month = (int(part) for part in key.split("-"))
@@ -118,60 +150,155 @@ def overview_charts() -> list[Any]:
     by_month = completions_by_month(db_session)
     months = list(by_month)
     series = [
-        charts.Series(path, str(PATH_LABELS[path]), [by_month[m][path] for m in months], charts.COLOURS[path], charts.PATTERNS[path])
+        charts.Series(
+            path,
+            str(PATH_LABELS[path]),
+            [by_month[m][path] for m in months],
+            charts.COLOURS[path],
+            charts.PATTERNS[path],
+        )
         for path in ("live", "recording", "self_paced")
     ]
     title = _("Completions by month and path")
-    result.append(charts.Chart(
-        id="chart-completions-month",
-        title=title,
-        description=_("Stacked columns for the last 12 months (UTC): live sessions solid, recordings striped, self-paced dotted; each column is labelled with its total. The table after the chart has every number."),
-        svg=charts.stacked_columns("chart-completions-month", title, _("Completions per month, by path."), axis_labels(months), series, _("No completions yet")),
-        table_headers=[_("Month"), *[s.label for s in series], _("Total")],
-        table_rows=[[month_label(m), *[str(s.values[i]) for s in series], str(sum(s.values[i] for s in series))] for i, m in enumerate(months)],
-        empty=not any(sum(s.values) for s in series),
-    ))
+    result.append(
+        charts.Chart(
+            id="chart-completions-month",
+            title=title,
+            description=_(
+                "Stacked columns for the last 12 months (UTC): live sessions solid, recordings striped, self-paced dotted; each column is labelled with its total. The table after the chart has every number."
+            ),
+            svg=charts.stacked_columns(
+                "chart-completions-month",
+                title,
+                _("Completions per month, by path."),
+                axis_labels(months),
+                series,
+                _("No completions yet"),
+            ),
+            table_headers=[_("Month"), *[s.label for s in series], _("Total")],
+            table_rows=[
+                [
+                    month_label(m),
+                    *[str(s.values[i]) for s in series],
+                    str(sum(s.values[i] for s in series)),
+                ]
+                for i, m in enumerate(months)
+            ],
+            empty=not any(sum(s.values) for s in series),
+        )
+    )
 
     titles = course_titles()
     by_course = completions_by_course(db_session)
     title = _("Completions by course")
     labels = [titles.get(slug, name) for slug, name, _live, _total in by_course]
     totals = [total for *_rest, total in by_course]
-    result.append(charts.Chart(
-        id="chart-completions-course",
-        title=title,
-        description=_("One bar per course (the 12 with the most completions), labelled with its number of completions."),
-        svg=charts.horizontal_bars("chart-completions-course", title, _("Completions per course, all paths."), labels, totals, [str(t) for t in totals], max(totals, default=0), charts.COLOURS["course"], _("No completions yet")),
-        table_headers=[_("Course"), _("Live session"), _("All paths")],
-        table_rows=[[label, str(live), str(total)] for label, (_slug, _name, live, total) in zip(labels, by_course, strict=True)],
-        empty=not by_course,
-    ))
+    result.append(
+        charts.Chart(
+            id="chart-completions-course",
+            title=title,
+            description=_(
+                "One bar per course (the 12 with the most completions), labelled with its number of completions."
+            ),
+            svg=charts.horizontal_bars(
+                "chart-completions-course",
+                title,
+                _("Completions per course, all paths."),
+                labels,
+                totals,
+                [str(t) for t in totals],
+                max(totals, default=0),
+                charts.COLOURS["course"],
+                _("No completions yet"),
+            ),
+            table_headers=[_("Course"), _("Live session"), _("All paths")],
+            table_rows=[
+                [label, str(live), str(total)]
+                for label, (_slug, _name, live, total) in zip(labels, by_course, strict=True)
+            ],
+            empty=not by_course,
+        )
+    )
 
     cohorts = attendance_by_cohort(db_session)
     title = _("Live attendance rate by cohort")
-    rates = [(present / registered if registered else 0.0) for _id, _title, _starts, registered, present in cohorts]
-    cohort_labels = [_("%(title)s (%(date)s)", title=name, date=format_date(starts, "medium")) for _id, name, starts, _r, _p in cohorts]
-    value_labels = [_("%(rate)s (%(present)s of %(registered)s)", rate=format_percent(rate), present=present, registered=registered) for rate, (_i, _t, _s, registered, present) in zip(rates, cohorts, strict=True)]
-    result.append(charts.Chart(
-        id="chart-attendance",
-        title=title,
-        description=_("One bar per cohort that has met (the 12 most recent): the share of registered people marked present or late, with the counts written after each bar."),
-        svg=charts.horizontal_bars("chart-attendance", title, _("Attendance rate per cohort."), cohort_labels, rates, value_labels, 1.0, charts.COLOURS["rate"], _("No cohort has met yet")),
-        table_headers=[_("Cohort"), _("Registered"), _("Present or late"), _("Attendance rate")],
-        table_rows=[[label, str(c[3]), str(c[4]), format_percent(rate)] for label, c, rate in zip(cohort_labels, cohorts, rates, strict=True)],
-        empty=not cohorts,
-    ))
+    rates = [
+        (present / registered if registered else 0.0)
+        for _id, _title, _starts, registered, present in cohorts
+    ]
+    cohort_labels = [
+        _("%(title)s (%(date)s)", title=name, date=format_date(starts, "medium"))
+        for _id, name, starts, _r, _p in cohorts
+    ]
+    value_labels = [
+        _(
+            "%(rate)s (%(present)s of %(registered)s)",
+            rate=format_percent(rate),
+            present=present,
+            registered=registered,
+        )
+        for rate, (_i, _t, _s, registered, present) in zip(rates, cohorts, strict=True)
+    ]
+    result.append(
+        charts.Chart(
+            id="chart-attendance",
+            title=title,
+            description=_(
+                "One bar per cohort that has met (the 12 most recent): the share of registered people marked present or late, with the counts written after each bar."
+            ),
+            svg=charts.horizontal_bars(
+                "chart-attendance",
+                title,
+                _("Attendance rate per cohort."),
+                cohort_labels,
+                rates,
+                value_labels,
+                1.0,
+                charts.COLOURS["rate"],
+                _("No cohort has met yet"),
+            ),
+            table_headers=[
+                _("Cohort"),
+                _("Registered"),
+                _("Present or late"),
+                _("Attendance rate"),
+            ],
+            table_rows=[
+                [label, str(c[3]), str(c[4]), format_percent(rate)]
+                for label, c, rate in zip(cohort_labels, cohorts, rates, strict=True)
+            ],
+            empty=not cohorts,
+        )
+    )
 
     reflections = reflections_by_month(db_session)
     title = _("Reflections submitted by month")
-    series = [charts.Series("reflections", _("Reflections submitted"), list(reflections.values()), charts.COLOURS["reflections"])]
-    result.append(charts.Chart(
-        id="chart-reflections",
-        title=title,
-        description=_("One column per month for the last 12 months (UTC), labelled with the number of reflections submitted."),
-        svg=charts.stacked_columns("chart-reflections", title, _("Reflections submitted per month."), axis_labels(list(reflections)), series, _("No reflections submitted yet")),
-        table_headers=[_("Month"), _("Reflections submitted")],
-        table_rows=[[month_label(m), str(n)] for m, n in reflections.items()],
-        empty=not any(reflections.values()),
-    ))
+    series = [
+        charts.Series(
+            "reflections",
+            _("Reflections submitted"),
+            list(reflections.values()),
+            charts.COLOURS["reflections"],
+        )
+    ]
+    result.append(
+        charts.Chart(
+            id="chart-reflections",
+            title=title,
+            description=_(
+                "One column per month for the last 12 months (UTC), labelled with the number of reflections submitted."
+            ),
+            svg=charts.stacked_columns(
+                "chart-reflections",
+                title,
+                _("Reflections submitted per month."),
+                axis_labels(list(reflections)),
+                series,
+                _("No reflections submitted yet"),
+            ),
+            table_headers=[_("Month"), _("Reflections submitted")],
+            table_rows=[[month_label(m), str(n)] for m, n in reflections.items()],
+            empty=not any(reflections.values()),
+        )
+    )
     return result

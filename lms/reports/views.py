@@ -60,11 +60,15 @@ def _page(kind: str) -> Any:
     if errors:
         overview = services.report_overview(CompletionFilters(), scope)
         context = {**overview, "summary": None, "rows": [], "paging": None}
-        return render_template("lms/reports/completions.html", kind=kind, body=_body(kind, filters, errors, context)), 400
+        return render_template(
+            "lms/reports/completions.html", kind=kind, body=_body(kind, filters, errors, context)
+        ), 400
     overview, counted_at = _overview(filters, scope)
     context = services.report_page_context(filters, scope, page, size, overview)
     context.update(counted_at=counted_at, totals_seconds=_totals_seconds())
-    return render_template("lms/reports/completions.html", kind=kind, body=_body(kind, filters, errors, context))
+    return render_template(
+        "lms/reports/completions.html", kind=kind, body=_body(kind, filters, errors, context)
+    )
 
 
 def _totals_seconds() -> int:
@@ -90,7 +94,9 @@ def _overview(filters: CompletionFilters, scope: ReportScope) -> tuple[dict[str,
     return cache.shared(("report-overview", scope, filters, viewer), count, seconds=seconds)
 
 
-def _body(kind: str, filters: CompletionFilters, errors: dict[str, str], context: dict[str, Any]) -> Markup:
+def _body(
+    kind: str, filters: CompletionFilters, errors: dict[str, str], context: dict[str, Any]
+) -> Markup:
     endpoints = {
         "page": f"lms_reports.{kind}_completions",
         "csv": f"lms_reports.{kind}_completions_csv",
@@ -100,22 +106,24 @@ def _body(kind: str, filters: CompletionFilters, errors: dict[str, str], context
     from lms.courses.presentation import audience_label, path_label
     from lms.reports.exports import CERTIFICATE_LABELS, NOT_AVAILABLE_LABELS, STATUS_LABELS
 
-    return Markup(render_template(
-        "lms/reports/_completions_body.html",
-        kind=kind,
-        filters=filters,
-        args=dict(request.args) if errors else filters.to_args(),
-        errors=errors,
-        endpoints=endpoints,
-        course_titles=services.course_titles(),
-        status_labels=STATUS_LABELS,
-        certificate_labels=CERTIFICATE_LABELS,
-        not_available_labels=NOT_AVAILABLE_LABELS,
-        path_label=path_label,
-        audience_label=audience_label,
-        audience_roles=AUDIENCE_ROLES,
-        **context,
-    ))
+    return Markup(
+        render_template(
+            "lms/reports/_completions_body.html",
+            kind=kind,
+            filters=filters,
+            args=dict(request.args) if errors else filters.to_args(),
+            errors=errors,
+            endpoints=endpoints,
+            course_titles=services.course_titles(),
+            status_labels=STATUS_LABELS,
+            certificate_labels=CERTIFICATE_LABELS,
+            not_available_labels=NOT_AVAILABLE_LABELS,
+            path_label=path_label,
+            audience_label=audience_label,
+            audience_roles=AUDIENCE_ROLES,
+            **context,
+        )
+    )
 
 
 def _csv(kind: str) -> Any:
@@ -196,4 +204,3 @@ def facilitator_completions_csv():
 @roles_required("facilitator")
 def facilitator_completions_xlsx():
     return _xlsx(FACILITATOR)
-

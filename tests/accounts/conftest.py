@@ -15,6 +15,10 @@ def mail_log(app, caplog):
 
     def messages() -> list[str]:
         wait_for_jobs(app)
-        return [record.getMessage() for record in caplog.records if "Mail not sent" in record.getMessage()]
+        return [
+            record.getMessage()
+            for record in caplog.records
+            if "Mail not sent" in record.getMessage()
+        ]
 
     return messages

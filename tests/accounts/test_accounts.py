@@ -17,8 +17,22 @@ def same_page(html: str, email: str) -> str:
     return re.sub(r'value="[^"]*\.[^"]*\.[^"]*"', 'value="token"', html.replace(email, "EMAIL"))
 
 
-def register(client, email: str, password: str = "long enough password", confirm: str | None = None, name: str = "New Learner"):
-    return client.post("/auth/register", data={"display_name": name, "email": email, "password": password, "confirm": confirm or password})
+def register(
+    client,
+    email: str,
+    password: str = "long enough password",
+    confirm: str | None = None,
+    name: str = "New Learner",
+):
+    return client.post(
+        "/auth/register",
+        data={
+            "display_name": name,
+            "email": email,
+            "password": password,
+            "confirm": confirm or password,
+        },
+    )
 
 
 def test_registration_creates_a_learner_with_a_scrypt_hash(client, in_db, mail_log):
@@ -30,7 +44,13 @@ def test_registration_creates_a_learner_with_a_scrypt_hash(client, in_db, mail_l
         assert user.password_hash.startswith("scrypt:")
         assert user.roles == ["learner"] and not user.is_admin
     assert any("Your account is ready" in m and "new.person@example.org" in m for m in mail_log())
-    assert client.post("/auth/login", data={"email": "new.person@example.org", "password": "long enough password"}).status_code == 303
+    assert (
+        client.post(
+            "/auth/login",
+            data={"email": "new.person@example.org", "password": "long enough password"},
+        ).status_code
+        == 303
+    )
 
 
 def test_short_and_mismatched_passwords_are_explained_and_input_kept(client, in_db):
@@ -39,13 +59,20 @@ def test_short_and_mismatched_passwords_are_explained_and_input_kept(client, in_
     html = response.get_data(as_text=True)
     assert "Use at least 10 characters for your password." in html
     assert 'value="short@example.org"' in html and "New Learner" in html
-    response = register(client, "short@example.org", password="long enough password", confirm="another long password")
+    response = register(
+        client,
+        "short@example.org",
+        password="long enough password",
+        confirm="another long password",
+    )
     assert "The two passwords are not the same." in response.get_data(as_text=True)
     with in_db() as db:
         assert db.scalar(User.by_email("short@example.org")) is None
 
 
-def test_registering_an_existing_email_reveals_nothing_and_mails_the_owner(client, make_user, in_db, mail_log):
+def test_registering_an_existing_email_reveals_nothing_and_mails_the_owner(
+    client, make_user, in_db, mail_log
+):
     owner = make_user(email="owner@example.org")
     new = register(client, "fresh@example.org")
     assert new.status_code == 303
@@ -58,24 +85,43 @@ def test_registering_an_existing_email_reveals_nothing_and_mails_the_owner(clien
     owner_mail = [m for m in mail_log() if "To: owner@example.org" in m]
     assert owner_mail and "You already have an account" in owner_mail[0]
     with in_db() as db:
-        assert db.scalar(select(func.count()).select_from(User).where(User.email == "owner@example.org")) == 1
-        assert db.get(User, owner.id).password_hash == owner.password_hash, "the owner's password is untouched"
+        assert (
+            db.scalar(
+                select(func.count()).select_from(User).where(User.email == "owner@example.org")
+            )
+            == 1
+        )
+        assert db.get(User, owner.id).password_hash == owner.password_hash, (
+            "the owner's password is untouched"
+        )
 
 
 def test_sign_in_does_not_tell_unknown_emails_from_wrong_passwords(client, make_user):
     user = make_user()
-    wrong_password = client.post("/auth/login", data={"email": user.email, "password": "not the password"})
-    unknown = client.post("/auth/login", data={"email": "nobody@example.org", "password": "not the password"})
+    wrong_password = client.post(
+        "/auth/login", data={"email": user.email, "password": "not the password"}
+    )
+    unknown = client.post(
+        "/auth/login", data={"email": "nobody@example.org", "password": "not the password"}
+    )
     assert wrong_password.status_code == unknown.status_code == 422
+
     def message(response):
         return re.findall(r'class="error-message"[^>]*>([^<]+)<', response.get_data(as_text=True))
+
     assert message(wrong_password) == message(unknown) != []
 
 
 def test_login_redirects_only_to_local_paths(client, make_user):
     user = make_user()
-    for target, expected in (("https://evil.example/", "/me"), ("//evil.example/x", "/me"), ("/learn/1", "/learn/1")):
-        response = client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "next": target})
+    for target, expected in (
+        ("https://evil.example/", "/me"),
+        ("//evil.example/x", "/me"),
+        ("/learn/1", "/learn/1"),
+    ):
+        response = client.post(
+            "/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "next": target}
+        )
         assert response.headers["Location"].endswith(expected), target
         client.post("/auth/logout")
 
@@ -90,17 +136,33 @@ def test_password_reset_end_to_end(client, make_user, in_db, mail_log):
     form = client.get(link)
     assert form.status_code == 200 and "Choose a new password" in form.get_data(as_text=True)
     assert client.post(link, data={"password": "short", "confirm": "short"}).status_code == 422
-    assert client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 303
+    assert (
+        client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code
+        == 303
+    )
     with in_db() as db:
         assert db.get(User, user.id).check_password(NEW_PASSWORD)
-    assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 422
-    assert client.post("/auth/login", data={"email": user.email, "password": NEW_PASSWORD}).status_code == 303
+    assert (
+        client.post(
+            "/auth/login", data={"email": user.email, "password": TEST_PASSWORD}
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post("/auth/login", data={"email": user.email, "password": NEW_PASSWORD}).status_code
+        == 303
+    )
 
     # A used link dies with the old password hash.
     client.post("/auth/logout")
     used = client.get(link)
     assert used.status_code == 400 and "no longer works" in used.get_data(as_text=True)
-    assert client.post(link, data={"password": "yet another password", "confirm": "yet another password"}).status_code == 400
+    assert (
+        client.post(
+            link, data={"password": "yet another password", "confirm": "yet another password"}
+        ).status_code
+        == 400
+    )
     with in_db() as db:
         assert db.get(User, user.id).check_password(NEW_PASSWORD)
 
@@ -125,7 +187,9 @@ def test_reset_requests_answer_the_same_for_unknown_addresses(client, make_user,
     unknown_page = client.get(unknown.headers["Location"]).get_data(as_text=True)
     assert known.status_code == unknown.status_code == 303
     assert known.headers["Location"] == unknown.headers["Location"]
-    assert same_page(known_page, "known@example.org") == same_page(unknown_page, "unknown@example.org")
+    assert same_page(known_page, "known@example.org") == same_page(
+        unknown_page, "unknown@example.org"
+    )
     assert len([m for m in mail_log() if "unknown@example.org" in m]) == 0
 
 
@@ -136,16 +200,41 @@ def test_profile_updates_language_zone_affiliate_and_role(client, login_as, make
     assert 'value="America/Chicago"' in page and "Education Support Professionals" in page
     response = client.post(
         "/auth/profile",
-        data={"display_name": "Renamed", "locale": "es", "time_zone": "America/Chicago", "affiliate": "Ohio EA", "audience_role": "education-support-professional"},
+        data={
+            "display_name": "Renamed",
+            "locale": "es",
+            "time_zone": "America/Chicago",
+            "affiliate": "Ohio EA",
+            "audience_role": "education-support-professional",
+        },
     )
     assert response.status_code == 303
     with in_db() as db:
         saved = db.get(User, user.id)
-        assert (saved.display_name, saved.locale, saved.time_zone, saved.affiliate, saved.audience_role) == (
-            "Renamed", "es", "America/Chicago", "Ohio EA", "education-support-professional",
+        assert (
+            saved.display_name,
+            saved.locale,
+            saved.time_zone,
+            saved.affiliate,
+            saved.audience_role,
+        ) == (
+            "Renamed",
+            "es",
+            "America/Chicago",
+            "Ohio EA",
+            "education-support-professional",
         )
     assert '<html lang="es">' in client.get("/auth/profile").get_data(as_text=True)
-    bad = client.post("/auth/profile", data={"display_name": "X", "locale": "es", "time_zone": "Mars/Olympus", "affiliate": "", "audience_role": "wizard"})
+    bad = client.post(
+        "/auth/profile",
+        data={
+            "display_name": "X",
+            "locale": "es",
+            "time_zone": "Mars/Olympus",
+            "affiliate": "",
+            "audience_role": "wizard",
+        },
+    )
     assert bad.status_code == 422
     with in_db() as db:
         assert db.get(User, user.id).time_zone == "America/Chicago"
@@ -181,7 +270,13 @@ def test_smtp_backend_sends_with_smtplib(app, monkeypatch):
     import lms.mail
 
     monkeypatch.setattr(lms.mail.smtplib, "SMTP", FakeSMTP)
-    app.config.update(LMS_MAIL_BACKEND="smtp", LMS_SMTP_HOST="mail.example.org", LMS_SMTP_PORT=587, LMS_SMTP_STARTTLS=True, LMS_SMTP_USERNAME="robot")
+    app.config.update(
+        LMS_MAIL_BACKEND="smtp",
+        LMS_SMTP_HOST="mail.example.org",
+        LMS_SMTP_PORT=587,
+        LMS_SMTP_STARTTLS=True,
+        LMS_SMTP_USERNAME="robot",
+    )
     with app.app_context():  # mail goes out from a job: an app context, no request
         lms.mail.send_message("a@example.org", "Hello", "Body text")
     assert sent[0] == ("connect", "mail.example.org", 587)
@@ -194,7 +289,9 @@ def test_the_signed_in_person_is_loaded_whole_and_stays_writable(app, make_user,
 
     from lms.accounts.services import load_user, start_sign_in
 
-    user = make_user(display_name="Ada Loaded", affiliate="Ohio EA", locale="es", time_zone="Europe/Madrid")
+    user = make_user(
+        display_name="Ada Loaded", affiliate="Ohio EA", locale="es", time_zone="Europe/Madrid"
+    )
     with app.test_request_context(), in_db() as db:
         token = start_sign_in(db.get(User, user.id))
         db.commit()
@@ -207,10 +304,16 @@ def test_the_signed_in_person_is_loaded_whole_and_stays_writable(app, make_user,
             from lms.db import db_session as other
 
             reference = other.get(User, user.id)
-            assert {a.key: getattr(loaded, a.key) for a in state.mapper.column_attrs} == {a.key: getattr(reference, a.key) for a in state.mapper.column_attrs}
+            assert {a.key: getattr(loaded, a.key) for a in state.mapper.column_attrs} == {
+                a.key: getattr(reference, a.key) for a in state.mapper.column_attrs
+            }
         loaded.display_name = "Ada Renamed"
         db.commit()
         # The account's id is not a sign-in: neither is a token one character off.
-        assert load_user(str(user.id)) is None and load_user("ab") is None and load_user(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+        assert (
+            load_user(str(user.id)) is None
+            and load_user("ab") is None
+            and load_user(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+        )
     with in_db() as db:
         assert db.get(User, user.id).display_name == "Ada Renamed"

@@ -61,16 +61,27 @@ def _same_answers(app, url, forms):
         client = app.test_client()
         response = client.post(url, data=form)
         follow = client.get(response.headers["Location"]).get_data(as_text=True)
-        shapes.add((response.status_code, response.headers["Location"], response.get_data(as_text=True), follow.replace(form["email"], "ADDRESS")))
+        shapes.add(
+            (
+                response.status_code,
+                response.headers["Location"],
+                response.get_data(as_text=True),
+                follow.replace(form["email"], "ADDRESS"),
+            )
+        )
     assert len(shapes) == 1, f"the answers differ: {shapes}"
 
 
 def _close(times_a, times_b):
     a, b = statistics.median(times_a), statistics.median(times_b)
-    assert max(a, b) <= MARGIN * min(a, b), f"medians {a * 1000:.1f} ms and {b * 1000:.1f} ms differ by more than {MARGIN}x"
+    assert max(a, b) <= MARGIN * min(a, b), (
+        f"medians {a * 1000:.1f} ms and {b * 1000:.1f} ms differ by more than {MARGIN}x"
+    )
 
 
-def test_a_reset_request_answers_the_same_whether_or_not_the_address_has_an_account(app, client, make_user, slow_relay):
+def test_a_reset_request_answers_the_same_whether_or_not_the_address_has_an_account(
+    app, client, make_user, slow_relay
+):
     make_user(email="known@example.org")
     times = {"known@example.org": [], "unknown@example.org": []}
     for _ in range(TRIES):
@@ -84,19 +95,33 @@ def test_a_reset_request_answers_the_same_whether_or_not_the_address_has_an_acco
     _close(times["known@example.org"], times["unknown@example.org"])
 
 
-def test_registration_answers_the_same_for_a_new_address_and_one_with_an_account(app, client, make_user, slow_relay):
+def test_registration_answers_the_same_for_a_new_address_and_one_with_an_account(
+    app, client, make_user, slow_relay
+):
     make_user(email="owner@example.org")
     times = {"existing": [], "new": []}
 
     def form(address):
-        return {"display_name": "Someone", "email": address, "password": "a long enough password", "confirm": "a long enough password"}
+        return {
+            "display_name": "Someone",
+            "email": address,
+            "password": "a long enough password",
+            "confirm": "a long enough password",
+        }
 
     for n in range(REGISTRATION_TRIES):
         for kind in times:
-            elapsed, response = _timed(app, client, "/auth/register", form("owner@example.org" if kind == "existing" else f"newcomer{n}@example.org"))
+            elapsed, response = _timed(
+                app,
+                client,
+                "/auth/register",
+                form("owner@example.org" if kind == "existing" else f"newcomer{n}@example.org"),
+            )
             assert response.status_code == 303
             times[kind].append(elapsed)
     wait_for_jobs(app)
-    assert sorted(set(slow_relay)) == sorted({"owner@example.org", *(f"newcomer{n}@example.org" for n in range(REGISTRATION_TRIES))})
+    assert sorted(set(slow_relay)) == sorted(
+        {"owner@example.org", *(f"newcomer{n}@example.org" for n in range(REGISTRATION_TRIES))}
+    )
     _same_answers(app, "/auth/register", [form("owner@example.org"), form("one.more@example.org")])
     _close(times["existing"], times["new"])

@@ -24,7 +24,12 @@ def newcomer(app, client, mail_log):
     welcome = next(message for message in mail_log() if "Your account is ready" in message)
     link = re.search(r"http://lms\.test(/auth/confirm/\S+)", welcome)
     assert link, welcome
-    assert client.post("/auth/login", data={"email": "newcomer@example.org", "password": PASSWORD}).status_code == 303
+    assert (
+        client.post(
+            "/auth/login", data={"email": "newcomer@example.org", "password": PASSWORD}
+        ).status_code
+        == 303
+    )
     return link.group(1)
 
 
@@ -41,7 +46,9 @@ def _live_enrollments(app) -> int:
     with app.app_context():
         from lms.db import db_session
 
-        return db_session.scalar(select(func.count()).select_from(Enrollment).where(Enrollment.cohort_id.is_not(None)))
+        return db_session.scalar(
+            select(func.count()).select_from(Enrollment).where(Enrollment.cohort_id.is_not(None))
+        )
 
 
 def test_an_unconfirmed_learner_is_told_why_and_cannot_register(app, client, make_user, newcomer):
@@ -81,7 +88,9 @@ def test_a_link_that_was_tampered_with_or_expired_is_refused(app, client, newcom
     assert client.get(newcomer[:-3] + "xyz").status_code == 400
     app.config["LMS_EMAIL_CONFIRMATION_MAX_AGE"] = -1  # every link is past its age
     refused = client.get(newcomer)
-    assert refused.status_code == 400 and "This link no longer works" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "This link no longer works" in refused.get_data(
+        as_text=True
+    )
     assert _user(app).email_confirmed_at is None
 
 
@@ -104,10 +113,24 @@ def test_a_new_link_can_be_sent_and_works(app, client, newcomer, mail_log):
     assert client.get(link).status_code == 303
     assert _user(app).email_confirmed_at is not None
     client.post("/auth/confirm")
-    assert len([m for m in mail_log() if "Confirm that this address is yours" in m]) == 1, "no mail once confirmed"
+    assert len([m for m in mail_log() if "Confirm that this address is yours" in m]) == 1, (
+        "no mail once confirmed"
+    )
 
 
 def test_people_an_admin_or_a_command_creates_are_confirmed(app, runner):
-    result = runner.invoke(args=["lms", "users", "create", "--email", "staff@example.org", "--name", "Staff", "--password", PASSWORD])
+    result = runner.invoke(
+        args=[
+            "lms",
+            "users",
+            "create",
+            "--email",
+            "staff@example.org",
+            "--name",
+            "Staff",
+            "--password",
+            PASSWORD,
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert _user(app, "staff@example.org").email_confirmed_at is not None

@@ -23,7 +23,11 @@ def sign_in(client, user, *, remember: bool = True, password: str = TEST_PASSWOR
 def saved_cookies(app, client) -> dict[str, str]:
     """The browser's cookies as an attacker would copy them."""
     names = (app.config["SESSION_COOKIE_NAME"], REMEMBER)
-    return {name: cookie.value for name in names if (cookie := client.get_cookie(name, domain=app.config["SERVER_NAME"])) is not None}
+    return {
+        name: cookie.value
+        for name in names
+        if (cookie := client.get_cookie(name, domain=app.config["SERVER_NAME"])) is not None
+    }
 
 
 def replay(app, cookies: dict[str, str], only: str | None = None):
@@ -57,20 +61,28 @@ def test_copies_of_both_cookies_work_until_sign_out_and_not_after(app, client, p
     page = client.get("/me")
     signed_out = client.post("/auth/logout")
     assert signed_out.status_code == 303 and page.status_code == 200
-    assert any(header.startswith(f"{REMEMBER}=;") for header in signed_out.headers.getlist("Set-Cookie")), "the browser drops its remember-me cookie"
+    assert any(
+        header.startswith(f"{REMEMBER}=;") for header in signed_out.headers.getlist("Set-Cookie")
+    ), "the browser drops its remember-me cookie"
     assert not signed_in(client.get("/me"))
-    assert not signed_in(replay(app, cookies, only=app.config["SESSION_COOKIE_NAME"])), "saved session cookie"
+    assert not signed_in(replay(app, cookies, only=app.config["SESSION_COOKIE_NAME"])), (
+        "saved session cookie"
+    )
     assert not signed_in(replay(app, cookies, only=REMEMBER)), "saved remember-me cookie"
     assert not signed_in(replay(app, cookies))
 
 
-def test_the_remember_me_cookie_is_new_at_each_sign_in_and_sign_ins_are_separate(app, person, in_db):
+def test_the_remember_me_cookie_is_new_at_each_sign_in_and_sign_ins_are_separate(
+    app, person, in_db
+):
     laptop, phone = app.test_client(), app.test_client()
     sign_in(laptop, person)
     sign_in(phone, person)
     laptop_cookies, phone_cookies = saved_cookies(app, laptop), saved_cookies(app, phone)
     assert laptop_cookies[REMEMBER] != phone_cookies[REMEMBER]
-    assert laptop_cookies[REMEMBER].split("|")[0] != str(person.id), "the cookie names a sign-in, not the account"
+    assert laptop_cookies[REMEMBER].split("|")[0] != str(person.id), (
+        "the cookie names a sign-in, not the account"
+    )
     laptop.post("/auth/logout")
     assert not signed_in(replay(app, laptop_cookies))
     assert signed_in(phone.get("/me")), "signing out on one device leaves the other signed in"
@@ -91,7 +103,9 @@ def test_a_password_reset_ends_every_session_of_the_account(app, client, person)
 
         token = password_reset_token(db_session.get(User, person.id))
     new_password = "a brand new password"
-    response = app.test_client().post(f"/auth/reset/{token}", data={"password": new_password, "confirm": new_password})
+    response = app.test_client().post(
+        f"/auth/reset/{token}", data={"password": new_password, "confirm": new_password}
+    )
     assert response.status_code == 303
     assert not signed_in(client.get("/me"))
     assert not signed_in(other_device.get("/me"))
@@ -113,7 +127,9 @@ def test_sign_out_everywhere_ends_every_session_this_one_included(app, client, p
     assert 'action="/auth/sign-out-everywhere"' in profile and "Sign out everywhere" in profile
     response = client.post("/auth/sign-out-everywhere")
     assert response.status_code == 303
-    assert "You are signed out in every browser" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You are signed out in every browser" in client.get(
+        response.headers["Location"]
+    ).get_data(as_text=True)
     assert not signed_in(client.get("/me"))
     assert all(not signed_in(other.get("/me")) for other in others)
     for saved in (cookies, other_cookies):
@@ -121,7 +137,9 @@ def test_sign_out_everywhere_ends_every_session_this_one_included(app, client, p
         assert not signed_in(replay(app, saved, only=REMEMBER))
     with in_db() as db:
         assert db.scalar(select(func.count()).select_from(SignIn)) == 0
-    assert app.test_client().post("/auth/sign-out-everywhere").status_code in (302, 303), "signed out: to the sign-in page"
+    assert app.test_client().post("/auth/sign-out-everywhere").status_code in (302, 303), (
+        "signed out: to the sign-in page"
+    )
 
 
 def test_deactivation_signs_the_person_out(app, client, person, make_user):
@@ -159,26 +177,49 @@ class TestWithCsrf:
         from lms.accounts.models import User
 
         before = csrf_token_in(client.get("/auth/login").get_data(as_text=True))
-        session_before = client.get_cookie(app.config["SESSION_COOKIE_NAME"], domain="lms.test").value
-        signed = client.post("/auth/login", data={"email": person.email, "password": TEST_PASSWORD, "csrf_token": before})
+        session_before = client.get_cookie(
+            app.config["SESSION_COOKIE_NAME"], domain="lms.test"
+        ).value
+        signed = client.post(
+            "/auth/login",
+            data={"email": person.email, "password": TEST_PASSWORD, "csrf_token": before},
+        )
         assert signed.status_code == 303
-        assert client.get_cookie(app.config["SESSION_COOKIE_NAME"], domain="lms.test").value != session_before
-        profile = {"display_name": "Changed By Someone", "locale": "en", "time_zone": "America/New_York", "affiliate": "", "audience_role": ""}
-        assert client.post("/auth/profile", data={**profile, "csrf_token": before}).status_code == 400
+        assert (
+            client.get_cookie(app.config["SESSION_COOKIE_NAME"], domain="lms.test").value
+            != session_before
+        )
+        profile = {
+            "display_name": "Changed By Someone",
+            "locale": "en",
+            "time_zone": "America/New_York",
+            "affiliate": "",
+            "audience_role": "",
+        }
+        assert (
+            client.post("/auth/profile", data={**profile, "csrf_token": before}).status_code == 400
+        )
         with in_db() as db:
             assert db.get(User, person.id).display_name == person.display_name
         after = csrf_token_in(client.get("/auth/profile").get_data(as_text=True))
-        assert client.post("/auth/profile", data={**profile, "csrf_token": after}).status_code == 303
+        assert (
+            client.post("/auth/profile", data={**profile, "csrf_token": after}).status_code == 303
+        )
         with in_db() as db:
             assert db.get(User, person.id).display_name == "Changed By Someone"
 
     def test_sign_out_everywhere_needs_the_token(self, app, client, person):
         token = csrf_token_in(client.get("/auth/login").get_data(as_text=True))
-        client.post("/auth/login", data={"email": person.email, "password": TEST_PASSWORD, "csrf_token": token})
+        client.post(
+            "/auth/login",
+            data={"email": person.email, "password": TEST_PASSWORD, "csrf_token": token},
+        )
         assert client.post("/auth/sign-out-everywhere").status_code == 400
         assert signed_in(client.get("/me"))
         token = csrf_token_in(client.get("/auth/profile").get_data(as_text=True))
-        assert client.post("/auth/sign-out-everywhere", data={"csrf_token": token}).status_code == 303
+        assert (
+            client.post("/auth/sign-out-everywhere", data={"csrf_token": token}).status_code == 303
+        )
         assert not signed_in(client.get("/me"))
 
 
@@ -187,7 +228,9 @@ def test_two_copies_of_one_account_are_the_same_person_whatever_their_sign_in():
 
     laptop, phone, someone_else = User(id=7), User(id=7), User(id=8)
     laptop.sign_in_token = "a" * 43
-    assert laptop == phone and not laptop != phone, "compared by account, without asking for a token"
+    assert laptop == phone and not laptop != phone, (
+        "compared by account, without asking for a token"
+    )
     assert laptop != someone_else and User() != User()
     with pytest.raises(RuntimeError):
         phone.get_id()  # no sign-in made: nothing Flask-Login could keep

@@ -54,12 +54,23 @@ def test_admin_header_link(make_user, login_as):
 
 def test_unknown_person_is_404(make_user, login_as):
     client = login_as(make_user("admin"))
-    assert client.post("/admin/people/999999/roles", data={"role": "admin", "grant": "1"}).status_code == 404
+    assert (
+        client.post("/admin/people/999999/roles", data={"role": "admin", "grant": "1"}).status_code
+        == 404
+    )
     assert client.post("/admin/people/999999/active", data={"active": "0"}).status_code == 404
 
 
 def test_malformed_role_change_is_400(make_user, login_as):
     client = login_as(make_user("admin"))
     target = make_user("learner")
-    assert client.post(f"/admin/people/{target.id}/roles", data={"role": "superuser", "grant": "1"}).status_code == 400
-    assert client.post(f"/admin/people/{target.id}/active", data={"active": "maybe"}).status_code == 400
+    assert (
+        client.post(
+            f"/admin/people/{target.id}/roles", data={"role": "superuser", "grant": "1"}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(f"/admin/people/{target.id}/active", data={"active": "maybe"}).status_code
+        == 400
+    )

@@ -16,7 +16,11 @@ from tests.courses.test_loader import VALID, write_course
 def courses_dir(tmp_path: Path) -> Path:
     root = tmp_path / "courses"
     write_course(root, "good-course")
-    write_course(root, "broken-course", VALID.format(slug="broken-course").replace('title = "A valid course"', 'title = ""'))
+    write_course(
+        root,
+        "broken-course",
+        VALID.format(slug="broken-course").replace('title = "A valid course"', 'title = ""'),
+    )
     write_course(root, "syntax-course", 'slug = "syntax-course"\ntitle = "open')
     return root
 
@@ -52,5 +56,9 @@ def test_sync_now_runs_the_catalog_sync(make_user, login_as, db, courses_dir):
     assert rows["new-course"].status is CourseStatus.active
     assert rows["good-course"].status is CourseStatus.retired
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "courses.synced"))
-    assert event.actor_id == admin.id and event.target_type == "catalog" and event.details["added"] == ["new-course"]
+    assert (
+        event.actor_id == admin.id
+        and event.target_type == "catalog"
+        and event.details["added"] == ["new-course"]
+    )
     assert "Retired" in text

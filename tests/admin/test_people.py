@@ -35,16 +35,25 @@ def fresh(db, user_id):
 
 def test_make_facilitator_and_admin_and_take_them_back(admin_client, admin, make_user, db):
     person = make_user("learner", display_name="Pat Person")
-    response = admin_client.post(f"/admin/people/{person.id}/roles", data={"role": "facilitator", "grant": "1", "next": "/admin/people?q=pat"})
-    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/people?q=pat")
+    response = admin_client.post(
+        f"/admin/people/{person.id}/roles",
+        data={"role": "facilitator", "grant": "1", "next": "/admin/people?q=pat"},
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith(
+        "/admin/people?q=pat"
+    )
     assert fresh(db, person.id).is_facilitator
     admin_client.post(f"/admin/people/{person.id}/roles", data={"role": "admin", "grant": "1"})
     assert fresh(db, person.id).is_admin
     admin_client.post(f"/admin/people/{person.id}/roles", data={"role": "admin", "grant": "0"})
-    admin_client.post(f"/admin/people/{person.id}/roles", data={"role": "facilitator", "grant": "0"})
+    admin_client.post(
+        f"/admin/people/{person.id}/roles", data={"role": "facilitator", "grant": "0"}
+    )
     person = fresh(db, person.id)
     assert not person.is_admin and not person.is_facilitator
-    actions = [(e.action, e.details["role"], e.actor_id, e.target_type, e.target_id) for e in events(db)]
+    actions = [
+        (e.action, e.details["role"], e.actor_id, e.target_type, e.target_id) for e in events(db)
+    ]
     assert actions == [
         ("user.role_granted", "facilitator", admin.id, "user", str(person.id)),
         ("user.role_granted", "admin", admin.id, "user", str(person.id)),
@@ -55,21 +64,32 @@ def test_make_facilitator_and_admin_and_take_them_back(admin_client, admin, make
 
 def test_unchanged_role_writes_no_event(admin_client, make_user, db):
     person = make_user("facilitator")
-    admin_client.post(f"/admin/people/{person.id}/roles", data={"role": "facilitator", "grant": "1"})
+    admin_client.post(
+        f"/admin/people/{person.id}/roles", data={"role": "facilitator", "grant": "1"}
+    )
     assert events(db) == []
 
 
 def test_next_cannot_leave_the_site(admin_client, make_user):
     person = make_user("learner")
-    response = admin_client.post(f"/admin/people/{person.id}/roles", data={"role": "facilitator", "grant": "1", "next": "https://evil.example/"})
+    response = admin_client.post(
+        f"/admin/people/{person.id}/roles",
+        data={"role": "facilitator", "grant": "1", "next": "https://evil.example/"},
+    )
     assert response.headers["Location"].endswith("/admin/people")
 
 
 def test_admin_cannot_remove_own_admin_role_or_deactivate_self(admin_client, admin, make_user, db):
     make_user("admin")  # another admin exists: the rule is about oneself
-    response = admin_client.post(f"/admin/people/{admin.id}/roles", data={"role": "admin", "grant": "0"}, follow_redirects=True)
+    response = admin_client.post(
+        f"/admin/people/{admin.id}/roles",
+        data={"role": "admin", "grant": "0"},
+        follow_redirects=True,
+    )
     assert "You cannot remove your own admin role" in response.get_data(as_text=True)
-    response = admin_client.post(f"/admin/people/{admin.id}/active", data={"active": "0"}, follow_redirects=True)
+    response = admin_client.post(
+        f"/admin/people/{admin.id}/active", data={"active": "0"}, follow_redirects=True
+    )
     assert "You cannot deactivate your own account" in response.get_data(as_text=True)
     me = fresh(db, admin.id)
     assert me.is_admin and me.active
@@ -96,7 +116,9 @@ def test_last_active_admin_cannot_be_demoted_or_deactivated(app, admin, make_use
 
 def test_deactivate_and_reactivate(admin_client, make_user, db, client):
     person = make_user("learner", display_name="Sam Sample")
-    response = admin_client.post(f"/admin/people/{person.id}/active", data={"active": "0"}, follow_redirects=True)
+    response = admin_client.post(
+        f"/admin/people/{person.id}/active", data={"active": "0"}, follow_redirects=True
+    )
     assert "can no longer sign in" in response.get_data(as_text=True)
     assert not fresh(db, person.id).active
     admin_client.post(f"/admin/people/{person.id}/active", data={"active": "1"})
@@ -115,7 +137,9 @@ def test_search_by_name_or_email_and_role_with_pages(admin_client, make_user, ap
     assert "q=RIVERA" in next_link
     page2 = admin_client.get(next_link).get_data(as_text=True)
     assert "Rivera 3" in page2 and "Rivera 4" in page2
-    assert "Flo Facilitator" in admin_client.get("/admin/people?q=schools.example").get_data(as_text=True)
+    assert "Flo Facilitator" in admin_client.get("/admin/people?q=schools.example").get_data(
+        as_text=True
+    )
     html = admin_client.get("/admin/people?role=facilitator").get_data(as_text=True)
     assert "Flo Facilitator" in html and "Rivera" not in html
     html = admin_client.get("/admin/people?role=learner").get_data(as_text=True)
@@ -143,27 +167,41 @@ def test_role_change_needs_csrf_when_enabled(app, admin, make_user, db):
     client = app.test_client()
     # Sign in with a real token from the login page.
     page = client.get("/auth/login").get_data(as_text=True)
-    client.post("/auth/login", data={"email": admin.email, "password": TEST_PASSWORD, "csrf_token": csrf_token_in(page)})
+    client.post(
+        "/auth/login",
+        data={"email": admin.email, "password": TEST_PASSWORD, "csrf_token": csrf_token_in(page)},
+    )
     response = client.post(f"/admin/people/{person.id}/roles", data={"role": "admin", "grant": "1"})
     assert response.status_code == 400
     assert not fresh(db, person.id).is_admin
     page = client.get("/admin/people").get_data(as_text=True)
     token = csrf_token_in(page)
-    response = client.post(f"/admin/people/{person.id}/roles", data={"role": "admin", "grant": "1", "csrf_token": token})
+    response = client.post(
+        f"/admin/people/{person.id}/roles",
+        data={"role": "admin", "grant": "1", "csrf_token": token},
+    )
     assert response.status_code == 303 and fresh(db, person.id).is_admin
 
 
 def test_an_admin_can_vouch_for_an_unconfirmed_address(admin_client, admin, make_user, db):
-    person = make_user("learner", display_name="Una Unconfirmed", email="una@example.org", email_confirmed_at=None)
+    person = make_user(
+        "learner", display_name="Una Unconfirmed", email="una@example.org", email_confirmed_at=None
+    )
     confirmed = make_user("learner", display_name="Cora Confirmed", email="cora@example.org")
     page = admin_client.get("/admin/people").get_data(as_text=True)
     assert page.count("Email not confirmed") == 1
     assert f'action="/admin/people/{person.id}/confirm-email"' in page
     assert f'action="/admin/people/{confirmed.id}/confirm-email"' not in page
 
-    response = admin_client.post(f"/admin/people/{person.id}/confirm-email", data={"next": "/admin/people?q=una"})
-    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/people?q=una")
+    response = admin_client.post(
+        f"/admin/people/{person.id}/confirm-email", data={"next": "/admin/people?q=una"}
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith(
+        "/admin/people?q=una"
+    )
     assert fresh(db, person.id).email_confirmed_at is not None
     admin_client.post(f"/admin/people/{person.id}/confirm-email", data={})
-    assert [(e.action, e.actor_id, e.target_id) for e in events(db)] == [("user.email_confirmed", admin.id, str(person.id))], "once"
+    assert [(e.action, e.actor_id, e.target_id) for e in events(db)] == [
+        ("user.email_confirmed", admin.id, str(person.id))
+    ], "once"
     assert "Email not confirmed" not in admin_client.get("/admin/people").get_data(as_text=True)

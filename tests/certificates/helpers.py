@@ -16,4 +16,6 @@ def page_text(pdf: bytes) -> str:
 def document_text(pdf: bytes) -> str:
     """Every page's text as PDFium extracts it (each line's /ActualText), pages joined."""
     document = pypdfium2.PdfDocument(pdf)
-    return "\n".join(page.get_textpage().get_text_range().replace("\r\n", "\n") for page in document)
+    return "\n".join(
+        page.get_textpage().get_text_range().replace("\r\n", "\n") for page in document
+    )

@@ -10,9 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.jobs import wait_for_jobs
-from tests.cohorts.helpers import client_for, completed_enrollment, download_cohort_zip, future_date, register, schedule
-
-
+from tests.cohorts.helpers import (
+    client_for,
+    completed_enrollment,
+    download_cohort_zip,
+    register,
+    schedule,
+)
 
 
 def _valid_count(app, enrollment_id):
@@ -20,7 +24,11 @@ def _valid_count(app, enrollment_id):
     from lms.db import db_session
 
     with app.app_context():
-        return db_session.scalar(select(func.count()).select_from(Certificate).where(Certificate.enrollment_id == enrollment_id, Certificate.revoked_at.is_(None)))
+        return db_session.scalar(
+            select(func.count())
+            .select_from(Certificate)
+            .where(Certificate.enrollment_id == enrollment_id, Certificate.revoked_at.is_(None))
+        )
 
 
 def _self_directed_enrollment(app, user, path="recording", slug="esp-racial-justice-dialogue"):
@@ -31,7 +39,12 @@ def _self_directed_enrollment(app, user, path="recording", slug="esp-racial-just
 
     with app.app_context():
         course = course_row(db_session, lms_state().catalog.get(slug))
-        enrollment = Enrollment(user_id=user.id, course_id=course.id, path=LearningPath(path), status=EnrollmentStatus.completed)
+        enrollment = Enrollment(
+            user_id=user.id,
+            course_id=course.id,
+            path=LearningPath(path),
+            status=EnrollmentStatus.completed,
+        )
         db_session.add(enrollment)
         db_session.commit()
         return enrollment.id
@@ -65,9 +78,15 @@ def test_issue_is_idempotent_and_snapshots_what_it_prints(app, make_user):
     from lms.cohorts.models import Cohort
 
     with app.app_context():
-        session_day = db_session.get(Cohort, cohort_id).starts_at.astimezone(ZoneInfo("America/New_York")).date()
+        session_day = (
+            db_session.get(Cohort, cohort_id)
+            .starts_at.astimezone(ZoneInfo("America/New_York"))
+            .date()
+        )
     sent = []
-    with certificate_issued.connected_to(lambda sender, **kw: sent.append(kw["certificate"].code), app):
+    with certificate_issued.connected_to(
+        lambda sender, **kw: sent.append(kw["certificate"].code), app
+    ):
         with app.test_request_context():
             actor = db_session.get(User, facilitator.id)
             first = services.issue_certificate(db_session.get(Enrollment, enrollment_id), actor)
@@ -75,14 +94,23 @@ def test_issue_is_idempotent_and_snapshots_what_it_prints(app, make_user):
             db_session.commit()
             certificate = first.certificate
             assert first.created and not second.created and second.certificate.id == certificate.id
-            assert (certificate.learner_name, certificate.facilitator_name, certificate.hours, certificate.locale) == ("Lee Learner", "Fran F", 1.0, "es")
+            assert (
+                certificate.learner_name,
+                certificate.facilitator_name,
+                certificate.hours,
+                certificate.locale,
+            ) == ("Lee Learner", "Fran F", 1.0, "es")
             assert certificate.course_title.startswith("Un diálogo")
             assert certificate.organisation == app.config["LMS_ORGANISATION"]
-            assert certificate.session_date == session_day  # the day in New York, where it took place
+            assert (
+                certificate.session_date == session_day
+            )  # the day in New York, where it took place
     assert sent == [certificate.code]
 
 
-def test_a_lost_race_at_the_unique_index_returns_the_existing_certificate(app, make_user, monkeypatch):
+def test_a_lost_race_at_the_unique_index_returns_the_existing_certificate(
+    app, make_user, monkeypatch
+):
     """The SAVEPOINT path: the lookup saw nothing, the insert hits the partial unique index."""
     from lms.accounts.models import User
     from lms.certificates import services
@@ -95,10 +123,21 @@ def test_a_lost_race_at_the_unique_index_returns_the_existing_certificate(app, m
     # Another "request" commits a certificate on its own connection.
     engine = make_engine(app.config["LMS_DATABASE_URL"])
     with engine.begin() as connection:
-        connection.execute(Certificate.__table__.insert().values(
-            code="AAAA-BBBB-CCCC-DDDD", enrollment_id=enrollment_id, learner_name="x", course_title="x", hours=1.0,
-            session_date=utcnow().date(), facilitator_name="x", organisation="x", locale="en", issued_at=utcnow(), revoked_reason="",
-        ))
+        connection.execute(
+            Certificate.__table__.insert().values(
+                code="AAAA-BBBB-CCCC-DDDD",
+                enrollment_id=enrollment_id,
+                learner_name="x",
+                course_title="x",
+                hours=1.0,
+                session_date=utcnow().date(),
+                facilitator_name="x",
+                organisation="x",
+                locale="en",
+                issued_at=utcnow(),
+                revoked_reason="",
+            )
+        )
     engine.dispose()
     real = services.valid_certificate
     calls = {"n": 0}
@@ -109,7 +148,9 @@ def test_a_lost_race_at_the_unique_index_returns_the_existing_certificate(app, m
 
     monkeypatch.setattr(services, "valid_certificate", stale_first)
     with app.test_request_context():
-        result = services.issue_certificate(db_session.get(Enrollment, enrollment_id), db_session.get(User, facilitator.id))
+        result = services.issue_certificate(
+            db_session.get(Enrollment, enrollment_id), db_session.get(User, facilitator.id)
+        )
         assert not result.created and result.certificate.code == "AAAA-BBBB-CCCC-DDDD"
         db_session.commit()
     assert _valid_count(app, enrollment_id) == 1
@@ -126,7 +167,12 @@ def test_issue_one_from_the_roster_twice_at_once(app, make_user):
 
     def go(client):
         barrier.wait()
-        codes.append(client.post(f"/facilitate/cohorts/{cohort_id}/certificates/issue", data={"enrollment_id": enrollment_id}).status_code)
+        codes.append(
+            client.post(
+                f"/facilitate/cohorts/{cohort_id}/certificates/issue",
+                data={"enrollment_id": enrollment_id},
+            ).status_code
+        )
 
     threads = [threading.Thread(target=go, args=(c,)) for c in clients]
     for t in threads:
@@ -144,7 +190,11 @@ def test_not_completed_is_not_eligible(app, make_user, login_as):
     from tests.cohorts.helpers import enrollment_of
 
     enrollment = enrollment_of(app, learner, cohort_id)
-    response = login_as(facilitator).post(f"/facilitate/cohorts/{cohort_id}/certificates/issue", data={"enrollment_id": enrollment.id}, follow_redirects=True)
+    response = login_as(facilitator).post(
+        f"/facilitate/cohorts/{cohort_id}/certificates/issue",
+        data={"enrollment_id": enrollment.id},
+        follow_redirects=True,
+    )
     assert "has not completed" in response.get_data(as_text=True)
     assert _valid_count(app, enrollment.id) == 0
 
@@ -167,20 +217,39 @@ def test_recordings_and_self_paced_are_refused_everywhere(app, make_user, login_
     # The service.
     with app.test_request_context():
         with pytest.raises(services.RecordingNotCertifiedError, match=message):
-            services.issue_certificate(db_session.get(Enrollment, enrollment_id), db_session.get(User, admin.id))
+            services.issue_certificate(
+                db_session.get(Enrollment, enrollment_id), db_session.get(User, admin.id)
+            )
     # The roster's button, aimed at the recording enrollment: not of this cohort, so not found.
     client = login_as(facilitator)
-    response = client.post(f"/facilitate/cohorts/{cohort_id}/certificates/issue", data={"enrollment_id": enrollment_id})
+    response = client.post(
+        f"/facilitate/cohorts/{cohort_id}/certificates/issue", data={"enrollment_id": enrollment_id}
+    )
     assert response.status_code == 404 and message not in response.get_data(as_text=True)
     # The command line.
-    result = runner.invoke(args=["lms", "certificates", "issue", "--enrollment", str(enrollment_id)])
+    result = runner.invoke(
+        args=["lms", "certificates", "issue", "--enrollment", str(enrollment_id)]
+    )
     assert result.exit_code != 0 and message in result.output
     # Reissue of a certificate that should never exist (made behind the engine's back).
     with app.app_context():
-        rogue = Certificate(code="ZZZZ-ZZZZ-ZZZZ-ZZZZ", enrollment_id=enrollment_id, learner_name="x", course_title="x", hours=1, session_date=utcnow().date(), facilitator_name="x", organisation="x", locale="en", revoked_reason="")
+        rogue = Certificate(
+            code="ZZZZ-ZZZZ-ZZZZ-ZZZZ",
+            enrollment_id=enrollment_id,
+            learner_name="x",
+            course_title="x",
+            hours=1,
+            session_date=utcnow().date(),
+            facilitator_name="x",
+            organisation="x",
+            locale="en",
+            revoked_reason="",
+        )
         db_session.add(rogue)
         db_session.commit()
-    response = login_as(admin).post("/certificates/ZZZZ-ZZZZ-ZZZZ-ZZZZ/reissue", follow_redirects=True)
+    response = login_as(admin).post(
+        "/certificates/ZZZZ-ZZZZ-ZZZZ-ZZZZ/reissue", follow_redirects=True
+    )
     assert message in response.get_data(as_text=True)
     with app.app_context():
         assert db_session.scalar(select(func.count()).select_from(Certificate)) == 1
@@ -190,7 +259,9 @@ def test_cli_issues_for_a_cohort(app, make_user, runner):
     facilitator = make_user("facilitator")
     cohort_id, enrollment_id = completed_enrollment(app, facilitator, make_user())
     register(app, make_user(), cohort_id)  # registered, not completed
-    result = runner.invoke(args=["lms", "certificates", "issue", "--cohort", str(cohort_id), "--by", facilitator.email])
+    result = runner.invoke(
+        args=["lms", "certificates", "issue", "--cohort", str(cohort_id), "--by", facilitator.email]
+    )
     assert result.exit_code == 0, result.output
     assert "1 issued, 0 already issued, 1 not eligible" in result.output
     again = runner.invoke(args=["lms", "certificates", "issue", "--cohort", str(cohort_id)])
@@ -220,7 +291,12 @@ def test_revoke_needs_a_reason_and_an_admin_and_zip_has_valid_ones(app, make_use
     assert client.post(f"/certificates/{code_a}/revoke", data={"reason": " "}).status_code == 422
     revoked = []
     with certificate_revoked.connected_to(lambda sender, **kw: revoked.append(kw["reason"]), app):
-        assert client.post(f"/certificates/{code_a}/revoke", data={"reason": "Duplicate account"}).status_code == 303
+        assert (
+            client.post(
+                f"/certificates/{code_a}/revoke", data={"reason": "Duplicate account"}
+            ).status_code
+            == 303
+        )
     assert revoked == ["Duplicate account"]
     response = download_cohort_zip(app, login_as(facilitator), cohort_id)
     names = zipfile.ZipFile(io.BytesIO(response.get_data())).namelist()
@@ -242,7 +318,9 @@ def test_verify_unknown_lowercase_and_rate_limit(app, make_user):
         code = db_session.scalar(select(Certificate.code))
     client = app.test_client()
     response = client.get("/verify/AAAA-BBBB-CCCC-DDDD")
-    assert response.status_code == 404 and "Certificate not found" in response.get_data(as_text=True)
+    assert response.status_code == 404 and "Certificate not found" in response.get_data(
+        as_text=True
+    )
     assert client.get("/verify/not-a-code").status_code == 404
     response = client.get(f"/verify/{code.lower().replace('-', '')}")
     assert response.status_code == 301 and response.headers["Location"].endswith(f"/verify/{code}")
@@ -258,7 +336,9 @@ def test_verification_is_rate_limited(app_config, tmp_path):
 
     os.environ["LMS_INSTANCE_PATH"] = str(tmp_path / "instance-limited")
     try:
-        limited = create_app({**app_config, "RATELIMIT_ENABLED": True, "LMS_VERIFY_RATE_LIMIT": "3 per minute"})
+        limited = create_app(
+            {**app_config, "RATELIMIT_ENABLED": True, "LMS_VERIFY_RATE_LIMIT": "3 per minute"}
+        )
     finally:
         os.environ.pop("LMS_INSTANCE_PATH", None)
     client = limited.test_client()
@@ -267,7 +347,9 @@ def test_verification_is_rate_limited(app_config, tmp_path):
     limited.extensions["lms"].database.engine.dispose()
 
 
-def test_the_issue_button_tells_nothing_about_enrollments_outside_the_cohort(app, make_user, login_as):
+def test_the_issue_button_tells_nothing_about_enrollments_outside_the_cohort(
+    app, make_user, login_as
+):
     """A facilitator aiming their own cohort's "issue" button at any other id learns nothing:
     someone's recording, another cohort's completed enrollment and an id that does not exist
     all answer the same 404."""

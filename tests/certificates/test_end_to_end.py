@@ -63,14 +63,23 @@ def test_live_journey_end_to_end(app, make_user, time_machine):
     # Registering twice is harmless.
     assert clients[ana.email].post(f"/cohorts/{cohort_id}/register").status_code == 303
     with app.app_context():
-        assert db_session.scalar(select(func.count()).select_from(Enrollment).where(Enrollment.cohort_id == cohort_id)) == 3
+        assert (
+            db_session.scalar(
+                select(func.count())
+                .select_from(Enrollment)
+                .where(Enrollment.cohort_id == cohort_id)
+            )
+            == 3
+        )
 
     # Ben withdraws; Cy moves up, with an audit event.
     assert clients[ben.email].post(f"/cohorts/{cohort_id}/withdraw").status_code == 303
     assert enrollment_of(app, ben, cohort_id).status == "withdrawn"
     assert enrollment_of(app, cy, cohort_id).status == "registered"
     with app.app_context():
-        event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "cohort.waitlist_promoted"))
+        event = db_session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "cohort.waitlist_promoted")
+        )
         assert event is not None and event.details["user_id"] == cy.id
 
     # The session takes place: the clock moves to half an hour after it ended.
@@ -98,21 +107,37 @@ def test_live_journey_end_to_end(app, make_user, time_machine):
     assert "stranger@example.org" in html and "Nobody on the roster" in html
     assert "about half an hour" in html and "is not a duration in minutes" in html
     with app.app_context():
-        assert db_session.scalar(select(func.count()).select_from(Attendance)) == 0  # a preview changes nothing
-    token = re.search(r'name="token" type="hidden" value="([^"]+)"', html) or re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', html)
+        assert (
+            db_session.scalar(select(func.count()).select_from(Attendance)) == 0
+        )  # a preview changes nothing
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'id="token" name="token" type="hidden" value="([^"]+)"', html
+    )
     token = token or re.search(r'name="token"[^>]*value="([^"]+)"', html)
     assert token, html
     # ... then apply.
-    response = fac.post(f"/facilitate/cohorts/{cohort_id}/attendance/import/apply", data={"token": token.group(1)})
+    response = fac.post(
+        f"/facilitate/cohorts/{cohort_id}/attendance/import/apply", data={"token": token.group(1)}
+    )
     assert response.status_code == 303
     ana_enrollment = enrollment_of(app, ana, cohort_id)
     cy_enrollment = enrollment_of(app, cy, cohort_id)
     with app.app_context():
         attendance = {a.enrollment_id: a for a in db_session.scalars(select(Attendance))}
-        assert attendance[ana_enrollment.id].minutes == 57 and attendance[ana_enrollment.id].status == "present"
+        assert (
+            attendance[ana_enrollment.id].minutes == 57
+            and attendance[ana_enrollment.id].status == "present"
+        )
         assert attendance[ana_enrollment.id].source == "import"
         assert attendance[cy_enrollment.id].minutes == 58
-        assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "attendance.recorded")) == 2
+        assert (
+            db_session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "attendance.recorded")
+            )
+            == 2
+        )
 
     # The learners submit their reflections (Ana shares hers with the facilitator).
     submit_reflections(app, ana_enrollment.id, shared=True)
@@ -121,8 +146,18 @@ def test_live_journey_end_to_end(app, make_user, time_machine):
     assert "3 submitted" in roster
     assert f"/learners/{ana_enrollment.id}/reflections" in roster
     assert f"/learners/{cy_enrollment.id}/reflections" not in roster  # not shared
-    assert fac.get(f"/facilitate/cohorts/{cohort_id}/learners/{ana_enrollment.id}/reflections").status_code == 200
-    assert fac.get(f"/facilitate/cohorts/{cohort_id}/learners/{cy_enrollment.id}/reflections").status_code == 404
+    assert (
+        fac.get(
+            f"/facilitate/cohorts/{cohort_id}/learners/{ana_enrollment.id}/reflections"
+        ).status_code
+        == 200
+    )
+    assert (
+        fac.get(
+            f"/facilitate/cohorts/{cohort_id}/learners/{cy_enrollment.id}/reflections"
+        ).status_code
+        == 404
+    )
 
     # Certificates are issued twice at once: only one valid certificate per person.
     issuers = [client_for(app, facilitator), client_for(app, facilitator)]
@@ -141,8 +176,12 @@ def test_live_journey_end_to_end(app, make_user, time_machine):
     assert statuses == [303, 303]
     wait_for_jobs(app)  # each request committed an issuing job; both ran
     with app.app_context():
-        valid = db_session.scalars(select(Certificate).where(Certificate.revoked_at.is_(None))).all()
-        assert sorted(c.enrollment_id for c in valid) == sorted([ana_enrollment.id, cy_enrollment.id])
+        valid = db_session.scalars(
+            select(Certificate).where(Certificate.revoked_at.is_(None))
+        ).all()
+        assert sorted(c.enrollment_id for c in valid) == sorted(
+            [ana_enrollment.id, cy_enrollment.id]
+        )
         ana_code = next(c.code for c in valid if c.enrollment_id == ana_enrollment.id)
         cy_code = next(c.code for c in valid if c.enrollment_id == cy_enrollment.id)
         assert next(c for c in valid if c.enrollment_id == cy_enrollment.id).locale == "es"
@@ -171,7 +210,10 @@ def test_live_journey_end_to_end(app, make_user, time_machine):
 
     # An admin revokes Ana's: the page says revoked.
     adm = client_for(app, admin)
-    response = adm.post(f"/certificates/{ana_code}/revoke", data={"reason": "Attendance was recorded for the wrong person."})
+    response = adm.post(
+        f"/certificates/{ana_code}/revoke",
+        data={"reason": "Attendance was recorded for the wrong person."},
+    )
     assert response.status_code == 303
     page = verify_client.get(f"/verify/{ana_code}").get_data(as_text=True)
     assert "Revoked" in page and "wrong person" not in page
@@ -186,4 +228,6 @@ def test_live_journey_end_to_end(app, make_user, time_machine):
         new_code = new.code
     page = verify_client.get(f"/verify/{cy_code}").get_data(as_text=True)
     assert "Replaced" in page and f"/verify/{new_code}" in page
-    assert "This certificate is valid." in verify_client.get(f"/verify/{new_code}").get_data(as_text=True)
+    assert "This certificate is valid." in verify_client.get(f"/verify/{new_code}").get_data(
+        as_text=True
+    )

@@ -14,8 +14,8 @@ from typing import Any
 
 import pypdfium2
 import pytest
-import zxingcpp
 import uharfbuzz as hb
+import zxingcpp
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
@@ -59,7 +59,6 @@ def make_content(**changes: Any) -> CertificateContent:
     return dataclasses.replace(content, **changes)
 
 
-
 def glyph_text(pdf: bytes) -> str:
     """The page's text as pypdf extracts it: from the glyphs drawn (in logical order for
     right-to-left lines), each mapped through its font's ToUnicode table."""
@@ -89,7 +88,11 @@ def actual_texts(pdf: bytes) -> list[str]:
     """The /ActualText of each marked line, in the order drawn."""
     reader = PdfReader(io.BytesIO(pdf))
     content = ContentStream(reader.pages[0].get_contents(), reader)
-    return [str(operands[1]["/ActualText"]) for operands, operator in content.operations if operator == b"BDC"]
+    return [
+        str(operands[1]["/ActualText"])
+        for operands, operator in content.operations
+        if operator == b"BDC"
+    ]
 
 
 def outline(font: TTFont, glyph_name: str) -> tuple[Any, ...]:
@@ -120,7 +123,11 @@ def glyphs_drawn_for(pdf: bytes, text: str) -> list[tuple[Any, ...]]:
                 subset = TTFont(io.BytesIO(data))
                 subsets[current] = (subset, subset["cmap"].tables[0].cmap)
             subset, cmap = subsets[current]
-            strings = [operands[0]] if operator == b"Tj" else [item for item in operands[0] if isinstance(item, (str, bytes))]
+            strings = (
+                [operands[0]]
+                if operator == b"Tj"
+                else [item for item in operands[0] if isinstance(item, (str, bytes))]
+            )
             for string in strings:
                 codes = string if isinstance(string, bytes) else string.original_bytes
                 drawn.extend(outline(subset, cmap[code]) for code in codes)
@@ -186,7 +193,9 @@ def test_prints_the_learner_name_in_its_own_script(script: str) -> None:
     learner_name, face = NAMES_BY_SCRIPT[script]
     pdf = render_certificate(make_content(learner_name=learner_name))
 
-    if script in RIGHT_TO_LEFT:  # PDFium reorders right-to-left text on its own; pypdf reads it in order
+    if (
+        script in RIGHT_TO_LEFT
+    ):  # PDFium reorders right-to-left text on its own; pypdf reads it in order
         assert normalized(learner_name) in normalized(glyph_text(pdf))
     else:
         assert learner_name in page_text(pdf).splitlines()
@@ -243,7 +252,9 @@ def test_dates_and_hours_follow_the_locale_and_labels_are_translated() -> None:
 
 
 def test_one_hour_is_singular() -> None:
-    assert "1 hora" in page_text(render_certificate(make_content(hours=1.0, locale="es"), translate=spanish))
+    assert "1 hora" in page_text(
+        render_certificate(make_content(hours=1.0, locale="es"), translate=spanish)
+    )
     assert "1 hour" in page_text(render_certificate(make_content(hours=1.0)))
     assert "1 hours" not in page_text(render_certificate(make_content(hours=1.0)))
 
@@ -260,7 +271,9 @@ def test_brackets_and_numbers_in_right_to_left_text_follow_the_bidi_algorithm() 
 
     # An Arabic line: the number and the Latin word keep their own order, the brackets around it
     # are mirrored back to read "(Ali)", and all of it stands left of the Arabic name.
-    expected = unshaped_glyphs("2024 (Ali) ", "DejaVuSans-Bold.ttf") + harfbuzz_glyphs("علي", "DejaVuSans-Bold.ttf")
+    expected = unshaped_glyphs("2024 (Ali) ", "DejaVuSans-Bold.ttf") + harfbuzz_glyphs(
+        "علي", "DejaVuSans-Bold.ttf"
+    )
     assert glyphs_drawn_for(pdf, "علي (Ali) 2024") == expected
 
 
@@ -331,7 +344,9 @@ def test_long_names_and_titles_shrink_or_wrap_to_stay_on_one_page() -> None:
 
 
 def test_text_without_spaces_is_broken_rather_than_overflowing() -> None:
-    pdf = render_certificate(make_content(learner_name="X" * 150, course_title="Y" * 300, locale="es"))
+    pdf = render_certificate(
+        make_content(learner_name="X" * 150, course_title="Y" * 300, locale="es")
+    )
 
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
     assert char_boxes_outside_the_border(pdf) == []
@@ -349,7 +364,9 @@ def test_bare_page_is_a_one_page_pdf_with_the_lines() -> None:
     url = "https://learn.example.org/verify/K7QD-3MPX-W9TA-HF2C-8RZE"
     pdf = render_bare_page(["Certificate of Completion", "José Ñúñez", "अनिता शर्मा"], qr_data=url)
 
-    assert "Certificate of Completion" in normalized(glyph_text(pdf)) and "José Ñúñez" in glyph_text(pdf)
+    assert "Certificate of Completion" in normalized(
+        glyph_text(pdf)
+    ) and "José Ñúñez" in glyph_text(pdf)
     assert any("NotoSansDevanagari" in name for name in embedded_font_names(pdf))
     assert decode_qr_codes(pdf) == [url]
 
@@ -358,6 +375,8 @@ def test_pdf_module_imports_neither_flask_nor_sqlalchemy() -> None:
     check = "import lms.certificates.pdf, sys; assert 'flask' not in sys.modules and 'sqlalchemy' not in sys.modules"
     environment = {**os.environ, "PYTHONPATH": str(REPO)}
 
-    result = subprocess.run([sys.executable, "-c", check], env=environment, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", check], env=environment, capture_output=True, text=True
+    )
 
     assert result.returncode == 0, result.stderr

@@ -40,14 +40,26 @@ def cohort_form(facilitator_email: str, **overrides: Any) -> dict[str, Any]:
 
 
 def schedule_via_client(client: FlaskClient, facilitator_email: str, **overrides: Any) -> int:
-    response = client.post("/facilitate/cohorts/new", data=cohort_form(facilitator_email, **overrides))
+    response = client.post(
+        "/facilitate/cohorts/new", data=cohort_form(facilitator_email, **overrides)
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]
     found = re.search(r"/facilitate/cohorts/(\d+)$", response.headers["Location"])
     assert found, response.headers["Location"]
     return int(found.group(1))
 
 
-def schedule(app: Flask, facilitator: Any, *, capacity: int = 10, starts_at: datetime | None = None, zone: str = "America/New_York", minutes: int = 60, course: str = COURSE, **extra: Any) -> int:
+def schedule(
+    app: Flask,
+    facilitator: Any,
+    *,
+    capacity: int = 10,
+    starts_at: datetime | None = None,
+    zone: str = "America/New_York",
+    minutes: int = 60,
+    course: str = COURSE,
+    **extra: Any,
+) -> int:
     """A cohort made through the service (committed); returns its id."""
     from lms.accounts.models import User
     from lms.cohorts import services
@@ -58,8 +70,16 @@ def schedule(app: Flask, facilitator: Any, *, capacity: int = 10, starts_at: dat
         if starts_at is None:
             starts_at = services.local_to_utc(future_date(), time(17, 0), zone)
         data = services.CohortData(
-            course_slug=course, title=extra.pop("title", "A live session"), starts_at=starts_at, time_zone=zone, minutes=minutes,
-            capacity=capacity, join_url="https://meet.example.org/x", location="Online", facilitator_emails=[facilitator.email], **extra,
+            course_slug=course,
+            title=extra.pop("title", "A live session"),
+            starts_at=starts_at,
+            time_zone=zone,
+            minutes=minutes,
+            capacity=capacity,
+            join_url="https://meet.example.org/x",
+            location="Online",
+            facilitator_emails=[facilitator.email],
+            **extra,
         )
         cohort = services.create_cohort(actor, data)
         db_session.commit()
@@ -72,7 +92,9 @@ def register(app: Flask, user: Any, cohort_id: int) -> Any:
     from lms.db import db_session
 
     with app.test_request_context():
-        enrollment = services.register(db_session.get(User, user.id), services.get_cohort(cohort_id))
+        enrollment = services.register(
+            db_session.get(User, user.id), services.get_cohort(cohort_id)
+        )
         db_session.commit()
         return enrollment.status
 
@@ -90,27 +112,42 @@ def enrollment_of(app: Flask, user: Any, cohort_id: int) -> Any:
     from lms.learning.models import Enrollment
 
     with app.app_context():
-        enrollment = db_session.scalar(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.cohort_id == cohort_id))
+        enrollment = db_session.scalar(
+            select(Enrollment).where(
+                Enrollment.user_id == user.id, Enrollment.cohort_id == cohort_id
+            )
+        )
         if enrollment is not None:
             db_session.expunge(enrollment)
         return enrollment
 
 
-def submit_reflections(app: Flask, enrollment_id: int, *, shared: bool = False, steps: tuple[str, ...] = REFLECT_STEPS) -> None:
+def submit_reflections(
+    app: Flask, enrollment_id: int, *, shared: bool = False, steps: tuple[str, ...] = REFLECT_STEPS
+) -> None:
     from lms.db import db_session, utcnow
     from lms.learning.models import Reflection, ReflectionStatus
     from lms.learning.progress import count_words
 
     with app.app_context():
         for step in steps:
-            db_session.add(Reflection(
-                enrollment_id=enrollment_id, prompt_id=step, body=LONG_TEXT, status=ReflectionStatus.submitted,
-                shared_with_facilitator=shared, word_count=count_words(LONG_TEXT), submitted_at=utcnow(),
-            ))
+            db_session.add(
+                Reflection(
+                    enrollment_id=enrollment_id,
+                    prompt_id=step,
+                    body=LONG_TEXT,
+                    status=ReflectionStatus.submitted,
+                    shared_with_facilitator=shared,
+                    word_count=count_words(LONG_TEXT),
+                    submitted_at=utcnow(),
+                )
+            )
         db_session.commit()
 
 
-def set_attendance(app: Flask, actor: Any, enrollment_id: int, status: str = "present", minutes: int = 60) -> None:
+def set_attendance(
+    app: Flask, actor: Any, enrollment_id: int, status: str = "present", minutes: int = 60
+) -> None:
     from lms.accounts.models import User
     from lms.cohorts import services
     from lms.cohorts.models import AttendanceSource, AttendanceStatus, Cohort
@@ -120,7 +157,14 @@ def set_attendance(app: Flask, actor: Any, enrollment_id: int, status: str = "pr
     with app.test_request_context():
         enrollment = db_session.get(Enrollment, enrollment_id)
         cohort = db_session.get(Cohort, enrollment.cohort_id)
-        services.record_attendance(db_session.get(User, actor.id), enrollment, AttendanceStatus(status), minutes, AttendanceSource.manual, services.course_definition(cohort))
+        services.record_attendance(
+            db_session.get(User, actor.id),
+            enrollment,
+            AttendanceStatus(status),
+            minutes,
+            AttendanceSource.manual,
+            services.course_definition(cohort),
+        )
         db_session.commit()
 
 
@@ -138,7 +182,9 @@ def hold_session(app: Flask, cohort_id: int, *, ended_minutes_ago: int = 60) -> 
         db_session.commit()
 
 
-def completed_enrollment(app: Flask, facilitator: Any, learner: Any, cohort_id: int | None = None) -> tuple[int, int]:
+def completed_enrollment(
+    app: Flask, facilitator: Any, learner: Any, cohort_id: int | None = None
+) -> tuple[int, int]:
     """A learner who attended a session that has ended, and reflected: (cohort id, enrollment id)."""
     cohort_id = cohort_id or schedule(app, facilitator)
     register(app, learner, cohort_id)
@@ -165,7 +211,7 @@ def download_cohort_zip(app, client, cohort_id):
 
 
 def issue_to_everyone(app, client, cohort_id):
-    """"Issue certificates to everyone who completed": the page the facilitator ends on once the
+    """ "Issue certificates to everyone who completed": the page the facilitator ends on once the
     job has run (the job's outcome, or the roster with a message when nothing was started)."""
     from lms.jobs import wait_for_jobs
 

@@ -17,7 +17,10 @@ def _statuses(app, cohort_id):
     from lms.learning.models import Enrollment
 
     with app.app_context():
-        return {e.user_id: str(e.status) for e in db_session.scalars(select(Enrollment).where(Enrollment.cohort_id == cohort_id))}
+        return {
+            e.user_id: str(e.status)
+            for e in db_session.scalars(select(Enrollment).where(Enrollment.cohort_id == cohort_id))
+        }
 
 
 def test_two_learners_racing_for_the_last_seat_do_not_both_get_it(app, make_user):
@@ -49,7 +52,12 @@ def test_waitlist_moves_up_in_order_when_capacity_grows(app, make_user, login_as
     facilitator = make_user("facilitator")
     cohort_id = schedule(app, facilitator, capacity=1)
     people = [make_user() for _ in range(4)]
-    assert [register(app, p, cohort_id) for p in people] == ["registered", "waitlisted", "waitlisted", "waitlisted"]
+    assert [register(app, p, cohort_id) for p in people] == [
+        "registered",
+        "waitlisted",
+        "waitlisted",
+        "waitlisted",
+    ]
     client = login_as(facilitator)
     form = client.get(f"/facilitate/cohorts/{cohort_id}/edit")
     assert form.status_code == 200
@@ -60,16 +68,34 @@ def test_waitlist_moves_up_in_order_when_capacity_grows(app, make_user, login_as
 
         cohort = services.get_cohort(cohort_id)
         local = services.cohort_local_start(cohort)
-    data = cohort_form(facilitator.email, capacity=3, start_date=local.date().isoformat(), title="A live session")
+    data = cohort_form(
+        facilitator.email, capacity=3, start_date=local.date().isoformat(), title="A live session"
+    )
     response = client.post(f"/facilitate/cohorts/{cohort_id}/edit", data=data)
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     statuses = _statuses(app, cohort_id)
-    assert [statuses[p.id] for p in people] == ["registered", "registered", "registered", "waitlisted"]
+    assert [statuses[p.id] for p in people] == [
+        "registered",
+        "registered",
+        "registered",
+        "waitlisted",
+    ]
     with app.app_context():
-        events = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "cohort.waitlist_promoted").order_by(AuditEvent.id)).all()
+        events = db_session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "cohort.waitlist_promoted")
+            .order_by(AuditEvent.id)
+        ).all()
         assert [e.details["user_id"] for e in events] == [people[1].id, people[2].id]
         assert all(e.actor_id is None and e.details["automatic"] for e in events)
-        assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "cohort.updated")) == 1
+        assert (
+            db_session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "cohort.updated")
+            )
+            == 1
+        )
 
 
 def test_reregistering_after_withdrawal_goes_to_the_back_of_the_queue(app, make_user):
@@ -102,7 +128,12 @@ def test_registration_window_and_status(app, make_user, login_as):
     facilitator = make_user("facilitator")
     learner = make_user()
     not_yet = schedule(app, facilitator, registration_opens_at=utcnow() + timedelta(days=1))
-    closed = schedule(app, facilitator, registration_closes_at=utcnow() - timedelta(hours=1), registration_opens_at=utcnow() - timedelta(days=2))
+    closed = schedule(
+        app,
+        facilitator,
+        registration_closes_at=utcnow() - timedelta(hours=1),
+        registration_opens_at=utcnow() - timedelta(days=2),
+    )
     past = schedule(app, facilitator, starts_at=utcnow() - timedelta(hours=3))
     with app.test_request_context():
         user = db_session.get(User, learner.id)
@@ -140,10 +171,15 @@ def test_cancelled_cohort_shows_cancelled_to_registered_learners(app, make_user,
     client = client_for(app, facilitator)
     response = client.post(f"/facilitate/cohorts/{cohort_id}/cancel", data={"note": ""})
     assert response.status_code == 422 and "Say why" in response.get_data(as_text=True)
-    response = client.post(f"/facilitate/cohorts/{cohort_id}/cancel", data={"note": "The facilitator is ill; we will reschedule."})
+    response = client.post(
+        f"/facilitate/cohorts/{cohort_id}/cancel",
+        data={"note": "The facilitator is ill; we will reschedule."},
+    )
     assert response.status_code == 303
     page = login_as(learner).get(f"/cohorts/{cohort_id}").get_data(as_text=True)
-    assert "Cancelled" in page and "The facilitator is ill" in page and "Join the session" not in page
+    assert (
+        "Cancelled" in page and "The facilitator is ill" in page and "Join the session" not in page
+    )
     with app.test_request_context():
         from lms.accounts.services import start_sign_in
 
@@ -152,7 +188,12 @@ def test_cancelled_cohort_shows_cancelled_to_registered_learners(app, make_user,
         login_user(person)
         panel = str(my_cohorts_panel())
     assert "Cancelled" in panel and f"/cohorts/{cohort_id}" in panel
-    assert login_as(make_user()).post(f"/cohorts/{cohort_id}/register", follow_redirects=True).status_code == 200
+    assert (
+        login_as(make_user())
+        .post(f"/cohorts/{cohort_id}/register", follow_redirects=True)
+        .status_code
+        == 200
+    )
     assert "was cancelled" in client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
 
 
@@ -166,5 +207,7 @@ def test_register_needs_the_csrf_token_when_csrf_is_on(app, make_user, login_as)
     assert enrollment_of(app, learner, cohort_id) is None
     page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
     token = csrf_token_in(page)
-    assert client.post(f"/cohorts/{cohort_id}/register", data={"csrf_token": token}).status_code == 303
+    assert (
+        client.post(f"/cohorts/{cohort_id}/register", data={"csrf_token": token}).status_code == 303
+    )
     assert enrollment_of(app, learner, cohort_id).status == "registered"

@@ -8,7 +8,15 @@ from datetime import timedelta
 import icalendar
 from sqlalchemy import select
 
-from tests.cohorts.helpers import cohort_form, enrollment_of, hold_session, register, schedule, schedule_via_client, submit_reflections
+from tests.cohorts.helpers import (
+    cohort_form,
+    enrollment_of,
+    hold_session,
+    register,
+    schedule,
+    schedule_via_client,
+    submit_reflections,
+)
 
 
 def test_schedule_form_keeps_what_was_typed_and_explains_errors(app, make_user, login_as):
@@ -16,13 +24,30 @@ def test_schedule_form_keeps_what_was_typed_and_explains_errors(app, make_user, 
     client = login_as(facilitator)
     page = client.get("/facilitate/cohorts/new")
     assert page.status_code == 200 and "America/Chicago" in page.get_data(as_text=True)
-    response = client.post("/facilitate/cohorts/new", data=cohort_form(facilitator.email, join_url="http://insecure.example.org/x", title="My special title"))
+    response = client.post(
+        "/facilitate/cohorts/new",
+        data=cohort_form(
+            facilitator.email, join_url="http://insecure.example.org/x", title="My special title"
+        ),
+    )
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "must start with https://" in html and "My special title" in html
-    response = client.post("/facilitate/cohorts/new", data=cohort_form(facilitator.email, facilitators=f"{facilitator.email}\nnobody@example.org"))
+    assert (
+        response.status_code == 422
+        and "must start with https://" in html
+        and "My special title" in html
+    )
+    response = client.post(
+        "/facilitate/cohorts/new",
+        data=cohort_form(
+            facilitator.email, facilitators=f"{facilitator.email}\nnobody@example.org"
+        ),
+    )
     assert response.status_code == 422 and "nobody@example.org" in response.get_data(as_text=True)
     # 02:30 on the day clocks spring forward does not exist in New York.
-    response = client.post("/facilitate/cohorts/new", data=cohort_form(facilitator.email, start_date="2027-03-14", start_time="02:30"))
+    response = client.post(
+        "/facilitate/cohorts/new",
+        data=cohort_form(facilitator.email, start_date="2027-03-14", start_time="02:30"),
+    )
     assert response.status_code == 422 and "does not exist" in response.get_data(as_text=True)
 
 
@@ -32,17 +57,28 @@ def test_schedule_stores_utc_and_zone_with_co_facilitators(app, make_user, login
 
     facilitator = make_user("facilitator")
     co = make_user("facilitator", email="co@example.org")
-    cohort_id = schedule_via_client(login_as(facilitator), facilitator.email, start_date="2026-12-01", start_time="17:00", facilitators=f"{facilitator.email}, CO@example.org")
+    cohort_id = schedule_via_client(
+        login_as(facilitator),
+        facilitator.email,
+        start_date="2026-12-01",
+        start_time="17:00",
+        facilitators=f"{facilitator.email}, CO@example.org",
+    )
     with app.app_context():
         cohort = db_session.get(Cohort, cohort_id)
-        assert cohort.starts_at.isoformat() == "2026-12-01T22:00:00+00:00" and cohort.time_zone == "America/New_York"
+        assert (
+            cohort.starts_at.isoformat() == "2026-12-01T22:00:00+00:00"
+            and cohort.time_zone == "America/New_York"
+        )
         assert {u.id for u in cohort.facilitators} == {facilitator.id, co.id}
     assert login_as(co).get(f"/facilitate/cohorts/{cohort_id}").status_code == 200
 
 
 def test_ics_is_valid_and_times_show_in_the_viewers_zone(app, make_user, login_as):
     facilitator = make_user("facilitator")
-    cohort_id = schedule_via_client(login_as(facilitator), facilitator.email, start_date="2026-12-01", start_time="17:00")
+    cohort_id = schedule_via_client(
+        login_as(facilitator), facilitator.email, start_date="2026-12-01", start_time="17:00"
+    )
     response = app.test_client().get(f"/cohorts/{cohort_id}.ics")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     calendar = icalendar.Calendar.from_ical(response.get_data())
@@ -54,7 +90,9 @@ def test_ics_is_valid_and_times_show_in_the_viewers_zone(app, make_user, login_a
     assert event.decoded("DURATION") == timedelta(minutes=60)
     assert str(event["UID"]).startswith(f"cohort-{cohort_id}@")
     assert "Tuesday evening session" in str(event["SUMMARY"])
-    assert str(event["URL"]).endswith(f"/cohorts/{cohort_id}") and str(event["LOCATION"]) == "Online"
+    assert (
+        str(event["URL"]).endswith(f"/cohorts/{cohort_id}") and str(event["LOCATION"]) == "Online"
+    )
 
     chicago = make_user(time_zone="America/Chicago")
     page = login_as(chicago).get(f"/cohorts/{cohort_id}").get_data(as_text=True)
@@ -67,7 +105,11 @@ def test_course_page_lists_upcoming_cohorts_with_register_button(app, make_user,
     facilitator = make_user("facilitator")
     cohort_id = schedule(app, facilitator, title="Evening cohort")
     anonymous = app.test_client().get("/courses/esp-racial-justice-dialogue").get_data(as_text=True)
-    assert "Upcoming live sessions" in anonymous and "Evening cohort" in anonymous and "Sign in to register" in anonymous
+    assert (
+        "Upcoming live sessions" in anonymous
+        and "Evening cohort" in anonymous
+        and "Sign in to register" in anonymous
+    )
     learner = make_user()
     client = login_as(learner)
     page = client.get("/courses/esp-racial-justice-dialogue").get_data(as_text=True)
@@ -76,7 +118,9 @@ def test_course_page_lists_upcoming_cohorts_with_register_button(app, make_user,
     page = client.get("/courses/esp-racial-justice-dialogue").get_data(as_text=True)
     assert f'action="/cohorts/{cohort_id}/register"' not in page and "Registered" in page
     # A self-paced course has no live panel.
-    assert "Upcoming live sessions" not in client.get("/courses/community-partnerships").get_data(as_text=True)
+    assert "Upcoming live sessions" not in client.get("/courses/community-partnerships").get_data(
+        as_text=True
+    )
 
 
 def test_course_page_lists_the_soonest_sessions_and_links_to_all(app, make_user):
@@ -89,16 +133,30 @@ def test_course_page_lists_the_soonest_sessions_and_links_to_all(app, make_user)
     total = COURSE_PAGE_SESSIONS + 3
     # Scheduled latest first, so the page's order comes from the start times, not the ids.
     for day in reversed(range(total)):
-        schedule(app, facilitator, title=f"Session on day {day + 2:02d}", starts_at=utcnow() + timedelta(days=day + 2))
-    schedule(app, facilitator, title="Already over", starts_at=utcnow() - timedelta(hours=3), minutes=60)
+        schedule(
+            app,
+            facilitator,
+            title=f"Session on day {day + 2:02d}",
+            starts_at=utcnow() + timedelta(days=day + 2),
+        )
+    schedule(
+        app, facilitator, title="Already over", starts_at=utcnow() - timedelta(hours=3), minutes=60
+    )
     client = app.test_client()
     page = client.get("/courses/esp-racial-justice-dialogue").get_data(as_text=True)
     shown = re.findall(r">Session on day (\d\d)</a></h3>", page)
     assert shown == [f"{day + 2:02d}" for day in range(COURSE_PAGE_SESSIONS)]
     assert "Already over" not in page
-    assert f"Show all {total} upcoming sessions" in page and 'href="/courses/esp-racial-justice-dialogue?sessions=all#live-sessions-title"' in page
-    everything = client.get("/courses/esp-racial-justice-dialogue?sessions=all").get_data(as_text=True)
-    assert re.findall(r">Session on day (\d\d)</a></h3>", everything) == [f"{day + 2:02d}" for day in range(total)]
+    assert (
+        f"Show all {total} upcoming sessions" in page
+        and 'href="/courses/esp-racial-justice-dialogue?sessions=all#live-sessions-title"' in page
+    )
+    everything = client.get("/courses/esp-racial-justice-dialogue?sessions=all").get_data(
+        as_text=True
+    )
+    assert re.findall(r">Session on day (\d\d)</a></h3>", everything) == [
+        f"{day + 2:02d}" for day in range(total)
+    ]
     assert "Show all" not in everything
 
 
@@ -112,14 +170,29 @@ def test_a_session_under_way_is_listed_first_and_counted(app, make_user):
 
     facilitator = make_user("facilitator")
     now = utcnow()
-    schedule(app, facilitator, title="Day-long, started yesterday", starts_at=now - timedelta(hours=23), minutes=24 * 60)
+    schedule(
+        app,
+        facilitator,
+        title="Day-long, started yesterday",
+        starts_at=now - timedelta(hours=23),
+        minutes=24 * 60,
+    )
     schedule(app, facilitator, title="Under way", starts_at=now - timedelta(minutes=30), minutes=60)
-    schedule(app, facilitator, title="Ended an hour ago", starts_at=now - timedelta(hours=2), minutes=60)
+    schedule(
+        app, facilitator, title="Ended an hour ago", starts_at=now - timedelta(hours=2), minutes=60
+    )
     for day in range(COURSE_PAGE_SESSIONS):
-        schedule(app, facilitator, title=f"Session on day {day + 1:02d}", starts_at=now + timedelta(days=day + 1))
+        schedule(
+            app,
+            facilitator,
+            title=f"Session on day {day + 1:02d}",
+            starts_at=now + timedelta(days=day + 1),
+        )
     page = app.test_client().get("/courses/esp-racial-justice-dialogue").get_data(as_text=True)
     shown = re.findall(r'/cohorts/\d+">([^<]+)</a></h3>', page)
-    assert shown == ["Day-long, started yesterday", "Under way"] + [f"Session on day {day + 1:02d}" for day in range(COURSE_PAGE_SESSIONS - 2)]
+    assert shown == ["Day-long, started yesterday", "Under way"] + [
+        f"Session on day {day + 1:02d}" for day in range(COURSE_PAGE_SESSIONS - 2)
+    ]
     assert f"Show all {COURSE_PAGE_SESSIONS + 2} upcoming sessions" in page
 
 
@@ -130,7 +203,12 @@ def test_facilitator_list_counts_seats_and_waitlist(app, make_user, login_as):
     for person in (make_user(), make_user(), make_user()):
         register(app, person, full)
     page = login_as(facilitator).get("/facilitate/").get_data(as_text=True)
-    rows = {title: row for row in page.split("<tr>")[1:] for title in ("Small room", "Empty room") if title in row}
+    rows = {
+        title: row
+        for row in page.split("<tr>")[1:]
+        for title in ("Small room", "Empty room")
+        if title in row
+    }
     assert "<td>1 of 1</td>" in rows["Small room"] and "<td>2</td>" in rows["Small room"]
     assert "<td>0 of 5</td>" in rows["Empty room"] and "<td>0</td>" in rows["Empty room"]
     assert empty
@@ -153,24 +231,55 @@ def test_manual_attendance_for_the_whole_roster(app, make_user, login_as):
     roster = client.get(f"/facilitate/cohorts/{cohort_id}").get_data(as_text=True)
     assert f'name="status_{ea.id}"' in roster and f"Attendance of {a.display_name}" in roster
     # Late without minutes is refused and nothing is saved; what was typed stays.
-    response = client.post(f"/facilitate/cohorts/{cohort_id}/attendance", data={f"status_{ea.id}": "present", f"status_{eb.id}": "late", f"minutes_{ec.id}": ""})
+    response = client.post(
+        f"/facilitate/cohorts/{cohort_id}/attendance",
+        data={f"status_{ea.id}": "present", f"status_{eb.id}": "late", f"minutes_{ec.id}": ""},
+    )
     assert response.status_code == 422 and "were late" in response.get_data(as_text=True)
     with app.app_context():
         assert db_session.scalars(select(Attendance)).all() == []
-    response = client.post(f"/facilitate/cohorts/{cohort_id}/attendance", data={f"status_{ea.id}": "present", f"status_{eb.id}": "late", f"minutes_{eb.id}": "20", f"status_{ec.id}": "absent"})
+    response = client.post(
+        f"/facilitate/cohorts/{cohort_id}/attendance",
+        data={
+            f"status_{ea.id}": "present",
+            f"status_{eb.id}": "late",
+            f"minutes_{eb.id}": "20",
+            f"status_{ec.id}": "absent",
+        },
+    )
     assert response.status_code == 303
     with app.app_context():
-        rows = {r.enrollment_id: (str(r.status), r.minutes, str(r.source)) for r in db_session.scalars(select(Attendance))}
-        assert rows == {ea.id: ("present", 60, "manual"), eb.id: ("late", 20, "manual"), ec.id: ("absent", 0, "manual")}
-        assert len(db_session.scalars(select(AuditEvent).where(AuditEvent.action == "attendance.recorded")).all()) == 3
+        rows = {
+            r.enrollment_id: (str(r.status), r.minutes, str(r.source))
+            for r in db_session.scalars(select(Attendance))
+        }
+        assert rows == {
+            ea.id: ("present", 60, "manual"),
+            eb.id: ("late", 20, "manual"),
+            ec.id: ("absent", 0, "manual"),
+        }
+        assert (
+            len(
+                db_session.scalars(
+                    select(AuditEvent).where(AuditEvent.action == "attendance.recorded")
+                ).all()
+            )
+            == 3
+        )
     assert enrollment_of(app, a, cohort_id).status == "completed"  # attended and reflected
     assert enrollment_of(app, b, cohort_id).status == "registered"
     # Correcting to absent takes the completion back; clearing removes the record.
-    client.post(f"/facilitate/cohorts/{cohort_id}/attendance", data={f"status_{ea.id}": "absent", f"status_{eb.id}": "", f"status_{ec.id}": "absent"})
+    client.post(
+        f"/facilitate/cohorts/{cohort_id}/attendance",
+        data={f"status_{ea.id}": "absent", f"status_{eb.id}": "", f"status_{ec.id}": "absent"},
+    )
     assert enrollment_of(app, a, cohort_id).status == "in_progress"
     with app.app_context():
         assert {r.enrollment_id for r in db_session.scalars(select(Attendance))} == {ea.id, ec.id}
-        assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.cleared")) is not None
+        assert (
+            db_session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.cleared"))
+            is not None
+        )
 
 
 def test_import_errors_are_clear_and_apply_is_all_or_nothing(app, make_user, login_as):
@@ -187,19 +296,34 @@ def test_import_errors_are_clear_and_apply_is_all_or_nothing(app, make_user, log
     register(app, b, cohort_id)
     client = login_as(facilitator)
     url = f"/facilitate/cohorts/{cohort_id}/attendance/import"
-    response = client.post(url, data={"report": (io.BytesIO(b"Name,Email\nA,a@example.org\n"), "r.csv")}, content_type="multipart/form-data")
+    response = client.post(
+        url,
+        data={"report": (io.BytesIO(b"Name,Email\nA,a@example.org\n"), "r.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422 and "no duration column" in response.get_data(as_text=True)
     app.config["LMS_ATTENDANCE_UPLOAD_MAX_ROWS"] = 1
     csv = b"Name (original name),Email,Join time,Leave time,Duration (minutes)\nA,a@example.org,,,50\nB,b@example.org,,,10\n"
-    response = client.post(url, data={"report": (io.BytesIO(csv), "r.csv")}, content_type="multipart/form-data")
+    response = client.post(
+        url, data={"report": (io.BytesIO(csv), "r.csv")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 422 and "more than 1 rows" in response.get_data(as_text=True)
     app.config["LMS_ATTENDANCE_UPLOAD_MAX_ROWS"] = 100
-    response = client.post(url, data={"report": (io.BytesIO(csv.decode().encode("utf-16")), "r.csv")}, content_type="multipart/form-data")
+    response = client.post(
+        url,
+        data={"report": (io.BytesIO(csv.decode().encode("utf-16")), "r.csv")},
+        content_type="multipart/form-data",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "UTF-16" in html
     token = re.search(r'name="token"[^>]*value="([^"]+)"', html).group(1)
     # A tampered token, or a roster that changed since the preview, changes nothing.
-    assert client.post(url + "/apply", data={"token": token[:-2] + "xx"}, follow_redirects=True).status_code == 200
+    assert (
+        client.post(
+            url + "/apply", data={"token": token[:-2] + "xx"}, follow_redirects=True
+        ).status_code
+        == 200
+    )
     client_b = app.test_client()
     from tests.conftest import login
 

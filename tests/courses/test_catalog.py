@@ -32,14 +32,20 @@ def test_sync_adds_then_leaves_unchanged_courses_alone(db, courses_root):
     synced_at = rows(db)["alpha"].synced_at
     second = catalog.sync(db)
     db.commit()
-    assert second.added == [] and second.updated == [] and sorted(second.unchanged) == ["alpha", "beta"]
+    assert (
+        second.added == []
+        and second.updated == []
+        and sorted(second.unchanged) == ["alpha", "beta"]
+    )
     assert rows(db)["alpha"].synced_at == synced_at, "an unchanged course is not re-written"
 
 
 def test_a_changed_file_bumps_the_version(db, courses_root):
     catalog = CourseCatalog(courses_root)
     catalog.sync(db)
-    (courses_root / "alpha" / "course.toml").write_text(VALID.format(slug="alpha").replace("A valid course", "Alpha, revised"))
+    (courses_root / "alpha" / "course.toml").write_text(
+        VALID.format(slug="alpha").replace("A valid course", "Alpha, revised")
+    )
     report = catalog.sync(db)
     db.commit()
     assert report.updated == ["alpha"]

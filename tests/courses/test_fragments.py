@@ -30,14 +30,21 @@ def app_config(app_config: dict[str, Any], courses_dir: Path) -> dict[str, Any]:
 
 def _retitle(courses_dir: Path, new_title: str) -> None:
     toml = courses_dir / "esp-racial-justice-dialogue" / "course.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace(f'title = "{FLAGSHIP_TITLE}"', f'title = "{new_title}"', 1), encoding="utf-8")
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            f'title = "{FLAGSHIP_TITLE}"', f'title = "{new_title}"', 1
+        ),
+        encoding="utf-8",
+    )
 
 
 def test_a_reloaded_catalog_shows_the_new_course_file(app, client, courses_dir):
     assert FLAGSHIP_TITLE in client.get("/").get_data(as_text=True)
     assert FLAGSHIP_TITLE in client.get(FLAGSHIP).get_data(as_text=True)
     _retitle(courses_dir, "Racial Justice in Education: a Dialogue, revised")
-    assert FLAGSHIP_TITLE in client.get("/").get_data(as_text=True), "unchanged until the catalog reloads"
+    assert FLAGSHIP_TITLE in client.get("/").get_data(as_text=True), (
+        "unchanged until the catalog reloads"
+    )
 
     app.extensions["lms"].catalog.reload()
 
@@ -54,7 +61,10 @@ def test_each_locale_and_filter_gets_its_own_rendering(client):
 
     everything = client.get("/").get_data(as_text=True)
     recordings = client.get("/?path=recording").get_data(as_text=True)
-    assert "/courses/community-partnerships" in everything and "/courses/community-partnerships" not in recordings
+    assert (
+        "/courses/community-partnerships" in everything
+        and "/courses/community-partnerships" not in recordings
+    )
     assert "/courses/community-partnerships" in client.get("/").get_data(as_text=True)
 
 
@@ -85,7 +95,9 @@ def test_the_cache_is_bounded_and_least_recently_used_goes_first():
     assert renders == ["a", "b", "c", "b"]
 
 
-def test_a_sync_in_another_worker_reaches_this_one(app, app_config, courses_dir, tmp_path, monkeypatch):
+def test_a_sync_in_another_worker_reaches_this_one(
+    app, app_config, courses_dir, tmp_path, monkeypatch
+):
     """Each gunicorn worker holds its own catalog: a sync made in one (the admin page, or the
     CLI) reaches the others' pages within LMS_CATALOG_CHECK_SECONDS."""
     from lms import create_app
@@ -98,7 +110,9 @@ def test_a_sync_in_another_worker_reaches_this_one(app, app_config, courses_dir,
         assert FLAGSHIP_TITLE in visitor.get(FLAGSHIP).get_data(as_text=True)
 
         _retitle(courses_dir, "Racial Justice in Education: a Dialogue, revised")
-        assert FLAGSHIP_TITLE in visitor.get(FLAGSHIP).get_data(as_text=True), "no sync yet: the files alone change nothing"
+        assert FLAGSHIP_TITLE in visitor.get(FLAGSHIP).get_data(as_text=True), (
+            "no sync yet: the files alone change nothing"
+        )
         with app.app_context():
             app.extensions["lms"].catalog.sync(db_session)
             db_session.commit()
@@ -123,4 +137,7 @@ def test_a_rendering_that_a_reload_overtakes_is_never_served(app):
 
     with app.test_request_context("/"):
         assert kept("probe", (), render_while_reloading) == "<p>from the old courses</p>"
-        assert kept("probe", (), lambda: "<p>from the new courses</p>") == "<p>from the new courses</p>"
+        assert (
+            kept("probe", (), lambda: "<p>from the new courses</p>")
+            == "<p>from the new courses</p>"
+        )

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from lms.courses.definitions import STEP_KINDS, StepDefinition, course_file_model, register_step_kind
+from lms.courses.definitions import (
+    STEP_KINDS,
+    StepDefinition,
+    course_file_model,
+    register_step_kind,
+)
 from lms.courses.loader import check_courses, load_courses
 
 VALID = textwrap.dedent(
@@ -61,7 +66,9 @@ VALID_CAPTIONS = "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nWelcome.\n\n00:00:04.
 def write_course(root: Path, slug: str, text: str | None = None, **files: str) -> Path:
     folder = root / slug
     folder.mkdir(parents=True)
-    (folder / "course.toml").write_text(text if text is not None else VALID.format(slug=slug), encoding="utf-8")
+    (folder / "course.toml").write_text(
+        text if text is not None else VALID.format(slug=slug), encoding="utf-8"
+    )
     for name, content in files.items():
         (folder / name.replace("_", ".")).write_text(content, encoding="utf-8")
     for language in ("en", "es"):  # the captions VALID names, unless the test wrote its own
@@ -78,7 +85,11 @@ def problems_of(root: Path) -> list[str]:
 def test_the_shipped_courses_load_without_problems():
     result = load_courses(Path(__file__).resolve().parents[2] / "courses")
     assert [str(p) for p in result.problems] == []
-    assert {"esp-racial-justice-dialogue", "social-justice-training", "community-partnerships"} <= set(result.courses)
+    assert {
+        "esp-racial-justice-dialogue",
+        "social-justice-training",
+        "community-partnerships",
+    } <= set(result.courses)
     kinds = {step.kind for course in result.courses.values() for step in course.definition.steps}
     assert kinds == set(STEP_KINDS), "the shipped courses exercise every step kind"
 
@@ -104,7 +115,11 @@ def test_syntax_error_names_file_line_and_column(tmp_path):
 
 
 def test_field_errors_name_the_field_and_its_line(tmp_path):
-    text = VALID.format(slug="bad").replace("minutes = 60", "minutes = -5").replace('kind = "attend"', 'kind = "attend"\nvideo = "x"')
+    text = (
+        VALID.format(slug="bad")
+        .replace("minutes = 60", "minutes = -5")
+        .replace('kind = "attend"', 'kind = "attend"\nvideo = "x"')
+    )
     write_course(tmp_path, "bad", text)
     problems = problems_of(tmp_path)
     minutes = next(p for p in problems if ": minutes:" in p)
@@ -116,18 +131,24 @@ def test_field_errors_name_the_field_and_its_line(tmp_path):
 
 
 def test_missing_fields_and_unknown_step_kind(tmp_path):
-    text = VALID.format(slug="gaps").replace('title = "A valid course"\n', "").replace('kind = "reflect"', 'kind = "quiz"')
+    text = (
+        VALID.format(slug="gaps")
+        .replace('title = "A valid course"\n', "")
+        .replace('kind = "reflect"', 'kind = "quiz"')
+    )
     write_course(tmp_path, "gaps", text)
     problems = problems_of(tmp_path)
     assert any(p.endswith("title: is required") for p in problems), problems
-    assert any("steps[2].kind" in p or "steps[2]" in p and "unknown step kind" in p for p in problems), problems
+    assert any(
+        "steps[2].kind" in p or "steps[2]" in p and "unknown step kind" in p for p in problems
+    ), problems
 
 
 def test_rules_across_fields(tmp_path):
     text = (
         VALID.format(slug="rules")
         .replace("outcome = 2", "outcome = 7")
-        .replace('[certificate]\nhours = 1.0\nminimum_minutes = 45\n', "")
+        .replace("[certificate]\nhours = 1.0\nminimum_minutes = 45\n", "")
         .replace('id = "live-session"', 'id = "recording"')
     )
     write_course(tmp_path, "rules", text)
@@ -138,7 +159,9 @@ def test_rules_across_fields(tmp_path):
 
 
 def test_slug_must_match_folder_and_files_must_exist(tmp_path):
-    text = VALID.format(slug="other-name").replace('summary = "One paragraph."', 'summary = "One paragraph."\ndescription = "missing.md"')
+    text = VALID.format(slug="other-name").replace(
+        'summary = "One paragraph."', 'summary = "One paragraph."\ndescription = "missing.md"'
+    )
     write_course(tmp_path, "folder-name", text)
     problems = "\n".join(problems_of(tmp_path))
     assert "slug: must match the folder name 'folder-name'" in problems
@@ -168,7 +191,9 @@ def test_unchanged_folder_is_reused_not_parsed_again(tmp_path):
     second = load_courses(tmp_path, previous=by_folder)
     assert second.reused == {"good"}
     assert second.courses["good"] is first.courses["good"]
-    (tmp_path / "good" / "course.toml").write_text(VALID.format(slug="good").replace("A valid course", "Renamed"))
+    (tmp_path / "good" / "course.toml").write_text(
+        VALID.format(slug="good").replace("A valid course", "Renamed")
+    )
     third = load_courses(tmp_path, previous=by_folder)
     assert third.reused == set()
     assert third.courses["good"].definition.title == "Renamed"
@@ -188,9 +213,15 @@ def test_a_new_step_kind_can_be_registered(tmp_path):
 
     register_step_kind(PollStep)
     try:
-        text = VALID.format(slug="polled") + '\n[[steps]]\nid = "poll-1"\nkind = "poll"\nquestion = "Ready?"\n'
+        text = (
+            VALID.format(slug="polled")
+            + '\n[[steps]]\nid = "poll-1"\nkind = "poll"\nquestion = "Ready?"\n'
+        )
         # Steps must come before [translations]: move the poll above it.
-        text = text.replace('\n[translations.es]\ntitle = "Un curso válido"\n', "") + '\n[translations.es]\ntitle = "Un curso válido"\n'
+        text = (
+            text.replace('\n[translations.es]\ntitle = "Un curso válido"\n', "")
+            + '\n[translations.es]\ntitle = "Un curso válido"\n'
+        )
         write_course(tmp_path, "polled", text)
         result = load_courses(tmp_path)
         assert [str(p) for p in result.problems] == []
@@ -202,21 +233,35 @@ def test_a_new_step_kind_can_be_registered(tmp_path):
 
 def test_loader_and_definitions_import_neither_flask_nor_sqlalchemy():
     code = "import sys, lms.courses.loader; assert not {'flask', 'sqlalchemy'} & set(sys.modules), sorted(m for m in sys.modules if m in ('flask','sqlalchemy'))"
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2]
+    )
 
 
 @pytest.mark.parametrize("bad_value", ['"sixty"', "true", "[1]"])
 def test_wrong_types_are_explained(tmp_path, bad_value):
-    write_course(tmp_path, "typed", VALID.format(slug="typed").replace("minutes = 60", f"minutes = {bad_value}"))
+    write_course(
+        tmp_path,
+        "typed",
+        VALID.format(slug="typed").replace("minutes = 60", f"minutes = {bad_value}"),
+    )
     assert any(": minutes: " in p for p in problems_of(tmp_path))
 
 
 @pytest.mark.parametrize(
     "video, accepted",
-    [("recording.mp4", True), ("https://example.org/v.mp4", True), ("/etc/hostname", False), ("../other/recording.mp4", False), ("http://example.org/v.mp4", False)],
+    [
+        ("recording.mp4", True),
+        ("https://example.org/v.mp4", True),
+        ("/etc/hostname", False),
+        ("../other/recording.mp4", False),
+        ("http://example.org/v.mp4", False),
+    ],
 )
 def test_a_local_video_must_be_a_file_in_the_course_folder(tmp_path, video, accepted):
-    text = VALID.format(slug="vid").replace('video = "https://example.org/video.mp4"', f'video = "{video}"')
+    text = VALID.format(slug="vid").replace(
+        'video = "https://example.org/video.mp4"', f'video = "{video}"'
+    )
     files = {"recording_mp4": "not really a video"}
     write_course(tmp_path, "vid", text, **files)
     problems = problems_of(tmp_path)
@@ -235,7 +280,9 @@ def test_duplicates_empty_step_paths_and_untranslated_languages_are_refused(tmp_
     problems = "\n".join(problems_of(tmp_path))
     assert "languages: lists en more than once" in problems
     assert "steps[0].paths" in problems
-    text = VALID.format(slug="nofr").replace('languages = ["en", "es"]', 'languages = ["en", "es", "fr"]')
+    text = VALID.format(slug="nofr").replace(
+        'languages = ["en", "es"]', 'languages = ["en", "es", "fr"]'
+    )
     write_course(tmp_path, "nofr", text)
     assert "there is no [translations.fr] table" in "\n".join(problems_of(tmp_path))
 

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from lms.courses.loader import COURSE_FILE, Problem, load_course
 from tests.courses.test_loader import VALID, VALID_CAPTIONS
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def load_bytes(folder: Path, data: bytes):
@@ -41,12 +43,27 @@ def test_random_bytes_never_raise(tmp_path_factory, data):
 def test_a_corrupted_valid_file_never_raises(tmp_path_factory, line, junk):
     lines = VALID.format(slug="xx").splitlines()
     lines.insert(min(line, len(lines)), junk)
-    assert_clear(*load_bytes(tmp_path_factory.mktemp("c") / "xx", "\n".join(lines).encode("utf-8", "surrogatepass")))
+    assert_clear(
+        *load_bytes(
+            tmp_path_factory.mktemp("c") / "xx", "\n".join(lines).encode("utf-8", "surrogatepass")
+        )
+    )
 
 
 toml_values = st.recursive(
-    st.none().map(lambda _: "") | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(["id", "kind", "paths", "video", "prompt", "hours", "x"]), children, max_size=4),
+    st.none().map(lambda _: "")
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["id", "kind", "paths", "video", "prompt", "hours", "x"]),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 
@@ -65,16 +82,36 @@ def to_toml(value) -> str:
     if isinstance(value, str):
         # TOML forbids raw control characters (DEL included) in strings: escape them.
         text = json.dumps(value, ensure_ascii=False)
-        return "".join(f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text)
+        return "".join(
+            f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text
+        )
     if isinstance(value, list):
         return "[" + ", ".join(to_toml(item) for item in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))} = {to_toml(v)}" for k, v in value.items()) + "}"
+        return (
+            "{" + ", ".join(f"{json.dumps(str(k))} = {to_toml(v)}" for k, v in value.items()) + "}"
+        )
     raise TypeError(value)
 
 
 @SETTINGS
-@given(field=st.sampled_from(["title", "minutes", "paths", "steps", "certificate", "translations", "outcomes", "grades", "last_updated", "unknown"]), value=toml_values)
+@given(
+    field=st.sampled_from(
+        [
+            "title",
+            "minutes",
+            "paths",
+            "steps",
+            "certificate",
+            "translations",
+            "outcomes",
+            "grades",
+            "last_updated",
+            "unknown",
+        ]
+    ),
+    value=toml_values,
+)
 def test_any_value_in_any_field_is_explained(tmp_path_factory, field, value):
     data = tomllib.loads(VALID.format(slug="xx"))
     data[field] = value

@@ -20,7 +20,13 @@ def test_flagship_page_shows_everything_the_course_file_holds(client, app):
     for topic in ("Positive School Environments", "Restorative Practices"):
         assert topic in text
     assert "Education Support Professionals" in text
-    for grade in ("Early Childhood", "Elementary School", "Middle School", "High School", "Higher Education"):
+    for grade in (
+        "Early Childhood",
+        "Elementary School",
+        "Middle School",
+        "High School",
+        "Higher Education",
+    ):
         assert grade in text
     assert "1 h" in text, "length"
     assert "Webinar" in text
@@ -49,7 +55,11 @@ def test_catalog_filters_combine(client):
         html = client.get("/?" + query).get_data(as_text=True)
         return set(re.findall(r'href="/courses/([a-z0-9-]+)"', html))
 
-    assert titles("") == {"esp-racial-justice-dialogue", "social-justice-training", "community-partnerships"}
+    assert titles("") == {
+        "esp-racial-justice-dialogue",
+        "social-justice-training",
+        "community-partnerships",
+    }
     assert titles("path=recording") == {"esp-racial-justice-dialogue"}
     assert titles("path=self_paced") == {"community-partnerships"}
     assert titles("audience=education-support-professional") >= {"esp-racial-justice-dialogue"}
@@ -67,7 +77,9 @@ def test_catalog_filter_controls_are_labelled(client):
 
 
 def test_language_switch_remembers_the_choice(client):
-    response = client.post("/language", data={"locale": "es", "next": "/courses/esp-racial-justice-dialogue"})
+    response = client.post(
+        "/language", data={"locale": "es", "next": "/courses/esp-racial-justice-dialogue"}
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/courses/esp-racial-justice-dialogue")
     assert '<html lang="es">' in client.get("/").get_data(as_text=True)
@@ -80,15 +92,18 @@ def test_language_switch_never_redirects_off_site(client):
 
 def test_catalog_topics_are_named_in_the_visitors_language(client):
     spanish = client.get("/", headers={"Accept-Language": "es"}).get_data(as_text=True)
-    topic_select = spanish[spanish.index('id="filter-topic"'):]
-    topic_select = topic_select[:topic_select.index("</select>")]
+    topic_select = spanish[spanish.index('id="filter-topic"') :]
+    topic_select = topic_select[: topic_select.index("</select>")]
     # The value stays the course files' name (links and bookmarks keep working in both languages).
     assert '<option value="Restorative Practices" >Prácticas restaurativas</option>' in topic_select
     # Translated by the flagship course, though social-justice-training has no Spanish topics.
     assert ">Entornos escolares positivos<" in topic_select
     # Only social-justice-training names "Social Justice", in English: marked as such for screen readers.
     assert '<option value="Social Justice" lang="en" >Social Justice</option>' in topic_select
-    assert '<option value="Restorative Practices" selected>Restorative Practices</option>' in client.get("/?topic=Restorative+Practices").get_data(as_text=True)
+    assert (
+        '<option value="Restorative Practices" selected>Restorative Practices</option>'
+        in client.get("/?topic=Restorative+Practices").get_data(as_text=True)
+    )
 
 
 def test_catalog_search_finds_a_course_by_its_translated_topic(client):

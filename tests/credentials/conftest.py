@@ -21,9 +21,16 @@ def ensure_verifier() -> Path:
     test only when Node.js or npm are not on this machine."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
-        pytest.skip("Node.js and npm are needed for the independent verifier (tests/credentials/verifier)")
+        pytest.skip(
+            "Node.js and npm are needed for the independent verifier (tests/credentials/verifier)"
+        )
     if not (VERIFIER / "node_modules" / "@digitalbazaar" / "vc").is_dir():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=VERIFIER, check=True, timeout=600)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=VERIFIER,
+            check=True,
+            timeout=600,
+        )
     return Path(node)
 
 
@@ -34,8 +41,13 @@ def node_verify():
 
     def run(credential: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]:
         completed = subprocess.run(
-            [str(node), "verify.mjs"], cwd=VERIFIER, input=json.dumps({"credential": credential, "documents": documents}),
-            capture_output=True, text=True, timeout=120, check=False,
+            [str(node), "verify.mjs"],
+            cwd=VERIFIER,
+            input=json.dumps({"credential": credential, "documents": documents}),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert completed.returncode == 0, completed.stderr
         return json.loads(completed.stdout)
@@ -58,13 +70,31 @@ def issued(app, make_user):
         person = make_user(**{"display_name": "Ana Learner", **learner})
         cohort_id, enrollment_id = completed_enrollment(app, facilitator, person)
         staff = client_for(app, facilitator)
-        response = staff.post(f"/facilitate/cohorts/{cohort_id}/certificates/issue", data={"enrollment_id": enrollment_id})
+        response = staff.post(
+            f"/facilitate/cohorts/{cohort_id}/certificates/issue",
+            data={"enrollment_id": enrollment_id},
+        )
         assert response.status_code == 303
         wait_for_jobs(app)
         with app.app_context():
-            code = db_session.scalar(select(Certificate.code).where(Certificate.enrollment_id == enrollment_id, Certificate.revoked_at.is_(None)))
+            code = db_session.scalar(
+                select(Certificate.code).where(
+                    Certificate.enrollment_id == enrollment_id, Certificate.revoked_at.is_(None)
+                )
+            )
         assert code
-        return type("Issued", (), {"learner": person, "facilitator": facilitator, "client": client_for(app, person), "code": code, "cohort_id": cohort_id, "enrollment_id": enrollment_id})
+        return type(
+            "Issued",
+            (),
+            {
+                "learner": person,
+                "facilitator": facilitator,
+                "client": client_for(app, person),
+                "code": code,
+                "cohort_id": cohort_id,
+                "enrollment_id": enrollment_id,
+            },
+        )
 
     return issue
 

@@ -29,17 +29,25 @@ def check_page(client, text: str, email: str = "") -> str:
     return response.get_data(as_text=True)
 
 
-def test_issued_credential_verifies_independently_and_a_change_is_rejected(app, issued, node_verify):
+def test_issued_credential_verifies_independently_and_a_change_is_rejected(
+    app, issued, node_verify
+):
     person = issued(email="ana.learner@example.org")
     credential = download(person.client, person.code)
 
     # What it says: OB 3.0 on VC 2.0, the course and its hours, a hashed email, no plain address.
-    assert credential["@context"] == ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+    assert credential["@context"] == [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    ]
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["issuer"]["id"] == "did:web:lms.test:credentials:issuer"
     achievement = credential["credentialSubject"]["achievement"]
     assert achievement["name"] == "A Dialogue with ESPs about Racial Justice in Education"
-    assert achievement["creditsAvailable"] == 1.0 and "clock hours" in achievement["criteria"]["narrative"]
+    assert (
+        achievement["creditsAvailable"] == 1.0
+        and "clock hours" in achievement["criteria"]["narrative"]
+    )
     assert "Fran Facilitator" in credential["evidence"][0]["narrative"]
     identity = credential["credentialSubject"]["identifier"][0]
     assert identity["type"] == "IdentityObject" and identity["hashed"] is True
@@ -48,7 +56,9 @@ def test_issued_credential_verifies_independently_and_a_change_is_rejected(app, 
 
     documents = public_documents(app.test_client(), credential)
     verdict = node_verify(credential, documents)
-    assert verdict == {"verified": True, "error": "", "statusVerified": True, "revoked": False}, verdict
+    assert verdict == {"verified": True, "error": "", "statusVerified": True, "revoked": False}, (
+        verdict
+    )
 
     for change in (
         lambda c: c["credentialSubject"]["achievement"].__setitem__("creditsAvailable", 10.0),
@@ -71,7 +81,9 @@ def test_issued_credential_verifies_independently_and_a_change_is_rejected(app, 
     assert "The signature does not match" in check_page(app.test_client(), json.dumps(tampered))
 
 
-def test_revoked_and_replaced_credentials_are_marked_in_the_status_list(app, issued, make_user, node_verify):
+def test_revoked_and_replaced_credentials_are_marked_in_the_status_list(
+    app, issued, make_user, node_verify
+):
     from lms.jobs import wait_for_jobs
 
     admin = client_for(app, make_user("admin"))
@@ -79,26 +91,44 @@ def test_revoked_and_replaced_credentials_are_marked_in_the_status_list(app, iss
     revoked = download(first.client, first.code)
     replaced = download(second.client, second.code)
 
-    assert admin.post(f"/certificates/{first.code}/revoke", data={"reason": "Recorded for the wrong person."}).status_code == 303
+    assert (
+        admin.post(
+            f"/certificates/{first.code}/revoke", data={"reason": "Recorded for the wrong person."}
+        ).status_code
+        == 303
+    )
     assert admin.post(f"/certificates/{second.code}/reissue").status_code == 303
     wait_for_jobs(app)
 
     for credential in (revoked, replaced):
         verdict = node_verify(credential, public_documents(app.test_client(), credential))
         assert verdict["statusVerified"] is True and verdict["revoked"] is True, verdict
-    assert "was revoked and is no longer valid" in check_page(app.test_client(), json.dumps(revoked))
+    assert "was revoked and is no longer valid" in check_page(
+        app.test_client(), json.dumps(revoked)
+    )
     assert "was replaced by a newer one" in check_page(app.test_client(), json.dumps(replaced))
 
     # The replacement has a credential of its own, valid.
     page = second.client.get("/me").get_data(as_text=True)
-    new_code = next(code for code in re.findall(r"/certificates/([A-Z0-9-]{19})/credential", page) if code != second.code)
+    new_code = next(
+        code
+        for code in re.findall(r"/certificates/([A-Z0-9-]{19})/credential", page)
+        if code != second.code
+    )
     fresh = download(second.client, new_code)
     verdict = node_verify(fresh, public_documents(app.test_client(), fresh))
-    assert verdict == {"verified": True, "error": "", "statusVerified": True, "revoked": False}, verdict
-    assert fresh["credentialStatus"]["statusListIndex"] != replaced["credentialStatus"]["statusListIndex"]
+    assert verdict == {"verified": True, "error": "", "statusVerified": True, "revoked": False}, (
+        verdict
+    )
+    assert (
+        fresh["credentialStatus"]["statusListIndex"]
+        != replaced["credentialStatus"]["statusListIndex"]
+    )
 
     # The public verification page says so too; the learner can no longer download a revoked one.
-    assert "marks it as revoked" in app.test_client().get(f"/verify/{first.code}").get_data(as_text=True)
+    assert "marks it as revoked" in app.test_client().get(f"/verify/{first.code}").get_data(
+        as_text=True
+    )
     assert first.client.get(f"/certificates/{first.code}/credential.json").status_code == 404
 
 
@@ -109,7 +139,9 @@ def test_key_rotation_keeps_old_credentials_verifiable(app, issued, runner, node
     old = download(before.client, before.code)
     key_dir = os.path.join(app.instance_path, "credential-keys")
     key_file = os.path.join(key_dir, "signing-key.pem")
-    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600, "the private key is readable by its owner only"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600, (
+        "the private key is readable by its owner only"
+    )
 
     result = runner.invoke(args=["lms", "credentials", "rotate-key"])
     assert result.exit_code == 0, result.output
@@ -120,12 +152,17 @@ def test_key_rotation_keeps_old_credentials_verifiable(app, issued, runner, node
 
     did = app.test_client().get("/credentials/issuer/did.json").get_json(force=True)
     methods = [method["id"] for method in did["verificationMethod"]]
-    assert old["proof"]["verificationMethod"] in methods and new["proof"]["verificationMethod"] in methods
+    assert (
+        old["proof"]["verificationMethod"] in methods
+        and new["proof"]["verificationMethod"] in methods
+    )
     assert set(did["assertionMethod"]) == set(methods)
     for credential in (old, new):
         verdict = node_verify(credential, public_documents(app.test_client(), credential))
         assert verdict["verified"] is True and verdict["revoked"] is False, verdict
-    assert "The signature is ours and the credential is valid." in check_page(app.test_client(), json.dumps(old))
+    assert "The signature is ours and the credential is valid." in check_page(
+        app.test_client(), json.dumps(old)
+    )
     assert len(os.listdir(os.path.join(key_dir, "retired"))) == 1
 
 
@@ -139,7 +176,9 @@ def test_a_recording_enrollment_gets_no_credential(app, make_user, db):
 
     learner = make_user()
     client = client_for(app, learner)
-    assert client.post("/courses/esp-racial-justice-dialogue/start", data={"path": "recording"}).status_code in (302, 303)
+    assert client.post(
+        "/courses/esp-racial-justice-dialogue/start", data={"path": "recording"}
+    ).status_code in (302, 303)
     enrollment = db.scalar(select(Enrollment).where(Enrollment.user_id == learner.id))
     assert enrollment.path is LearningPath.recording
     submit_reflections(app, enrollment.id)
@@ -150,9 +189,17 @@ def test_a_recording_enrollment_gets_no_credential(app, make_user, db):
     # Even a certificate row forced onto a recording enrollment is refused a credential.
     course = db.scalar(select(Course).where(Course.slug == "esp-racial-justice-dialogue"))
     enrollment.status = EnrollmentStatus.completed
-    forced = Certificate(code="AAAA-BBBB-CCCC-DDDD", enrollment_id=enrollment.id, learner_name="x", course_title=course.title, hours=1.0,
-                         session_date=date.today(),
-                         facilitator_name="", organisation="NEA", locale="en")
+    forced = Certificate(
+        code="AAAA-BBBB-CCCC-DDDD",
+        enrollment_id=enrollment.id,
+        learner_name="x",
+        course_title=course.title,
+        hours=1.0,
+        session_date=date.today(),
+        facilitator_name="",
+        organisation="NEA",
+        locale="en",
+    )
     db.add(forced)
     db.flush()
     try:
@@ -178,9 +225,17 @@ def test_public_documents_resolve_from_the_engine(app, issued):
     person = issued()
     client = app.test_client()
     credential = download(person.client, person.code)
-    for url in ("https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"):
+    for url in (
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    ):
         assert url in credential["@context"]
-    for name in ("credentials-v2.jsonld", "ob-v3p0-context-3.0.3.json", "did-v1.jsonld", "multikey-v1.jsonld"):
+    for name in (
+        "credentials-v2.jsonld",
+        "ob-v3p0-context-3.0.3.json",
+        "did-v1.jsonld",
+        "multikey-v1.jsonld",
+    ):
         response = client.get(f"/credentials/contexts/{name}")
         assert response.status_code == 200 and "@context" in response.get_json(force=True)
     assert client.get("/credentials/contexts/../config.py").status_code == 404
@@ -188,7 +243,10 @@ def test_public_documents_resolve_from_the_engine(app, issued):
     assert profile["id"] == credential["issuer"]["id"] and profile["type"] == ["Profile"]
     status = client.get("/credentials/status/1")
     assert status.status_code == 200 and "max-age=60" in status.headers["Cache-Control"]
-    assert status.get_json(force=True)["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert status.get_json(force=True)["type"] == [
+        "VerifiableCredential",
+        "BitstringStatusListCredential",
+    ]
     assert client.get("/credentials/status/2").status_code == 404
 
 
@@ -197,8 +255,13 @@ def test_links_leave_from_the_base_url_not_the_host(app, issued):
     person = issued()
     credential = download(person.client, person.code)
     assert credential["issuer"]["id"] == "did:web:courses.example.org:pd:credentials:issuer"
-    assert credential["credentialStatus"]["statusListCredential"] == "https://courses.example.org/pd/credentials/status/1"
-    page = person.client.get(f"/certificates/{person.code}/credential", headers={"Host": "lms.test"}).get_data(as_text=True)
+    assert (
+        credential["credentialStatus"]["statusListCredential"]
+        == "https://courses.example.org/pd/credentials/status/1"
+    )
+    page = person.client.get(
+        f"/certificates/{person.code}/credential", headers={"Host": "lms.test"}
+    ).get_data(as_text=True)
     assert "https://courses.example.org/pd/credentials/shared/" in page
 
 
@@ -213,8 +276,15 @@ def test_wallet_link_and_upload(app, issued):
     assert app.test_client().get(link.replace(".json", "x.json")).status_code == 404
 
     body = shared.get_data()
-    response = app.test_client().post("/credentials/verify", data={"upload": (io.BytesIO(b"\xef\xbb\xbf" + body), "credential.json")}, content_type="multipart/form-data")
-    assert response.status_code == 200 and "The signature is ours and the credential is valid." in response.get_data(as_text=True)
+    response = app.test_client().post(
+        "/credentials/verify",
+        data={"upload": (io.BytesIO(b"\xef\xbb\xbf" + body), "credential.json")},
+        content_type="multipart/form-data",
+    )
+    assert (
+        response.status_code == 200
+        and "The signature is ours and the credential is valid." in response.get_data(as_text=True)
+    )
     response = app.test_client().post("/credentials/verify", data={"credential": "not json"})
     assert "not valid JSON" in response.get_data(as_text=True)
     assert app.test_client().post("/credentials/verify", data={}).status_code == 422
@@ -225,7 +295,12 @@ def test_others_cannot_read_a_learners_credential(app, issued, make_user):
     stranger = client_for(app, make_user())
     assert stranger.get(f"/certificates/{person.code}/credential").status_code == 404
     assert stranger.get(f"/certificates/{person.code}/credential.json").status_code == 404
-    assert client_for(app, person.facilitator).get(f"/certificates/{person.code}/credential.json").status_code == 200
+    assert (
+        client_for(app, person.facilitator)
+        .get(f"/certificates/{person.code}/credential.json")
+        .status_code
+        == 200
+    )
 
 
 def test_a_certificate_from_before_credentials_gets_one_on_first_view(app, issued, db):
@@ -238,7 +313,9 @@ def test_a_certificate_from_before_credentials_gets_one_on_first_view(app, issue
     page = person.client.get(f"/certificates/{person.code}/credential").get_data(as_text=True)
     assert "being prepared" in page
     wait_for_jobs(app)
-    assert "Download the credential" in person.client.get(f"/certificates/{person.code}/credential").get_data(as_text=True)
+    assert "Download the credential" in person.client.get(
+        f"/certificates/{person.code}/credential"
+    ).get_data(as_text=True)
 
 
 def test_two_revocations_at_once_both_reach_the_status_list(app, issued, make_user):
@@ -258,9 +335,16 @@ def test_two_revocations_at_once_both_reach_the_status_list(app, issued, make_us
 
     def revoke(client, code):
         barrier.wait()
-        statuses.append(client.post(f"/certificates/{code}/revoke", data={"reason": "Duplicate record."}).status_code)
+        statuses.append(
+            client.post(
+                f"/certificates/{code}/revoke", data={"reason": "Duplicate record."}
+            ).status_code
+        )
 
-    threads = [threading.Thread(target=revoke, args=(client, person.code)) for client, person in zip(clients, people)]
+    threads = [
+        threading.Thread(target=revoke, args=(client, person.code))
+        for client, person in zip(clients, people)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -269,4 +353,6 @@ def test_two_revocations_at_once_both_reach_the_status_list(app, issued, make_us
     wait_for_jobs(app)
     status_list = app.test_client().get("/credentials/status/1").get_json(force=True)
     bits = proofs.decode_status_list(status_list["credentialSubject"]["encodedList"])
-    assert all(proofs.status_bit(bits, int(c["credentialStatus"]["statusListIndex"])) for c in credentials)
+    assert all(
+        proofs.status_bit(bits, int(c["credentialStatus"]["statusListIndex"])) for c in credentials
+    )

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.settings import CHROMIUM, PASSWORD, REPO, SCREENSHOTS
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -60,10 +61,24 @@ class LiveServer:
         """Run ``flask --app lms lms ARGS`` against this server's instance."""
         return run_cli(self.env, *args)
 
-    def create_person(self, key: str, roles: tuple[str, ...] = ("learner",), name: str | None = None) -> Person:
-        person = Person(email=f"{key}@example.org", name=name or key.replace("-", " ").title(), roles=roles)
+    def create_person(
+        self, key: str, roles: tuple[str, ...] = ("learner",), name: str | None = None
+    ) -> Person:
+        person = Person(
+            email=f"{key}@example.org", name=name or key.replace("-", " ").title(), roles=roles
+        )
         role_args = [arg for role in roles for arg in ("--role", role)]
-        self.cli("users", "create", "--email", person.email, "--name", person.name, "--password", person.password, *role_args)
+        self.cli(
+            "users",
+            "create",
+            "--email",
+            person.email,
+            "--name",
+            person.name,
+            "--password",
+            person.password,
+            *role_args,
+        )
         self.people[key] = person
         return person
 
@@ -102,7 +117,9 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     command = [sys.executable, "-m", "flask", "--app", "lms", "lms", *args]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -123,7 +140,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         encoding="utf-8",
     )
     # The outer environment must not point the server at another database (CI exports LMS_*).
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LMS_") and key != "SECRET_KEY"}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("LMS_") and key != "SECRET_KEY"
+    }
     env.update(
         LMS_INSTANCE_PATH=str(instance),
         SECRET_KEY="e2e-secret-key-not-for-production",
@@ -133,7 +154,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     run_cli(env, "db", "upgrade")
     run_cli(env, "courses", "sync")
 
-    saved = {key: os.environ.pop(key) for key in list(os.environ) if key.startswith("LMS_") or key == "SECRET_KEY"}
+    saved = {
+        key: os.environ.pop(key)
+        for key in list(os.environ)
+        if key.startswith("LMS_") or key == "SECRET_KEY"
+    }
     os.environ["LMS_INSTANCE_PATH"] = str(instance)
     try:
         from lms import create_app
@@ -152,7 +177,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     app.config["LMS_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
-    live = LiveServer(url=f"http://127.0.0.1:{server.server_port}", instance=instance, app=app, env=env)
+    live = LiveServer(
+        url=f"http://127.0.0.1:{server.server_port}", instance=instance, app=app, env=env
+    )
     live.create_person("learner-ada", name="Ada Lovelace")
     live.create_person("facilitator-fran", roles=("facilitator",), name="Fran Facilitator")
     live.create_person("admin-ann", roles=("admin",), name="Ann Admin")
@@ -169,7 +196,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium); see tests/e2e/README.md")
+        pytest.fail(
+            f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium); see tests/e2e/README.md"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -198,7 +227,9 @@ def _new_context(browser: Any, live_server: LiveServer, locale: str) -> Any:
 
 
 @pytest.fixture
-def context_factory(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+def context_factory(
+    browser: Any, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Any]:
     """``context_factory(locale="en-US")`` -> a fresh page in its own browser context (own cookies)."""
     opened: list[tuple[Any, Any, list[str]]] = []
 
@@ -207,7 +238,16 @@ def context_factory(browser: Any, live_server: LiveServer, request: pytest.Fixtu
         page = context.new_page()
         problems: list[str] = []
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on("console", lambda message: problems.append(f"console {message.type}: {message.text} at {message.location.get('url', '')}") if message.type == "error" else None)
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(
+                    f"console {message.type}: {message.text} at {message.location.get('url', '')}"
+                )
+                if message.type == "error"
+                else None
+            ),
+        )
         opened.append((context, page, problems))
         return page
 
@@ -218,11 +258,16 @@ def context_factory(browser: Any, live_server: LiveServer, request: pytest.Fixtu
             SCREENSHOTS.joinpath("failures").mkdir(parents=True, exist_ok=True)
             name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
             try:
-                page.screenshot(path=str(SCREENSHOTS / "failures" / f"{name}-{index}.png"), full_page=True)
+                page.screenshot(
+                    path=str(SCREENSHOTS / "failures" / f"{name}-{index}.png"), full_page=True
+                )
             except Exception:  # the page may be gone; the failure itself is what matters
                 pass
             if problems:
-                print(f"\nBrowser console for {request.node.name} (page {index}):\n  " + "\n  ".join(problems))
+                print(
+                    f"\nBrowser console for {request.node.name} (page {index}):\n  "
+                    + "\n  ".join(problems)
+                )
         context.close()
 
 

@@ -56,12 +56,16 @@ def sign_in(page: Any, email: str, password: str) -> None:
     expect(page.locator("header form[action$='/auth/logout'] button")).to_be_visible()
 
 
-def start_recording_path(page: Any, live_server: Any, slug: str = FLAGSHIP, lang: str = "en") -> int:
+def start_recording_path(
+    page: Any, live_server: Any, slug: str = FLAGSHIP, lang: str = "en"
+) -> int:
     """From the course page, start the course on the recording path; return the enrollment id."""
     page.goto(f"/courses/{slug}")
     check_page(page, f"course-signed-in-{lang}")
     start = live_server.url_for("lms_learning.start", slug=slug)
-    page.locator(f"form[action='{start}']:has(input[name=path][value=recording]) [type=submit]").click()
+    page.locator(
+        f"form[action='{start}']:has(input[name=path][value=recording]) [type=submit]"
+    ).click()
     expect(page).to_have_url(re.compile(r"/learn/\d+"))
     return int(page.url.split("/learn/")[1].split("/")[0].split("?")[0].split("#")[0])
 
@@ -78,7 +82,11 @@ def step_state(live_server: Any, enrollment_id: int, step_id: str) -> str | None
     from lms.learning.models import StepProgress
 
     def query(session: Any) -> str | None:
-        row = session.scalar(select(StepProgress).where(StepProgress.enrollment_id == enrollment_id, StepProgress.step_id == step_id))
+        row = session.scalar(
+            select(StepProgress).where(
+                StepProgress.enrollment_id == enrollment_id, StepProgress.step_id == step_id
+            )
+        )
         return None if row is None else row.state.value
 
     return live_server.db(query)
@@ -89,10 +97,18 @@ def reflection_row(live_server: Any, enrollment_id: int, step_id: str) -> Any:
 
     from lms.learning.models import Reflection
 
-    return live_server.db(lambda s: s.scalar(select(Reflection).where(Reflection.enrollment_id == enrollment_id, Reflection.prompt_id == step_id)))
+    return live_server.db(
+        lambda s: s.scalar(
+            select(Reflection).where(
+                Reflection.enrollment_id == enrollment_id, Reflection.prompt_id == step_id
+            )
+        )
+    )
 
 
-def wait_for(condition: Any, timeout: float = 45.0, interval: float = 0.5, message: str = "condition") -> Any:
+def wait_for(
+    condition: Any, timeout: float = 45.0, interval: float = 0.5, message: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -104,11 +120,15 @@ def wait_for(condition: Any, timeout: float = 45.0, interval: float = 0.5, messa
 
 def watch_recording(page: Any, live_server: Any, enrollment_id: int, lang: str = "en") -> None:
     """Play the real 30-second clip at 4x until the watch step counts as done."""
-    page.goto(live_server.url_for("lms_learning.step", enrollment_id=enrollment_id, step_id="recording"))
+    page.goto(
+        live_server.url_for("lms_learning.step", enrollment_id=enrollment_id, step_id="recording")
+    )
     video = page.locator("main video")
     expect(video).to_be_visible()
     check_page(page, f"step-watch-{lang}")
-    page.wait_for_function("() => document.querySelector('main video').readyState >= 1", timeout=20_000)
+    page.wait_for_function(
+        "() => document.querySelector('main video').readyState >= 1", timeout=20_000
+    )
     page.evaluate("""async () => {
         const video = document.querySelector('main video');
         video.muted = true;
@@ -116,15 +136,29 @@ def watch_recording(page: Any, live_server: Any, enrollment_id: int, lang: str =
         await video.play();
     }""")
     page.wait_for_function("() => document.querySelector('main video').ended", timeout=40_000)
-    wait_for(lambda: step_state(live_server, enrollment_id, "recording") == "done", timeout=20, message="the watch step to be done")
+    wait_for(
+        lambda: step_state(live_server, enrollment_id, "recording") == "done",
+        timeout=20,
+        message="the watch step to be done",
+    )
     page.reload()
     expect(page.locator("main .badge-success").first).to_be_visible()
     check_page(page, f"step-watch-done-{lang}")
 
 
-def write_reflection(page: Any, live_server: Any, enrollment_id: int, step_id: str, text: str, lang: str = "en", audit: bool = True) -> None:
+def write_reflection(
+    page: Any,
+    live_server: Any,
+    enrollment_id: int,
+    step_id: str,
+    text: str,
+    lang: str = "en",
+    audit: bool = True,
+) -> None:
     """Type a reflection, let autosave keep the draft, then submit it."""
-    page.goto(live_server.url_for("lms_learning.step", enrollment_id=enrollment_id, step_id=step_id))
+    page.goto(
+        live_server.url_for("lms_learning.step", enrollment_id=enrollment_id, step_id=step_id)
+    )
     body = page.locator("#body")
     expect(body).to_be_visible()
     if audit:
@@ -134,12 +168,23 @@ def write_reflection(page: Any, live_server: Any, enrollment_id: int, step_id: s
     body.fill(text)
     body.press("End")
     # Autosave: the draft reaches the server without pressing anything.
-    wait_for(lambda: (row := reflection_row(live_server, enrollment_id, step_id)) is not None and row.body.strip() == text.strip(), timeout=20, message=f"the {step_id} draft to autosave")
+    wait_for(
+        lambda: (
+            (row := reflection_row(live_server, enrollment_id, step_id)) is not None
+            and row.body.strip() == text.strip()
+        ),
+        timeout=20,
+        message=f"the {step_id} draft to autosave",
+    )
     expect(page.locator("#draft-status")).not_to_be_empty()
     assert reflection_row(live_server, enrollment_id, step_id).status.value == "draft"
     page.locator("#reflection-form [name=submit]").click()
     page.wait_for_load_state("load")
-    wait_for(lambda: reflection_row(live_server, enrollment_id, step_id).status.value == "submitted", timeout=10, message=f"{step_id} submitted")
+    wait_for(
+        lambda: reflection_row(live_server, enrollment_id, step_id).status.value == "submitted",
+        timeout=10,
+        message=f"{step_id} submitted",
+    )
 
 
 def reflection_text(step_id: str, lang: str) -> str:

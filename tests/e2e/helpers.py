@@ -43,16 +43,22 @@ def axe_violations(page: Any, include: str | None = None) -> list[dict[str, Any]
     _inject(page)
     options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
     context = json.dumps(include) if include else "document"
-    return page.evaluate(f"async () => (await axe.run({context}, {json.dumps(options)})).violations")
+    return page.evaluate(
+        f"async () => (await axe.run({context}, {json.dumps(options)})).violations"
+    )
 
 
 def format_violations(violations: list[dict[str, Any]]) -> str:
     lines = []
     for violation in violations:
-        lines.append(f"- {violation['id']} ({violation.get('impact') or 'n/a'}): {violation['help']}")
+        lines.append(
+            f"- {violation['id']} ({violation.get('impact') or 'n/a'}): {violation['help']}"
+        )
         lines.append(f"  {violation['helpUrl']}")
         for node in violation["nodes"][:10]:
-            target = " ".join(json.dumps(part) if not isinstance(part, str) else part for part in node["target"])
+            target = " ".join(
+                json.dumps(part) if not isinstance(part, str) else part for part in node["target"]
+            )
             lines.append(f"    at {target}: {(node.get('html') or '')[:160]}")
             summary = (node.get("failureSummary") or "").replace("\n", " ").strip()
             if summary:
@@ -69,7 +75,10 @@ def assert_accessible(page: Any, label: str | None = None) -> None:
     where = label or page.url
     AUDITED.append(f"{where} ({page.url}, lang={page.evaluate('document.documentElement.lang')})")
     if violations:
-        pytest.fail(f"axe-core found {len(violations)} WCAG A/AA violation(s) on {where} <{page.url}>:\n{format_violations(violations)}", pytrace=False)
+        pytest.fail(
+            f"axe-core found {len(violations)} WCAG A/AA violation(s) on {where} <{page.url}>:\n{format_violations(violations)}",
+            pytrace=False,
+        )
 
 
 def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
@@ -176,7 +185,17 @@ def assert_keyboard_operable(page: Any) -> list[dict[str, Any]]:
     assert not missing, f"not reachable with Tab on {page.url}: {missing}"
     unnamed = [item for item in reached if not item["named"]]
     assert not unnamed, f"controls without a label or name on {page.url}: {unnamed}"
-    invisible = [item for item in reached if not (item["focusVisible"] and ((item["outlineStyle"] != "none" and item["outlineWidth"] >= 2) or item["boxShadow"] != "none"))]
+    invisible = [
+        item
+        for item in reached
+        if not (
+            item["focusVisible"]
+            and (
+                (item["outlineStyle"] != "none" and item["outlineWidth"] >= 2)
+                or item["boxShadow"] != "none"
+            )
+        )
+    ]
     assert not invisible, f"no visible focus indicator on {page.url}: {invisible}"
     return reached
 
@@ -188,11 +207,17 @@ def assert_skip_link(page: Any) -> None:
     active = page.evaluate(_DESCRIBE_ACTIVE)
     assert active is not None and active["tag"] == "a", f"first Tab focused {active}"
     skip = page.locator("a.skip-link")
-    assert skip.evaluate("el => el === document.activeElement"), f"first Tab focused {active}, not the skip link"
+    assert skip.evaluate("el => el === document.activeElement"), (
+        f"first Tab focused {active}, not the skip link"
+    )
     box = skip.bounding_box()
-    assert box is not None and box["y"] >= 0 and box["height"] > 0, "the focused skip link is off-screen"
+    assert box is not None and box["y"] >= 0 and box["height"] > 0, (
+        "the focused skip link is off-screen"
+    )
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'MAIN'")
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.tagName === 'MAIN'"
+    )
 
 
 def focus_by_tab(page: Any, selector: str, limit: int = 100) -> None:
@@ -213,8 +238,13 @@ def assert_errors_announced(page: Any) -> None:
     page.wait_for_load_state("load")
     summary = page.locator(".error-summary")
     expect(summary, "an error summary after a failed submit").to_have_count(1)
-    assert summary.get_attribute("role") == "alert" or summary.get_attribute("aria-live") in ("assertive", "polite")
-    page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('error-summary')")
+    assert summary.get_attribute("role") == "alert" or summary.get_attribute("aria-live") in (
+        "assertive",
+        "polite",
+    )
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.classList.contains('error-summary')"
+    )
     invalid = page.locator("main [aria-invalid='true']")
     assert invalid.count() >= 1, "no control is marked aria-invalid"
     for index in range(invalid.count()):
@@ -222,7 +252,9 @@ def assert_errors_announced(page: Any) -> None:
         described = (control.get_attribute("aria-describedby") or "").split()
         messages = [page.locator(f"#{re.escape(ident)}") for ident in described]
         texts = [m.inner_text().strip() for m in messages if m.count()]
-        assert any(texts), f"{control.get_attribute('name')} is invalid but describes no error message"
+        assert any(texts), (
+            f"{control.get_attribute('name')} is invalid but describes no error message"
+        )
 
 
 def type_into(page: Any, selector: str, text: str) -> None:

@@ -29,9 +29,14 @@ def _enroll(live_server, email: str, path: str, completed: bool) -> int:
         user = session.scalar(select(User).where(User.email == email))
         course = session.scalar(select(Course).where(Course.slug == FLAGSHIP))
         now = utcnow()
-        enrollment = Enrollment(user_id=user.id, course_id=course.id, path=LearningPath(path), started_at=now,
-                                status=EnrollmentStatus.completed if completed else EnrollmentStatus.in_progress,
-                                completed_at=now if completed else None)
+        enrollment = Enrollment(
+            user_id=user.id,
+            course_id=course.id,
+            path=LearningPath(path),
+            started_at=now,
+            status=EnrollmentStatus.completed if completed else EnrollmentStatus.in_progress,
+            completed_at=now if completed else None,
+        )
         session.add(enrollment)
         session.flush()
         return enrollment.id
@@ -93,5 +98,7 @@ def test_admin_filters_the_completion_report_and_downloads_it(page, live_server,
     from openpyxl import load_workbook
 
     sheet = load_workbook(path, read_only=True).active
-    values = [str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None]
+    values = [
+        str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None
+    ]
     assert done.email in values and going.email not in values

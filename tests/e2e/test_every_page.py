@@ -19,7 +19,12 @@ NOT_PAGES = re.compile(r"\.(csv|xlsx|ics|json|pdf|zip|js|css|png|svg|ico|txt)$")
 def page_routes(app) -> list[tuple[str, str]]:
     routes = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.arguments or rule.endpoint.endswith("static") or NOT_PAGES.search(rule.rule):
+        if (
+            "GET" not in rule.methods
+            or rule.arguments
+            or rule.endpoint.endswith("static")
+            or NOT_PAGES.search(rule.rule)
+        ):
             continue
         routes.append((rule.endpoint, rule.rule))
     return sorted(set(routes), key=lambda item: item[1])
@@ -33,7 +38,9 @@ def test_every_page_is_accessible(page, live_server, role):
         ann = live_server.people["admin-ann"]
         sign_in(page, ann.email, ann.password)
     elif role == "admin-es":  # the language choice is saved in the profile: a person of its own
-        admin = live_server.people.get("admin-es") or live_server.create_person("admin-es", roles=("admin",), name="Ana Administradora")
+        admin = live_server.people.get("admin-es") or live_server.create_person(
+            "admin-es", roles=("admin",), name="Ana Administradora"
+        )
         sign_in(page, admin.email, admin.password)
     if role.endswith("-es"):
         page.goto("/")
@@ -41,7 +48,9 @@ def test_every_page_is_accessible(page, live_server, role):
     visited = []
     for endpoint, path in routes:
         response = page.goto(path)
-        assert response is not None and response.status < 500, f"{path} answered {response and response.status} to {role}"
+        assert response is not None and response.status < 500, (
+            f"{path} answered {response and response.status} to {role}"
+        )
         if role.endswith("-es"):
             assert page.evaluate("document.documentElement.lang") == "es", path
         check_page(page, f"every-{role}-{endpoint.replace('.', '-')}")

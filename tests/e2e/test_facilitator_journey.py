@@ -32,9 +32,29 @@ def zoom_participants_csv(path, session_day: date, people: list[tuple[str, str, 
     day = session_day.strftime("%m/%d/%Y")
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["Name (Original Name)", "User Email", "Join Time", "Leave Time", "Duration (Minutes)", "Guest", "Recording Consent"])
+        writer.writerow(
+            [
+                "Name (Original Name)",
+                "User Email",
+                "Join Time",
+                "Leave Time",
+                "Duration (Minutes)",
+                "Guest",
+                "Recording Consent",
+            ]
+        )
         for name, email, minutes in people:
-            writer.writerow([name, email, f"{day} 05:00:10 PM", f"{day} 05:{minutes - 1:02d}:40 PM", minutes, "No" if email else "Yes", "Y"])
+            writer.writerow(
+                [
+                    name,
+                    email,
+                    f"{day} 05:00:10 PM",
+                    f"{day} 05:{minutes - 1:02d}:40 PM",
+                    minutes,
+                    "No" if email else "Yes",
+                    "Y",
+                ]
+            )
 
 
 def _submit_reflections(live_server, enrollment_id: int) -> None:
@@ -47,16 +67,28 @@ def _submit_reflections(live_server, enrollment_id: int) -> None:
     def add(session):
         for step_id in ("outcome-1", "outcome-2", "outcome-3"):
             body = words(50, step_id)
-            session.add(Reflection(enrollment_id=enrollment_id, prompt_id=step_id, body=body, status=ReflectionStatus.submitted,
-                                   word_count=count_words(body), submitted_at=utcnow()))
+            session.add(
+                Reflection(
+                    enrollment_id=enrollment_id,
+                    prompt_id=step_id,
+                    body=body,
+                    status=ReflectionStatus.submitted,
+                    word_count=count_words(body),
+                    submitted_at=utcnow(),
+                )
+            )
 
     live_server.db(add)
 
 
-def test_facilitator_schedules_imports_attendance_and_issues_certificates(context_factory, live_server, tmp_path):
+def test_facilitator_schedules_imports_attendance_and_issues_certificates(
+    context_factory, live_server, tmp_path
+):
     missing = [endpoint for endpoint in ENDPOINTS if not live_server.has_endpoint(endpoint)]
     if missing:
-        pytest.skip(f"cohorts, attendance import and certificates not merged yet (missing {', '.join(missing)})")
+        pytest.skip(
+            f"cohorts, attendance import and certificates not merged yet (missing {', '.join(missing)})"
+        )
     from sqlalchemy import select
 
     from lms.certificates.models import Certificate
@@ -71,7 +103,11 @@ def test_facilitator_schedules_imports_attendance_and_issues_certificates(contex
     # 1. The facilitator schedules a cohort.
     facilitator = context_factory()
     sign_in(facilitator, fran.email, fran.password)
-    facilitator.goto(live_server.url_for("lms_cohorts.facilitate") if live_server.has_endpoint("lms_cohorts.facilitate") else "/facilitate/")
+    facilitator.goto(
+        live_server.url_for("lms_cohorts.facilitate")
+        if live_server.has_endpoint("lms_cohorts.facilitate")
+        else "/facilitate/"
+    )
     check_page(facilitator, "facilitate-en")
     facilitator.goto(live_server.url_for("lms_cohorts.new_cohort"))
     check_page(facilitator, "cohort-new-en")
@@ -96,10 +132,18 @@ def test_facilitator_schedules_imports_attendance_and_issues_certificates(contex
     page = context_factory()
     sign_in(page, learner.email, learner.password)
     page.goto(f"/courses/{FLAGSHIP}")
-    page.locator(f"form[action='{live_server.url_for('lms_cohorts.register', cohort_id=cohort.id)}'] [type=submit]").click()
+    page.locator(
+        f"form[action='{live_server.url_for('lms_cohorts.register', cohort_id=cohort.id)}'] [type=submit]"
+    ).click()
     page.wait_for_load_state("load")
-    enrollment = live_server.db(lambda s: s.scalar(select(Enrollment).where(Enrollment.cohort_id == cohort.id)))
-    assert enrollment is not None and enrollment.path.value == "live" and enrollment.user.email == learner.email
+    enrollment = live_server.db(
+        lambda s: s.scalar(select(Enrollment).where(Enrollment.cohort_id == cohort.id))
+    )
+    assert (
+        enrollment is not None
+        and enrollment.path.value == "live"
+        and enrollment.user.email == learner.email
+    )
     page.goto(live_server.url_for("lms_cohorts.cohort", cohort_id=cohort.id))
     check_page(page, "cohort-public-registered-en")
     _submit_reflections(live_server, enrollment.id)
@@ -116,32 +160,63 @@ def test_facilitator_schedules_imports_attendance_and_issues_certificates(contex
 
     # 3. The facilitator imports the Zoom participant report: preview first, then apply.
     report = tmp_path / "participants_81234567890.csv"
-    zoom_participants_csv(report, session_day, [("Lena Live", learner.email, 58), ("Guest Caller", "", 20)])
+    zoom_participants_csv(
+        report, session_day, [("Lena Live", learner.email, 58), ("Guest Caller", "", 20)]
+    )
     facilitator.goto(live_server.url_for("lms_cohorts.import_attendance", cohort_id=cohort.id))
     check_page(facilitator, "attendance-import-en")
     facilitator.locator("#report").set_input_files(str(report))
     facilitator.locator("main form[enctype='multipart/form-data'] [type=submit]").click()
     facilitator.wait_for_load_state("load")
-    apply = facilitator.locator(f"form[action='{live_server.url_for('lms_cohorts.apply_import', cohort_id=cohort.id)}'] [type=submit]")
+    apply = facilitator.locator(
+        f"form[action='{live_server.url_for('lms_cohorts.apply_import', cohort_id=cohort.id)}'] [type=submit]"
+    )
     expect(apply).to_be_visible()
     expect(facilitator.locator("main table").first).to_contain_text(learner.email)
-    expect(facilitator.locator("main")).to_contain_text("Guest Caller")  # unmatched, shown, not applied
-    assert live_server.db(lambda s: s.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment.id))) is None
+    expect(facilitator.locator("main")).to_contain_text(
+        "Guest Caller"
+    )  # unmatched, shown, not applied
+    assert (
+        live_server.db(
+            lambda s: s.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment.id))
+        )
+        is None
+    )
     check_page(facilitator, "attendance-import-preview-en")
     apply.click()
     facilitator.wait_for_load_state("load")
-    attendance = wait_for(lambda: live_server.db(lambda s: s.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment.id))), timeout=10, message="attendance")
-    assert attendance.minutes == 58 and attendance.status.value == "present" and attendance.source.value == "import"
+    attendance = wait_for(
+        lambda: live_server.db(
+            lambda s: s.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment.id))
+        ),
+        timeout=10,
+        message="attendance",
+    )
+    assert (
+        attendance.minutes == 58
+        and attendance.status.value == "present"
+        and attendance.source.value == "import"
+    )
     assert live_server.db(lambda s: s.get(Enrollment, enrollment.id)).status.value == "completed"
     check_page(facilitator, "roster-attended-en")
 
     # 4. Certificates for everyone who completed.
     facilitator.goto(live_server.url_for("lms_cohorts.roster", cohort_id=cohort.id))
-    facilitator.locator(f"form[action='{live_server.url_for('lms_certificates.issue_cohort', cohort_id=cohort.id)}'] [type=submit]").click()
+    facilitator.locator(
+        f"form[action='{live_server.url_for('lms_certificates.issue_cohort', cohort_id=cohort.id)}'] [type=submit]"
+    ).click()
     facilitator.wait_for_load_state("load")
     # Issuing to a whole cohort is a job: its page follows it (refreshing itself, no script).
     expect(facilitator.locator("h1")).to_contain_text("Issuing certificates")
-    certificate = wait_for(lambda: live_server.db(lambda s: s.scalar(select(Certificate).where(Certificate.enrollment_id == enrollment.id))), timeout=15, message="certificate")
+    certificate = wait_for(
+        lambda: live_server.db(
+            lambda s: s.scalar(
+                select(Certificate).where(Certificate.enrollment_id == enrollment.id)
+            )
+        ),
+        timeout=15,
+        message="certificate",
+    )
     assert certificate.learner_name == "Lena Live"
     facilitator.reload()
     expect(facilitator.locator("main [role=status]")).to_contain_text("1 certificate issued.")
@@ -152,11 +227,17 @@ def test_facilitator_schedules_imports_attendance_and_issues_certificates(contex
 
     # The learner sees it on their dashboard and can download the PDF.
     page.goto("/me")
-    pdf_link = page.locator(f"main a[href='{live_server.url_for('lms_certificates.certificate_pdf', code=certificate.code)}']")
+    pdf_link = page.locator(
+        f"main a[href='{live_server.url_for('lms_certificates.certificate_pdf', code=certificate.code)}']"
+    )
     expect(pdf_link).to_be_visible()
     check_page(page, "dashboard-with-certificate-en")
     response = page.request.get(pdf_link.get_attribute("href"))
-    assert response.ok and response.headers["content-type"].startswith("application/pdf") and response.body().startswith(b"%PDF")
+    assert (
+        response.ok
+        and response.headers["content-type"].startswith("application/pdf")
+        and response.body().startswith(b"%PDF")
+    )
     if live_server.has_endpoint("lms_certificates.verify"):
         page.goto(live_server.url_for("lms_certificates.verify", code=certificate.code))
         expect(page.locator("main")).to_contain_text(re.compile("Lena Live"))

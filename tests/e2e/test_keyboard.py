@@ -56,7 +56,9 @@ def test_sign_in_with_a_wrong_password_by_keyboard(page, live_server):
     expect(page.locator("#password")).to_be_focused()
     page.keyboard.type(person.password)
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/me(#[\w-]+)?$"))  # a fragment (#password from the summary link) survives the redirect
+    expect(page).to_have_url(
+        re.compile(r"/me(#[\w-]+)?$")
+    )  # a fragment (#password from the summary link) survives the redirect
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert_accessible(page, "dashboard after keyboard sign-in")
 
@@ -78,8 +80,12 @@ def test_registration_by_keyboard(page, live_server):
 def test_reflection_by_keyboard(page, live_server):
     """Start on the recording path and write a reflection with the keyboard alone: a too-short
     answer is refused with an announced error, a long enough one is submitted."""
-    if not live_server.has_endpoint("lms_learning.start") or not live_server.has_endpoint("lms_learning.reflection"):
-        pytest.skip("starting a course and reflections (lms_learning.start / .reflection) not merged yet")
+    if not live_server.has_endpoint("lms_learning.start") or not live_server.has_endpoint(
+        "lms_learning.reflection"
+    ):
+        pytest.skip(
+            "starting a course and reflections (lms_learning.start / .reflection) not merged yet"
+        )
     from tests.e2e.flows import reflection_row, sign_in, unique_email
     from tests.e2e.helpers import words
 
@@ -87,12 +93,16 @@ def test_reflection_by_keyboard(page, live_server):
     sign_in(page, person.email, person.password)
     page.goto(f"/courses/{FLAGSHIP}")
     start = live_server.url_for("lms_learning.start", slug=FLAGSHIP)
-    focus_by_tab(page, f"form[action='{start}']:has(input[name=path][value=recording]) [type=submit]")
+    focus_by_tab(
+        page, f"form[action='{start}']:has(input[name=path][value=recording]) [type=submit]"
+    )
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/learn/\d+"))
     enrollment_id = int(re.search(r"/learn/(\d+)", page.url).group(1))
 
-    page.goto(live_server.url_for("lms_learning.step", enrollment_id=enrollment_id, step_id="outcome-1"))
+    page.goto(
+        live_server.url_for("lms_learning.step", enrollment_id=enrollment_id, step_id="outcome-1")
+    )
     assert_skip_link(page)
     assert_keyboard_operable(page)
     type_into(page, "#body", "Too short to count.")
@@ -115,14 +125,20 @@ def test_reflection_by_keyboard(page, live_server):
 def test_the_keyboard_checks_catch_what_they_look_for(page, live_server):
     """The checks can fail: an unlabelled field, a control with no focus ring, one out of reach."""
     page.goto("/auth/login")
-    page.evaluate("() => document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text class=e2e-unnamed>')")
+    page.evaluate(
+        "() => document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text class=e2e-unnamed>')"
+    )
     with pytest.raises(AssertionError, match="without a label"):
         assert_keyboard_operable(page)
     page.reload()
-    page.evaluate("() => { const b = document.createElement('button'); b.textContent = 'No ring'; b.style.outline = 'none'; document.querySelector('main').append(b); }")
+    page.evaluate(
+        "() => { const b = document.createElement('button'); b.textContent = 'No ring'; b.style.outline = 'none'; document.querySelector('main').append(b); }"
+    )
     with pytest.raises(AssertionError, match="no visible focus"):
         assert_keyboard_operable(page)
     page.reload()
-    page.evaluate("() => { const a = document.createElement('a'); a.href = '#'; a.textContent = 'Unreachable'; a.tabIndex = -1; document.querySelector('main').append(a); }")
+    page.evaluate(
+        "() => { const a = document.createElement('a'); a.href = '#'; a.textContent = 'Unreachable'; a.tabIndex = -1; document.querySelector('main').append(a); }"
+    )
     with pytest.raises(AssertionError, match="not reachable"):
         assert_keyboard_operable(page)

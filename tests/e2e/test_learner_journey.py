@@ -30,8 +30,12 @@ SPANISH_CATALOG = REPO / "lms" / "translations" / "es" / "LC_MESSAGES" / "lms.mo
 
 def _require_learner_pages(live_server):
     skip_unless_page(live_server, "/auth/register", "registration")
-    if not live_server.has_endpoint("lms_learning.start") or not live_server.has_endpoint("lms_learning.step"):
-        pytest.skip("starting a course and its step pages (lms_learning.start / .step) not merged yet")
+    if not live_server.has_endpoint("lms_learning.start") or not live_server.has_endpoint(
+        "lms_learning.step"
+    ):
+        pytest.skip(
+            "starting a course and its step pages (lms_learning.start / .step) not merged yet"
+        )
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
@@ -41,7 +45,9 @@ def test_learner_watches_the_recording_and_completes_without_a_certificate(page,
     page.goto("/")
     if lang == "es":
         switch_language(page, "es")
-        if SPANISH_CATALOG.exists():  # once the translation pass lands, the interface is Spanish too
+        if (
+            SPANISH_CATALOG.exists()
+        ):  # once the translation pass lands, the interface is Spanish too
             expect(page.locator("a.skip-link")).not_to_have_text("Skip to main content")
 
     register(page, "Rosa Parkes" if lang == "en" else "Rosa Márquez", email, PASSWORD, lang=lang)
@@ -58,7 +64,15 @@ def test_learner_watches_the_recording_and_completes_without_a_certificate(page,
     watch_recording(page, live_server, enrollment_id, lang=lang)
 
     for index, step_id in enumerate(REFLECTIONS):
-        write_reflection(page, live_server, enrollment_id, step_id, reflection_text(step_id, lang), lang=lang, audit=index == 0)
+        write_reflection(
+            page,
+            live_server,
+            enrollment_id,
+            step_id,
+            reflection_text(step_id, lang),
+            lang=lang,
+            audit=index == 0,
+        )
         if lang == "es" and index == 0:
             expect(page.get_by_text("Con sus propias palabras", exact=False).first).to_be_visible()
     check_page(page, f"step-reflect-submitted-{lang}")
@@ -74,11 +88,17 @@ def test_learner_watches_the_recording_and_completes_without_a_certificate(page,
     page.goto("/me")
     expect(page.locator("html")).to_have_attribute("lang", lang)
     completed = page.locator("main section").filter(has=page.locator("#completed-title"))
-    title = "Un diálogo con los ESP sobre la justicia racial en la educación" if lang == "es" else "A Dialogue with ESPs about Racial Justice in Education"
+    title = (
+        "Un diálogo con los ESP sobre la justicia racial en la educación"
+        if lang == "es"
+        else "A Dialogue with ESPs about Racial Justice in Education"
+    )
     expect(completed.get_by_role("link", name=title)).to_be_visible()
     expect(completed.locator(".completion-note")).to_be_visible()
     if lang == "en":
-        expect(completed.locator(".completion-note")).to_contain_text(re.compile(r"ungraded.*do(es)? not earn a certificate", re.I))
+        expect(completed.locator(".completion-note")).to_contain_text(
+            re.compile(r"ungraded.*do(es)? not earn a certificate", re.I)
+        )
     # No certificate is offered: no certificate link or PDF anywhere on the page.
     expect(page.locator("main a[href*='certificate'], main a[href$='.pdf']")).to_have_count(0)
     check_page(page, f"dashboard-{lang}")
@@ -93,5 +113,9 @@ def test_course_page_for_a_signed_in_learner_offers_the_recording(page, live_ser
     sign_in(page, person.email, person.password)
     page.goto(f"/courses/{FLAGSHIP}")
     start = live_server.url_for("lms_learning.start", slug=FLAGSHIP)
-    expect(page.locator(f"form[action='{start}']:has(input[name=path][value=recording]) [type=submit]")).to_be_visible()
-    expect(page.locator("main")).to_contain_text(re.compile(r"recordings? .*(do not|does not) earn a certificate", re.I))
+    expect(
+        page.locator(f"form[action='{start}']:has(input[name=path][value=recording]) [type=submit]")
+    ).to_be_visible()
+    expect(page.locator("main")).to_contain_text(
+        re.compile(r"recordings? .*(do not|does not) earn a certificate", re.I)
+    )

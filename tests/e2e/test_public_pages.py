@@ -32,7 +32,9 @@ def test_public_pages_in_english(page, live_server):
     page.get_by_role("link", name=ENGLISH_TITLE).click()
     expect(page).to_have_url(re.compile(f"/courses/{FLAGSHIP}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(ENGLISH_TITLE)
-    expect(page.get_by_text("does not earn a certificate of completion", exact=False).first).to_be_visible()
+    expect(
+        page.get_by_text("does not earn a certificate of completion", exact=False).first
+    ).to_be_visible()
     check_page(page, "course-en")
     screenshot(page, "readme-course", full_page=False)
 

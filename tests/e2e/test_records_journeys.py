@@ -29,32 +29,113 @@ def held_session(live_server):
     from lms.learning.models import Enrollment
     from lms.records.models import EvaluationAnswer, EvaluationSubmission
 
-    others = [live_server.people.get(f"records-{n}") or live_server.create_person(f"records-{n}", name=f"Respondent {n}") for n in range(4)]
+    others = [
+        live_server.people.get(f"records-{n}")
+        or live_server.create_person(f"records-{n}", name=f"Respondent {n}")
+        for n in range(4)
+    ]
 
     def arrange(session):
         now = dt.datetime.now(dt.UTC)
         course_id = session.scalar(select(Course.id).where(Course.slug == FLAGSHIP))
-        cohort_id = session.scalar(insert(Cohort).returning(Cohort.id), {"course_id": course_id, "title": "Records cohort", "starts_at": now - dt.timedelta(days=1), "time_zone": "America/Chicago", "minutes": 60, "capacity": 20})
-        fran = session.scalar(select(User.id).where(User.email == live_server.people["facilitator-fran"].email))
+        cohort_id = session.scalar(
+            insert(Cohort).returning(Cohort.id),
+            {
+                "course_id": course_id,
+                "title": "Records cohort",
+                "starts_at": now - dt.timedelta(days=1),
+                "time_zone": "America/Chicago",
+                "minutes": 60,
+                "capacity": 20,
+            },
+        )
+        fran = session.scalar(
+            select(User.id).where(User.email == live_server.people["facilitator-fran"].email)
+        )
         session.execute(insert(CohortFacilitator), {"cohort_id": cohort_id, "user_id": fran})
-        ada = session.scalar(select(User.id).where(User.email == live_server.people["learner-ada"].email))
-        enrollment_id = session.scalar(insert(Enrollment).returning(Enrollment.id), {"user_id": ada, "course_id": course_id, "path": "live", "cohort_id": cohort_id, "status": "completed", "completed_at": now - dt.timedelta(hours=20)})
-        session.execute(insert(Certificate), {"code": "RCRD-2026-0000-0001", "enrollment_id": enrollment_id, "learner_name": "Ada Lovelace", "course_title": "ESP", "hours": 1.0, "session_date": (now - dt.timedelta(days=1)).date(), "facilitator_name": "Fran Facilitator", "organisation": "NEA", "locale": "en", "revoked_reason": ""})
+        ada = session.scalar(
+            select(User.id).where(User.email == live_server.people["learner-ada"].email)
+        )
+        enrollment_id = session.scalar(
+            insert(Enrollment).returning(Enrollment.id),
+            {
+                "user_id": ada,
+                "course_id": course_id,
+                "path": "live",
+                "cohort_id": cohort_id,
+                "status": "completed",
+                "completed_at": now - dt.timedelta(hours=20),
+            },
+        )
+        session.execute(
+            insert(Certificate),
+            {
+                "code": "RCRD-2026-0000-0001",
+                "enrollment_id": enrollment_id,
+                "learner_name": "Ada Lovelace",
+                "course_title": "ESP",
+                "hours": 1.0,
+                "session_date": (now - dt.timedelta(days=1)).date(),
+                "facilitator_name": "Fran Facilitator",
+                "organisation": "NEA",
+                "locale": "en",
+                "revoked_reason": "",
+            },
+        )
         for index, person in enumerate(others):
             user_id = session.scalar(select(User.id).where(User.email == person.email))
-            other_enrollment = session.scalar(insert(Enrollment).returning(Enrollment.id), {"user_id": user_id, "course_id": course_id, "path": "live", "cohort_id": cohort_id, "status": "completed", "completed_at": now})
-            session.execute(insert(EvaluationSubmission), {"enrollment_id": other_enrollment, "submitted_on": now.date()})
-            session.execute(insert(EvaluationAnswer), [
-                {"course_id": course_id, "cohort_id": cohort_id, "path": "live", "question_id": "useful", "choice": 4 + index % 2, "text": None},
-                {"course_id": course_id, "cohort_id": cohort_id, "path": "live", "question_id": "next-format", "choice": index % 3, "text": None},
-                {"course_id": course_id, "cohort_id": cohort_id, "path": "live", "question_id": "comments", "choice": None, "text": f"Comment number {index}"},
-            ])
+            other_enrollment = session.scalar(
+                insert(Enrollment).returning(Enrollment.id),
+                {
+                    "user_id": user_id,
+                    "course_id": course_id,
+                    "path": "live",
+                    "cohort_id": cohort_id,
+                    "status": "completed",
+                    "completed_at": now,
+                },
+            )
+            session.execute(
+                insert(EvaluationSubmission),
+                {"enrollment_id": other_enrollment, "submitted_on": now.date()},
+            )
+            session.execute(
+                insert(EvaluationAnswer),
+                [
+                    {
+                        "course_id": course_id,
+                        "cohort_id": cohort_id,
+                        "path": "live",
+                        "question_id": "useful",
+                        "choice": 4 + index % 2,
+                        "text": None,
+                    },
+                    {
+                        "course_id": course_id,
+                        "cohort_id": cohort_id,
+                        "path": "live",
+                        "question_id": "next-format",
+                        "choice": index % 3,
+                        "text": None,
+                    },
+                    {
+                        "course_id": course_id,
+                        "cohort_id": cohort_id,
+                        "path": "live",
+                        "question_id": "comments",
+                        "choice": None,
+                        "text": f"Comment number {index}",
+                    },
+                ],
+            )
         return {"cohort": cohort_id, "enrollment": enrollment_id}
 
     return live_server.db(arrange)
 
 
-def test_learner_answers_the_evaluation_and_gets_a_transcript(page, live_server, held_session, context_factory):
+def test_learner_answers_the_evaluation_and_gets_a_transcript(
+    page, live_server, held_session, context_factory
+):
     ada = live_server.people["learner-ada"]
     sign_in(page, ada.email, ada.password)
     page.goto("/me")
@@ -62,12 +143,16 @@ def test_learner_answers_the_evaluation_and_gets_a_transcript(page, live_server,
     page.get_by_role("link", name="Evaluate the session").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Session evaluation")
     check_page(page, "records-evaluation-form")
-    page.locator("button[type=submit]", has_text="Send my answers").click()  # nothing chosen: explained
+    page.locator(
+        "button[type=submit]", has_text="Send my answers"
+    ).click()  # nothing chosen: explained
     expect(page.get_by_role("alert")).to_contain_text("Some answers need your attention.")
     check_page(page, "records-evaluation-errors")
     page.get_by_label("Agree", exact=True).check()
     page.get_by_label("In person").check()
-    page.get_by_label("What would you change about the session? (optional)").fill("A longer discussion.")
+    page.get_by_label("What would you change about the session? (optional)").fill(
+        "A longer discussion."
+    )
     page.locator("button[type=submit]", has_text="Send my answers").click()
     expect(page.get_by_text("your answers are saved, apart from your name")).to_be_visible()
 
@@ -83,10 +168,14 @@ def test_learner_answers_the_evaluation_and_gets_a_transcript(page, live_server,
 
     from lms.records.models import Transcript
 
-    code = live_server.db(lambda session: session.scalar(select(Transcript.code).order_by(Transcript.id.desc())))
+    code = live_server.db(
+        lambda session: session.scalar(select(Transcript.code).order_by(Transcript.id.desc()))
+    )
     public = context_factory()
     public.goto(f"/verify/transcripts/{code}")
-    expect(public.get_by_text("This transcript matches the learner's records today.")).to_be_visible()
+    expect(
+        public.get_by_text("This transcript matches the learner's records today.")
+    ).to_be_visible()
     check_page(public, "records-transcript-verification")
 
 

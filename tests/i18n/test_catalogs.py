@@ -21,9 +21,18 @@ LANGUAGES = ["es"]
 def extracted_messages() -> set[str]:
     method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
     options = {"templates/**.html": {"trimmed": "true"}}
-    keywords = {"_": None, "_l": None, "N_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+    keywords = {
+        "_": None,
+        "_l": None,
+        "N_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "lazy_gettext": None,
+    }
     found = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(str(PACKAGE), method_map, options, keywords=keywords):
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(PACKAGE), method_map, options, keywords=keywords
+    ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
 
@@ -54,6 +63,7 @@ def test_every_message_is_translated_and_not_fuzzy(messages, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_compiled_catalog_matches_the_po_file(language):
     folder = TRANSLATIONS / language / "LC_MESSAGES"
+
     def as_key(value):
         return tuple(value) if isinstance(value, (list, tuple)) else value
 
@@ -106,7 +116,11 @@ def untranslated_template_text(source: str) -> list[tuple[int, str]]:
             if in_tag:
                 end = value.find(">", position)
                 chunk = value[position:] if end < 0 else value[position:end]
-                problems += [(lineno, m.group(0)) for m in VISIBLE_ATTRIBUTES.finditer(chunk) if LETTERS.search(m.group(2))]
+                problems += [
+                    (lineno, m.group(0))
+                    for m in VISIBLE_ATTRIBUTES.finditer(chunk)
+                    if LETTERS.search(m.group(2))
+                ]
                 if end < 0:
                     break
                 in_tag, position = False, end + 1
@@ -115,7 +129,13 @@ def untranslated_template_text(source: str) -> list[tuple[int, str]]:
                 chunk = value[position:] if end < 0 else value[position:end]
                 chunk = re.sub(r"&\w+;|&#\d+;", " ", chunk)
                 # Words shaped like name="..." are attributes a macro emits, not prose.
-                problems += [(lineno, w) for w in chunk.split() if LETTERS.search(w) and w.strip(".,:;()") not in ALLOWED_TEXT and not re.match(r'^[\w-]+="', w)]
+                problems += [
+                    (lineno, w)
+                    for w in chunk.split()
+                    if LETTERS.search(w)
+                    and w.strip(".,:;()") not in ALLOWED_TEXT
+                    and not re.match(r'^[\w-]+="', w)
+                ]
                 if end < 0:
                     break
                 in_tag, position = True, end + 1
@@ -140,12 +160,24 @@ def untranslated_python_strings(source: str) -> list[tuple[int, str]]:
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
             continue
-        name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        name = (
+            node.func.id
+            if isinstance(node.func, ast.Name)
+            else node.func.attr
+            if isinstance(node.func, ast.Attribute)
+            else ""
+        )
         if not (name in USER_FACING_CALLS or FIELD_CLASSES.fullmatch(name)):
             continue
-        candidates = node.args[:1] + [kw.value for kw in node.keywords if kw.arg in ("label", "description", "message")]
+        candidates = node.args[:1] + [
+            kw.value for kw in node.keywords if kw.arg in ("label", "description", "message")
+        ]
         for arg in candidates:
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and LETTERS.search(arg.value):
+            if (
+                isinstance(arg, ast.Constant)
+                and isinstance(arg.value, str)
+                and LETTERS.search(arg.value)
+            ):
                 problems.append((node.lineno, arg.value))
             if isinstance(arg, ast.JoinedStr):
                 problems.append((node.lineno, "f-string"))
@@ -163,8 +195,13 @@ def test_python_marks_every_message_shown_to_people():
 
 
 def test_the_checks_catch_what_they_should():
-    assert untranslated_template_text('<p>Hello</p>{{ _("Fine") }}<a title="Open">x</a>') == [(1, "Hello"), (1, 'title="Open"')]
-    assert untranslated_python_strings('flash("Saved")\nStringField(_l("Name"))\nflash(_("ok"))') == [(1, "Saved")]
+    assert untranslated_template_text('<p>Hello</p>{{ _("Fine") }}<a title="Open">x</a>') == [
+        (1, "Hello"),
+        (1, 'title="Open"'),
+    ]
+    assert untranslated_python_strings(
+        'flash("Saved")\nStringField(_l("Name"))\nflash(_("ok"))'
+    ) == [(1, "Saved")]
 
 
 def test_spanish_pages_render_spanish(client):

@@ -21,7 +21,13 @@ def _job(app, job_id):
 
     with app.app_context():
         row = db_session.get(Job, job_id)
-        return None if row is None else SimpleNamespace(**{column.key: getattr(row, column.key) for column in Job.__table__.columns})
+        return (
+            None
+            if row is None
+            else SimpleNamespace(
+                **{column.key: getattr(row, column.key) for column in Job.__table__.columns}
+            )
+        )
 
 
 def _name(app, user_id):
@@ -91,7 +97,9 @@ def test_a_failing_job_is_retried_with_back_off_until_it_succeeds(app, make_user
     assert done.last_error == ""
 
 
-def test_a_job_that_fails_every_time_is_shown_to_admins_who_can_retry_it(app, make_user, login_as, runner):
+def test_a_job_that_fails_every_time_is_shown_to_admins_who_can_retry_it(
+    app, make_user, login_as, runner
+):
     from lms.db import db_session
 
     user = make_user()
@@ -104,7 +112,12 @@ def test_a_job_that_fails_every_time_is_shown_to_admins_who_can_retry_it(app, ma
     assert "attempt 3 fails on purpose" in failed.last_error
 
     listed = runner.invoke(args=["lms", "jobs", "list", "--status", "failed"])
-    assert listed.exit_code == 0 and f"{row.id}" in listed.output and "fail_until" in listed.output and "fails on purpose" in listed.output
+    assert (
+        listed.exit_code == 0
+        and f"{row.id}" in listed.output
+        and "fail_until" in listed.output
+        and "fails on purpose" in listed.output
+    )
 
     admin = login_as(make_user("admin"))
     page = admin.get("/admin/jobs?status=failed").get_data(as_text=True)
@@ -114,7 +127,9 @@ def test_a_job_that_fails_every_time_is_shown_to_admins_who_can_retry_it(app, ma
     assert response.status_code == 303
     wait_for_jobs(app)
     again = _job(app, row.id)
-    assert again.status is JobStatus.failed and again.attempts == 3  # three fresh attempts, failed again
+    assert (
+        again.status is JobStatus.failed and again.attempts == 3
+    )  # three fresh attempts, failed again
     assert admin.post("/admin/jobs/999999/retry").status_code == 404
 
     # The CLI retries too; a job that has not failed is left alone.
@@ -123,13 +138,24 @@ def test_a_job_that_fails_every_time_is_shown_to_admins_who_can_retry_it(app, ma
         db_session.commit()
     wait_for_jobs(app)
     result = runner.invoke(args=["lms", "jobs", "retry", str(row.id), str(ok.id)])
-    assert result.exit_code == 0 and "1 job(s) queued again" in result.output and f"job {ok.id}: not failed" in result.output
+    assert (
+        result.exit_code == 0
+        and "1 job(s) queued again" in result.output
+        and f"job {ok.id}: not failed" in result.output
+    )
     wait_for_jobs(app)
     assert _job(app, row.id).attempts == 3 and _job(app, ok.id).status is JobStatus.done
     with app.app_context():
         from lms.audit.models import AuditEvent
 
-        assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "job.retried")) == 1
+        assert (
+            db_session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "job.retried")
+            )
+            == 1
+        )
 
 
 def test_a_long_job_reports_its_progress(app):
@@ -151,9 +177,39 @@ def test_the_sweep_runs_jobs_a_stopped_process_left_behind(app, make_user, runne
     user = make_user(display_name="Old")
     long_ago = utcnow() - timedelta(hours=3)
     with app.app_context():
-        waiting = Job(name=rename_user.lms_job.name, args=[user.id, "Swept"], kwargs={}, status=JobStatus.queued, attempts=0, max_attempts=3, created_at=long_ago, last_error="", progress_done=0)
-        stuck = Job(name=count_to.lms_job.name, args=[2], kwargs={}, status=JobStatus.running, attempts=1, max_attempts=3, created_at=long_ago, started_at=long_ago, last_error="", progress_done=0)
-        fresh = Job(name=count_to.lms_job.name, args=[1], kwargs={}, status=JobStatus.queued, attempts=0, max_attempts=3, last_error="", progress_done=0)
+        waiting = Job(
+            name=rename_user.lms_job.name,
+            args=[user.id, "Swept"],
+            kwargs={},
+            status=JobStatus.queued,
+            attempts=0,
+            max_attempts=3,
+            created_at=long_ago,
+            last_error="",
+            progress_done=0,
+        )
+        stuck = Job(
+            name=count_to.lms_job.name,
+            args=[2],
+            kwargs={},
+            status=JobStatus.running,
+            attempts=1,
+            max_attempts=3,
+            created_at=long_ago,
+            started_at=long_ago,
+            last_error="",
+            progress_done=0,
+        )
+        fresh = Job(
+            name=count_to.lms_job.name,
+            args=[1],
+            kwargs={},
+            status=JobStatus.queued,
+            attempts=0,
+            max_attempts=3,
+            last_error="",
+            progress_done=0,
+        )
         db_session.add_all([waiting, stuck, fresh])
         db_session.commit()  # added as rows, not through enqueue: nothing handed over
     wait_for_jobs(app)
@@ -176,19 +232,32 @@ def test_send_message_carries_text_html_and_an_ics_attachment(app):
     app.config["LMS_MAIL_BACKEND"] = "memory"
     ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
     with app.app_context():
-        send_message("ana@example.org", "Your session", "Plain words", html="<p>Rich words</p>", attachments=[Attachment("session.ics", ics, "text/calendar; method=REQUEST")])
+        send_message(
+            "ana@example.org",
+            "Your session",
+            "Plain words",
+            html="<p>Rich words</p>",
+            attachments=[Attachment("session.ics", ics, "text/calendar; method=REQUEST")],
+        )
     [message] = outbox(app)
     assert message["To"] == "ana@example.org" and message["Subject"] == "Your session"
     assert message.get_body(("plain",)).get_content().strip() == "Plain words"
     assert message.get_body(("html",)).get_content().strip() == "<p>Rich words</p>"
     [attachment] = list(message.iter_attachments())
-    assert attachment.get_filename() == "session.ics" and attachment.get_content_type() == "text/calendar"
-    assert attachment.get_param("method") == "REQUEST" and attachment.get_payload(decode=True) == ics
+    assert (
+        attachment.get_filename() == "session.ics"
+        and attachment.get_content_type() == "text/calendar"
+    )
+    assert (
+        attachment.get_param("method") == "REQUEST" and attachment.get_payload(decode=True) == ics
+    )
     with app.test_request_context(), pytest.raises(RuntimeError, match="job"):
         send_message("ana@example.org", "Not from a request", "x")
 
 
-def test_a_mail_the_relay_refuses_fails_its_job_which_is_retried(app, make_user, monkeypatch, client):
+def test_a_mail_the_relay_refuses_fails_its_job_which_is_retried(
+    app, make_user, monkeypatch, client
+):
     calls = []
 
     class RefusingSMTP:
@@ -207,6 +276,11 @@ def test_a_mail_the_relay_refuses_fails_its_job_which_is_retried(app, make_user,
     from lms.db import db_session
 
     with app.app_context():
-        row = _job(app, db_session.scalar(select(Job.id).where(Job.name == "lms.accounts.jobs:mail_password_reset")))
+        row = _job(
+            app,
+            db_session.scalar(
+                select(Job.id).where(Job.name == "lms.accounts.jobs:mail_password_reset")
+            ),
+        )
     assert row.status is JobStatus.failed and row.attempts == row.max_attempts == len(calls)
     assert "MailError" in row.last_error and "try later" in row.last_error

@@ -45,7 +45,13 @@ def queue_name():
 @pytest.fixture
 def app_config(app_config, queue_name, tmp_path):
     _redis_or_skip()
-    return {**app_config, "LMS_REDIS_URL": REDIS_URL, "LMS_JOB_QUEUE": queue_name, "LMS_BASE_URL": BASE, "LMS_EXPORTS_DIR": str(tmp_path / "exports")}
+    return {
+        **app_config,
+        "LMS_REDIS_URL": REDIS_URL,
+        "LMS_JOB_QUEUE": queue_name,
+        "LMS_BASE_URL": BASE,
+        "LMS_EXPORTS_DIR": str(tmp_path / "exports"),
+    }
 
 
 @pytest.fixture
@@ -63,7 +69,11 @@ def run_worker(app, tmp_path) -> subprocess.CompletedProcess:
     """``flask lms worker --burst`` in a process of its own, on the same database and queue."""
     config = app.config
     env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith(("LMS_", "FLASK_"))},
+        **{
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("LMS_", "FLASK_"))
+        },
         "LMS_INSTANCE_PATH": str(tmp_path / "worker-instance"),
         "SECRET_KEY": config["SECRET_KEY"],
         "LMS_DATABASE_URL": config["LMS_DATABASE_URL"],
@@ -75,7 +85,14 @@ def run_worker(app, tmp_path) -> subprocess.CompletedProcess:
         "LMS_MAIL_BACKEND": "log",
     }
     flask = Path(sys.executable).parent / "flask"
-    return subprocess.run([str(flask), "--app", "lms", "lms", "worker", "--burst"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(flask), "--app", "lms", "lms", "worker", "--burst"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _statuses(app) -> dict[str, JobStatus]:
@@ -84,26 +101,49 @@ def _statuses(app) -> dict[str, JobStatus]:
     with app.app_context():
         # Cohort mail (lms.notifications: the registration's confirmation, the certificate's
         # notice) rides along in its own jobs; this test is about the others.
-        return {row.name.rpartition(":")[2]: row.status for row in db_session.scalars(select(Job).where(Job.name != "lms.notifications.jobs:send_delivery").order_by(Job.id))}
+        return {
+            row.name.rpartition(":")[2]: row.status
+            for row in db_session.scalars(
+                select(Job)
+                .where(Job.name != "lms.notifications.jobs:send_delivery")
+                .order_by(Job.id)
+            )
+        }
 
 
-def test_jobs_asked_for_by_requests_run_in_a_separate_worker_process(app, client, make_user, redis_queue, tmp_path):
+def test_jobs_asked_for_by_requests_run_in_a_separate_worker_process(
+    app, client, make_user, redis_queue, tmp_path
+):
     facilitator = make_user("facilitator")
     make_user(email="forgetful@example.org")
-    cohort_id, enrollment_id = completed_enrollment(app, facilitator, make_user(display_name="Zoë Ångström"))
+    cohort_id, enrollment_id = completed_enrollment(
+        app, facilitator, make_user(display_name="Zoë Ångström")
+    )
 
     # A reset request (its mail), sent with a forged Host, and the cohort's certificates.
-    assert client.post("/auth/reset", data={"email": "forgetful@example.org"}, headers={"Host": "evil.example"}).status_code == 303
+    assert (
+        client.post(
+            "/auth/reset", data={"email": "forgetful@example.org"}, headers={"Host": "evil.example"}
+        ).status_code
+        == 303
+    )
     staff = client_for(app, facilitator)
     issued = staff.post(f"/facilitate/cohorts/{cohort_id}/certificates")
     assert issued.status_code == 303
-    assert _statuses(app) == {"mail_password_reset": JobStatus.queued, "issue_cohort_certificates": JobStatus.queued}
+    assert _statuses(app) == {
+        "mail_password_reset": JobStatus.queued,
+        "issue_cohort_certificates": JobStatus.queued,
+    }
     assert "Waiting for its turn." in staff.get(issued.headers["Location"]).get_data(as_text=True)
 
     worker = run_worker(app, tmp_path)
     assert worker.returncode == 0, worker.stderr[-3000:]
     # Issuing the certificate asked for its credential's signature, a job the worker ran too.
-    assert _statuses(app) == {"mail_password_reset": JobStatus.done, "issue_cohort_certificates": JobStatus.done, "sign_credential": JobStatus.done}
+    assert _statuses(app) == {
+        "mail_password_reset": JobStatus.done,
+        "issue_cohort_certificates": JobStatus.done,
+        "sign_credential": JobStatus.done,
+    }
     # The mail went out from the worker (its log), with a link to the configured site.
     link = re.search(r"https?://\S+/auth/reset/\S+", worker.stderr + worker.stdout)
     assert link and link.group(0).startswith(f"{BASE}/auth/reset/"), worker.stderr[-3000:]
@@ -127,6 +167,8 @@ def test_jobs_asked_for_by_requests_run_in_a_separate_worker_process(app, client
     from lms.db import db_session
 
     with app.app_context():
-        row = db_session.scalar(select(Job).where(Job.name == "lms.certificates.jobs:build_cohort_zip"))
+        row = db_session.scalar(
+            select(Job).where(Job.name == "lms.certificates.jobs:build_cohort_zip")
+        )
         assert row.status is JobStatus.done and row.progress_done == row.progress_total == 1
         assert row.started_at is not None and row.attempts == 1

@@ -27,8 +27,19 @@ def start(client, slug: str = FLAGSHIP, path: str = "recording") -> int:
     return int(match.group(1))
 
 
-def post_segments(client, enrollment_id: int, segments: list[Any], duration: Any = 30, step: str = "recording", headers: dict | None = None):
-    return client.post(f"/learn/{enrollment_id}/{step}/progress", json={"segments": segments, "duration": duration}, headers=headers or {})
+def post_segments(
+    client,
+    enrollment_id: int,
+    segments: list[Any],
+    duration: Any = 30,
+    step: str = "recording",
+    headers: dict | None = None,
+):
+    return client.post(
+        f"/learn/{enrollment_id}/{step}/progress",
+        json={"segments": segments, "duration": duration},
+        headers=headers or {},
+    )
 
 
 @pytest.fixture

@@ -28,7 +28,9 @@ SECOND_REQUEST_HEAD_START = 0.5  # seconds; the second request needs a few milli
 
 
 @contextmanager
-def second_request_after_first_reads(app, table: str, second: Callable[[], Any]) -> Iterator[dict[str, Any]]:
+def second_request_after_first_reads(
+    app, table: str, second: Callable[[], Any]
+) -> Iterator[dict[str, Any]]:
     """While the block runs (the first request, in this thread), run ``second`` in another thread
     right after this thread's first SELECT from ``table``; ``result["second"]`` is its return."""
     engine = app.extensions["lms"].database.engine
@@ -70,12 +72,18 @@ def test_two_reports_of_played_time_at_once_both_count(app, learner_client, seco
     enrollment_id = start(learner_client)
     assert post_segments(learner_client, enrollment_id, [[0, 10]]).status_code == 200
 
-    with second_request_after_first_reads(app, "lms_step_progress", lambda: post_segments(second_client, enrollment_id, [[20, 30]])) as result:
+    with second_request_after_first_reads(
+        app, "lms_step_progress", lambda: post_segments(second_client, enrollment_id, [[20, 30]])
+    ) as result:
         first = post_segments(learner_client, enrollment_id, [[10, 20]])
 
     assert first.status_code == 200 and result["second"].status_code == 200
     with in_db() as db:
-        row = db.scalar(select(StepProgress).where(StepProgress.enrollment_id == enrollment_id, StepProgress.step_id == "recording"))
+        row = db.scalar(
+            select(StepProgress).where(
+                StepProgress.enrollment_id == enrollment_id, StepProgress.step_id == "recording"
+            )
+        )
         assert row.segments == "[[0.0, 30.0]]"  # nothing played was lost
         assert row.fraction == 1.0
 
@@ -84,22 +92,34 @@ def test_a_reading_opened_twice_at_once_is_recorded_once(app, learner_client, se
     enrollment_id = start(learner_client, SELF_PACED, "self_paced")
     url = f"/learn/{enrollment_id}/reading-1"
 
-    with second_request_after_first_reads(app, "lms_step_progress", lambda: second_client.get(url)) as result:
+    with second_request_after_first_reads(
+        app, "lms_step_progress", lambda: second_client.get(url)
+    ) as result:
         first = learner_client.get(url)
 
     assert first.status_code == 200 and result["second"].status_code == 200
     with in_db() as db:
-        count = db.scalar(select(func.count()).select_from(StepProgress).where(StepProgress.enrollment_id == enrollment_id))
+        count = db.scalar(
+            select(func.count())
+            .select_from(StepProgress)
+            .where(StepProgress.enrollment_id == enrollment_id)
+        )
         assert count == 1
 
 
 @pytest.mark.parametrize("draft_saved_before", [False, True], ids=["first-words", "draft-exists"])
-def test_an_autosave_under_way_never_replaces_the_submitted_text(app, learner_client, second_client, in_db, draft_saved_before):
+def test_an_autosave_under_way_never_replaces_the_submitted_text(
+    app, learner_client, second_client, in_db, draft_saved_before
+):
     enrollment_id = start(learner_client)
     url = f"/learn/{enrollment_id}/outcome-1/reflection"
     if draft_saved_before:
-        assert learner_client.post(f"{url}/draft", json={"body": "A first thought"}).status_code == 200
-    earlier_text = " ".join(FORTY_WORDS.split()[:-5])  # what the autosave carries: typed two seconds before the click
+        assert (
+            learner_client.post(f"{url}/draft", json={"body": "A first thought"}).status_code == 200
+        )
+    earlier_text = " ".join(
+        FORTY_WORDS.split()[:-5]
+    )  # what the autosave carries: typed two seconds before the click
 
     def submit():
         return second_client.post(url, data={"body": FORTY_WORDS, "submit": "Submit"})
@@ -110,12 +130,18 @@ def test_an_autosave_under_way_never_replaces_the_submitted_text(app, learner_cl
     assert autosave.status_code == 200, autosave.get_data(as_text=True)[:300]
     assert result["second"].status_code == 303
     with in_db() as db:
-        reflection = db.scalar(select(Reflection).where(Reflection.enrollment_id == enrollment_id, Reflection.prompt_id == "outcome-1"))
+        reflection = db.scalar(
+            select(Reflection).where(
+                Reflection.enrollment_id == enrollment_id, Reflection.prompt_id == "outcome-1"
+            )
+        )
         assert reflection.status is ReflectionStatus.submitted
         assert reflection.body == FORTY_WORDS
 
 
-def test_a_roster_saved_while_a_learner_holds_their_enrollment_waits_and_both_succeed(app, make_user, in_db):
+def test_a_roster_saved_while_a_learner_holds_their_enrollment_waits_and_both_succeed(
+    app, make_user, in_db
+):
     """The interleaving that deadlocked on PostgreSQL (issue 16): the facilitator's roster save
     locks the enrollments in id order, and reaches a learner who holds their own enrollment
     while submitting a reflection. The save waits for that one lock; the learner's request
@@ -136,7 +162,14 @@ def test_a_roster_saved_while_a_learner_holds_their_enrollment_waits_and_both_su
     writer_client = client_for(app, writer)
     for step in ("outcome-1", "outcome-2"):
         assert submit(writer_client, ids[1], step, FORTY_WORDS)().status_code == 303
-    roster = {key: value for enrollment_id in ids for key, value in ((f"status_{enrollment_id}", "present"), (f"minutes_{enrollment_id}", "60"))}
+    roster = {
+        key: value
+        for enrollment_id in ids
+        for key, value in (
+            (f"status_{enrollment_id}", "present"),
+            (f"minutes_{enrollment_id}", "60"),
+        )
+    }
     facilitator_client = client_for(app, facilitator)
 
     def save_roster():
@@ -148,6 +181,8 @@ def test_a_roster_saved_while_a_learner_holds_their_enrollment_waits_and_both_su
     assert first.status_code == 303 and result["second"].status_code == 303
     with in_db() as db:
         for enrollment_id in ids:
-            attendance = db.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment_id))
+            attendance = db.scalar(
+                select(Attendance).where(Attendance.enrollment_id == enrollment_id)
+            )
             assert (attendance.status, attendance.minutes) == (AttendanceStatus.present, 60)
         assert db.get(Enrollment, ids[1]).status is EnrollmentStatus.completed

@@ -19,10 +19,23 @@ def app_config(app_config):
 
 def sign_in_and_start(client, user) -> int:
     token = csrf_token_in(client.get("/auth/login").get_data(as_text=True))
-    assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 400, "no token: refused"
-    assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}).status_code == 303
+    assert (
+        client.post(
+            "/auth/login", data={"email": user.email, "password": TEST_PASSWORD}
+        ).status_code
+        == 400
+    ), "no token: refused"
+    assert (
+        client.post(
+            "/auth/login",
+            data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token},
+        ).status_code
+        == 303
+    )
     token = csrf_token_in(client.get(f"/courses/{FLAGSHIP}").get_data(as_text=True))
-    response = client.post(f"/courses/{FLAGSHIP}/start", data={"path": "recording", "csrf_token": token})
+    response = client.post(
+        f"/courses/{FLAGSHIP}/start", data={"path": "recording", "csrf_token": token}
+    )
     assert response.status_code == 303
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
@@ -48,23 +61,39 @@ def test_draft_json_needs_the_csrf_header(client, make_user, in_db):
     assert client.post(url, json={"body": "forged"}).status_code == 400
     with in_db() as db:
         assert db.scalar(select(Reflection)) is None
-    assert client.post(url, json={"body": "mine"}, headers={"X-CSRFToken": token}).get_json()["saved"] is True
+    assert (
+        client.post(url, json={"body": "mine"}, headers={"X-CSRFToken": token}).get_json()["saved"]
+        is True
+    )
     with in_db() as db:
         assert db.scalar(select(Reflection.body)) == "mine"
 
 
-def test_an_expired_token_on_submit_keeps_everything_typed_and_saves_nothing(client, make_user, in_db):
+def test_an_expired_token_on_submit_keeps_everything_typed_and_saves_nothing(
+    client, make_user, in_db
+):
     enrollment_id = sign_in_and_start(client, make_user())
     url = f"/learn/{enrollment_id}/outcome-1/reflection"
-    response = client.post(url, data={"body": FORTY_WORDS + " typed before the session expired", "submit": "Submit", "csrf_token": "expired"})
+    response = client.post(
+        url,
+        data={
+            "body": FORTY_WORDS + " typed before the session expired",
+            "submit": "Submit",
+            "csrf_token": "expired",
+        },
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "typed before the session expired" in html
     assert "Your session expired" in html
     with in_db() as db:
-        assert db.scalar(select(Reflection)) is None, "a request that failed its CSRF check changes nothing"
+        assert db.scalar(select(Reflection)) is None, (
+            "a request that failed its CSRF check changes nothing"
+        )
     # The page carries a fresh token: sending again works.
-    response = client.post(url, data={"body": FORTY_WORDS, "submit": "Submit", "csrf_token": csrf_token_in(html)})
+    response = client.post(
+        url, data={"body": FORTY_WORDS, "submit": "Submit", "csrf_token": csrf_token_in(html)}
+    )
     assert response.status_code == 303
 
 
@@ -76,20 +105,42 @@ def test_the_reflection_form_refuses_a_cross_site_referer_over_https(app, make_u
     user = make_user()
     same_site = {"Referer": "https://lms.test/auth/login"}
     token = csrf_token_in(client.get("/auth/login", **https).get_data(as_text=True))
-    assert client.post("/auth/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}, headers=same_site, **https).status_code == 303
+    assert (
+        client.post(
+            "/auth/login",
+            data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token},
+            headers=same_site,
+            **https,
+        ).status_code
+        == 303
+    )
     token = csrf_token_in(client.get(f"/courses/{FLAGSHIP}", **https).get_data(as_text=True))
-    started = client.post(f"/courses/{FLAGSHIP}/start", data={"path": "recording", "csrf_token": token}, headers=same_site, **https)
+    started = client.post(
+        f"/courses/{FLAGSHIP}/start",
+        data={"path": "recording", "csrf_token": token},
+        headers=same_site,
+        **https,
+    )
     enrollment_id = int(started.headers["Location"].rsplit("/", 1)[1])
     url = f"/learn/{enrollment_id}/outcome-1/reflection"
     token = csrf_token_in(client.get(url.rsplit("/", 1)[0], **https).get_data(as_text=True))
     form = {"body": FORTY_WORDS, "submit": "Submit", "csrf_token": token}
-    for headers in ({"Referer": "https://evil.example/learn"}, {"Referer": "http://lms.test/learn"}, {}):
+    for headers in (
+        {"Referer": "https://evil.example/learn"},
+        {"Referer": "http://lms.test/learn"},
+        {},
+    ):
         refused = client.post(url, data=form, headers=headers, **https)
         assert refused.status_code == 400, headers
         assert FORTY_WORDS in refused.get_data(as_text=True), "what was typed is kept on the page"
     with in_db() as db:
         assert db.scalar(select(Reflection)) is None, "nothing written with a cross-site Referer"
-    accepted = client.post(url, data=form, headers={"Referer": f"https://lms.test/learn/{enrollment_id}/outcome-1"}, **https)
+    accepted = client.post(
+        url,
+        data=form,
+        headers={"Referer": f"https://lms.test/learn/{enrollment_id}/outcome-1"},
+        **https,
+    )
     assert accepted.status_code == 303
     with in_db() as db:
         assert db.scalar(select(Reflection.body)) == FORTY_WORDS

@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lms.learning.models import Enrollment, EnrollmentStatus, Reflection, ReflectionStatus, StepProgress
+from lms.learning.models import (
+    Enrollment,
+    EnrollmentStatus,
+    Reflection,
+    ReflectionStatus,
+    StepProgress,
+)
 from tests.learning.conftest import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
 
-UNGRADED = "Completed — informational, ungraded. Recordings do not earn a certificate of completion."
+UNGRADED = (
+    "Completed — informational, ungraded. Recordings do not earn a certificate of completion."
+)
 
 
 def test_recording_journey_from_registration_to_ungraded_completion(client, in_db):
     response = client.post(
         "/auth/register",
-        data={"display_name": "Ana Learner", "email": "Ana@Example.org", "password": "a long enough password", "confirm": "a long enough password"},
+        data={
+            "display_name": "Ana Learner",
+            "email": "Ana@Example.org",
+            "password": "a long enough password",
+            "confirm": "a long enough password",
+        },
     )
     assert response.status_code == 303
-    response = client.post("/auth/login", data={"email": "ana@example.org", "password": "a long enough password"})
+    response = client.post(
+        "/auth/login", data={"email": "ana@example.org", "password": "a long enough password"}
+    )
     assert response.status_code == 303
 
     course_page = client.get(f"/courses/{FLAGSHIP}").get_data(as_text=True)
@@ -46,7 +61,10 @@ def test_recording_journey_from_registration_to_ungraded_completion(client, in_d
     assert not result["done"] and not result["completed"]
     assert result["fraction"] < 0.9
     # Sending the same range again adds nothing.
-    assert post_segments(client, enrollment_id, [[28.5, 30]]).get_json()["fraction"] == result["fraction"]
+    assert (
+        post_segments(client, enrollment_id, [[28.5, 30]]).get_json()["fraction"]
+        == result["fraction"]
+    )
 
     # Real playing, in pieces the player would send.
     for start_at in range(3, 27, 6):
@@ -55,28 +73,47 @@ def test_recording_journey_from_registration_to_ungraded_completion(client, in_d
     assert result["done"] and result["fraction"] == 1.0
     assert not result["completed"], "the reflections are still to do"
     with in_db() as db:
-        progress = db.scalar(select(StepProgress).where(StepProgress.enrollment_id == enrollment_id))
+        progress = db.scalar(
+            select(StepProgress).where(StepProgress.enrollment_id == enrollment_id)
+        )
         assert progress.state == "done" and progress.duration == 30
 
     # Reflections: one too short first, kept as a draft.
-    response = client.post(f"/learn/{enrollment_id}/outcome-1/reflection", data={"body": "Too short to count.", "submit": "Submit"})
+    response = client.post(
+        f"/learn/{enrollment_id}/outcome-1/reflection",
+        data={"body": "Too short to count.", "submit": "Submit"},
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Too short to count." in html
     assert "needs at least 40" in text_of(html)
     with in_db() as db:
-        draft = db.scalar(select(Reflection).where(Reflection.enrollment_id == enrollment_id, Reflection.prompt_id == "outcome-1"))
+        draft = db.scalar(
+            select(Reflection).where(
+                Reflection.enrollment_id == enrollment_id, Reflection.prompt_id == "outcome-1"
+            )
+        )
         assert draft.status is ReflectionStatus.draft and draft.body == "Too short to count."
 
     for prompt in ("outcome-1", "outcome-2", "outcome-3"):
-        response = client.post(f"/learn/{enrollment_id}/{prompt}/reflection", data={"body": FORTY_WORDS, "submit": "Submit"})
+        response = client.post(
+            f"/learn/{enrollment_id}/{prompt}/reflection",
+            data={"body": FORTY_WORDS, "submit": "Submit"},
+        )
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
 
     with in_db() as db:
         enrollment = db.get(Enrollment, enrollment_id)
-        assert enrollment.status is EnrollmentStatus.completed and enrollment.completed_at is not None
+        assert (
+            enrollment.status is EnrollmentStatus.completed and enrollment.completed_at is not None
+        )
 
-    for url in (f"/learn/{enrollment_id}", f"/learn/{enrollment_id}/outcome-3", "/me", f"/courses/{FLAGSHIP}"):
+    for url in (
+        f"/learn/{enrollment_id}",
+        f"/learn/{enrollment_id}/outcome-3",
+        "/me",
+        f"/courses/{FLAGSHIP}",
+    ):
         text = text_of(client.get(url).get_data(as_text=True))
         assert UNGRADED in text, url
         assert "Download certificate" not in text and "/certificates/" not in text, url
@@ -90,9 +127,17 @@ def test_self_paced_course_completes_with_readings_and_reflections(learner_clien
     for step in ("reading-1", "reading-2", "reading-3"):
         page = learner_client.get(f"/learn/{enrollment_id}/{step}")
         assert page.status_code == 200
-    assert "Reading 2" in learner_client.get(f"/learn/{enrollment_id}/reading-2").get_data(as_text=True)
+    assert "Reading 2" in learner_client.get(f"/learn/{enrollment_id}/reading-2").get_data(
+        as_text=True
+    )
     for step in ("community-map", "shared-issues", "first-steps"):
-        assert learner_client.post(f"/learn/{enrollment_id}/{step}/reflection", data={"body": FORTY_WORDS, "submit": "1"}).status_code == 303
+        assert (
+            learner_client.post(
+                f"/learn/{enrollment_id}/{step}/reflection",
+                data={"body": FORTY_WORDS, "submit": "1"},
+            ).status_code
+            == 303
+        )
     with in_db() as db:
         assert db.get(Enrollment, enrollment_id).status is EnrollmentStatus.completed
     text = text_of(learner_client.get("/me").get_data(as_text=True))
@@ -107,10 +152,23 @@ def test_reading_in_spanish(learner_client):
 
 
 def test_live_path_and_unknown_paths_cannot_be_started_here(learner_client):
-    assert learner_client.post(f"/courses/{FLAGSHIP}/start", data={"path": "live"}).status_code == 400
-    assert learner_client.post(f"/courses/{FLAGSHIP}/start", data={"path": "self_paced"}).status_code == 303  # not offered
-    assert learner_client.post("/courses/social-justice-training/start", data={"path": "recording"}).status_code == 303
-    assert learner_client.post("/courses/no-such-course/start", data={"path": "recording"}).status_code == 404
+    assert (
+        learner_client.post(f"/courses/{FLAGSHIP}/start", data={"path": "live"}).status_code == 400
+    )
+    assert (
+        learner_client.post(f"/courses/{FLAGSHIP}/start", data={"path": "self_paced"}).status_code
+        == 303
+    )  # not offered
+    assert (
+        learner_client.post(
+            "/courses/social-justice-training/start", data={"path": "recording"}
+        ).status_code
+        == 303
+    )
+    assert (
+        learner_client.post("/courses/no-such-course/start", data={"path": "recording"}).status_code
+        == 404
+    )
     assert "/learn/" not in learner_client.get("/me").get_data(as_text=True)
 
 
@@ -118,4 +176,6 @@ def test_anonymous_visitors_see_a_sign_in_link_instead_of_the_button(client):
     html = client.get(f"/courses/{FLAGSHIP}").get_data(as_text=True)
     assert "Sign in to start" in html and "Start with the recording" not in html
     assert client.post(f"/courses/{FLAGSHIP}/start", data={"path": "recording"}).status_code == 302
-    assert "Take this course on your own" not in client.get("/courses/social-justice-training").get_data(as_text=True)
+    assert "Take this course on your own" not in client.get(
+        "/courses/social-justice-training"
+    ).get_data(as_text=True)

@@ -20,22 +20,41 @@ from tests.learning.conftest import FLAGSHIP, FORTY_WORDS, post_segments, start,
 def add_live_completion_with_certificate(in_db, user_id: int) -> str:
     with in_db() as db:
         course = db.scalar(select(Course).where(Course.slug == FLAGSHIP))
-        enrollment = Enrollment(user_id=user_id, course_id=course.id, path=LearningPath.live, status=EnrollmentStatus.completed, completed_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+        enrollment = Enrollment(
+            user_id=user_id,
+            course_id=course.id,
+            path=LearningPath.live,
+            status=EnrollmentStatus.completed,
+            completed_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
+        )
         db.add(enrollment)
         db.flush()
         db.add(Attendance(enrollment_id=enrollment.id, status=AttendanceStatus.present, minutes=60))
-        db.add(Certificate(
-            code="ABCD-EFGH-JKMN-PQRS", enrollment_id=enrollment.id, learner_name="Learner", course_title=course.title, hours=1.0,
-            session_date=dt.date(2026, 11, 20), facilitator_name="Fa Cilitator", organisation="NEA", locale="en",
-        ))
+        db.add(
+            Certificate(
+                code="ABCD-EFGH-JKMN-PQRS",
+                enrollment_id=enrollment.id,
+                learner_name="Learner",
+                course_title=course.title,
+                hours=1.0,
+                session_date=dt.date(2026, 11, 20),
+                facilitator_name="Fa Cilitator",
+                organisation="NEA",
+                locale="en",
+            )
+        )
         db.commit()
         return "ABCD-EFGH-JKMN-PQRS"
 
 
-def test_dashboard_groups_progress_completions_reflections_and_certificates(learner_client, learner, in_db):
+def test_dashboard_groups_progress_completions_reflections_and_certificates(
+    learner_client, learner, in_db
+):
     recording = start(learner_client)
     post_segments(learner_client, recording, [[0, 30]])
-    learner_client.post(f"/learn/{recording}/outcome-1/reflection/draft", json={"body": "Half a thought"})
+    learner_client.post(
+        f"/learn/{recording}/outcome-1/reflection/draft", json={"body": "Half a thought"}
+    )
     self_paced = start(learner_client, "community-partnerships", "self_paced")
     code = add_live_completion_with_certificate(in_db, learner.id)
 
@@ -63,8 +82,12 @@ def test_the_dashboard_certificate_link_downloads_the_pdf(app, learner, login_as
 def test_export_holds_everything_but_the_password_hash(learner_client, learner, in_db):
     enrollment_id = start(learner_client)
     post_segments(learner_client, enrollment_id, [[0, 12]])
-    learner_client.post(f"/learn/{enrollment_id}/outcome-1/reflection", data={"body": FORTY_WORDS, "submit": "1"})
-    learner_client.post(f"/learn/{enrollment_id}/outcome-2/reflection/draft", json={"body": "a private draft"})
+    learner_client.post(
+        f"/learn/{enrollment_id}/outcome-1/reflection", data={"body": FORTY_WORDS, "submit": "1"}
+    )
+    learner_client.post(
+        f"/learn/{enrollment_id}/outcome-2/reflection/draft", json={"body": "a private draft"}
+    )
     add_live_completion_with_certificate(in_db, learner.id)
 
     response = learner_client.get("/me/export.json")
@@ -85,7 +108,9 @@ def test_export_holds_everything_but_the_password_hash(learner_client, learner, 
     assert data["certificates"][0]["code"] == "ABCD-EFGH-JKMN-PQRS"
 
 
-def test_deleting_an_account_removes_every_record_of_it(learner_client, learner, make_user, login_as, in_db, app):
+def test_deleting_an_account_removes_every_record_of_it(
+    learner_client, learner, make_user, login_as, in_db, app
+):
     other = make_user()
     other_client = app.test_client()
     from tests.conftest import login
@@ -110,14 +135,29 @@ def test_deleting_an_account_removes_every_record_of_it(learner_client, learner,
     assert learner_client.get("/me").status_code == 302, "signed out"
     with in_db() as db:
         assert db.get(User, learner.id) is None
-        assert db.scalar(select(func.count()).select_from(Enrollment).where(Enrollment.user_id == learner.id)) == 0
-        for model in (StepProgress, Reflection, Attendance, Certificate):  # the other learner has none of these
+        assert (
+            db.scalar(
+                select(func.count()).select_from(Enrollment).where(Enrollment.user_id == learner.id)
+            )
+            == 0
+        )
+        for model in (
+            StepProgress,
+            Reflection,
+            Attendance,
+            Certificate,
+        ):  # the other learner has none of these
             assert db.scalar(select(func.count()).select_from(model)) == 0, model
         assert db.get(Enrollment, other_enrollment) is not None, "other people's records stay"
         event = db.scalar(select(AuditEvent).where(AuditEvent.action == "account.deleted"))
         assert event.actor_id is None and event.target_id == str(learner.id)
         assert learner.email not in json.dumps(event.details)
-    assert learner_client.post("/auth/login", data={"email": learner.email, "password": TEST_PASSWORD}).status_code == 422
+    assert (
+        learner_client.post(
+            "/auth/login", data={"email": learner.email, "password": TEST_PASSWORD}
+        ).status_code
+        == 422
+    )
 
 
 def test_the_only_admin_cannot_delete_themselves(make_user, login_as, in_db):

@@ -15,7 +15,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lms.learning.models import Enrollment, EnrollmentStatus, Reflection, ReflectionStatus, StepProgress
+from lms.learning.models import (
+    Enrollment,
+    EnrollmentStatus,
+    Reflection,
+    ReflectionStatus,
+    StepProgress,
+)
 from lms.learning.progress import count_words, load_segments
 from tests.cohorts.helpers import client_for
 from tests.learning.conftest import FORTY_WORDS, post_segments, start
@@ -33,7 +39,7 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
         try:
             barrier.wait(timeout=30)
             results[index] = call()
-        except BaseException as error:  # noqa: BLE001 - handed to the test below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
@@ -54,17 +60,27 @@ def tabs(app, learner, count: int) -> list[Any]:
 
 def reflections(in_db, enrollment_id: int, step: str) -> list[Reflection]:
     with in_db() as db:
-        rows = list(db.scalars(select(Reflection).where(Reflection.enrollment_id == enrollment_id, Reflection.prompt_id == step)))
+        rows = list(
+            db.scalars(
+                select(Reflection).where(
+                    Reflection.enrollment_id == enrollment_id, Reflection.prompt_id == step
+                )
+            )
+        )
         for row in rows:
             db.expunge(row)
         return rows
 
 
 def draft(client, enrollment_id: int, step: str, body: str) -> Callable[[], Any]:
-    return lambda: client.post(f"/learn/{enrollment_id}/{step}/reflection/draft", json={"body": body})
+    return lambda: client.post(
+        f"/learn/{enrollment_id}/{step}/reflection/draft", json={"body": body}
+    )
 
 
-def submit(client, enrollment_id: int, step: str, body: str, shared: bool = False) -> Callable[[], Any]:
+def submit(
+    client, enrollment_id: int, step: str, body: str, shared: bool = False
+) -> Callable[[], Any]:
     data = {"body": body, "submit": "Submit", **({"shared": "y"} if shared else {})}
     return lambda: client.post(f"/learn/{enrollment_id}/{step}/reflection", data=data)
 
@@ -75,7 +91,12 @@ def test_first_drafts_from_three_tabs_at_once_make_one_reflection(app, make_user
         clients = tabs(app, learner, 3)
         enrollment_id = start(clients[0])
         bodies = [f"Tab {n} was here first: {'words ' * n}" for n in range(3)]
-        responses = race([draft(c, enrollment_id, "outcome-1", body) for c, body in zip(clients, bodies, strict=True)])
+        responses = race(
+            [
+                draft(c, enrollment_id, "outcome-1", body)
+                for c, body in zip(clients, bodies, strict=True)
+            ]
+        )
         assert [r.status_code for r in responses] == [200, 200, 200], round_
         assert all(r.get_json()["saved"] for r in responses), round_
         rows = reflections(in_db, enrollment_id, "outcome-1")
@@ -91,22 +112,40 @@ def test_a_submit_racing_autosaves_stays_submitted(app, make_user, in_db):
         clients = tabs(app, learner, 3)
         enrollment_id = start(clients[0])
         if round_ % 2:  # half the rounds start from a saved draft, half from nothing
-            assert clients[0].post(f"/learn/{enrollment_id}/outcome-2/reflection/draft", json={"body": "an early draft"}).status_code == 200
+            assert (
+                clients[0]
+                .post(
+                    f"/learn/{enrollment_id}/outcome-2/reflection/draft",
+                    json={"body": "an early draft"},
+                )
+                .status_code
+                == 200
+            )
         submitted = FORTY_WORDS + f" Submitted in round {round_}."
-        responses = race([
-            submit(clients[0], enrollment_id, "outcome-2", submitted, shared=True),
-            draft(clients[1], enrollment_id, "outcome-2", "an autosave from another tab"),
-            draft(clients[2], enrollment_id, "outcome-2", "a later autosave, still typing"),
-        ])
+        responses = race(
+            [
+                submit(clients[0], enrollment_id, "outcome-2", submitted, shared=True),
+                draft(clients[1], enrollment_id, "outcome-2", "an autosave from another tab"),
+                draft(clients[2], enrollment_id, "outcome-2", "a later autosave, still typing"),
+            ]
+        )
         assert [r.status_code for r in responses] == [303, 200, 200], round_
         rows = reflections(in_db, enrollment_id, "outcome-2")
         assert len(rows) == 1, round_
         row = rows[0]
-        assert (row.status, row.body, row.word_count, row.shared_with_facilitator) == (ReflectionStatus.submitted, submitted, count_words(submitted), True), round_
+        assert (row.status, row.body, row.word_count, row.shared_with_facilitator) == (
+            ReflectionStatus.submitted,
+            submitted,
+            count_words(submitted),
+            True,
+        ), round_
         assert row.submitted_at is not None
         for response in responses[1:]:  # each autosave says truthfully whether it was kept
             result = response.get_json()
-            assert result["status"] == ("draft" if result["saved"] else "submitted"), (round_, result)
+            assert result["status"] == ("draft" if result["saved"] else "submitted"), (
+                round_,
+                result,
+            )
 
 
 def test_two_submits_of_one_reflection_at_once_keep_one_of_them_whole(app, make_user, in_db):
@@ -115,7 +154,12 @@ def test_two_submits_of_one_reflection_at_once_keep_one_of_them_whole(app, make_
         clients = tabs(app, learner, 2)
         enrollment_id = start(clients[0])
         texts = [FORTY_WORDS + " First tab.", FORTY_WORDS + " Second tab, a little longer."]
-        responses = race([submit(c, enrollment_id, "outcome-3", text) for c, text in zip(clients, texts, strict=True)])
+        responses = race(
+            [
+                submit(c, enrollment_id, "outcome-3", text)
+                for c, text in zip(clients, texts, strict=True)
+            ]
+        )
         assert [r.status_code for r in responses] == [303, 303], round_
         rows = reflections(in_db, enrollment_id, "outcome-3")
         assert len(rows) == 1 and rows[0].status is ReflectionStatus.submitted, round_
@@ -130,11 +174,19 @@ def test_the_last_two_reflections_submitted_at_once_complete_the_course(app, mak
         enrollment_id = start(clients[0])
         assert post_segments(clients[0], enrollment_id, [[0, 30]]).get_json()["done"]
         assert submit(clients[0], enrollment_id, "outcome-1", FORTY_WORDS)().status_code == 303
-        responses = race([submit(clients[0], enrollment_id, "outcome-2", FORTY_WORDS), submit(clients[1], enrollment_id, "outcome-3", FORTY_WORDS)])
+        responses = race(
+            [
+                submit(clients[0], enrollment_id, "outcome-2", FORTY_WORDS),
+                submit(clients[1], enrollment_id, "outcome-3", FORTY_WORDS),
+            ]
+        )
         assert [r.status_code for r in responses] == [303, 303], round_
         with in_db() as db:
             enrollment = db.get(Enrollment, enrollment_id)
-            assert enrollment.status is EnrollmentStatus.completed and enrollment.completed_at is not None, round_
+            assert (
+                enrollment.status is EnrollmentStatus.completed
+                and enrollment.completed_at is not None
+            ), round_
 
 
 def test_progress_from_two_tabs_at_once_keeps_both_segments(app, make_user, in_db):
@@ -142,21 +194,38 @@ def test_progress_from_two_tabs_at_once_keeps_both_segments(app, make_user, in_d
         learner = make_user()
         clients = tabs(app, learner, 2)
         enrollment_id = start(clients[0])
-        responses = race([
-            lambda: post_segments(clients[0], enrollment_id, [[0, 10]]),
-            lambda: post_segments(clients[1], enrollment_id, [[15, 25]]),
-        ])
+        responses = race(
+            [
+                lambda: post_segments(clients[0], enrollment_id, [[0, 10]]),
+                lambda: post_segments(clients[1], enrollment_id, [[15, 25]]),
+            ]
+        )
         assert [r.status_code for r in responses] == [200, 200], round_
         with in_db() as db:
-            rows = list(db.scalars(select(StepProgress).where(StepProgress.enrollment_id == enrollment_id, StepProgress.step_id == "recording")))
+            rows = list(
+                db.scalars(
+                    select(StepProgress).where(
+                        StepProgress.enrollment_id == enrollment_id,
+                        StepProgress.step_id == "recording",
+                    )
+                )
+            )
             assert len(rows) == 1, round_
             assert load_segments(rows[0]) == [(0.0, 10.0), (15.0, 25.0)], round_
             assert abs(rows[0].fraction - 20 / 30) < 1e-6, round_
 
 
-def test_the_last_reflection_and_the_attendance_at_once_complete_a_live_enrollment(app, make_user, in_db):
+def test_the_last_reflection_and_the_attendance_at_once_complete_a_live_enrollment(
+    app, make_user, in_db
+):
     """The learner submits while the facilitator corrects the roster: whichever lands last completes it."""
-    from tests.cohorts.helpers import enrollment_of, hold_session, register, schedule, set_attendance
+    from tests.cohorts.helpers import (
+        enrollment_of,
+        hold_session,
+        register,
+        schedule,
+        set_attendance,
+    )
 
     facilitator = make_user("facilitator")
     for round_ in range(ROUNDS):
@@ -168,18 +237,26 @@ def test_the_last_reflection_and_the_attendance_at_once_complete_a_live_enrollme
         learner_client, facilitator_client = client_for(app, learner), client_for(app, facilitator)
         for step in ("outcome-1", "outcome-2"):
             assert submit(learner_client, enrollment_id, step, FORTY_WORDS)().status_code == 303
-        set_attendance(app, facilitator, enrollment_id, "absent", 0)  # first marked absent by mistake
+        set_attendance(
+            app, facilitator, enrollment_id, "absent", 0
+        )  # first marked absent by mistake
         roster = {f"status_{enrollment_id}": "present", f"minutes_{enrollment_id}": "60"}
-        responses = race([
-            submit(learner_client, enrollment_id, "outcome-3", FORTY_WORDS),
-            lambda: facilitator_client.post(f"/facilitate/cohorts/{cohort_id}/attendance", data=roster),
-        ])
+        responses = race(
+            [
+                submit(learner_client, enrollment_id, "outcome-3", FORTY_WORDS),
+                lambda: facilitator_client.post(
+                    f"/facilitate/cohorts/{cohort_id}/attendance", data=roster
+                ),
+            ]
+        )
         assert [r.status_code for r in responses] == [303, 303], round_
         with in_db() as db:
             assert db.get(Enrollment, enrollment_id).status is EnrollmentStatus.completed, round_
 
 
-def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadlocks(app, make_user, in_db):
+def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadlocks(
+    app, make_user, in_db
+):
     """The interleaving a live session makes (issue 16): two co-facilitators save the whole
     roster's attendance while every learner of the cohort autosaves and submits reflections and
     posts video progress, and a newcomer joins the waitlist. Each write locks only the rows it
@@ -201,7 +278,9 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
         hold_session(app, cohort_id)  # attendance follows the clock: the session has taken place
         enrollments = [enrollment_of(app, learner, cohort_id).id for learner in learners]
         learner_clients = [client_for(app, learner) for learner in learners]
-        recordings = [start(client) for client in learner_clients]  # the same course's recording, on the side
+        recordings = [
+            start(client) for client in learner_clients
+        ]  # the same course's recording, on the side
         roster = {}
         for enrollment_id in enrollments:
             roster[f"status_{enrollment_id}"] = "present"
@@ -223,7 +302,9 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
             return run
 
         def progress(client, enrollment_id):
-            return lambda: [post_segments(client, enrollment_id, [[n * 5, n * 5 + 5]]) for n in range(3)]
+            return lambda: [
+                post_segments(client, enrollment_id, [[n * 5, n * 5 + 5]]) for n in range(3)
+            ]
 
         calls = [save_roster(client) for client in facilitators]
         calls += [learner_writes(c, e) for c, e in zip(learner_clients, enrollments, strict=True)]
@@ -231,19 +312,39 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
         calls.append(lambda: newcomer.post(f"/cohorts/{cohort_id}/register"))
         results = race(calls)
 
-        assert [r.status_code for r in results[:2]] == [303, 303], (round_, [r.get_data(as_text=True)[:300] for r in results[:2]])
-        for answers in results[2:2 + learners_per_cohort]:
+        assert [r.status_code for r in results[:2]] == [303, 303], (
+            round_,
+            [r.get_data(as_text=True)[:300] for r in results[:2]],
+        )
+        for answers in results[2 : 2 + learners_per_cohort]:
             assert [r.status_code for r in answers] == [200] + [200, 303] * 3, round_
-        for answers in results[2 + learners_per_cohort:-1]:
+        for answers in results[2 + learners_per_cohort : -1]:
             assert [r.status_code for r in answers] == [200, 200, 200], round_
         assert results[-1].status_code == 303, round_
         with in_db() as db:
             for enrollment_id, recording_id in zip(enrollments, recordings, strict=True):
-                attendance = db.scalar(select(Attendance).where(Attendance.enrollment_id == enrollment_id))
-                assert (attendance.status, attendance.minutes) == (AttendanceStatus.present, 60), round_
-                submitted = db.scalars(select(Reflection).where(Reflection.enrollment_id == enrollment_id)).all()
-                assert sorted(r.prompt_id for r in submitted) == ["outcome-1", "outcome-2", "outcome-3"], round_
+                attendance = db.scalar(
+                    select(Attendance).where(Attendance.enrollment_id == enrollment_id)
+                )
+                assert (attendance.status, attendance.minutes) == (AttendanceStatus.present, 60), (
+                    round_
+                )
+                submitted = db.scalars(
+                    select(Reflection).where(Reflection.enrollment_id == enrollment_id)
+                ).all()
+                assert sorted(r.prompt_id for r in submitted) == [
+                    "outcome-1",
+                    "outcome-2",
+                    "outcome-3",
+                ], round_
                 assert all(r.status is ReflectionStatus.submitted for r in submitted), round_
-                assert db.get(Enrollment, enrollment_id).status is EnrollmentStatus.completed, round_
-                played = db.scalar(select(StepProgress).where(StepProgress.enrollment_id == recording_id, StepProgress.step_id == "recording"))
+                assert db.get(Enrollment, enrollment_id).status is EnrollmentStatus.completed, (
+                    round_
+                )
+                played = db.scalar(
+                    select(StepProgress).where(
+                        StepProgress.enrollment_id == recording_id,
+                        StepProgress.step_id == "recording",
+                    )
+                )
                 assert load_segments(played) == [(0.0, 15.0)], round_

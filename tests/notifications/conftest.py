@@ -23,7 +23,9 @@ class Recorder:
         self.flaky: set[str] = set()
         self.lock = threading.Lock()
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
         if address.startswith("bounce"):
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)

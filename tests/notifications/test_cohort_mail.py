@@ -8,12 +8,17 @@ from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 import icalendar
-import pytest
 import time_machine
 from sqlalchemy import func, select
 
 from lms.jobs import wait_for_jobs
-from tests.cohorts.helpers import client_for, completed_enrollment, enrollment_of, future_date, register, schedule
+from tests.cohorts.helpers import (
+    client_for,
+    completed_enrollment,
+    future_date,
+    register,
+    schedule,
+)
 
 
 def subject(message):
@@ -27,7 +32,9 @@ def parts(message):
 
 
 def calendar_of(message):
-    found = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    found = [
+        part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"
+    ]
     assert len(found) == 1, [part.get_content_type() for part in message.iter_attachments()]
     part = found[0]
     assert part.get_content_charset() == "utf-8"
@@ -39,7 +46,12 @@ def calendar_of(message):
 def starts(app, facilitator, **kwargs):
     from lms.cohorts import services
 
-    return schedule(app, facilitator, starts_at=services.local_to_utc(future_date(), time(17, 0), "America/New_York"), **kwargs)
+    return schedule(
+        app,
+        facilitator,
+        starts_at=services.local_to_utc(future_date(), time(17, 0), "America/New_York"),
+        **kwargs,
+    )
 
 
 def cohort_start(app, cohort_id):
@@ -78,7 +90,9 @@ def deliveries(app, **where):
 # -- registration ---------------------------------------------------------------------------------------
 
 
-def test_registering_mails_a_confirmation_with_a_calendar_invitation_in_english(app, make_user, smtp):
+def test_registering_mails_a_confirmation_with_a_calendar_invitation_in_english(
+    app, make_user, smtp
+):
     facilitator = make_user("facilitator")
     learner = make_user(locale="en", time_zone="America/Chicago", display_name="Ana Learner")
     cohort_id = starts(app, facilitator)
@@ -93,7 +107,9 @@ def test_registering_mails_a_confirmation_with_a_calendar_invitation_in_english(
     text, html = parts(message)
     assert "Hello Ana Learner," in text and "You are registered for this live session" in text
     # 17:00 in New York is 16:00 in Chicago: the learner's own zone, named.
-    assert "4:00\u202fPM (Central Standard Time)" in text or "4:00 PM (Central Standard Time)" in text
+    assert (
+        "4:00\u202fPM (Central Standard Time)" in text or "4:00 PM (Central Standard Time)" in text
+    )
     assert f"https://courses.example.org/cohorts/{cohort_id}" in text
     assert '<html lang="en">' in html and "<h1" in html and "<table" not in html
     assert f'href="https://courses.example.org/cohorts/{cohort_id}"' in html
@@ -109,7 +125,12 @@ def test_registering_mails_a_confirmation_with_a_calendar_invitation_in_english(
     assert str(event["ATTENDEE"]) == f"mailto:{learner.email}"
     assert "https://meet.example.org/x" in str(event["DESCRIPTION"])
     [row] = deliveries(app, kind="confirmed")
-    assert row.status.value == "sent" and row.attempts == 1 and row.to_address == learner.email and row.cohort_id == cohort_id
+    assert (
+        row.status.value == "sent"
+        and row.attempts == 1
+        and row.to_address == learner.email
+        and row.cohort_id == cohort_id
+    )
 
 
 def test_the_confirmation_is_in_spanish_and_the_learners_time_zone(app, make_user, smtp):
@@ -129,17 +150,23 @@ def test_the_confirmation_is_in_spanish_and_the_learners_time_zone(app, make_use
     assert "Sesión en vivo" in str(event["DESCRIPTION"])
 
 
-def test_the_download_is_the_same_builder_and_the_same_uid_for_a_registered_learner(app, make_user, smtp):
+def test_the_download_is_the_same_builder_and_the_same_uid_for_a_registered_learner(
+    app, make_user, smtp
+):
     facilitator = make_user("facilitator")
     learner = make_user()
     cohort_id = starts(app, facilitator)
     register(app, learner, cohort_id)
     wait_for_jobs(app)
-    mine = icalendar.Calendar.from_ical(client_for(app, learner).get(f"/cohorts/{cohort_id}.ics").data)
+    mine = icalendar.Calendar.from_ical(
+        client_for(app, learner).get(f"/cohorts/{cohort_id}.ics").data
+    )
     public = icalendar.Calendar.from_ical(app.test_client().get(f"/cohorts/{cohort_id}.ics").data)
     _part, _calendar, mailed = calendar_of(smtp.to(learner.email)[0])
     assert str(next(iter(mine.walk("VEVENT")))["UID"]) == str(mailed["UID"])
-    assert str(next(iter(public.walk("VEVENT")))["UID"]) == f"cohort-{cohort_id}@courses.example.org"
+    assert (
+        str(next(iter(public.walk("VEVENT")))["UID"]) == f"cohort-{cohort_id}@courses.example.org"
+    )
     assert public["METHOD"] == "PUBLISH" and public.walk("VTIMEZONE")
 
 
@@ -186,14 +213,23 @@ def update_start(app, facilitator, cohort_id, new_start, **changes):
     with app.test_request_context():
         cohort = db_session.get(Cohort, cohort_id)
         data = services.CohortData(
-            course_slug=cohort.course.slug, title=cohort.title, starts_at=new_start, time_zone=cohort.time_zone, minutes=cohort.minutes,
-            capacity=cohort.capacity, join_url=changes.get("join_url", cohort.join_url), location=cohort.location, facilitator_emails=[facilitator.email],
+            course_slug=cohort.course.slug,
+            title=cohort.title,
+            starts_at=new_start,
+            time_zone=cohort.time_zone,
+            minutes=cohort.minutes,
+            capacity=cohort.capacity,
+            join_url=changes.get("join_url", cohort.join_url),
+            location=cohort.location,
+            facilitator_emails=[facilitator.email],
         )
         services.update_cohort(db_session.get(User, facilitator.id), cohort, data)
         db_session.commit()
 
 
-def test_a_time_change_sends_what_changed_with_the_same_uid_and_a_higher_sequence(app, make_user, smtp):
+def test_a_time_change_sends_what_changed_with_the_same_uid_and_a_higher_sequence(
+    app, make_user, smtp
+):
     facilitator = make_user("facilitator")
     english, spanish = make_user(), make_user(locale="es", time_zone="America/Mexico_City")
     cohort_id = starts(app, facilitator)
@@ -236,25 +272,42 @@ def test_a_cancellation_sends_method_cancel_to_everyone_registered(app, make_use
     register(app, waiting, cohort_id)
     wait_for_jobs(app)
     with app.test_request_context():
-        services.cancel_cohort(db_session.get(User, facilitator.id), db_session.get(Cohort, cohort_id), "The facilitator is ill.")
+        services.cancel_cohort(
+            db_session.get(User, facilitator.id),
+            db_session.get(Cohort, cohort_id),
+            "The facilitator is ill.",
+        )
         db_session.commit()
     wait_for_jobs(app)
     cancel = smtp.to(seat.email)[-1]
     assert subject(cancel).startswith("Session cancelled")
     assert "The facilitator is ill." in parts(cancel)[0]
     _part, calendar, event = calendar_of(cancel)
-    assert calendar["METHOD"] == "CANCEL" and str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
+    assert (
+        calendar["METHOD"] == "CANCEL"
+        and str(event["STATUS"]) == "CANCELLED"
+        and int(event["SEQUENCE"]) == 1
+    )
     waitlist_notice = smtp.to(waiting.email)[-1]
-    assert subject(waitlist_notice).startswith("Session cancelled") and not list(waitlist_notice.iter_attachments())
+    assert subject(waitlist_notice).startswith("Session cancelled") and not list(
+        waitlist_notice.iter_attachments()
+    )
     assert len(smtp.messages) == 4
 
 
 # -- reminders ------------------------------------------------------------------------------------------------
 
 
-def test_reminders_go_once_at_24_hours_and_1_hour_and_skip_who_should_not_get_them(app, make_user, smtp):
+def test_reminders_go_once_at_24_hours_and_1_hour_and_skip_who_should_not_get_them(
+    app, make_user, smtp
+):
     facilitator = make_user("facilitator")
-    english, spanish, leaver, quiet = make_user(), make_user(locale="es", time_zone="Europe/Madrid"), make_user(), make_user()
+    english, spanish, leaver, quiet = (
+        make_user(),
+        make_user(locale="es", time_zone="Europe/Madrid"),
+        make_user(),
+        make_user(),
+    )
     cohort_id = starts(app, facilitator)
     for learner in (english, spanish, leaver, quiet):
         register(app, learner, cohort_id)
@@ -272,11 +325,17 @@ def test_reminders_go_once_at_24_hours_and_1_hour_and_skip_who_should_not_get_th
     assert [len(smtp.to(p.email)) for p in (english, spanish, leaver, quiet)] == [1, 1, 0, 0]
     reminder = smtp.to(english.email)[0]
     assert subject(reminder).startswith("Reminder: ")
-    assert "starts in 24 hours" in parts(reminder)[0] and "https://meet.example.org/x" in parts(reminder)[0]
+    assert (
+        "starts in 24 hours" in parts(reminder)[0]
+        and "https://meet.example.org/x" in parts(reminder)[0]
+    )
     assert reminder["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert reminder["List-Unsubscribe"].startswith("<https://courses.example.org/mail/unsubscribe/")
     recordatorio = smtp.to(spanish.email)[0]
-    assert subject(recordatorio).startswith("Recordatorio: ") and "empieza dentro de 24 horas" in parts(recordatorio)[0]
+    assert (
+        subject(recordatorio).startswith("Recordatorio: ")
+        and "empieza dentro de 24 horas" in parts(recordatorio)[0]
+    )
     with time_machine.travel(start - timedelta(minutes=59)):
         assert run_due(app).reminders == 2
     assert "starts in 1 hour" in parts(smtp.to(english.email)[1])[0]
@@ -310,7 +369,9 @@ def test_a_cohort_sets_its_own_reminders(app, make_user, smtp):
     cohort_id = starts(app, facilitator)
     register(app, learner, cohort_id)
     client = client_for(app, facilitator)
-    response = client.post(f"/facilitate/cohorts/{cohort_id}/mail/reminders", data={"minutes": ["15"]})
+    response = client.post(
+        f"/facilitate/cohorts/{cohort_id}/mail/reminders", data={"minutes": ["15"]}
+    )
     assert response.status_code == 303
     wait_for_jobs(app)
     start = cohort_start(app, cohort_id)
@@ -342,7 +403,7 @@ def test_two_schedulers_at_once_send_each_reminder_once(app, make_user, smtp):
                 barrier.wait(timeout=10)
                 counts.append(run().reminders)
                 db_session.commit()
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             errors.append(error)
 
     with time_machine.travel(start - timedelta(minutes=30)):
@@ -360,7 +421,9 @@ def test_two_schedulers_at_once_send_each_reminder_once(app, make_user, smtp):
 # -- unsubscribe -----------------------------------------------------------------------------------------------
 
 
-def test_one_click_unsubscribe_works_without_a_session_and_refuses_a_forged_token(app, make_user, smtp):
+def test_one_click_unsubscribe_works_without_a_session_and_refuses_a_forged_token(
+    app, make_user, smtp
+):
     from lms.db import db_session
     from lms.notifications.services import preference
 
@@ -382,10 +445,15 @@ def test_one_click_unsubscribe_works_without_a_session_and_refuses_a_forged_toke
         page = anonymous.get(path)
         assert page.status_code == 200 and "Stop receiving reminders" in page.get_data(as_text=True)
         with app.app_context():
-            assert preference(learner.id).reminders is True  # a GET (a link scanner) changes nothing
+            assert (
+                preference(learner.id).reminders is True
+            )  # a GET (a link scanner) changes nothing
         forged = anonymous.post(path[:-3] + "xyz", data={"List-Unsubscribe": "One-Click"})
         assert forged.status_code == 400
-        other = anonymous.post(f"/mail/unsubscribe/{path.rsplit('/', 1)[1].split('.')[0]}.AAAA.BBBB", data={"List-Unsubscribe": "One-Click"})
+        other = anonymous.post(
+            f"/mail/unsubscribe/{path.rsplit('/', 1)[1].split('.')[0]}.AAAA.BBBB",
+            data={"List-Unsubscribe": "One-Click"},
+        )
         assert other.status_code == 400
         with app.app_context():
             assert preference(learner.id).reminders is True
@@ -417,7 +485,9 @@ def test_certificate_ready_then_replaced_then_revoked(app, make_user, smtp):
     wait_for_jobs(app)
     smtp.clear()
     with app.test_request_context():
-        result = certificates.issue_certificate(db_session.get(Enrollment, enrollment_id), db_session.get(User, facilitator.id))
+        result = certificates.issue_certificate(
+            db_session.get(Enrollment, enrollment_id), db_session.get(User, facilitator.id)
+        )
         code = result.certificate.code
         db_session.commit()
     wait_for_jobs(app)
@@ -436,11 +506,18 @@ def test_certificate_ready_then_replaced_then_revoked(app, make_user, smtp):
     assert len(smtp.to(learner.email)) == 2  # one message for a replacement, not two
     assert code in parts(reissued)[0] and new_code in parts(reissued)[0]
     with app.test_request_context():
-        certificates.revoke_certificate(certificates.find_certificate(new_code), db_session.get(User, admin.id), "Registrado por error")
+        certificates.revoke_certificate(
+            certificates.find_certificate(new_code),
+            db_session.get(User, admin.id),
+            "Registrado por error",
+        )
         db_session.commit()
     wait_for_jobs(app)
     revoked = smtp.to(learner.email)[-1]
-    assert subject(revoked).startswith("Tu certificado fue revocado") and "Registrado por error" in parts(revoked)[0]
+    assert (
+        subject(revoked).startswith("Tu certificado fue revocado")
+        and "Registrado por error" in parts(revoked)[0]
+    )
     assert len(smtp.to(learner.email)) == 3
 
 
@@ -475,7 +552,9 @@ def test_a_temporary_failure_is_retried_and_recorded(app, make_user, smtp):
     assert row.status.value == "sent" and row.attempts == 2
 
 
-def test_the_roster_shows_confirmations_and_a_facilitator_writes_to_the_waitlist(app, make_user, smtp):
+def test_the_roster_shows_confirmations_and_a_facilitator_writes_to_the_waitlist(
+    app, make_user, smtp
+):
     from lms.audit.models import AuditEvent
     from lms.db import db_session
 
@@ -489,7 +568,10 @@ def test_the_roster_shows_confirmations_and_a_facilitator_writes_to_the_waitlist
     roster = client.get(f"/facilitate/cohorts/{cohort_id}").get_data(as_text=True)
     assert "Confirmation mail" in roster and "<td>Sent</td>" in roster
     smtp.clear()
-    response = client.post(f"/facilitate/cohorts/{cohort_id}/mail/message", data={"audience": "waitlist", "subject": "Seats may open", "body": "Line one\nLine <two>"})
+    response = client.post(
+        f"/facilitate/cohorts/{cohort_id}/mail/message",
+        data={"audience": "waitlist", "subject": "Seats may open", "body": "Line one\nLine <two>"},
+    )
     assert response.status_code == 303
     wait_for_jobs(app)
     [message] = smtp.messages
@@ -498,14 +580,26 @@ def test_the_roster_shows_confirmations_and_a_facilitator_writes_to_the_waitlist
     text, html = parts(message)
     assert "Line <two>" in text and "Line &lt;two&gt;" in html
     with app.app_context():
-        assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "cohort.message_sent")) == 1
+        assert (
+            db_session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "cohort.message_sent")
+            )
+            == 1
+        )
     page = client.get(f"/facilitate/cohorts/{cohort_id}/mail").get_data(as_text=True)
     assert waiting.email in page
-    refused = client.post(f"/facilitate/cohorts/{cohort_id}/mail/message", data={"audience": "all", "subject": "", "body": "x"})
+    refused = client.post(
+        f"/facilitate/cohorts/{cohort_id}/mail/message",
+        data={"audience": "all", "subject": "", "body": "x"},
+    )
     assert refused.status_code == 422
 
 
-MANY = int(os.environ.get("LMS_TEST_MAIL_MANY", "120"))  # LMS_TEST_MAIL_MANY=1000 for the issue's figure
+MANY = int(
+    os.environ.get("LMS_TEST_MAIL_MANY", "120")
+)  # LMS_TEST_MAIL_MANY=1000 for the issue's figure
 
 
 def test_a_cohort_of_many_is_mailed_through_the_queue(app, make_user, smtp):
@@ -521,14 +615,30 @@ def test_a_cohort_of_many_is_mailed_through_the_queue(app, make_user, smtp):
     cohort_id = starts(app, facilitator, capacity=max(MANY, 1))
     with app.app_context():
         cohort = db_session.get(Cohort, cohort_id)
-        people = [User(email=f"many{n}@example.org", display_name=f"Many {n}", locale="en", time_zone="UTC") for n in range(MANY)]
+        people = [
+            User(
+                email=f"many{n}@example.org", display_name=f"Many {n}", locale="en", time_zone="UTC"
+            )
+            for n in range(MANY)
+        ]
         db_session.add_all(people)
         db_session.flush()
-        db_session.add_all(Enrollment(user_id=p.id, course_id=cohort.course_id, path=LearningPath.live, cohort_id=cohort_id, status=EnrollmentStatus.registered) for p in people)
+        db_session.add_all(
+            Enrollment(
+                user_id=p.id,
+                course_id=cohort.course_id,
+                path=LearningPath.live,
+                cohort_id=cohort_id,
+                status=EnrollmentStatus.registered,
+            )
+            for p in people
+        )
         db_session.commit()
     with app.test_request_context():
         before = db_session.scalar(select(func.count()).select_from(Job))
-        services.cancel_cohort(db_session.get(User, facilitator.id), db_session.get(Cohort, cohort_id), "Moved online")
+        services.cancel_cohort(
+            db_session.get(User, facilitator.id), db_session.get(Cohort, cohort_id), "Moved online"
+        )
         db_session.flush()
         assert db_session.scalar(select(func.count()).select_from(Job)) == before + 1
         db_session.commit()
@@ -537,14 +647,19 @@ def test_a_cohort_of_many_is_mailed_through_the_queue(app, make_user, smtp):
     assert {row.status.value for row in deliveries(app, kind="cancelled")} == {"sent"}
 
 
-def test_the_daily_digest_lists_registrations_and_withdrawals_for_those_who_asked(app, make_user, smtp):
+def test_the_daily_digest_lists_registrations_and_withdrawals_for_those_who_asked(
+    app, make_user, smtp
+):
     facilitator, silent = make_user("facilitator"), make_user("facilitator")
     client = client_for(app, facilitator)
     assert client.post("/me/mail", data={"reminders": "y", "digest": "y"}).status_code == 303
     cohort_id = starts(app, facilitator)
     starts(app, silent)
     now = datetime.now(UTC)
-    joiner, leaver = make_user(display_name="Joining Person"), make_user(display_name="Leaving Person")
+    joiner, leaver = (
+        make_user(display_name="Joining Person"),
+        make_user(display_name="Leaving Person"),
+    )
     register(app, joiner, cohort_id)
     register(app, leaver, cohort_id)
     client_for(app, leaver).post(f"/cohorts/{cohort_id}/withdraw")
@@ -555,7 +670,10 @@ def test_the_daily_digest_lists_registrations_and_withdrawals_for_those_who_aske
         assert run_due(app).digests == 1
         assert run_due(app).digests == 0
     [digest] = smtp.messages
-    assert digest["To"] == facilitator.email and digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (
+        digest["To"] == facilitator.email
+        and digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    )
     text, _html = parts(digest)
     assert "Joining Person" in text and "Leaving Person" in text
 
@@ -568,13 +686,24 @@ def test_mail_settings_page_and_who_may_choose_the_digest(app, make_user, smtp):
 
     learner, facilitator = make_user(locale="es"), make_user("facilitator")
     page = client_for(app, learner).get("/me/mail")
-    assert page.status_code == 200 and "Recordarme antes de mis sesiones en directo" in page.get_data(as_text=True)
+    assert (
+        page.status_code == 200
+        and "Recordarme antes de mis sesiones en directo" in page.get_data(as_text=True)
+    )
     assert "digest" not in page.get_data(as_text=True)  # a learner facilitates nothing
     assert client_for(app, learner).post("/me/mail", data={"digest": "y"}).status_code == 303
-    assert client_for(app, facilitator).post("/me/mail", data={"reminders": "y", "digest": "y"}).status_code == 303
+    assert (
+        client_for(app, facilitator)
+        .post("/me/mail", data={"reminders": "y", "digest": "y"})
+        .status_code
+        == 303
+    )
     with app.app_context():
         assert (preference(learner.id).reminders, preference(learner.id).digest) == (False, False)
-        assert (preference(facilitator.id).reminders, preference(facilitator.id).digest) == (True, True)
+        assert (preference(facilitator.id).reminders, preference(facilitator.id).digest) == (
+            True,
+            True,
+        )
     profile = client_for(app, learner).get("/auth/profile").get_data(as_text=True)
     assert 'href="/me/mail"' in profile
 
@@ -594,7 +723,11 @@ def test_run_due_and_deliveries_commands(app, make_user, smtp):
     assert "0 reminder(s)" in second.output
     listed = runner.invoke(args=["lms", "mail", "deliveries"])
     assert listed.exit_code == 0
-    assert "reminder" in listed.output and "confirmed" in listed.output and learner.email in listed.output
+    assert (
+        "reminder" in listed.output
+        and "confirmed" in listed.output
+        and learner.email in listed.output
+    )
     assert len(smtp.to(learner.email)) == 2
 
 

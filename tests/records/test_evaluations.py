@@ -33,19 +33,35 @@ def session_held(app, make_user):
     facilitator = make_user("facilitator")
     with app.app_context():
         course_id = db_session.scalar(select(Course.id).where(Course.slug == FLAGSHIP))
-        cohort_id = db_session.scalar(insert(Cohort).returning(Cohort.id), {
-            "course_id": course_id, "title": "Held", "starts_at": dt.datetime.now(UTC) - dt.timedelta(days=1),
-            "time_zone": "America/New_York", "minutes": 60, "capacity": 50,
-        })
-        db_session.execute(insert(CohortFacilitator), {"cohort_id": cohort_id, "user_id": facilitator.id})
+        cohort_id = db_session.scalar(
+            insert(Cohort).returning(Cohort.id),
+            {
+                "course_id": course_id,
+                "title": "Held",
+                "starts_at": dt.datetime.now(UTC) - dt.timedelta(days=1),
+                "time_zone": "America/New_York",
+                "minutes": 60,
+                "capacity": 50,
+            },
+        )
+        db_session.execute(
+            insert(CohortFacilitator), {"cohort_id": cohort_id, "user_id": facilitator.id}
+        )
         db_session.commit()
 
     def seat(user, status="completed") -> int:
         with app.app_context():
-            enrollment_id = db_session.scalar(insert(Enrollment).returning(Enrollment.id), {
-                "user_id": user.id, "course_id": course_id, "path": "live", "cohort_id": cohort_id, "status": status,
-                "completed_at": dt.datetime.now(UTC) if status == "completed" else None,
-            })
+            enrollment_id = db_session.scalar(
+                insert(Enrollment).returning(Enrollment.id),
+                {
+                    "user_id": user.id,
+                    "course_id": course_id,
+                    "path": "live",
+                    "cohort_id": cohort_id,
+                    "status": status,
+                    "completed_at": dt.datetime.now(UTC) if status == "completed" else None,
+                },
+            )
             db_session.commit()
         return enrollment_id
 
@@ -55,7 +71,9 @@ def session_held(app, make_user):
 ANSWERS = {"q-useful": "4", "q-next-format": "1", "q-comments": "More time for questions."}
 
 
-def test_a_learner_answers_once_and_a_second_post_keeps_one_answer(app, client, make_user, session_held, in_db):
+def test_a_learner_answers_once_and_a_second_post_keeps_one_answer(
+    app, client, make_user, session_held, in_db
+):
     learner = make_user()
     enrollment_id = session_held["seat"](learner)
     login(client, learner)
@@ -63,10 +81,17 @@ def test_a_learner_answers_once_and_a_second_post_keeps_one_answer(app, client, 
     page = client.get(f"/learn/{enrollment_id}/evaluation").get_data(as_text=True)
     assert "The session was useful for my work." in page and "Strongly agree" in page
     assert client.post(f"/learn/{enrollment_id}/evaluation", data=ANSWERS).status_code == 303
-    assert client.post(f"/learn/{enrollment_id}/evaluation", data={**ANSWERS, "q-useful": "1"}).status_code == 303
+    assert (
+        client.post(
+            f"/learn/{enrollment_id}/evaluation", data={**ANSWERS, "q-useful": "1"}
+        ).status_code
+        == 303
+    )
     with in_db() as session:
         assert session.scalar(select(func.count(EvaluationSubmission.id))) == 1
-        assert sorted(session.execute(select(EvaluationAnswer.question_id, EvaluationAnswer.choice)).all()) == [("comments", None), ("next-format", 1), ("useful", 4)]
+        assert sorted(
+            session.execute(select(EvaluationAnswer.question_id, EvaluationAnswer.choice)).all()
+        ) == [("comments", None), ("next-format", 1), ("useful", 4)]
         # The answers name the cohort, never the person or the enrollment.
         assert not {"user_id", "enrollment_id"} & set(EvaluationAnswer.__table__.columns.keys())
     assert "Evaluate the session" not in client.get("/me").get_data(as_text=True)
@@ -96,11 +121,15 @@ def test_simultaneous_posts_keep_one_answer(app, make_user, session_held, in_db)
         assert session.scalar(select(func.count(EvaluationAnswer.id))) == 3
 
 
-def test_bad_answers_are_explained_and_nothing_is_saved(app, client, make_user, session_held, in_db):
+def test_bad_answers_are_explained_and_nothing_is_saved(
+    app, client, make_user, session_held, in_db
+):
     learner = make_user()
     enrollment_id = session_held["seat"](learner)
     login(client, learner)
-    response = client.post(f"/learn/{enrollment_id}/evaluation", data={"q-useful": "9", "q-comments": "kept"})
+    response = client.post(
+        f"/learn/{enrollment_id}/evaluation", data={"q-useful": "9", "q-comments": "kept"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Choose one of the answers." in page and "Answer this question." in page
@@ -115,11 +144,32 @@ def test_the_evaluation_opens_after_the_session(app, client, make_user, in_db):
     learner = make_user()
     with app.app_context():
         course_id = db_session.scalar(select(Course.id).where(Course.slug == FLAGSHIP))
-        cohort_id = db_session.scalar(insert(Cohort).returning(Cohort.id), {"course_id": course_id, "title": "Later", "starts_at": dt.datetime.now(UTC) + dt.timedelta(days=3), "time_zone": "UTC", "minutes": 60, "capacity": 5})
-        enrollment_id = db_session.scalar(insert(Enrollment).returning(Enrollment.id), {"user_id": learner.id, "course_id": course_id, "path": "live", "cohort_id": cohort_id, "status": "registered"})
+        cohort_id = db_session.scalar(
+            insert(Cohort).returning(Cohort.id),
+            {
+                "course_id": course_id,
+                "title": "Later",
+                "starts_at": dt.datetime.now(UTC) + dt.timedelta(days=3),
+                "time_zone": "UTC",
+                "minutes": 60,
+                "capacity": 5,
+            },
+        )
+        enrollment_id = db_session.scalar(
+            insert(Enrollment).returning(Enrollment.id),
+            {
+                "user_id": learner.id,
+                "course_id": course_id,
+                "path": "live",
+                "cohort_id": cohort_id,
+                "status": "registered",
+            },
+        )
         db_session.commit()
     login(client, learner)
-    assert "opens after the session" in client.get(f"/learn/{enrollment_id}/evaluation").get_data(as_text=True)
+    assert "opens after the session" in client.get(f"/learn/{enrollment_id}/evaluation").get_data(
+        as_text=True
+    )
     assert client.post(f"/learn/{enrollment_id}/evaluation", data=ANSWERS).status_code == 409
 
 
@@ -129,7 +179,17 @@ def _answer(app, session_held, make_user, count: int, comment: str = "Great") ->
         enrollment_id = session_held["seat"](learner)
         c = app.test_client()
         login(c, learner)
-        assert c.post(f"/learn/{enrollment_id}/evaluation", data={"q-useful": str(1 + index % 5), "q-next-format": "0", "q-comments": f"{comment} {index}"}).status_code == 303
+        assert (
+            c.post(
+                f"/learn/{enrollment_id}/evaluation",
+                data={
+                    "q-useful": str(1 + index % 5),
+                    "q-next-format": "0",
+                    "q-comments": f"{comment} {index}",
+                },
+            ).status_code
+            == 303
+        )
 
 
 def test_results_hide_small_groups_and_show_totals_without_names(app, make_user, session_held):
@@ -138,7 +198,10 @@ def test_results_hide_small_groups_and_show_totals_without_names(app, make_user,
     login(facilitator, session_held["facilitator"])
     url = f"/facilitate/cohorts/{session_held['cohort']}/evaluation"
     page = text_of(facilitator.get(url).get_data(as_text=True))
-    assert "4 people answered" in page and "Results are shown once at least 5 people have answered" in page
+    assert (
+        "4 people answered" in page
+        and "Results are shown once at least 5 people have answered" in page
+    )
     assert "Great 0" not in page and "Strongly agree" not in page
 
     _answer(app, session_held, make_user, 1, comment="Late")
@@ -161,7 +224,11 @@ def test_the_threshold_is_settable(app, make_user, session_held):
     _answer(app, session_held, make_user, 2)
     facilitator = app.test_client()
     login(facilitator, session_held["facilitator"])
-    page = text_of(facilitator.get(f"/facilitate/cohorts/{session_held['cohort']}/evaluation").get_data(as_text=True))
+    page = text_of(
+        facilitator.get(f"/facilitate/cohorts/{session_held['cohort']}/evaluation").get_data(
+            as_text=True
+        )
+    )
     assert "Great 1" in page
 
 
@@ -170,12 +237,19 @@ def required_courses(tmp_path):
     root = tmp_path / "courses"
     shutil.copytree(COURSES_DIR, root)
     course_file = root / FLAGSHIP / "course.toml"
-    course_file.write_text(course_file.read_text(encoding="utf-8").replace("required = false                # true", "required = true                 # true"), encoding="utf-8")
+    course_file.write_text(
+        course_file.read_text(encoding="utf-8").replace(
+            "required = false                # true", "required = true                 # true"
+        ),
+        encoding="utf-8",
+    )
     return root
 
 
 @pytest.mark.parametrize("required", [True, False])
-def test_the_evaluation_is_required_before_the_certificate_only_when_the_course_says_so(app_config, tmp_path, required, required_courses, make_user):
+def test_the_evaluation_is_required_before_the_certificate_only_when_the_course_says_so(
+    app_config, tmp_path, required, required_courses, make_user
+):
     from lms import create_app
     from lms.certificates import services as certificates
     from lms.certificates.services import NotEligibleError
@@ -192,30 +266,70 @@ def test_the_evaluation_is_required_before_the_certificate_only_when_the_course_
     with application.test_request_context():
         from lms.accounts.models import User
 
-        learner = User(email="eva@example.org", display_name="Eva", password_hash="x", locale="en", time_zone="UTC")
-        facilitator = User(email="fa@example.org", display_name="Fa", password_hash="x", is_facilitator=True, locale="en", time_zone="UTC")
+        learner = User(
+            email="eva@example.org",
+            display_name="Eva",
+            password_hash="x",
+            locale="en",
+            time_zone="UTC",
+        )
+        facilitator = User(
+            email="fa@example.org",
+            display_name="Fa",
+            password_hash="x",
+            is_facilitator=True,
+            locale="en",
+            time_zone="UTC",
+        )
         db_session.add_all([learner, facilitator])
         course_id = db_session.scalar(select(Course.id).where(Course.slug == FLAGSHIP))
-        cohort = Cohort(course_id=course_id, title="C", starts_at=dt.datetime.now(UTC) - dt.timedelta(hours=3), time_zone="UTC", minutes=60, capacity=5)
+        cohort = Cohort(
+            course_id=course_id,
+            title="C",
+            starts_at=dt.datetime.now(UTC) - dt.timedelta(hours=3),
+            time_zone="UTC",
+            minutes=60,
+            capacity=5,
+        )
         db_session.add(cohort)
         db_session.flush()
         from lms.learning.models import EnrollmentStatus, LearningPath
 
-        enrollment = Enrollment(user_id=learner.id, course_id=course_id, path=LearningPath.live, cohort_id=cohort.id, status=EnrollmentStatus.completed, completed_at=dt.datetime.now(UTC))
+        enrollment = Enrollment(
+            user_id=learner.id,
+            course_id=course_id,
+            path=LearningPath.live,
+            cohort_id=cohort.id,
+            status=EnrollmentStatus.completed,
+            completed_at=dt.datetime.now(UTC),
+        )
         db_session.add(enrollment)
         db_session.flush()
-        db_session.add(Attendance(enrollment_id=enrollment.id, status=AttendanceStatus.present, minutes=60))
+        db_session.add(
+            Attendance(enrollment_id=enrollment.id, status=AttendanceStatus.present, minutes=60)
+        )
         from lms.learning.models import Reflection, ReflectionStatus
 
         words = " ".join(["word"] * 60)
         for prompt in ("outcome-1", "outcome-2", "outcome-3"):
-            db_session.add(Reflection(enrollment_id=enrollment.id, prompt_id=prompt, body=words, status=ReflectionStatus.submitted, word_count=60, submitted_at=dt.datetime.now(UTC)))
+            db_session.add(
+                Reflection(
+                    enrollment_id=enrollment.id,
+                    prompt_id=prompt,
+                    body=words,
+                    status=ReflectionStatus.submitted,
+                    word_count=60,
+                    submitted_at=dt.datetime.now(UTC),
+                )
+            )
         db_session.flush()
         if required:
             with pytest.raises(NotEligibleError, match="session evaluation"):
                 certificates.check_eligible(enrollment)
             definition = evaluations.evaluation_for(enrollment)
-            evaluations.submit(enrollment, definition, evaluations.parse_answers(definition, ANSWERS))
+            evaluations.submit(
+                enrollment, definition, evaluations.parse_answers(definition, ANSWERS)
+            )
         certificates.check_eligible(enrollment)  # no error: eligible
         db_session.rollback()
     application.extensions["lms"].database.engine.dispose()
@@ -227,10 +341,18 @@ def test_a_question_without_options_is_explained(tmp_path):
     folder = tmp_path / "no-options"
     shutil.copytree(COURSES_DIR / FLAGSHIP, folder)
     course_file = folder / "course.toml"
-    text = course_file.read_text(encoding="utf-8").replace(f'slug = "{FLAGSHIP}"', 'slug = "no-options"')
+    text = course_file.read_text(encoding="utf-8").replace(
+        f'slug = "{FLAGSHIP}"', 'slug = "no-options"'
+    )
     text = text.replace('options = ["Live online", "In person", "As a recording"]\n', "")
     course_file.write_text(text, encoding="utf-8")
     course, problems = load_course(folder, display_root=tmp_path)
     messages = [str(p) for p in problems]
     assert course is None
-    assert any(re.match(r"^no-options/course\.toml:\d+:1: evaluation\.questions\[1\]: a choice question needs options", m) for m in messages), messages
+    assert any(
+        re.match(
+            r"^no-options/course\.toml:\d+:1: evaluation\.questions\[1\]: a choice question needs options",
+            m,
+        )
+        for m in messages
+    ), messages

@@ -35,7 +35,15 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def complete(app, user_id: int, slug: str, path: str, when: dt.datetime, certificate: str | None = None, revoked: bool = False) -> int:
+def complete(
+    app,
+    user_id: int,
+    slug: str,
+    path: str,
+    when: dt.datetime,
+    certificate: str | None = None,
+    revoked: bool = False,
+) -> int:
     """A completed enrollment (and, for live ones, a cohort and optionally a certificate)."""
     from lms.db import db_session
 
@@ -43,20 +51,46 @@ def complete(app, user_id: int, slug: str, path: str, when: dt.datetime, certifi
         course_id = db_session.scalar(select(Course.id).where(Course.slug == slug))
         cohort_id = None
         if path == "live":
-            cohort_id = db_session.scalar(insert(Cohort).returning(Cohort.id), {
-                "course_id": course_id, "title": f"{slug} {when:%Y-%m-%d %H%M%S%f}", "starts_at": when - dt.timedelta(hours=2),
-                "time_zone": "America/New_York", "minutes": 60, "capacity": 10,
-            })
-        enrollment_id = db_session.scalar(insert(Enrollment).returning(Enrollment.id), {
-            "user_id": user_id, "course_id": course_id, "path": path, "cohort_id": cohort_id,
-            "status": "completed", "created_at": when - dt.timedelta(days=1), "completed_at": when,
-        })
+            cohort_id = db_session.scalar(
+                insert(Cohort).returning(Cohort.id),
+                {
+                    "course_id": course_id,
+                    "title": f"{slug} {when:%Y-%m-%d %H%M%S%f}",
+                    "starts_at": when - dt.timedelta(hours=2),
+                    "time_zone": "America/New_York",
+                    "minutes": 60,
+                    "capacity": 10,
+                },
+            )
+        enrollment_id = db_session.scalar(
+            insert(Enrollment).returning(Enrollment.id),
+            {
+                "user_id": user_id,
+                "course_id": course_id,
+                "path": path,
+                "cohort_id": cohort_id,
+                "status": "completed",
+                "created_at": when - dt.timedelta(days=1),
+                "completed_at": when,
+            },
+        )
         if certificate:
-            db_session.execute(insert(Certificate), {
-                "code": certificate, "enrollment_id": enrollment_id, "learner_name": "x", "course_title": slug, "hours": 1,
-                "session_date": when.date(), "facilitator_name": "F", "organisation": "O", "locale": "en", "revoked_reason": "",
-                "revoked_at": when + dt.timedelta(days=1) if revoked else None,
-            })
+            db_session.execute(
+                insert(Certificate),
+                {
+                    "code": certificate,
+                    "enrollment_id": enrollment_id,
+                    "learner_name": "x",
+                    "course_title": slug,
+                    "hours": 1,
+                    "session_date": when.date(),
+                    "facilitator_name": "F",
+                    "organisation": "O",
+                    "locale": "en",
+                    "revoked_reason": "",
+                    "revoked_at": when + dt.timedelta(days=1) if revoked else None,
+                },
+            )
         db_session.commit()
     return enrollment_id
 
@@ -80,7 +114,9 @@ def _broken_course(tmp_path: Path, credit_table: str) -> list[str]:
     folder = tmp_path / "broken-credit"
     shutil.copytree(COURSES_DIR / FLAGSHIP, folder)
     course_file = folder / "course.toml"
-    text = course_file.read_text(encoding="utf-8").replace(f'slug = "{FLAGSHIP}"', 'slug = "broken-credit"')
+    text = course_file.read_text(encoding="utf-8").replace(
+        f'slug = "{FLAGSHIP}"', 'slug = "broken-credit"'
+    )
     text = re.sub(r"\[credit\][^\[]*", credit_table + "\n\n", text, count=1)
     course_file.write_text(text, encoding="utf-8")
     course, problems = load_course(folder, display_root=tmp_path)
@@ -91,10 +127,22 @@ def _broken_course(tmp_path: Path, credit_table: str) -> list[str]:
 @pytest.mark.parametrize(
     ("table", "expected"),
     [
-        ('[credit]\ntype = "furlongs"\nlive = 1.0', r"^broken-credit/course\.toml:\d+:1: credit\.type: unknown credit type 'furlongs'; use one of ceu, clock_hours$"),
-        ('[credit]\ntype = "clock_hours"\nlive = -1.0', r"^broken-credit/course\.toml:\d+:1: credit\.live: Input should be greater than or equal to 0$"),
-        ('[credit]\ntype = "ceu"\nlive = 0.1\nrecording = 0.5', r"^broken-credit/course\.toml:\d+:1: credit\.recording: a recording is informational and ungraded: it earns no credit"),
-        ('[credit]\ntype = "ceu"\nlive = 0.1\nself_paced = 0.1', r"^broken-credit/course\.toml:\d+:1: credit\.self_paced: path 'self_paced' is not one of the course's paths"),
+        (
+            '[credit]\ntype = "furlongs"\nlive = 1.0',
+            r"^broken-credit/course\.toml:\d+:1: credit\.type: unknown credit type 'furlongs'; use one of ceu, clock_hours$",
+        ),
+        (
+            '[credit]\ntype = "clock_hours"\nlive = -1.0',
+            r"^broken-credit/course\.toml:\d+:1: credit\.live: Input should be greater than or equal to 0$",
+        ),
+        (
+            '[credit]\ntype = "ceu"\nlive = 0.1\nrecording = 0.5',
+            r"^broken-credit/course\.toml:\d+:1: credit\.recording: a recording is informational and ungraded: it earns no credit",
+        ),
+        (
+            '[credit]\ntype = "ceu"\nlive = 0.1\nself_paced = 0.1',
+            r"^broken-credit/course\.toml:\d+:1: credit\.self_paced: path 'self_paced' is not one of the course's paths",
+        ),
     ],
 )
 def test_bad_credit_is_explained_with_file_line_and_field(tmp_path, table, expected):
@@ -142,13 +190,24 @@ def test_course_page_shows_credit_in_spanish(client, app, make_user, login_as):
 def test_transcript_lists_completions_newest_first_with_totals(client, app, make_user, login_as):
     learner = make_user(display_name="Rosa Parks")
     other = make_user()
-    complete(app, learner.id, FLAGSHIP, "live", dt.datetime(2026, 9, 10, 18, tzinfo=UTC), certificate="AAAA-BBBB-CCCC-DDDD")
+    complete(
+        app,
+        learner.id,
+        FLAGSHIP,
+        "live",
+        dt.datetime(2026, 9, 10, 18, tzinfo=UTC),
+        certificate="AAAA-BBBB-CCCC-DDDD",
+    )
     complete(app, learner.id, FLAGSHIP, "recording", dt.datetime(2026, 10, 1, 18, tzinfo=UTC))
     complete(app, learner.id, PARTNERSHIPS, "self_paced", dt.datetime(2026, 11, 2, 18, tzinfo=UTC))
     complete(app, other.id, JUSTICE, "live", dt.datetime(2026, 11, 3, 18, tzinfo=UTC))
     login_as(learner)
     page = text_of(client.get("/me/transcript?year=2026").get_data(as_text=True))
-    assert page.index("Community Partnerships") < page.index("Informational and ungraded: no credit") < page.index("AAAA-BBBB-CCCC-DDDD")
+    assert (
+        page.index("Community Partnerships")
+        < page.index("Informational and ungraded: no credit")
+        < page.index("AAAA-BBBB-CCCC-DDDD")
+    )
     assert "Social Justice" not in page  # someone else's
     assert "1.5 clock hours" in page  # 1.0 live + 0.5 self-paced; the recording adds nothing
     assert "Not available for recordings" in page
@@ -164,7 +223,7 @@ def test_totals_per_period_across_a_school_year_boundary(client, app, make_user,
 
     def totals(query: str) -> str:
         page = text_of(client.get(f"/me/transcript?{query}").get_data(as_text=True))
-        return page[page.index("Total credit"):]
+        return page[page.index("Total credit") :]
 
     assert "1 clock hour" in totals("year=2025") and "2.5" not in totals("year=2025")
     assert "3 clock hours" in totals("year=2026")  # 2.5 + 0.5
@@ -186,7 +245,14 @@ def test_school_year_start_is_settable(app_config, tmp_path):
 
 def test_transcript_csv(client, app, make_user, login_as):
     learner = make_user()
-    complete(app, learner.id, FLAGSHIP, "live", dt.datetime(2026, 9, 10, 18, tzinfo=UTC), certificate="AAAA-BBBB-CCCC-DDDD")
+    complete(
+        app,
+        learner.id,
+        FLAGSHIP,
+        "live",
+        dt.datetime(2026, 9, 10, 18, tzinfo=UTC),
+        certificate="AAAA-BBBB-CCCC-DDDD",
+    )
     complete(app, learner.id, FLAGSHIP, "recording", dt.datetime(2026, 10, 1, 18, tzinfo=UTC))
     login_as(learner)
     response = client.get("/me/transcript.csv?year=2026")
@@ -194,8 +260,22 @@ def test_transcript_csv(client, app, make_user, login_as):
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:3] == ["Course", "Path", "Completed on"]
-    assert rows[1][1:6] == ["Recording", "2026-10-01", "Clock hours", "0.0", "Informational and ungraded: no credit"]
-    assert rows[2][1:8] == ["Live session", "2026-09-10", "Clock hours", "1.0", "1 clock hour", "AAAA-BBBB-CCCC-DDDD", "Valid"]
+    assert rows[1][1:6] == [
+        "Recording",
+        "2026-10-01",
+        "Clock hours",
+        "0.0",
+        "Informational and ungraded: no credit",
+    ]
+    assert rows[2][1:8] == [
+        "Live session",
+        "2026-09-10",
+        "Clock hours",
+        "1.0",
+        "1 clock hour",
+        "AAAA-BBBB-CCCC-DDDD",
+        "Valid",
+    ]
     assert rows[3][0] == "Total" and rows[3][4] == "1.0"
 
 
@@ -204,9 +284,18 @@ def _qr_texts(pdf: bytes) -> list[str]:
     return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
 
 
-def test_transcript_pdf_in_spanish_with_names_in_several_scripts_and_a_verifiable_qr(client, app, make_user, login_as, in_db):
+def test_transcript_pdf_in_spanish_with_names_in_several_scripts_and_a_verifiable_qr(
+    client, app, make_user, login_as, in_db
+):
     learner = make_user(display_name="José Ñúñez مريم देवी 王小明", locale="es")
-    complete(app, learner.id, FLAGSHIP, "live", dt.datetime(2026, 9, 10, 18, tzinfo=UTC), certificate="AAAA-BBBB-CCCC-DDDD")
+    complete(
+        app,
+        learner.id,
+        FLAGSHIP,
+        "live",
+        dt.datetime(2026, 9, 10, 18, tzinfo=UTC),
+        certificate="AAAA-BBBB-CCCC-DDDD",
+    )
     complete(app, learner.id, FLAGSHIP, "recording", dt.datetime(2026, 10, 1, 18, tzinfo=UTC))
     login_as(learner)
     response = client.get("/me/transcript.pdf?year=2026")
@@ -262,10 +351,30 @@ def test_five_hundred_completions_in_one_page_and_one_pdf(client, app, make_user
         rows = []
         for index in range(500):
             when = start + dt.timedelta(hours=index)
-            rows.append({"user_id": learner.id, "course_id": course_id if index % 2 else other_id, "path": "live", "status": "completed", "completed_at": when, "created_at": when})
-        cohort_ids = db_session.scalars(insert(Cohort).returning(Cohort.id, sort_by_parameter_order=True), [
-            {"course_id": row["course_id"], "title": f"c{i}", "starts_at": row["completed_at"], "time_zone": "UTC", "minutes": 60, "capacity": 5} for i, row in enumerate(rows)
-        ]).all()
+            rows.append(
+                {
+                    "user_id": learner.id,
+                    "course_id": course_id if index % 2 else other_id,
+                    "path": "live",
+                    "status": "completed",
+                    "completed_at": when,
+                    "created_at": when,
+                }
+            )
+        cohort_ids = db_session.scalars(
+            insert(Cohort).returning(Cohort.id, sort_by_parameter_order=True),
+            [
+                {
+                    "course_id": row["course_id"],
+                    "title": f"c{i}",
+                    "starts_at": row["completed_at"],
+                    "time_zone": "UTC",
+                    "minutes": 60,
+                    "capacity": 5,
+                }
+                for i, row in enumerate(rows)
+            ],
+        ).all()
         for row, cohort_id in zip(rows, cohort_ids, strict=True):
             row["cohort_id"] = cohort_id
         db_session.execute(insert(Enrollment), rows)
@@ -281,12 +390,21 @@ def test_five_hundred_completions_in_one_page_and_one_pdf(client, app, make_user
 
 def test_the_certificate_verification_page_shows_the_credit(client, app, make_user):
     learner = make_user()
-    complete(app, learner.id, JUSTICE, "live", dt.datetime(2026, 9, 10, 18, tzinfo=UTC), certificate="AAAA-BBBB-CCCC-EEEE")
+    complete(
+        app,
+        learner.id,
+        JUSTICE,
+        "live",
+        dt.datetime(2026, 9, 10, 18, tzinfo=UTC),
+        certificate="AAAA-BBBB-CCCC-EEEE",
+    )
     page = text_of(client.get("/verify/AAAA-BBBB-CCCC-EEEE").get_data(as_text=True))
     assert "Credit 2.5 clock hours" in page
 
 
-def test_the_learners_data_export_holds_their_transcripts_and_answered_evaluations(client, app, make_user, login_as):
+def test_the_learners_data_export_holds_their_transcripts_and_answered_evaluations(
+    client, app, make_user, login_as
+):
     learner = make_user()
     complete(app, learner.id, FLAGSHIP, "live", dt.datetime(2026, 9, 10, 18, tzinfo=UTC))
     login_as(learner)

@@ -7,8 +7,16 @@ import pytest
 
 from tests.reports.data import seed
 
-ADMIN_ROUTES = ["/admin/reports/completions", "/admin/reports/completions.csv", "/admin/reports/completions.xlsx"]
-FACILITATOR_ROUTES = ["/facilitate/reports/completions", "/facilitate/reports/completions.csv", "/facilitate/reports/completions.xlsx"]
+ADMIN_ROUTES = [
+    "/admin/reports/completions",
+    "/admin/reports/completions.csv",
+    "/admin/reports/completions.xlsx",
+]
+FACILITATOR_ROUTES = [
+    "/facilitate/reports/completions",
+    "/facilitate/reports/completions.csv",
+    "/facilitate/reports/completions.xlsx",
+]
 
 
 @pytest.mark.parametrize("url", ADMIN_ROUTES + FACILITATOR_ROUTES)
@@ -17,12 +25,15 @@ def test_anonymous_is_sent_to_sign_in(client, url):
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize(("role", "url", "status"), [
-    *[("learner", url, 403) for url in ADMIN_ROUTES + FACILITATOR_ROUTES],
-    *[("facilitator", url, 403) for url in ADMIN_ROUTES],
-    *[("facilitator", url, 200) for url in FACILITATOR_ROUTES],
-    *[("admin", url, 200) for url in ADMIN_ROUTES + FACILITATOR_ROUTES],
-])
+@pytest.mark.parametrize(
+    ("role", "url", "status"),
+    [
+        *[("learner", url, 403) for url in ADMIN_ROUTES + FACILITATOR_ROUTES],
+        *[("facilitator", url, 403) for url in ADMIN_ROUTES],
+        *[("facilitator", url, 200) for url in FACILITATOR_ROUTES],
+        *[("admin", url, 200) for url in ADMIN_ROUTES + FACILITATOR_ROUTES],
+    ],
+)
 def test_each_role(make_user, login_as, role, url, status):
     response = login_as(make_user(role)).get(url)
     assert response.status_code == status
@@ -62,7 +73,9 @@ def test_filters_keep_their_values_and_links_carry_them(make_user, login_as, db,
 
 
 def test_invalid_filters_are_explained(make_user, login_as):
-    response = login_as(make_user("admin")).get("/admin/reports/completions?from=tomorrow&status=done")
+    response = login_as(make_user("admin")).get(
+        "/admin/reports/completions?from=tomorrow&status=done"
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'class="error-summary"' in html and 'href="#f-from"' in html
@@ -90,17 +103,27 @@ def test_report_page_has_no_inline_script_or_style(make_user, login_as, db):
     assert "style=" not in html and "<script>" not in html
 
 
-def test_cohort_filter_asks_for_a_number_when_there_are_too_many_to_list(make_user, login_as, db, monkeypatch):
+def test_cohort_filter_asks_for_a_number_when_there_are_too_many_to_list(
+    make_user, login_as, db, monkeypatch
+):
     from lms.reports import services
 
     data = seed(db, learners=20)
     client = login_as(make_user("admin"))
     listed = client.get("/admin/reports/completions").get_data(as_text=True)
-    assert '<select id="f-cohort" name="cohort"' in listed and f'<option value="{data.cohorts["b"]}"' in listed
+    assert (
+        '<select id="f-cohort" name="cohort"' in listed
+        and f'<option value="{data.cohorts["b"]}"' in listed
+    )
     monkeypatch.setattr(services, "COHORT_CHOICES", 1)  # the seed has two cohorts
-    html = client.get(f"/admin/reports/completions?cohort={data.cohorts['b']}").get_data(as_text=True)
+    html = client.get(f"/admin/reports/completions?cohort={data.cohorts['b']}").get_data(
+        as_text=True
+    )
     assert '<select id="f-cohort"' not in html
-    field = re.search(r'<input type="text" inputmode="numeric" id="f-cohort" name="cohort" value="(\d+)"[^>]*aria-describedby="f-cohort-hint"', html)
+    field = re.search(
+        r'<input type="text" inputmode="numeric" id="f-cohort" name="cohort" value="(\d+)"[^>]*aria-describedby="f-cohort-hint"',
+        html,
+    )
     assert field and field.group(1) == str(data.cohorts["b"]) and 'id="f-cohort-hint"' in html
     shown = int(re.search(r'data-total="(\d+)"', html).group(1))
     assert shown == sum(1 for e in data.enrollments if e["cohort_id"] == data.cohorts["b"]) > 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.cohorts.locking import lock_row
 from lms.cohorts.models import Cohort
 from lms.courses.evaluation import LIKERT_POINTS, MAX_TEXT_ANSWER, EvaluationDefinition, Question
+from lms.courses.models import Course
 from lms.db import db_session, utcnow
 from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
 from lms.records.models import EvaluationAnswer, EvaluationSubmission
@@ -48,16 +50,69 @@ def evaluation_for(enrollment: Enrollment) -> EvaluationDefinition | None:
 
 def is_open(enrollment: Enrollment) -> bool:
     """After the session: a live enrollment once its session has started, any other once completed."""
-    if enrollment.status is EnrollmentStatus.completed:
-        return True
+    cohort = db_session.get(Cohort, enrollment.cohort_id) if enrollment.cohort_id else None
+    return (
+        opens_at(enrollment.status, enrollment.path, cohort.starts_at if cohort else None)
+        <= utcnow()
+    )
+
+
+# The latest moment a datetime can hold: an evaluation that this never opens.
+NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def opens_at(
+    status: EnrollmentStatus, path: LearningPath, session_starts_at: datetime | None
+) -> datetime:
+    """When an enrollment's evaluation opens (``NEVER`` if it does not), from its status, its
+    path and its live session's start: the one statement of the rule (``is_open`` and the
+    dashboard's list of pending evaluations read it)."""
+    if status is EnrollmentStatus.completed:
+        return datetime.min.replace(tzinfo=UTC)
     if (
-        enrollment.path is LearningPath.live
-        and enrollment.cohort_id is not None
-        and enrollment.status is not EnrollmentStatus.withdrawn
+        path is LearningPath.live
+        and session_starts_at is not None
+        and status is not EnrollmentStatus.withdrawn
     ):
-        cohort = db_session.get(Cohort, enrollment.cohort_id)
-        return cohort is not None and cohort.starts_at <= utcnow()
-    return False
+        return session_starts_at
+    return NEVER
+
+
+@dataclass(frozen=True)
+class PendingEvaluation:
+    enrollment_id: int
+    course_slug: str
+
+
+def pending_for(user_id: int, now: datetime) -> tuple[list[PendingEvaluation], datetime | None]:
+    """The person's enrollments whose evaluation is open at ``now`` and not answered, newest
+    first, and when the next one of theirs opens (None if none is due to): one query.
+
+    Courses without an evaluation are left to the caller, which knows the catalog."""
+    answered = (
+        select(EvaluationSubmission.id)
+        .where(EvaluationSubmission.enrollment_id == Enrollment.id)
+        .exists()
+    )
+    rows = db_session.execute(
+        select(Enrollment.id, Course.slug, Enrollment.status, Enrollment.path, Cohort.starts_at)
+        .join(Course, Course.id == Enrollment.course_id)
+        .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
+        .where(
+            Enrollment.user_id == user_id,
+            Enrollment.status != EnrollmentStatus.withdrawn,
+            ~answered,
+        )
+        .order_by(Enrollment.id.desc())
+    )
+    pending, next_opening = [], None
+    for enrollment_id, slug, status, path, starts_at in rows:
+        opens = opens_at(status, path, starts_at)
+        if opens <= now:
+            pending.append(PendingEvaluation(enrollment_id, slug))
+        elif opens is not NEVER and (next_opening is None or opens < next_opening):
+            next_opening = opens
+    return pending, next_opening
 
 
 def has_answered(enrollment_id: int) -> bool:

@@ -10,8 +10,10 @@ from flask_babel import force_locale
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from lms import caching
 from lms.courses.credit import register_credit_type
 from lms.courses.presentation import path_label
+from lms.db import utcnow
 from lms.downloads import content_disposition
 from lms.extension import signed_in_person
 from lms.i18n import _, current_locale
@@ -19,7 +21,8 @@ from lms.records import evaluations, services
 from lms.records.presentation import amount_text, course_credit_text, credit_text, credit_type_name
 from lms.routing import AreaBlueprint
 from lms.security import rate_limit
-from lms.web import roles_required
+from lms.state import lms_state
+from lms.web import kept, roles_required
 
 blueprint = AreaBlueprint("lms_records", __name__)
 
@@ -320,36 +323,31 @@ def evaluation(enrollment_id: int):
 
 
 def pending_evaluations() -> list[tuple[int, str]]:
-    """The signed-in learner's evaluations open and not yet answered, as (enrollment id, course title)."""
-    from sqlalchemy import select
-
-    from lms.db import db_session
-    from lms.learning.models import Enrollment, EnrollmentStatus
-    from lms.state import lms_state
-
+    """The signed-in learner's evaluations open and not yet answered, as (enrollment id, course
+    title), for the dashboard: kept under the person's version (their own writes, an answered
+    evaluation included, bump it) until the next of their sessions starts and opens another."""
     person = signed_in_person()
     if person is None:
         return []
-    catalog = lms_state().catalog
-    candidates = []
-    for enrollment in db_session.scalars(
-        select(Enrollment)
-        .where(Enrollment.user_id == person.id, Enrollment.status != EnrollmentStatus.withdrawn)
-        .order_by(Enrollment.id.desc())
-    ):
-        loaded = catalog.get(enrollment.course.slug)
-        if (
-            loaded is not None
-            and loaded.definition.evaluation is not None
-            and evaluations.is_open(enrollment)
-        ):
-            candidates.append((enrollment, loaded))
-    answered = evaluations.answered_among([e.id for e, _loaded in candidates])
-    return [
-        (e.id, loaded.localized("title", current_locale()))
-        for e, loaded in candidates
-        if e.id not in answered
-    ]
+
+    def build() -> tuple[list[tuple[int, str]], dt.datetime | None]:
+        catalog = lms_state().catalog
+        pending, next_opening = evaluations.pending_for(person.id, utcnow())
+        listed = []
+        for item in pending:
+            loaded = catalog.get(item.course_slug)
+            if loaded is not None and loaded.definition.evaluation is not None:
+                listed.append((item.enrollment_id, loaded.localized("title", current_locale())))
+        return listed, next_opening
+
+    listed, _next_opening = kept(
+        "pending-evaluations",
+        (person.id,),
+        build,
+        versions=[caching.person(person.id)],
+        until=lambda built: built[1],
+    )
+    return listed
 
 
 @blueprint.record_once

@@ -356,3 +356,43 @@ def test_a_question_without_options_is_explained(tmp_path):
         )
         for m in messages
     ), messages
+
+
+def test_the_dashboard_offers_the_evaluation_once_the_session_starts_without_a_write(
+    app, client, make_user, time_machine
+):
+    """The dashboard keeps its list of pending evaluations between requests; the start of a
+    session the learner holds a seat in ends what was kept, with nothing written meanwhile."""
+    from lms.db import db_session
+
+    learner = make_user()
+    starts_at = dt.datetime.now(UTC).replace(microsecond=0) + dt.timedelta(hours=1)
+    with app.app_context():
+        course_id = db_session.scalar(select(Course.id).where(Course.slug == FLAGSHIP))
+        cohort_id = db_session.scalar(
+            insert(Cohort).returning(Cohort.id),
+            {
+                "course_id": course_id,
+                "title": "Soon",
+                "starts_at": starts_at,
+                "time_zone": "UTC",
+                "minutes": 60,
+                "capacity": 50,
+            },
+        )
+        db_session.execute(
+            insert(Enrollment),
+            {
+                "user_id": learner.id,
+                "course_id": course_id,
+                "path": "live",
+                "cohort_id": cohort_id,
+                "status": "registered",
+            },
+        )
+        db_session.commit()
+    login(client, learner)
+    assert "Evaluate the session" not in client.get("/me").get_data(as_text=True)
+    assert "Evaluate the session" not in client.get("/me").get_data(as_text=True)  # kept
+    time_machine.move_to(starts_at + dt.timedelta(minutes=5))
+    assert "Evaluate the session" in client.get("/me").get_data(as_text=True)

@@ -50,7 +50,11 @@ logger = logging.getLogger(__name__)
 
 # An entry is a few KB of HTML: the bound keeps a worker's memory flat.
 DEFAULT_SIZE = 256
-CACHE_SIZES = {"dashboard": 2048}  # one entry per learner who came back recently (~10 KB each)
+CACHE_SIZES = {
+    "dashboard": 2048,  # one entry per learner who came back recently (~10 KB each)
+    "pending-evaluations": 2048,  # one short list per learner
+    "report-page": 64,  # a page of report rows (~40 KB) per viewer, filters and page
+}
 
 # A version nobody bumped for this long is dropped; the next reader draws a new token, which is
 # always safe (it only costs a rebuild). It also bounds how long a bump lost to a store outage

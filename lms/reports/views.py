@@ -7,7 +7,7 @@ enrollments of the cohorts they facilitate under ``/facilitate/reports/...``.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, current_app, render_template, request, stream_with_context
@@ -24,7 +24,7 @@ from lms.reports.paging import page_number
 from lms.reports.queries import ReportScope
 from lms.routing import AreaBlueprint
 from lms.state import lms_state
-from lms.web import roles_required
+from lms.web import kept, roles_required
 
 blueprint = AreaBlueprint("lms_reports", __name__)
 
@@ -64,11 +64,28 @@ def _page(kind: str) -> Any:
             "lms/reports/completions.html", kind=kind, body=_body(kind, filters, errors, context)
         ), 400
     overview, counted_at = _overview(filters, scope)
-    context = services.report_page_context(filters, scope, page, size, overview)
-    context.update(counted_at=counted_at, totals_seconds=_totals_seconds())
-    return render_template(
-        "lms/reports/completions.html", kind=kind, body=_body(kind, filters, errors, context)
-    )
+    seconds = _totals_seconds()
+
+    def build() -> Markup:
+        context = services.report_page_context(filters, scope, page, size, overview)
+        context.update(counted_at=counted_at, totals_seconds=seconds)
+        return _body(kind, filters, errors, context)
+
+    if seconds <= 0:
+        body = build()
+    else:
+        # The page's rows are read with its totals: kept in this worker while the shared
+        # totals are the same count (at most LMS_REPORT_TOTALS_SECONDS), and under the viewer's
+        # version, so their own change shows at once. Rendering a page of rows costs far more
+        # than the rest of the request.
+        body = kept(
+            "report-page",
+            (kind, scope, filters, page, size, counted_at),
+            build,
+            versions=[caching.person(current_user.id)],
+            until=lambda _body: counted_at + timedelta(seconds=seconds),
+        )
+    return render_template("lms/reports/completions.html", kind=kind, body=body)
 
 
 def _totals_seconds() -> int:

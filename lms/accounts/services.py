@@ -11,7 +11,7 @@ from functools import cache
 from flask import current_app
 from flask_login import config as flask_login_config
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from werkzeug.security import generate_password_hash
 
 from lms.accounts.models import MIN_PASSWORD_LENGTH, SignIn, User, count_admins
@@ -23,18 +23,25 @@ class AccountError(ValueError):
     """An operation on an account that cannot be done; the message is shown to the person."""
 
 
+# The statement of every signed-in request, built once: one made anew on each call is built and
+# keyed again by SQLAlchemy before its compiled form is found.
+_SIGNED_IN_USER = (
+    select(User)
+    .join(SignIn, SignIn.user_id == User.id)
+    .where(
+        SignIn.token_hash == bindparam("token_hash"),
+        SignIn.expires_at > bindparam("now"),
+        User.active.is_(True),
+    )
+)
+
+
 def load_user(token: str) -> User | None:
     """Flask-Login's loader: the active person whose unexpired sign-in has ``token``."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         return None  # among others, the plain ids that sessions carried before sign-in tokens
     user = get_session().scalar(
-        select(User)
-        .join(SignIn, SignIn.user_id == User.id)
-        .where(
-            SignIn.token_hash == _token_hash(token),
-            SignIn.expires_at > utcnow(),
-            User.active.is_(True),
-        )
+        _SIGNED_IN_USER, {"token_hash": _token_hash(token), "now": utcnow()}
     )
     if user is not None:
         user.sign_in_token = token

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
-from flask import Flask
+from flask import Flask, g, has_request_context
 from flask_caching import Cache
 
 from lms.db import utcnow
@@ -163,6 +163,14 @@ class PageCache:
         None when the shared store cannot answer: then nothing may be kept or served from
         memory, since a bump may have been missed.
         """
+        names = tuple(names)
+        # Read once per request: its parts are built from one reading of each version, and a
+        # page showing two kept parts of one person's records asks for theirs twice.
+        read: dict[str, str] | None = (
+            g.setdefault(_VERSIONS_READ, {}) if has_request_context() else None
+        )
+        if read is not None and all(name in read for name in names):
+            return tuple(read[name] for name in names)
         keys = [self._namespace + "v:" + name for name in names]
         try:
             tokens = list(self.store.get_many(*keys))
@@ -178,6 +186,8 @@ class PageCache:
             return None
         if any(token is None for token in tokens):
             return None
+        if read is not None:
+            read.update(zip(names, tokens, strict=True))
         return tuple(tokens)
 
     def bump(self, names: Iterable[str]) -> None:
@@ -188,6 +198,8 @@ class PageCache:
         keys = sorted({self._namespace + "v:" + name for name in names})
         if not keys:
             return
+        if has_request_context():
+            g.pop(_VERSIONS_READ, None)  # this request's later parts read the new tokens
         token = _new_token()
         try:
             self.store.set_many(dict.fromkeys(keys, token), timeout=VERSION_SECONDS)
@@ -247,6 +259,9 @@ class PageCache:
         except Exception:
             logger.exception("Could not keep totals in the page cache's shared store.")
         return built
+
+
+_VERSIONS_READ = "lms_versions_read"
 
 
 def _new_token() -> str:

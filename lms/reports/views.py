@@ -108,7 +108,13 @@ def _overview(filters: CompletionFilters, scope: ReportScope) -> tuple[dict[str,
     viewer = cache.versions([caching.person(current_user.id)])
     if viewer is None:
         return count(), utcnow()
-    return cache.shared(("report-overview", scope, filters, viewer), count, seconds=seconds)
+    key = ("report-overview", scope, filters, viewer)
+    # This worker holds on to the shared count until it expires in the store anyway.
+    return cache.worker_cache("report-overview").get(
+        key,
+        lambda: cache.shared(key, count, seconds=seconds),
+        until=lambda shared: shared[1] + timedelta(seconds=seconds),
+    )
 
 
 def _body(

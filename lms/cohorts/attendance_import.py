@@ -114,7 +114,7 @@ def decode(data: bytes) -> tuple[str, str] | Problem:
         return Problem(
             None,
             N_(
-                'The file\'s text encoding could not be read. Export the report as CSV in UTF-8 or UTF-16 ("Unicode") and upload it again.'
+                'The file\'s text encoding could not be read. Export the report as CSV in UTF-8 or UTF-16 ("Unicode") and upload it again.'  # noqa: E501
             ),
         )
 
@@ -282,7 +282,7 @@ def _missing_columns(header: _Columns) -> Problem:
         return Problem(
             None,
             N_(
-                'No header row with the columns "Name (Original Name)" or "User Email", and "Duration (Minutes)" was found. Is this a participant report?'
+                'No header row with the columns "Name (Original Name)" or "User Email", and "Duration (Minutes)" was found. Is this a participant report?'  # noqa: E501
             ),
         )
     if header.duration is None:
@@ -393,7 +393,7 @@ def match_rows(
                     UnmatchedRow(
                         row,
                         N_(
-                            "More than one person on the roster has this name; add their email to the report or record their attendance by hand."
+                            "More than one person on the roster has this name; add their email to the report or record their attendance by hand."  # noqa: E501
                         ),
                     )
                 )

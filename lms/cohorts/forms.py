@@ -148,7 +148,7 @@ class AttendanceImportForm(FlaskForm):
         _l("Participant report (CSV)"),
         validators=[FileRequired(message=_l("Choose the CSV file to upload."))],
         description=_l(
-            "Zoom: Reports > Usage > Participants > Export. UTF-8 or UTF-16. You will see a preview before anything changes."
+            "Zoom: Reports > Usage > Participants > Export. UTF-8 or UTF-16. You will see a preview before anything changes."  # noqa: E501
         ),
     )
     submit = SubmitField(_l("Preview"))

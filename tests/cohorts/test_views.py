@@ -126,7 +126,7 @@ def test_course_page_lists_upcoming_cohorts_with_register_button(app, make_user,
 def test_course_page_lists_the_soonest_sessions_and_links_to_all(app, make_user):
     from datetime import timedelta
 
-    from lms.cohorts.views import COURSE_PAGE_SESSIONS
+    from lms.cohorts.views.panels import COURSE_PAGE_SESSIONS
     from lms.db import utcnow
 
     facilitator = make_user("facilitator")
@@ -165,7 +165,7 @@ def test_a_session_under_way_is_listed_first_and_counted(app, make_user):
     together they are the soonest first, and the total counts both."""
     from datetime import timedelta
 
-    from lms.cohorts.views import COURSE_PAGE_SESSIONS
+    from lms.cohorts.views.panels import COURSE_PAGE_SESSIONS
     from lms.db import utcnow
 
     facilitator = make_user("facilitator")

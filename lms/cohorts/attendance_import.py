@@ -19,7 +19,13 @@ Accepted files:
   ``Join Time``, ``Leave Time``, ``Guest``; any other column is ignored;
 - a name or an email column, and a duration column, are required.
 
-Minutes of several rows for one person add up and are capped at the session's length.
+Minutes of several rows for one person add up and are capped at ``cap_minutes``, which the
+caller sets to the most anyone can have attended by now
+(:func:`lms.cohorts.attendance.attendance_cap`).
+
+The module is a little over 400 lines: reading the file and matching its rows share the row and
+problem types and are tested together (``tests/cohorts/test_attendance_import.py``); kept in one
+file, the accepted formats above and the matching rules sit next to the code that applies them.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from lms.courses.models import Course
 from lms.db import db_session, utcnow
 from lms.i18n import _
 
+# The limits of a cohort, checked here and by the cohort form (lms.cohorts.forms).
 MAX_CAPACITY = 10_000
 MAX_MINUTES = 24 * 60
 
@@ -247,7 +248,7 @@ class Upcoming:
 
 
 # The longest a session may last (the cohort form's limit): one that started longer ago has ended.
-LONGEST_SESSION = timedelta(days=1)
+LONGEST_SESSION = timedelta(minutes=MAX_MINUTES)
 
 
 def upcoming_cohorts(course: Course | None, limit: int | None = None) -> Upcoming:

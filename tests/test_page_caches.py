@@ -115,9 +115,7 @@ def test_the_dashboard_follows_writes_made_in_another_worker(
 
     # Someone ahead on the waitlist leaves, in the other worker: this learner moves up.
     with other_worker.test_request_context():
-        registration.withdraw(
-            db_session.get(type(ahead), ahead.id), services.get_cohort(cohort_id)
-        )
+        registration.withdraw(db_session.get(type(ahead), ahead.id), services.get_cohort(cohort_id))
         db_session.commit()
     assert "Number 1 on the waitlist" in client.get("/me").get_data(as_text=True)
 

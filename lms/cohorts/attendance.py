@@ -43,15 +43,15 @@ IMPORT_SALT = "lms.cohorts.attendance-import"
 IMPORT_MAX_AGE = 3600  # seconds a preview stays valid
 
 
+# -- attendance -------------------------------------------------------------------------------
+
+
 def attendance_cap(cohort: Cohort, now: datetime | None = None) -> int:
     """The most minutes anyone can have attended by now: the minutes since the session started
     (none before it, bar joining early), never more than its length, each plus the tolerance."""
     tolerance = max(int(current_app.config["LMS_ATTENDANCE_TOLERANCE_MINUTES"]), 0)
     elapsed = ((now or utcnow()) - cohort.starts_at) // timedelta(minutes=1)
     return max(0, min(elapsed, cohort.minutes) + tolerance)
-
-
-# -- attendance -------------------------------------------------------------------------------
 
 
 def status_for_minutes(minutes: int, minimum_minutes: int) -> AttendanceStatus:

@@ -32,7 +32,7 @@ def test_two_learners_racing_for_the_last_seat_do_not_both_get_it(app, make_user
         barrier = threading.Barrier(len(clients))
         codes: list[int] = []
 
-        def go(client):
+        def go(client, barrier=barrier, codes=codes, cohort_id=cohort_id):
             barrier.wait()
             codes.append(client.post(f"/cohorts/{cohort_id}/register").status_code)
 

@@ -303,7 +303,10 @@ def test_import_errors_are_clear_and_apply_is_all_or_nothing(app, make_user, log
     )
     assert response.status_code == 422 and "no duration column" in response.get_data(as_text=True)
     app.config["LMS_ATTENDANCE_UPLOAD_MAX_ROWS"] = 1
-    csv = b"Name (original name),Email,Join time,Leave time,Duration (minutes)\nA,a@example.org,,,50\nB,b@example.org,,,10\n"
+    csv = (
+        b"Name (original name),Email,Join time,Leave time,Duration (minutes)\n"
+        b"A,a@example.org,,,50\nB,b@example.org,,,10\n"
+    )
     response = client.post(
         url, data={"report": (io.BytesIO(csv), "r.csv")}, content_type="multipart/form-data"
     )

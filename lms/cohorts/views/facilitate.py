@@ -3,6 +3,7 @@ closing a cohort."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import flash, render_template, request
@@ -79,6 +80,16 @@ def _local_naive(moment: Any, zone: str) -> Any:
     return clock.utc_to_local(moment, zone).replace(tzinfo=None) if moment else None
 
 
+def _registration_moment(moment: datetime | None, zone: str, field: str) -> datetime | None:
+    """A registration date and time typed in the session's zone, as UTC; None when left empty.
+    A refusal belongs to ``field``, the form field it was typed in."""
+    if not moment:
+        return None
+    return clock.local_to_utc(
+        moment.date(), moment.time(), zone, date_field=field, time_field=field
+    )
+
+
 def _cohort_data(form: CohortForm) -> CohortData:
     zone = form.time_zone.data
     opens = form.registration_opens.data
@@ -92,24 +103,8 @@ def _cohort_data(form: CohortForm) -> CohortData:
         capacity=form.capacity.data,
         join_url=(form.join_url.data or "").strip(),
         location=form.location.data or "",
-        registration_opens_at=clock.local_to_utc(
-            opens.date(),
-            opens.time(),
-            zone,
-            date_field="registration_opens",
-            time_field="registration_opens",
-        )
-        if opens
-        else None,
-        registration_closes_at=clock.local_to_utc(
-            closes.date(),
-            closes.time(),
-            zone,
-            date_field="registration_closes",
-            time_field="registration_closes",
-        )
-        if closes
-        else None,
+        registration_opens_at=_registration_moment(opens, zone, "registration_opens"),
+        registration_closes_at=_registration_moment(closes, zone, "registration_closes"),
         facilitator_emails=scheduling.parse_emails(form.facilitators.data or ""),
     )
 

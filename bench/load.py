@@ -180,7 +180,8 @@ def prepare(url: str, instance_dir: Path, learners: int) -> dict[str, Any]:
     people need to know, as the plan ``bench.crowd`` reads."""
     from lms import migrations
     from lms.accounts.services import create_user, find_user_by_email
-    from lms.cohorts.services import CohortData, create_cohort, register
+    from lms.cohorts.registration import register
+    from lms.cohorts.scheduling import CohortData, create_cohort
     from lms.db import db_session, make_engine, transaction
     from lms.extension import lms_state
     from lms.learning.services import start_enrollment, submit_reflection
@@ -307,7 +308,8 @@ def prepare(url: str, instance_dir: Path, learners: int) -> dict[str, Any]:
 def database_problems(url: str, instance_dir: Path, cohort_ids: list[int]) -> list[str]:
     """What must hold however the requests interleaved: no cohort holds more seats than it has,
     and nobody waits on the list of a cohort with a free seat (a withdrawal promotes the next)."""
-    from lms.cohorts.services import get_cohort, seats_taken, waitlist_length
+    from lms.cohorts.registration import seats_taken, waitlist_length
+    from lms.cohorts.services import get_cohort
 
     problems = []
     with _app_context(url, instance_dir):

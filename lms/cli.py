@@ -404,7 +404,9 @@ def demo_command() -> None:
     from datetime import datetime, time, timedelta
 
     from lms.accounts.services import create_user, find_user_by_email, generate_password
-    from lms.cohorts.services import CohortData, create_cohort, local_to_utc, register
+    from lms.cohorts.clock import local_to_utc
+    from lms.cohorts.registration import register
+    from lms.cohorts.scheduling import CohortData, create_cohort
     from lms.db import transaction
 
     with transaction():

@@ -375,11 +375,11 @@ class Stage:
 
     def import_token(self, facilitator: Any, cohort_id: int, report: bytes) -> str:
         from lms.accounts.models import User
-        from lms.cohorts import services
+        from lms.cohorts import attendance, services
         from lms.db import db_session
 
         with self.app.test_request_context():
-            preview = services.preview_import(
+            preview = attendance.preview_import(
                 db_session.get(User, facilitator.id),
                 services.get_cohort(cohort_id),
                 report,

@@ -97,7 +97,7 @@ def versions(app, *names: str) -> tuple[str, ...]:
 def test_the_dashboard_follows_writes_made_in_another_worker(
     app, store, other_worker, make_user, monkeypatch
 ):
-    from lms.cohorts import services as cohort_services
+    from lms.cohorts import registration, services
     from lms.db import db_session
     from lms.learning import services as learning_services
 
@@ -115,15 +115,13 @@ def test_the_dashboard_follows_writes_made_in_another_worker(
 
     # Someone ahead on the waitlist leaves, in the other worker: this learner moves up.
     with other_worker.test_request_context():
-        cohort_services.withdraw(
-            db_session.get(type(ahead), ahead.id), cohort_services.get_cohort(cohort_id)
-        )
+        registration.withdraw(db_session.get(type(ahead), ahead.id), services.get_cohort(cohort_id))
         db_session.commit()
     assert "Number 1 on the waitlist" in client.get("/me").get_data(as_text=True)
 
     # The facilitator renames the session.
     with other_worker.app_context():
-        cohort_services.get_cohort(cohort_id).title = "Thursday dialogue"
+        services.get_cohort(cohort_id).title = "Thursday dialogue"
         db_session.commit()
     assert "Thursday dialogue" in client.get("/me").get_data(as_text=True)
 
@@ -198,11 +196,11 @@ def test_the_dashboard_is_never_shared_between_people_or_sessions(app, make_user
 def test_a_course_pages_sessions_follow_seats_taken_in_another_worker(
     app, store, client, other_worker, make_user, monkeypatch
 ):
-    from lms.cohorts import services as cohort_services
+    from lms.cohorts import registration
 
     facilitator = make_user("facilitator")
     cohort_id = schedule(app, facilitator, capacity=2, title="Morning session")
-    counts = calls_to(monkeypatch, cohort_services, "seat_counts")
+    counts = calls_to(monkeypatch, registration, "seat_counts")
 
     page = client.get(COURSE_PAGE).get_data(as_text=True)
     assert (
@@ -229,8 +227,9 @@ def test_a_course_pages_sessions_follow_seats_taken_in_another_worker(
 def test_a_course_pages_sessions_follow_the_clock(app, client, make_user, monkeypatch):
     """Kept until the next moment that changes the list: here, registration closing."""
     import lms.caching
-    import lms.cohorts.services
-    import lms.cohorts.views
+    import lms.cohorts.registration
+    import lms.cohorts.scheduling
+    import lms.cohorts.views.panels
     from lms.db import utcnow
 
     facilitator = make_user("facilitator")
@@ -241,7 +240,12 @@ def test_a_course_pages_sessions_follow_the_clock(app, client, make_user, monkey
     )
 
     later = closes + timedelta(minutes=1)
-    for module in (lms.caching, lms.cohorts.services, lms.cohorts.views):
+    for module in (
+        lms.caching,
+        lms.cohorts.registration,
+        lms.cohorts.scheduling,
+        lms.cohorts.views.panels,
+    ):
         monkeypatch.setattr(module, "utcnow", lambda: later)
     assert "Registration for this session is closed." in client.get(COURSE_PAGE).get_data(
         as_text=True
@@ -350,7 +354,7 @@ def test_versions_move_only_when_the_transaction_commits(app, make_user):
     read before the commit under the new one); a rollback moves nothing."""
     from lms.accounts.models import User
     from lms.caching import course, person
-    from lms.cohorts import services
+    from lms.cohorts import registration, services
     from lms.db import db_session
 
     facilitator, learner, other = make_user("facilitator"), make_user(), make_user()
@@ -359,7 +363,7 @@ def test_versions_move_only_when_the_transaction_commits(app, make_user):
 
     start = versions(app, *names)
     with app.test_request_context():
-        services.register(db_session.get(User, learner.id), services.get_cohort(cohort_id))
+        registration.register(db_session.get(User, learner.id), services.get_cohort(cohort_id))
         db_session.flush()
         assert versions(app, *names) == start, "flushed, not committed"
         db_session.rollback()
@@ -367,7 +371,7 @@ def test_versions_move_only_when_the_transaction_commits(app, make_user):
 
     with app.test_request_context():
         with db_session.begin_nested():  # a savepoint released inside the transaction
-            services.register(db_session.get(User, learner.id), services.get_cohort(cohort_id))
+            registration.register(db_session.get(User, learner.id), services.get_cohort(cohort_id))
         assert versions(app, *names) == start, "a released savepoint is not a commit"
         db_session.commit()
     moved = versions(app, *names)
@@ -375,7 +379,7 @@ def test_versions_move_only_when_the_transaction_commits(app, make_user):
 
 
 def test_a_store_that_does_not_answer_serves_every_page_afresh(app, make_user, monkeypatch, caplog):
-    from lms.cohorts import services as cohort_services
+    from lms.cohorts import services
     from lms.db import db_session
     from lms.learning import services as learning_services
 
@@ -393,7 +397,7 @@ def test_a_store_that_does_not_answer_serves_every_page_afresh(app, make_user, m
     monkeypatch.setattr(store, "set_many", unreachable)
     renders = calls_to(monkeypatch, learning_services, "dashboard_for")
     with app.app_context():
-        cohort_services.get_cohort(cohort_id).title = "Renamed while the store is down"
+        services.get_cohort(cohort_id).title = "Renamed while the store is down"
         db_session.commit()  # the bump fails: logged, the commit stands
     page = client.get("/me").get_data(as_text=True)
     assert "Renamed while the store is down" in page

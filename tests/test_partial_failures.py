@@ -69,7 +69,7 @@ def _fail_at_event(monkeypatch, module: Any, action: str, written: list[str]) ->
 
 
 def _apply_import(stage, me, monkeypatch) -> dict[str, Any]:
-    from lms.cohorts import services
+    from lms.cohorts import attendance
 
     cohort_id = stage.cohort(me)
     emails = [stage.email_of(stage.registered(cohort_id)) for _ in range(2)]
@@ -79,7 +79,7 @@ def _apply_import(stage, me, monkeypatch) -> dict[str, Any]:
     token = stage.import_token(me, cohort_id, report)
     written: list[str] = []
     _fail_at_event(
-        monkeypatch, services, "attendance.imported", written
+        monkeypatch, attendance, "attendance.imported", written
     )  # after every attendance row
     return {
         "url": f"/facilitate/cohorts/{cohort_id}/attendance/import/apply",
@@ -103,10 +103,10 @@ def _issue_one(stage, me, monkeypatch) -> dict[str, Any]:
 
 
 def _schedule(stage, me, monkeypatch) -> dict[str, Any]:
-    from lms.cohorts import services
+    from lms.cohorts import scheduling
 
     written: list[str] = []
-    _fail_at_event(monkeypatch, services, "cohort.created", written)
+    _fail_at_event(monkeypatch, scheduling, "cohort.created", written)
     return {"url": "/facilitate/cohorts/new", "data": cohort_form(me.email), "written": written}
 
 

@@ -170,7 +170,7 @@ def ensure_cohort_can_issue(cohort: Cohort) -> None:
 
 
 def ensure_session_ended(cohort: Cohort) -> None:
-    from lms.cohorts.services import cohort_ends_at, session_ended
+    from lms.cohorts.clock import cohort_ends_at, session_ended
     from lms.formatting import lms_datetime
 
     if not session_ended(cohort):

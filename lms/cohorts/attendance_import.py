@@ -19,7 +19,13 @@ Accepted files:
   ``Join Time``, ``Leave Time``, ``Guest``; any other column is ignored;
 - a name or an email column, and a duration column, are required.
 
-Minutes of several rows for one person add up and are capped at the session's length.
+Minutes of several rows for one person add up and are capped at ``cap_minutes``, which the
+caller sets to the most anyone can have attended by now
+(:func:`lms.cohorts.attendance.attendance_cap`).
+
+The module is a little over 400 lines: reading the file and matching its rows share the row and
+problem types and are tested together (``tests/cohorts/test_attendance_import.py``); kept in one
+file, the accepted formats above and the matching rules sit next to the code that applies them.
 """
 
 from __future__ import annotations
@@ -114,7 +120,7 @@ def decode(data: bytes) -> tuple[str, str] | Problem:
         return Problem(
             None,
             N_(
-                'The file\'s text encoding could not be read. Export the report as CSV in UTF-8 or UTF-16 ("Unicode") and upload it again.'
+                'The file\'s text encoding could not be read. Export the report as CSV in UTF-8 or UTF-16 ("Unicode") and upload it again.'  # noqa: E501
             ),
         )
 
@@ -282,7 +288,7 @@ def _missing_columns(header: _Columns) -> Problem:
         return Problem(
             None,
             N_(
-                'No header row with the columns "Name (Original Name)" or "User Email", and "Duration (Minutes)" was found. Is this a participant report?'
+                'No header row with the columns "Name (Original Name)" or "User Email", and "Duration (Minutes)" was found. Is this a participant report?'  # noqa: E501
             ),
         )
     if header.duration is None:
@@ -393,7 +399,7 @@ def match_rows(
                     UnmatchedRow(
                         row,
                         N_(
-                            "More than one person on the roster has this name; add their email to the report or record their attendance by hand."
+                            "More than one person on the roster has this name; add their email to the report or record their attendance by hand."  # noqa: E501
                         ),
                     )
                 )

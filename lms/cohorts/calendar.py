@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from lms.cohorts.models import Cohort
+import icalendar
+
+from lms.cohorts.clock import cohort_local_start
+from lms.cohorts.models import Cohort, CohortStatus
+from lms.db import utcnow
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,6 @@ def cohort_calendar(
     stamp: datetime | None = None,
 ) -> bytes:
     """One VEVENT (with its VTIMEZONE) for ``cohort``; ``method`` is PUBLISH, REQUEST or CANCEL."""
-    import icalendar
-
-    from lms.cohorts.models import CohortStatus
-    from lms.cohorts.services import cohort_local_start
-    from lms.db import utcnow
-
     if method not in ("PUBLISH", "REQUEST", "CANCEL"):
         raise ValueError(f"unknown calendar method {method!r}")
     if cancelled is None:

@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 
 from lms.cohorts.models import AttendanceStatus
+from lms.cohorts.scheduling import MAX_CAPACITY, MAX_MINUTES
 from lms.i18n import _l
 
 ATTENDANCE_LABELS = {
@@ -74,7 +75,11 @@ class CohortForm(FlaskForm):
         _l("Length in minutes"),
         validators=[
             InputRequired(message=_l("Enter the length in minutes.")),
-            NumberRange(min=1, max=24 * 60, message=_l("Between 1 and 1440 minutes.")),
+            NumberRange(
+                min=1,
+                max=MAX_MINUTES,
+                message=_l("The length must be between 1 and %(max)s minutes.", max=MAX_MINUTES),
+            ),
         ],
     )
     join_url = URLField(
@@ -91,7 +96,11 @@ class CohortForm(FlaskForm):
         _l("Capacity"),
         validators=[
             InputRequired(message=_l("Enter how many people can attend.")),
-            NumberRange(min=1, max=10_000, message=_l("Between 1 and 10000 people.")),
+            NumberRange(
+                min=1,
+                max=MAX_CAPACITY,
+                message=_l("The capacity must be between 1 and %(max)s.", max=MAX_CAPACITY),
+            ),
         ],
         description=_l(
             "Registrations past the capacity join a waitlist, which moves up automatically when a seat frees."
@@ -148,7 +157,7 @@ class AttendanceImportForm(FlaskForm):
         _l("Participant report (CSV)"),
         validators=[FileRequired(message=_l("Choose the CSV file to upload."))],
         description=_l(
-            "Zoom: Reports > Usage > Participants > Export. UTF-8 or UTF-16. You will see a preview before anything changes."
+            "Zoom: Reports > Usage > Participants > Export. UTF-8 or UTF-16. You will see a preview before anything changes."  # noqa: E501
         ),
     )
     submit = SubmitField(_l("Preview"))

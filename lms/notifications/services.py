@@ -219,7 +219,7 @@ def _with_sequence(kind: str, enrollment: Enrollment, **data: Any) -> MailDelive
 
 def registered(enrollment: Enrollment) -> None:
     """A new (or renewed) registration: confirmed with an invitation, or waitlisted with the place."""
-    from lms.cohorts.services import waitlist_position
+    from lms.cohorts.registration import waitlist_position
 
     if enrollment.status is EnrollmentStatus.waitlisted:
         _with_sequence("waitlisted", enrollment, position=waitlist_position(enrollment))

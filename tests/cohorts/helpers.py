@@ -62,14 +62,14 @@ def schedule(
 ) -> int:
     """A cohort made through the service (committed); returns its id."""
     from lms.accounts.models import User
-    from lms.cohorts import services
+    from lms.cohorts import clock, scheduling
     from lms.db import db_session
 
     with app.test_request_context():
         actor = db_session.get(User, facilitator.id)
         if starts_at is None:
-            starts_at = services.local_to_utc(future_date(), time(17, 0), zone)
-        data = services.CohortData(
+            starts_at = clock.local_to_utc(future_date(), time(17, 0), zone)
+        data = scheduling.CohortData(
             course_slug=course,
             title=extra.pop("title", "A live session"),
             starts_at=starts_at,
@@ -81,18 +81,18 @@ def schedule(
             facilitator_emails=[facilitator.email],
             **extra,
         )
-        cohort = services.create_cohort(actor, data)
+        cohort = scheduling.create_cohort(actor, data)
         db_session.commit()
         return cohort.id
 
 
 def register(app: Flask, user: Any, cohort_id: int) -> Any:
     from lms.accounts.models import User
-    from lms.cohorts import services
+    from lms.cohorts import registration, services
     from lms.db import db_session
 
     with app.test_request_context():
-        enrollment = services.register(
+        enrollment = registration.register(
             db_session.get(User, user.id), services.get_cohort(cohort_id)
         )
         db_session.commit()
@@ -149,7 +149,7 @@ def set_attendance(
     app: Flask, actor: Any, enrollment_id: int, status: str = "present", minutes: int = 60
 ) -> None:
     from lms.accounts.models import User
-    from lms.cohorts import services
+    from lms.cohorts import attendance, services
     from lms.cohorts.models import AttendanceSource, AttendanceStatus, Cohort
     from lms.db import db_session
     from lms.learning.models import Enrollment
@@ -157,7 +157,7 @@ def set_attendance(
     with app.test_request_context():
         enrollment = db_session.get(Enrollment, enrollment_id)
         cohort = db_session.get(Cohort, enrollment.cohort_id)
-        services.record_attendance(
+        attendance.record_attendance(
             db_session.get(User, actor.id),
             enrollment,
             AttendanceStatus(status),

@@ -77,7 +77,11 @@ def test_limits():
 def test_rejected_rows_have_line_numbers_and_reasons():
     text = (
         ZOOM_A
-        + 'Ana,ana@example.org,,,abc,No\n\n,,,,10,No\nBen,not-an-email,,,5,No\n"Multi\nline",c@example.org,,,-3,No\nCy,cy@example.org,,,12.5,No\n'
+        + "Ana,ana@example.org,,,abc,No\n\n"
+        + ",,,,10,No\n"
+        + "Ben,not-an-email,,,5,No\n"
+        + '"Multi\nline",c@example.org,,,-3,No\n'
+        + "Cy,cy@example.org,,,12.5,No\n"
     )
     result = parse(text)
     problems = {p.line: p.message for p in result.rejected}

@@ -204,7 +204,7 @@ def test_every_route_of_the_area_is_in_the_table(app):
 def test_route_authorization(app, make_user, method, url, kwargs, expected):
     """The roles in order, those who are refused first; each is checked against the table."""
     w, people = make_world(app, make_user)
-    for role, want in zip(ROLES, expected):
+    for role, want in zip(ROLES, expected, strict=True):
         if url in FRESH_WORLD_PER_ROLE and role != ROLES[0]:
             w, people = make_world(app, make_user)
         client = app.test_client() if role == "anonymous" else client_for(app, people[role])

@@ -145,10 +145,8 @@ def test_participant_report_in_every_encoding_and_separator(
     assert "host@example.org" not in html, "the meeting block is not a participant"
     label = {"utf-8": "UTF-8", "utf-8-bom": "UTF-8 (BOM)"}.get(encoding, "UTF-16")
     assert f"File participants.csv ({label})." in html
-    assert (
-        f"Columns separated by {dict(comma='commas', tab='tabs', semicolon='semicolons')[delimiter]}."
-        in html
-    )
+    separators = {"comma": "commas", "tab": "tabs", "semicolon": "semicolons"}
+    assert f"Columns separated by {separators[delimiter]}." in html
     assert (
         client.post(
             f"/facilitate/cohorts/{cohort_id}/attendance/import/apply",
@@ -182,7 +180,8 @@ def test_decimal_comma_of_a_semicolon_report():
 
 @pytest.fixture
 def revoked(app, make_user):
-    """A completed learner whose certificate an admin revoked: (facilitator, admin, learner, cohort, enrollment, code)."""
+    """A completed learner whose certificate an admin revoked:
+    (facilitator, admin, learner, cohort, enrollment, code)."""
     from lms.accounts.models import User
     from lms.certificates import services
     from lms.db import db_session
@@ -330,7 +329,8 @@ def test_the_admin_reissues_after_a_revocation_deliberately_and_audited(app, rev
 
 @pytest.fixture
 def running(app, make_user, time_machine):
-    """A 60-minute session with a learner who reflected; the clock at its start: (facilitator, learner, cohort, enrollment, start)."""
+    """A 60-minute session with a learner who reflected; the clock at its start:
+    (facilitator, learner, cohort, enrollment, start)."""
     from lms.cohorts.models import Cohort
     from lms.db import db_session
 

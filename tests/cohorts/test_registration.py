@@ -32,7 +32,7 @@ def test_two_learners_racing_for_the_last_seat_do_not_both_get_it(app, make_user
         barrier = threading.Barrier(len(clients))
         codes: list[int] = []
 
-        def go(client):
+        def go(client, barrier=barrier, codes=codes, cohort_id=cohort_id):
             barrier.wait()
             codes.append(client.post(f"/cohorts/{cohort_id}/register").status_code)
 
@@ -64,10 +64,10 @@ def test_waitlist_moves_up_in_order_when_capacity_grows(app, make_user, login_as
     from tests.cohorts.helpers import cohort_form
 
     with app.test_request_context():
-        from lms.cohorts import services
+        from lms.cohorts import clock, services
 
         cohort = services.get_cohort(cohort_id)
-        local = services.cohort_local_start(cohort)
+        local = clock.cohort_local_start(cohort)
     data = cohort_form(
         facilitator.email, capacity=3, start_date=local.date().isoformat(), title="A live session"
     )
@@ -100,7 +100,7 @@ def test_waitlist_moves_up_in_order_when_capacity_grows(app, make_user, login_as
 
 def test_reregistering_after_withdrawal_goes_to_the_back_of_the_queue(app, make_user):
     from lms.accounts.models import User
-    from lms.cohorts import services
+    from lms.cohorts import registration, services
     from lms.db import db_session
 
     facilitator = make_user("facilitator")
@@ -109,11 +109,11 @@ def test_reregistering_after_withdrawal_goes_to_the_back_of_the_queue(app, make_
     for p in (a, b, c):
         register(app, p, cohort_id)
     with app.test_request_context():
-        services.withdraw(db_session.get(User, b.id), services.get_cohort(cohort_id))
+        registration.withdraw(db_session.get(User, b.id), services.get_cohort(cohort_id))
         db_session.commit()
     assert register(app, b, cohort_id) == "waitlisted"
     with app.test_request_context():
-        services.withdraw(db_session.get(User, a.id), services.get_cohort(cohort_id))
+        registration.withdraw(db_session.get(User, a.id), services.get_cohort(cohort_id))
         db_session.commit()
     statuses = _statuses(app, cohort_id)
     assert statuses[c.id] == "registered" and statuses[b.id] == "waitlisted"
@@ -121,7 +121,7 @@ def test_reregistering_after_withdrawal_goes_to_the_back_of_the_queue(app, make_
 
 def test_registration_window_and_status(app, make_user, login_as):
     from lms.accounts.models import User
-    from lms.cohorts import services
+    from lms.cohorts import registration, services
     from lms.cohorts.services import CohortError
     from lms.db import db_session, utcnow
 
@@ -139,7 +139,7 @@ def test_registration_window_and_status(app, make_user, login_as):
         user = db_session.get(User, learner.id)
         for cohort_id, message in ((not_yet, "not opened"), (closed, "closed"), (past, "closed")):
             with pytest.raises(CohortError, match=message):
-                services.register(user, services.get_cohort(cohort_id))
+                registration.register(user, services.get_cohort(cohort_id))
     client = login_as(learner)
     response = client.post(f"/cohorts/{not_yet}/register", follow_redirects=True)
     assert "Registration has not opened yet." in response.get_data(as_text=True)
@@ -161,7 +161,7 @@ def test_cancelled_cohort_shows_cancelled_to_registered_learners(app, make_user,
     from flask_login import login_user
 
     from lms.accounts.models import User
-    from lms.cohorts.views import my_cohorts_panel
+    from lms.cohorts.views.panels import my_cohorts_panel
     from lms.db import db_session
 
     facilitator = make_user("facilitator")

@@ -126,7 +126,7 @@ def test_course_page_lists_upcoming_cohorts_with_register_button(app, make_user,
 def test_course_page_lists_the_soonest_sessions_and_links_to_all(app, make_user):
     from datetime import timedelta
 
-    from lms.cohorts.views import COURSE_PAGE_SESSIONS
+    from lms.cohorts.views.panels import COURSE_PAGE_SESSIONS
     from lms.db import utcnow
 
     facilitator = make_user("facilitator")
@@ -165,7 +165,7 @@ def test_a_session_under_way_is_listed_first_and_counted(app, make_user):
     together they are the soonest first, and the total counts both."""
     from datetime import timedelta
 
-    from lms.cohorts.views import COURSE_PAGE_SESSIONS
+    from lms.cohorts.views.panels import COURSE_PAGE_SESSIONS
     from lms.db import utcnow
 
     facilitator = make_user("facilitator")
@@ -303,7 +303,10 @@ def test_import_errors_are_clear_and_apply_is_all_or_nothing(app, make_user, log
     )
     assert response.status_code == 422 and "no duration column" in response.get_data(as_text=True)
     app.config["LMS_ATTENDANCE_UPLOAD_MAX_ROWS"] = 1
-    csv = b"Name (original name),Email,Join time,Leave time,Duration (minutes)\nA,a@example.org,,,50\nB,b@example.org,,,10\n"
+    csv = (
+        b"Name (original name),Email,Join time,Leave time,Duration (minutes)\n"
+        b"A,a@example.org,,,50\nB,b@example.org,,,10\n"
+    )
     response = client.post(
         url, data={"report": (io.BytesIO(csv), "r.csv")}, content_type="multipart/form-data"
     )

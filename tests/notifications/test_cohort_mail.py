@@ -44,12 +44,12 @@ def calendar_of(message):
 
 
 def starts(app, facilitator, **kwargs):
-    from lms.cohorts import services
+    from lms.cohorts import clock
 
     return schedule(
         app,
         facilitator,
-        starts_at=services.local_to_utc(future_date(), time(17, 0), "America/New_York"),
+        starts_at=clock.local_to_utc(future_date(), time(17, 0), "America/New_York"),
         **kwargs,
     )
 
@@ -206,13 +206,13 @@ def test_waitlist_place_then_the_seat_that_opened_each_once(app, make_user, smtp
 
 def update_start(app, facilitator, cohort_id, new_start, **changes):
     from lms.accounts.models import User
-    from lms.cohorts import services
+    from lms.cohorts import scheduling
     from lms.cohorts.models import Cohort
     from lms.db import db_session
 
     with app.test_request_context():
         cohort = db_session.get(Cohort, cohort_id)
-        data = services.CohortData(
+        data = scheduling.CohortData(
             course_slug=cohort.course.slug,
             title=cohort.title,
             starts_at=new_start,
@@ -223,7 +223,7 @@ def update_start(app, facilitator, cohort_id, new_start, **changes):
             location=cohort.location,
             facilitator_emails=[facilitator.email],
         )
-        services.update_cohort(db_session.get(User, facilitator.id), cohort, data)
+        scheduling.update_cohort(db_session.get(User, facilitator.id), cohort, data)
         db_session.commit()
 
 
@@ -261,7 +261,7 @@ def test_a_time_change_sends_what_changed_with_the_same_uid_and_a_higher_sequenc
 
 def test_a_cancellation_sends_method_cancel_to_everyone_registered(app, make_user, smtp):
     from lms.accounts.models import User
-    from lms.cohorts import services
+    from lms.cohorts import scheduling
     from lms.cohorts.models import Cohort
     from lms.db import db_session
 
@@ -272,7 +272,7 @@ def test_a_cancellation_sends_method_cancel_to_everyone_registered(app, make_use
     register(app, waiting, cohort_id)
     wait_for_jobs(app)
     with app.test_request_context():
-        services.cancel_cohort(
+        scheduling.cancel_cohort(
             db_session.get(User, facilitator.id),
             db_session.get(Cohort, cohort_id),
             "The facilitator is ill.",
@@ -605,7 +605,7 @@ MANY = int(
 def test_a_cohort_of_many_is_mailed_through_the_queue(app, make_user, smtp):
     """The request that cancels commits two rows and one job; the job writes one message per person."""
     from lms.accounts.models import User
-    from lms.cohorts import services
+    from lms.cohorts import scheduling
     from lms.cohorts.models import Cohort
     from lms.db import db_session
     from lms.jobs.models import Job
@@ -636,7 +636,7 @@ def test_a_cohort_of_many_is_mailed_through_the_queue(app, make_user, smtp):
         db_session.commit()
     with app.test_request_context():
         before = db_session.scalar(select(func.count()).select_from(Job))
-        services.cancel_cohort(
+        scheduling.cancel_cohort(
             db_session.get(User, facilitator.id), db_session.get(Cohort, cohort_id), "Moved online"
         )
         db_session.flush()

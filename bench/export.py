@@ -33,7 +33,7 @@ MAX_RSS_MB = 200.0
 BASELINE_TIMEOUT = 120.0
 APP_TIMEOUT = 240.0
 
-# One row per enrollment with the columns DESIGN.md section 8 lists for the completion report:
+# One row per enrollment with the columns docs/reports.md lists for the completion report:
 # learner, email, affiliate, audience role, course, path, cohort, facilitators, status, completed
 # at, attendance minutes, reflections submitted, certificate code and status.
 BASELINE_SQL = """

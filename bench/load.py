@@ -11,8 +11,8 @@ on SQLite or PostgreSQL; then the data checked. It passes only when nothing went
    waitlist the learners queue on.
 2. gunicorn serving ``lms:create_app()`` on it (``bench.common.gunicorn``), mail going out over
    SMTP to a local relay that takes ``--smtp-delay`` seconds to answer each message (a slow
-   relay, as the issue found it), and the sign-in and account rate limits raised for the run
-   (everybody comes from 127.0.0.1).
+   relay, so a transaction held open across SMTP shows as lock waits), and the sign-in and
+   account rate limits raised for the run (everybody comes from 127.0.0.1).
 3. The people (``bench.crowd``, Locust users run headless in a child process): the learners
    type, autosave and submit reflections and post video progress, sometimes register for or
    withdraw from the small session; the co-facilitators save the whole roster's attendance and

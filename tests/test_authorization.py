@@ -1,4 +1,4 @@
-"""Every route against every kind of visitor (DESIGN.md section 7).
+"""Every route against every kind of visitor (docs/roles.md).
 
 The table below has one row per endpoint. The test reads the app's URL map, so a route added
 without a row here fails the suite. Expected answers, one per persona:

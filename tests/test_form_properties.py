@@ -1,7 +1,7 @@
 """Whatever anyone types into any form: never a 500, always a clear message, nothing half-written.
 
-DESIGN.md section 9: every input has a limit and a clear message. Hypothesis posts generated
-values to every form of the app as someone the route allows:
+Every input has a limit and a clear message (docs/architecture.md, "Input"). Hypothesis posts
+generated values to every form of the app as someone the route allows:
 
 - every POST route of the URL map has an entry in ``POST_FORMS`` (a route added without one
   fails the suite, as in tests/test_authorization.py); an entry says who may use the route,

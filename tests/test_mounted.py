@@ -39,7 +39,7 @@ def _host(database_url: str, tmp_path: Path, *, own_login: bool) -> Flask:
         return "the host's own home page"
 
     if own_login:
-        # What docs/architecture.md asks of a host with its own Flask-Login: its user loader
+        # What docs/interfaces.md asks of a host with its own Flask-Login: its user loader
         # returns the engine's people for their ids, and a sign-in page is named.
         from lms.accounts.services import load_user
 

@@ -1,5 +1,5 @@
-"""A request that fails half-way leaves nothing behind (DESIGN.md section 3: the request owns the
-transaction; services flush, never commit).
+"""A request that fails half-way leaves nothing behind (docs/architecture.md, "Transactions": the
+request owns the transaction; services flush, never commit).
 
 Each case runs a real action through its real route and makes a service fail after it has
 already written rows (or makes the final commit itself fail). The answer must be the error page,

@@ -1,5 +1,5 @@
 """Reset and registration answer the same for an address with an account and one without:
-status, page, and time (issue 17, item 3).
+status, page, and time.
 
 The time is compared between the two paths in the same test, over many interleaved tries, as
 a ratio of medians, never against a clock figure. The relay is made slow (each message takes

@@ -1,5 +1,6 @@
 """Links that leave the server come from the configured base URL, never from the request's Host
-(issue 17, item 1); an unknown Host is refused where TRUSTED_HOSTS is set; setup writes both."""
+(docs/architecture.md, "Jobs"); an unknown Host is refused where TRUSTED_HOSTS is set; setup
+writes both."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every route of the cohorts and certificates areas, for each of the six people of DESIGN section 7.
+"""Every route of the cohorts and certificates areas, for each of the six people in docs/roles.md.
 
 Anonymous people are sent to sign in (302); a learner lacking the facilitator or admin role gets
 403; a facilitator of another cohort gets 404 for this cohort's pages (its existence is not

@@ -1,4 +1,4 @@
-"""What a new facilitator and admin hit (issue 23), through the real routes: participant reports
+"""What a new facilitator and admin hit, through the real routes: participant reports
 in every encoding and separator a spreadsheet writes, revocations that stand, the clock, and
 uploads that are too large."""
 

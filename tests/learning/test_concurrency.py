@@ -142,7 +142,7 @@ def test_an_autosave_under_way_never_replaces_the_submitted_text(
 def test_a_roster_saved_while_a_learner_holds_their_enrollment_waits_and_both_succeed(
     app, make_user, in_db
 ):
-    """The interleaving that deadlocked on PostgreSQL (issue 16): the facilitator's roster save
+    """The interleaving that once deadlocked on PostgreSQL: the facilitator's roster save
     locks the enrollments in id order, and reaches a learner who holds their own enrollment
     while submitting a reflection. The save waits for that one lock; the learner's request
     needs no lock the save holds (no counter row is updated any more), so it commits, and then

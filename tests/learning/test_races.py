@@ -257,7 +257,7 @@ def test_the_last_reflection_and_the_attendance_at_once_complete_a_live_enrollme
 def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadlocks(
     app, make_user, in_db
 ):
-    """The interleaving a live session makes (issue 16): two co-facilitators save the whole
+    """The interleaving a live session makes: two co-facilitators save the whole
     roster's attendance while every learner of the cohort autosaves and submits reflections and
     posts video progress, and a newcomer joins the waitlist. Each write locks only the rows it
     changes, in one order (cohort, then enrollments by id): no request fails, nothing is lost,

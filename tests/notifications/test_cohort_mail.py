@@ -599,7 +599,7 @@ def test_the_roster_shows_confirmations_and_a_facilitator_writes_to_the_waitlist
 
 MANY = int(
     os.environ.get("LMS_TEST_MAIL_MANY", "120")
-)  # LMS_TEST_MAIL_MANY=1000 for the figure
+)  # LMS_TEST_MAIL_MANY=1000: a cohort of 1,000, as large as the mail must handle
 
 
 def test_a_cohort_of_many_is_mailed_through_the_queue(app, make_user, smtp):

@@ -330,8 +330,8 @@ class Stage:
     def recording_enrollment(self, learner: Any) -> int:
         from lms.courses.catalog import course_row
         from lms.db import db_session, utcnow
-        from lms.extension import lms_state
         from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
+        from lms.state import lms_state
 
         with self.app.app_context():
             course = course_row(db_session, lms_state().catalog.get(COURSE))
@@ -997,7 +997,7 @@ def error_page_texts(app: Any) -> set[str]:
     from flask_babel import force_locale
 
     from lms.i18n import domain
-    from lms.web import ERROR_MESSAGES
+    from lms.web.errors import ERROR_MESSAGES
 
     texts = set()
     with app.test_request_context():

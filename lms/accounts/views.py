@@ -42,7 +42,7 @@ from lms.security import (
     login_rate_limit,
     rate_limit,
 )
-from lms.web import safe_next_url
+from lms.web.guards import safe_next_url
 
 blueprint = AreaBlueprint("lms_accounts", __name__, url_prefix="/auth")
 

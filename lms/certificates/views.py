@@ -33,7 +33,7 @@ from lms.i18n import _, _l
 from lms.learning.models import Enrollment
 from lms.routing import AreaBlueprint
 from lms.security import rate_limit
-from lms.web import roles_required
+from lms.web.guards import roles_required
 
 blueprint = AreaBlueprint("lms_certificates", __name__)
 

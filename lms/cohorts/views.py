@@ -33,7 +33,8 @@ from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
 from lms.routing import AreaBlueprint
 from lms.uploads import answers_too_large, upload_limit
-from lms.web import kept, roles_required
+from lms.web.caching import kept
+from lms.web.guards import roles_required
 
 blueprint = AreaBlueprint("lms_cohorts", __name__)
 

@@ -37,7 +37,8 @@ from lms.learning.models import EnrollmentStatus, ReflectionStatus, StepState
 from lms.learning.progress import count_words
 from lms.markdown import render_markdown
 from lms.routing import AreaBlueprint
-from lms.web import kept, request_json
+from lms.web.caching import kept
+from lms.web.guards import request_json
 
 blueprint = AreaBlueprint("lms_learning", __name__)
 

@@ -21,7 +21,7 @@ from lms.notifications.forms import (
 )
 from lms.notifications.models import DeliveryStatus
 from lms.routing import AreaBlueprint
-from lms.web import roles_required
+from lms.web.guards import roles_required
 
 blueprint = AreaBlueprint("lms_notifications", __name__)
 

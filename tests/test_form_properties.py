@@ -367,7 +367,7 @@ class Stage:
 
     def reset_token(self, user: Any) -> str:
         from lms.accounts.models import User
-        from lms.accounts.services import password_reset_token
+        from lms.accounts.tokens import password_reset_token
         from lms.db import db_session
 
         with self.app.test_request_context():

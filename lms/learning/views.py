@@ -26,11 +26,14 @@ from markupsafe import Markup
 from werkzeug.security import safe_join
 
 from lms import caching
+from lms.accounts import services as accounts
+from lms.accounts.data_export import export_user_data
 from lms.courses.definitions import AttendStep, ReadStep, ReflectStep, WatchStep
 from lms.courses.presentation import path_label, register_course_panel
 from lms.db import commit_if_open
 from lms.downloads import content_disposition, name_part
-from lms.i18n import _, current_locale, domain
+from lms.i18n import LANGUAGE_NAMES, _, current_locale, domain
+from lms.learning import dashboard as my_learning
 from lms.learning import services
 from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
 from lms.learning.models import EnrollmentStatus, ReflectionStatus, StepState
@@ -269,8 +272,6 @@ def _plural_template(translated: str) -> str:
 
 
 def _watch_context(enrollment, course, step: WatchStep, locale: str) -> dict:
-    from lms.i18n import LANGUAGE_NAMES
-
     if step.video.startswith(("https://", "http://")):
         video_src = step.video
     else:
@@ -464,14 +465,14 @@ def reflection_draft(enrollment_id: int, step_id: str):
 @login_required
 def dashboard():
     def render() -> Markup:
-        data = services.dashboard_for(current_user, current_locale())
+        data = my_learning.dashboard_for(current_user, current_locale())
         return Markup(
             render_template(
                 "lms/learning/_dashboard_records.html",
                 data=data,
                 path_label=path_label,
                 ReflectionStatus=ReflectionStatus,
-                paths=services.ordered_paths(),
+                paths=my_learning.ordered_paths(),
             )
         )
 
@@ -483,7 +484,7 @@ def dashboard():
 @blueprint.get("/me/export.json")
 @login_required
 def export_data():
-    payload = json.dumps(services.export_user_data(current_user), ensure_ascii=False, indent=2)
+    payload = json.dumps(export_user_data(current_user), ensure_ascii=False, indent=2)
     response = Response(payload, mimetype="application/json")
     response.headers["Content-Disposition"] = content_disposition(
         "-".join(filter(None, ("my-learning-data", name_part(current_user.display_name)))) + ".json"
@@ -495,15 +496,12 @@ def export_data():
 @blueprint.route("/me/delete", methods=["GET", "POST"])
 @login_required
 def delete_account():
-    from lms.accounts.services import AccountError
-    from lms.accounts.services import delete_account as delete
-
     form = DeleteAccountForm()
-    certificates = services.certificates_of_user(current_user)
+    certificates = my_learning.certificates_of_user(current_user)
     if form.validate_on_submit():
         try:
-            delete(current_user, form.password.data)
-        except AccountError as error:
+            accounts.delete_account(current_user, form.password.data)
+        except accounts.AccountError as error:
             form.password.errors.append(str(error))
         else:
             logout_user()

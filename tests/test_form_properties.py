@@ -544,18 +544,18 @@ def _forms() -> dict[str, Form]:
         ResetRequestForm,
     )
     from lms.admin.forms import ActiveForm, ConfirmEmailForm, RetryJobForm, RoleForm, SyncForm
-    from lms.certificates.views import ActionForm as CertificateActionForm
     from lms.certificates.views import ReissueAfterRevocationForm, RevokeForm
     from lms.cohorts.forms import (
-        ActionForm,
         ApplyImportForm,
         AttendanceImportForm,
         CancelForm,
         CohortForm,
     )
     from lms.credentials.views import CheckForm
+    from lms.forms import ActionForm
+    from lms.forms import ActionForm as CertificateActionForm
+    from lms.forms import ActionForm as MailActionForm
     from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
-    from lms.notifications.forms import ActionForm as MailActionForm
     from lms.notifications.forms import ReminderForm, RosterMessageForm, SettingsForm
 
     counter = iter(range(10**9))

@@ -15,7 +15,6 @@ from lms import caching
 from lms.cohorts import services
 from lms.cohorts.forms import (
     ATTENDANCE_LABELS,
-    ActionForm,
     ApplyImportForm,
     AttendanceImportForm,
     CancelForm,
@@ -29,6 +28,7 @@ from lms.courses.models import Course
 from lms.courses.presentation import path_label, register_course_panel
 from lms.db import db_session, utcnow
 from lms.downloads import content_disposition
+from lms.forms import ActionForm
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
 from lms.routing import AreaBlueprint

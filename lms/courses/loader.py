@@ -17,12 +17,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from lms.courses.captions import Cue, parse_captions
+from lms.courses.consistency import consistency_problems, consistency_warnings
 from lms.courses.definitions import (
     STEP_KINDS,
     CourseDefinition,
     WatchStep,
-    consistency_problems,
-    consistency_warnings,
     course_file_model,
 )
 

@@ -2,6 +2,12 @@
 
 Operations flush and never commit (the request or the CLI command does). Every function that
 takes an enrollment expects one already checked with :func:`get_enrollment_for`.
+
+Longer than most modules (about 470 lines) on purpose: starting an enrollment, recording its
+evidence and its reflections are the operations on one record, and share its checks (an
+enrollment still open, its row locked first: ``_ensure_open``, ``_serialise``). Split apart, each
+part would import the others' private helpers. What only reads across enrollments lives
+beside it: My learning in ``dashboard.py``, completion in ``progress.py``.
 """
 
 from __future__ import annotations
@@ -62,13 +68,16 @@ class TooFewWords(LearningError):
         self.words, self.minimum, self.kept_submitted = words, minimum, kept_submitted
         if not kept_submitted:
             message = _(
-                "Your reflection has %(words)s words; it needs at least %(minimum)s to be submitted. What you wrote is saved as a draft.",
+                "Your reflection has %(words)s words; it needs at least %(minimum)s to be "
+                "submitted. What you wrote is saved as a draft.",
                 words=words,
                 minimum=minimum,
             )
         else:
             message = _(
-                "Your reflection has %(words)s words; it needs at least %(minimum)s to be submitted. Your earlier submitted reflection stays as it was; what you typed is below.",
+                "Your reflection has %(words)s words; it needs at least %(minimum)s to be "
+                "submitted. Your earlier submitted reflection stays as it was; what you typed is "
+                "below.",
                 words=words,
                 minimum=minimum,
             )
@@ -349,7 +358,7 @@ def record_played_segments(
 
 
 def mark_step_read(enrollment: Enrollment, loaded: LoadedCourse, step: StepDefinition) -> None:
-    """Opening a reading is its evidence (DESIGN section 6)."""
+    """Opening a reading is its evidence (docs/rules.md): the learner saw the page."""
     if not isinstance(step, ReadStep) or enrollment.status is EnrollmentStatus.withdrawn:
         return
     seen = watch_progress(enrollment, step)

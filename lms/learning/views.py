@@ -2,6 +2,12 @@
 
 Every enrollment page and JSON endpoint answers 404 to anyone but the enrollment's learner
 (``services.get_enrollment_for``). JSON POSTs carry the CSRF token in ``X-CSRFToken``.
+
+Longer than most modules (about 520 lines) because it is one blueprint, ``lms_learning``: a
+second module of routes would register on the blueprint declared here and so import this module
+back, and the player's pages and JSON endpoints share its enrollment lookups and the reflection
+form's own CSRF handling. The work behind the pages is in the services, the dashboard and
+``lms.accounts.data_export``.
 """
 
 from __future__ import annotations
@@ -408,7 +414,8 @@ def reflection(enrollment_id: int, step_id: str):
                 step,
                 form=form,
                 message=_(
-                    "Your session expired before the reflection was sent, so it was not saved. Everything you typed is still below: press the button again."
+                    "Your session expired before the reflection was sent, so it was not saved. "
+                    "Everything you typed is still below: press the button again."
                 ),
                 status=400,
             )

@@ -58,7 +58,8 @@ def _csrf_error(error: CSRFError) -> Any:
     if wants_json():
         return {"error": 400, "reason": "csrf"}, 400
     message = domain.gettext(
-        "Your session expired or the form was sent twice. Go back, reload the page and try again; what you typed is still in your browser's back page."
+        "Your session expired or the form was sent twice. Go back, reload the page and try again; "
+        "what you typed is still in your browser's back page."
     )
     return render_template(
         "lms/error.html", code=400, title=domain.gettext("Please try again"), message=message

@@ -71,7 +71,8 @@ def refuse_nul_characters() -> Any:
     if not _carries_nul():
         return None
     message = domain.gettext(
-        "What you sent contains a NUL character, an invisible control character that cannot be saved. Remove it and try again."
+        "What you sent contains a NUL character, an invisible control character that cannot be "
+        "saved. Remove it and try again."
     )
     if wants_json():
         return {"error": 400, "message": message}, 400

@@ -27,14 +27,14 @@ def template_globals() -> dict[str, Any]:
         "url_endpoints": current_app.view_functions,
         "site_links": site_links(),
         # The person itself rather than Flask-Login's proxy, which looks them up again on each
-        # of the dozen reads a page makes (anonymous visitors get Flask-Login's anonymous user).
+        # of the many reads a page makes (anonymous visitors get Flask-Login's anonymous user).
         "current_user": current_user._get_current_object(),
         "csrf_token": generate_csrf,
     }
 
 
 # What every page's header and footer link to, by name. The same on every page (for one host
-# and mount point), so a worker builds them once instead of a dozen url_for calls a page.
+# and mount point), so a worker builds them once rather than calling url_for for each on every page.
 SITE_LINKS = {
     "stylesheet": ("lms.static", {"filename": "lms/app.css"}),
     "script": ("lms.static", {"filename": "lms/base.js"}),

@@ -183,8 +183,8 @@ def prepare(url: str, instance_dir: Path, learners: int) -> dict[str, Any]:
     from lms.cohorts.registration import register
     from lms.cohorts.scheduling import CohortData, create_cohort
     from lms.db import db_session, make_engine, transaction
-    from lms.extension import lms_state
     from lms.learning.services import start_enrollment, submit_reflection
+    from lms.state import lms_state
 
     engine = make_engine(url)
     migrations.upgrade(engine)
@@ -426,9 +426,9 @@ def data_problems(
     from lms.certificates.models import Certificate
     from lms.cohorts.models import Attendance
     from lms.db import db_session
-    from lms.extension import lms_state
     from lms.learning.models import Enrollment, EnrollmentStatus, Reflection, StepProgress
     from lms.learning.progress import is_complete, load_segments
+    from lms.state import lms_state
 
     problems: list[str] = []
     facts: dict[str, Any] = {}

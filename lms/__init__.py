@@ -17,10 +17,12 @@ __all__ = ["LMS", "create_app"]
 
 def __getattr__(name: str) -> Any:
     if name == "create_app":
+        # lazy: `import lms` (the course loader, the PDF renderer) must not import Flask
         from lms.app import create_app
 
         return create_app
     if name == "LMS":
+        # lazy: `import lms` (the course loader, the PDF renderer) must not import Flask
         from lms.extension import LMS
 
         return LMS

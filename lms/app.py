@@ -11,6 +11,7 @@ from werkzeug.exceptions import SecurityError
 
 from lms.config import STANDALONE_DEFAULTS, load_environment
 from lms.extension import LMS
+from lms.web.errors import register_error_pages
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -30,8 +31,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["TRUSTED_HOSTS"] = list(app.config["LMS_TRUSTED_HOSTS"])
     LMS(app, url_prefix=app.config.get("LMS_URL_PREFIX", ""))
     app.extensions["lms"].standalone = True
-    from lms.web import register_error_pages
-
     register_error_pages(app)
     app.register_error_handler(SecurityError, _untrusted_host)
     if app.config.get("LMS_URL_PREFIX"):

@@ -5,25 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, has_request_context, request, session
+from flask import Blueprint, Flask, current_app, g, session
 from flask_babel import Babel
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from lms import db
+from lms.accounts.services import load_user
 from lms.caching import PageCache
+from lms.cli import lms_group
 from lms.config import apply_defaults
+from lms.courses.catalog import CourseCatalog
+from lms.formatting import register_filters
+from lms.invalidation import note_person, watch, wrote_anything
+from lms.jobs.runner import init_jobs
+from lms.security import apply_rate_limits, init_security
 from lms.state import LMSState, lms_state
+from lms.views import blueprints
+from lms.web.caching import public_page_validators
+from lms.web.context import is_lms_request, select_locale, select_timezone, signed_in_person
+from lms.web.templating import template_globals
 
-__all__ = [
-    "LMS",
-    "LMSState",
-    "lms_state",
-    "is_lms_request",
-    "select_locale",
-    "select_timezone",
-    "signed_in_person",
-]
+__all__ = ["LMS", "mounted_prefix"]
 
 
 class LMS:
@@ -37,8 +40,6 @@ class LMS:
         apply_defaults(app.config)
         url_prefix = url_prefix.rstrip("/")
         app.config["LMS_URL_PREFIX"] = url_prefix
-
-        from lms.courses.catalog import CourseCatalog
 
         database_url = (
             app.config["LMS_DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'lms.sqlite'}"
@@ -54,19 +55,13 @@ class LMS:
             page_cache=PageCache(app, database_url),
         )
         app.extensions["lms"] = state
-        from lms.invalidation import watch
-
         watch(state.database.session_factory, state.page_cache.bump)
-        from lms.jobs.runner import init_jobs
-
         init_jobs(app)
 
         self._init_babel(app)
         self._init_login(app)
         if "csrf" not in app.extensions:
             CSRFProtect(app)
-        from lms.security import apply_rate_limits, init_security
-
         init_security(app)
         self._register_blueprints(app, state)
         apply_rate_limits(app)  # the views' limits, with this app's limiter
@@ -76,15 +71,9 @@ class LMS:
         app.before_request(_follow_catalog_syncs)
         app.teardown_appcontext(db.close_session)
         app.after_request(_commit_request)
-        from lms.web import public_page_validators
-
         app.after_request(public_page_validators)
         app.context_processor(_template_context)
-        from lms.formatting import register_filters
-
         register_filters(app)
-
-        from lms.cli import lms_group
 
         app.cli.add_command(lms_group)
 
@@ -96,8 +85,6 @@ class LMS:
     def _init_login(self, app: Flask) -> None:
         if hasattr(app, "login_manager"):
             return  # the host owns login; it must load lms users (docs/architecture.md)
-        from lms.accounts.services import load_user
-
         manager = _LoginManager(app)
         manager.login_view = "lms_accounts.login"
         manager.login_message = None  # the login page says why on its own
@@ -105,8 +92,6 @@ class LMS:
         manager.user_loader(load_user)
 
     def _register_blueprints(self, app: Flask, state: LMSState) -> None:
-        from lms.views import blueprints
-
         core = Blueprint(
             "lms",
             __name__,
@@ -132,45 +117,6 @@ def mounted_prefix(mount_point: str, own_prefix: str | None) -> str | None:
     return joined.rstrip("/") or None
 
 
-def is_lms_request() -> bool:
-    if lms_state().standalone:
-        return True
-    return bool(request.blueprint) and request.blueprint.split(".")[0].startswith("lms")
-
-
-def select_locale() -> str | None:
-    languages = current_app.config["LMS_LANGUAGES"]
-    if "_lms_locale" in g:  # set by code that renders for someone else (a learner's certificate)
-        return g._lms_locale
-    if not has_request_context():
-        return current_app.config["LMS_DEFAULT_LOCALE"]
-    person = signed_in_person()
-    if person is not None and person.locale in languages:
-        return person.locale
-    chosen = session.get("lms_locale")
-    if chosen in languages:
-        return chosen
-    return (
-        request.accept_languages.best_match(languages) or current_app.config["LMS_DEFAULT_LOCALE"]
-    )
-
-
-def select_timezone() -> str | None:
-    if not has_request_context():
-        return current_app.config["LMS_DEFAULT_TIMEZONE"]
-    person = signed_in_person()
-    if person is not None:
-        return person.time_zone
-    return session.get("lms_time_zone") or current_app.config["LMS_DEFAULT_TIMEZONE"]
-
-
-def signed_in_person() -> Any:
-    """The signed-in person (a User), or None. ``current_user`` is a proxy that looks the person
-    up again on every attribute read: code that reads several of them takes the person once."""
-    person = current_user._get_current_object()
-    return person if person is not None and person.is_authenticated else None
-
-
 def _refuse_without_secret_key() -> Any:
     # Never a built-in default key: sessions signed with a known key can be forged.
     current_app.logger.error("No SECRET_KEY: run `flask --app lms lms setup` or set SECRET_KEY.")
@@ -182,8 +128,6 @@ def _refuse_without_secret_key() -> Any:
 
 def _commit_request(response: Any) -> Any:
     """One commit per request: what a successful request flushed is committed, else rolled back."""
-    from lms.invalidation import note_person, wrote_anything
-
     if "_lms_session" not in g:
         return response
     if response.status_code < 400:
@@ -220,6 +164,4 @@ def _follow_catalog_syncs() -> None:
 def _template_context() -> dict[str, Any]:
     if not is_lms_request():
         return {}
-    from lms.web import template_globals
-
     return template_globals()

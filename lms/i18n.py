@@ -20,7 +20,7 @@ _l = domain.lazy_gettext
 
 
 def current_locale() -> str:
-    """The locale this request renders in (Flask-Babel's choice, see ``extension.select_locale``)."""
+    """The locale this request renders in (Flask-Babel's choice, see ``lms.web.context.select_locale``)."""
     return str(get_locale() or current_app.config["LMS_DEFAULT_LOCALE"])
 
 
@@ -34,7 +34,7 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 def template_translations(*, escape: bool = True) -> dict[str, Any]:
     """The templates' ``_``/``gettext`` and ``ngettext``, bound to the current translations once
-    (a page calls ``_`` dozens of times, and each unbound call looks them up again through
+    (a page calls ``_`` many times, and each unbound call looks them up again through
     Flask-Babel's context-local proxies). With ``escape`` (HTML) translated text is trusted and
     the values put into it are escaped; without it (a mail's plain-text part) they are not.
     ``ngettext`` shows the count as ``%(num)s`` unless a formatted ``num`` is given (not

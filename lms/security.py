@@ -19,6 +19,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from lms.db import MAX_ID
+from lms.web.context import is_lms_request
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -140,8 +141,6 @@ def apply_rate_limits(app: Flask) -> None:
 
 
 def _security_headers(response: Any) -> Any:
-    from lms.extension import is_lms_request
-
     if not is_lms_request():
         return response
     headers = response.headers

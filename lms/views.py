@@ -7,7 +7,8 @@ from importlib import import_module
 from flask import Blueprint
 
 from lms.routing import AreaBlueprint
-from lms.web import register_error_pages, register_input_checks
+from lms.web.errors import register_error_pages
+from lms.web.guards import register_input_checks
 
 # Each area owns one blueprint, named lms_<area>, declared in lms/<area>/views.py as `blueprint`.
 AREAS = (

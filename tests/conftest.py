@@ -113,7 +113,7 @@ def app(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
         os.environ.pop("LMS_INSTANCE_PATH", None)
     with application.app_context():
         from lms.db import db_session
-        from lms.extension import lms_state
+        from lms.state import lms_state
 
         lms_state().catalog.sync(db_session)
         db_session.commit()

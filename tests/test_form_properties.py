@@ -330,8 +330,8 @@ class Stage:
     def recording_enrollment(self, learner: Any) -> int:
         from lms.courses.catalog import course_row
         from lms.db import db_session, utcnow
-        from lms.extension import lms_state
         from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
+        from lms.state import lms_state
 
         with self.app.app_context():
             course = course_row(db_session, lms_state().catalog.get(COURSE))
@@ -367,7 +367,7 @@ class Stage:
 
     def reset_token(self, user: Any) -> str:
         from lms.accounts.models import User
-        from lms.accounts.services import password_reset_token
+        from lms.accounts.tokens import password_reset_token
         from lms.db import db_session
 
         with self.app.test_request_context():
@@ -544,18 +544,13 @@ def _forms() -> dict[str, Form]:
         ResetRequestForm,
     )
     from lms.admin.forms import ActiveForm, ConfirmEmailForm, RetryJobForm, RoleForm, SyncForm
-    from lms.certificates.views import ActionForm as CertificateActionForm
     from lms.certificates.views import ReissueAfterRevocationForm, RevokeForm
-    from lms.cohorts.forms import (
-        ActionForm,
-        ApplyImportForm,
-        AttendanceImportForm,
-        CancelForm,
-        CohortForm,
-    )
+    from lms.cohorts.forms import ApplyImportForm, AttendanceImportForm, CancelForm, CohortForm
     from lms.credentials.views import CheckForm
+    from lms.forms import ActionForm
+    from lms.forms import ActionForm as CertificateActionForm
+    from lms.forms import ActionForm as MailActionForm
     from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
-    from lms.notifications.forms import ActionForm as MailActionForm
     from lms.notifications.forms import ReminderForm, RosterMessageForm, SettingsForm
 
     counter = iter(range(10**9))
@@ -997,7 +992,7 @@ def error_page_texts(app: Any) -> set[str]:
     from flask_babel import force_locale
 
     from lms.i18n import domain
-    from lms.web import ERROR_MESSAGES
+    from lms.web.errors import ERROR_MESSAGES
 
     texts = set()
     with app.test_request_context():

@@ -55,7 +55,7 @@ def _host(database_url: str, tmp_path: Path, *, own_login: bool) -> Flask:
     LMS(host, url_prefix=PREFIX)
     with host.app_context():
         from lms.db import db_session
-        from lms.extension import lms_state
+        from lms.state import lms_state
 
         lms_state().catalog.sync(db_session)
         db_session.commit()

@@ -99,7 +99,7 @@ def test_the_dashboard_follows_writes_made_in_another_worker(
 ):
     from lms.cohorts import registration, services
     from lms.db import db_session
-    from lms.learning import services as learning_services
+    from lms.learning import dashboard
 
     facilitator = make_user("facilitator")
     seated, ahead, learner = make_user(), make_user(), make_user()
@@ -107,7 +107,7 @@ def test_the_dashboard_follows_writes_made_in_another_worker(
     for person in (seated, ahead, learner):
         register(app, person, cohort_id)
     client = client_for(app, learner)
-    renders = calls_to(monkeypatch, learning_services, "dashboard_for")
+    renders = calls_to(monkeypatch, dashboard, "dashboard_for")
 
     assert "Number 2 on the waitlist" in client.get("/me").get_data(as_text=True)
     assert "Number 2 on the waitlist" in client.get("/me").get_data(as_text=True)
@@ -381,7 +381,7 @@ def test_versions_move_only_when_the_transaction_commits(app, make_user):
 def test_a_store_that_does_not_answer_serves_every_page_afresh(app, make_user, monkeypatch, caplog):
     from lms.cohorts import services
     from lms.db import db_session
-    from lms.learning import services as learning_services
+    from lms.learning import dashboard
 
     facilitator, learner = make_user("facilitator"), make_user()
     cohort_id = schedule(app, facilitator, title="Seen while the store is down")
@@ -395,7 +395,7 @@ def test_a_store_that_does_not_answer_serves_every_page_afresh(app, make_user, m
 
     monkeypatch.setattr(store, "get_many", unreachable)
     monkeypatch.setattr(store, "set_many", unreachable)
-    renders = calls_to(monkeypatch, learning_services, "dashboard_for")
+    renders = calls_to(monkeypatch, dashboard, "dashboard_for")
     with app.app_context():
         services.get_cohort(cohort_id).title = "Renamed while the store is down"
         db_session.commit()  # the bump fails: logged, the commit stands

@@ -15,7 +15,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from lms.accounts.models import AUDIENCE_ROLES, MIN_PASSWORD_LENGTH
-from lms.i18n import _l
+from lms.accounts.services import available_time_zones
+from lms.courses.presentation import audience_label
+from lms.i18n import LANGUAGE_NAMES, _, _l
 
 _PASSWORD_HINT = _l(
     "At least 10 characters. A few unrelated words make a strong password that is easy to remember."
@@ -152,10 +154,6 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, current_zone: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        from lms.accounts.services import available_time_zones
-        from lms.courses.presentation import audience_label
-        from lms.i18n import LANGUAGE_NAMES, _
-
         self.locale.choices = [
             SelectChoice(code, LANGUAGE_NAMES.get(code, code))
             for code in current_app.config["LMS_LANGUAGES"]

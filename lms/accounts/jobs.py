@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from lms.accounts.models import User
+from lms.accounts.tokens import confirmation_days, email_confirmation_token, password_reset_token
 from lms.db import db_session
 from lms.i18n import _
 from lms.jobs import job
@@ -25,8 +26,6 @@ def _person(user_id: int | None) -> User | None:
 
 @job
 def mail_welcome(user_id: int) -> None:
-    from lms.accounts.services import confirmation_days, email_confirmation_token
-
     user = _person(user_id)
     if user is None:
         return
@@ -69,8 +68,6 @@ def mail_existing_account(user_id: int) -> None:
 
 @job
 def mail_email_confirmation(user_id: int) -> None:
-    from lms.accounts.services import confirmation_days, email_confirmation_token
-
     user = _person(user_id)
     if user is None or user.email_confirmed_at is not None:
         return
@@ -90,8 +87,6 @@ def mail_email_confirmation(user_id: int) -> None:
 def mail_password_reset(user_id: int | None) -> None:
     """``None`` when no active account had the address: the request did the same work (this
     job) either way, so it answers in the same time; nothing is sent."""
-    from lms.accounts.services import password_reset_token
-
     user = _person(user_id)
     if user is None:
         return

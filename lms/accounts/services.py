@@ -14,9 +14,21 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, func, select
 from werkzeug.security import generate_password_hash
 
-from lms.accounts.models import MIN_PASSWORD_LENGTH, SignIn, User, count_admins
+from lms.accounts.jobs import (
+    mail_email_confirmation,
+    mail_existing_account,
+    mail_password_reset,
+    mail_welcome,
+)
+from lms.accounts.models import AUDIENCE_ROLES, MIN_PASSWORD_LENGTH, SignIn, User, count_admins
+from lms.accounts.tokens import confirmation_serializer, reset_serializer
+from lms.audit.services import record_event
+from lms.certificates.models import Certificate
 from lms.db import db_session, get_session, utcnow
 from lms.i18n import _
+from lms.invalidation import Written, note
+from lms.jobs import enqueue
+from lms.learning.models import Enrollment
 
 
 class AccountError(ValueError):
@@ -123,8 +135,6 @@ def create_user(
 ) -> User:
     """An account. Its address counts as confirmed unless ``email_confirmed`` is false: the
     person signed up alone (``register_account``) rather than through an admin or a command."""
-    from lms.i18n import _
-
     email = User.normalise_email(email)
     if find_user_by_email(email) is not None:
         raise AccountError(_("An account with this email address already exists."))
@@ -168,8 +178,6 @@ def generate_password() -> str:
 
 
 def admins_exist() -> bool:
-    from lms.accounts.models import count_admins
-
     return bool(db_session.scalar(count_admins()))
 
 
@@ -178,9 +186,6 @@ def users_by_ids(ids: list[int]) -> list[User]:
 
 
 # --- registration, password reset, profile, deletion ------------------------------------------
-
-RESET_SALT = "lms-password-reset"
-CONFIRM_SALT = "lms-email-confirmation"
 
 
 def register_account(
@@ -193,9 +198,6 @@ def register_account(
     hash the password and commit one mail job (sent after the commit, ``lms.accounts.jobs``), so
     the two take the same time.
     """
-    from lms.accounts.jobs import mail_existing_account, mail_welcome
-    from lms.jobs import enqueue
-
     existing = find_user_by_email(email)
     if existing is not None:
         generate_password_hash(password)  # the same work as creating an account
@@ -208,15 +210,6 @@ def register_account(
     return user
 
 
-def _confirmation_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=CONFIRM_SALT)
-
-
-def email_confirmation_token(user: User) -> str:
-    # The address is in the token: a link stays valid only for the address it was sent to.
-    return _confirmation_serializer().dumps({"user": user.id, "email": user.email})
-
-
 def confirm_email(token: str) -> User | None:
     """Mark the address of the token's account confirmed; ``None`` for a bad or expired token.
 
@@ -225,7 +218,7 @@ def confirm_email(token: str) -> User | None:
     if not token or len(token) > 500:
         return None
     try:
-        payload = _confirmation_serializer().loads(
+        payload = confirmation_serializer().loads(
             token, max_age=current_app.config["LMS_EMAIL_CONFIRMATION_MAX_AGE"]
         )
         user_id, email = int(payload["user"]), str(payload["email"])
@@ -242,25 +235,7 @@ def confirm_email(token: str) -> User | None:
 
 def send_email_confirmation(user: User) -> None:
     """Mail the confirmation link again (the first one came with the welcome message), after commit."""
-    from lms.accounts.jobs import mail_email_confirmation
-    from lms.jobs import enqueue
-
     enqueue(mail_email_confirmation, user.id)
-
-
-def confirmation_days() -> int:
-    return max(current_app.config["LMS_EMAIL_CONFIRMATION_MAX_AGE"] // 86400, 1)
-
-
-def _reset_serializer(user: User) -> URLSafeTimedSerializer:
-    # Salted with the current password hash: once the password changes, every earlier token dies.
-    return URLSafeTimedSerializer(
-        current_app.secret_key, salt=f"{RESET_SALT}:{user.password_hash or ''}"
-    )
-
-
-def password_reset_token(user: User) -> str:
-    return _reset_serializer(user).dumps({"user": user.id})
 
 
 def user_for_reset_token(token: str) -> User | None:
@@ -276,7 +251,7 @@ def user_for_reset_token(token: str) -> User | None:
     if user is None or not user.active:
         return None
     try:
-        data = _reset_serializer(user).loads(
+        data = reset_serializer(user).loads(
             token, max_age=current_app.config["LMS_PASSWORD_RESET_MAX_AGE"]
         )
     except BadData:
@@ -290,9 +265,6 @@ def request_password_reset(email: str) -> bool:
     The caller must answer the same whatever this returns (no user enumeration), and the work
     is the same too: one lookup and one mail job, which does nothing for an unknown address.
     """
-    from lms.accounts.jobs import mail_password_reset
-    from lms.jobs import enqueue
-
     user = find_user_by_email(email)
     known = user is not None and user.active
     enqueue(mail_password_reset, user.id if known else None)
@@ -323,8 +295,6 @@ def update_profile(
     affiliate: str,
     audience_role: str,
 ) -> None:
-    from lms.accounts.models import AUDIENCE_ROLES
-
     if locale not in current_app.config["LMS_LANGUAGES"]:
         raise AccountError(_("Choose one of the languages offered."))
     if time_zone not in zoneinfo.available_timezones():
@@ -357,10 +327,6 @@ def delete_account(user: User, password: str) -> None:
     Confirmed by the current password. The last active admin cannot delete themselves (the site
     would have no one to run it). An audit event without personal details is kept.
     """
-    from lms.audit.services import record_event
-    from lms.certificates.models import Certificate
-    from lms.learning.models import Enrollment
-
     if not user.check_password(password):
         raise AccountError(_("That is not your current password."))
     if user.is_admin and db_session.scalar(count_admins()) <= 1:
@@ -388,8 +354,6 @@ def delete_account(user: User, password: str) -> None:
     record_event(user, "account.deleted", user, enrollments=enrollments, certificates=certificates)
     # The cascade below writes without the ORM: the seats and waitlists the person leaves
     # change with it.
-    from lms.invalidation import Written, note
-
     cohorts = set(
         db_session.scalars(
             select(Enrollment.cohort_id).where(

@@ -42,7 +42,7 @@ from lms.security import (
     login_rate_limit,
     rate_limit,
 )
-from lms.web import safe_next_url
+from lms.web.guards import safe_next_url
 
 blueprint = AreaBlueprint("lms_accounts", __name__, url_prefix="/auth")
 
@@ -143,7 +143,9 @@ def register():
         # The same answer for a new address and one that already has an account.
         flash(
             _(
-                "Check your email: we have sent a message to %(email)s. If the address is new here, your account is ready and you can sign in now. If it already had an account, the message explains how to get back into it.",
+                "Check your email: we have sent a message to %(email)s. If the address is new "
+                "here, your account is ready and you can sign in now. If it already had an "
+                "account, the message explains how to get back into it.",
                 email=form.email.data.strip(),
             ),
             "success",
@@ -161,7 +163,8 @@ def reset_request():
         # The same answer whether or not an account uses the address.
         flash(
             _(
-                "If an account uses %(email)s, we have sent it a link to choose a new password. The link works for %(minutes)s minutes.",
+                "If an account uses %(email)s, we have sent it a link to choose a new password. "
+                "The link works for %(minutes)s minutes.",
                 email=form.email.data.strip(),
                 minutes=current_app.config["LMS_PASSWORD_RESET_MAX_AGE"] // 60,
             ),

@@ -17,11 +17,12 @@ from lms.admin.forms import (
     RoleForm,
     SyncForm,
 )
-from lms.extension import lms_state, select_timezone
 from lms.i18n import _
 from lms.reports.paging import Page, page_number
 from lms.routing import AreaBlueprint
-from lms.web import roles_required, safe_next_url
+from lms.state import lms_state
+from lms.web.context import select_timezone
+from lms.web.guards import roles_required, safe_next_url
 
 blueprint = AreaBlueprint("lms_admin", __name__)
 

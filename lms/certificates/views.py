@@ -29,17 +29,14 @@ from lms.certificates.services import CertificateError, NotEligibleError
 from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
 from lms.downloads import content_disposition, name_part
+from lms.forms import ActionForm
 from lms.i18n import _, _l
 from lms.learning.models import Enrollment
 from lms.routing import AreaBlueprint
 from lms.security import rate_limit
-from lms.web import roles_required
+from lms.web.guards import roles_required
 
 blueprint = AreaBlueprint("lms_certificates", __name__)
-
-
-class ActionForm(FlaskForm):
-    """A button that POSTs: only the CSRF token."""
 
 
 class RevokeForm(FlaskForm):

@@ -148,10 +148,6 @@ class CancelForm(FlaskForm):
     submit = SubmitField(_l("Cancel this cohort"))
 
 
-class ActionForm(FlaskForm):
-    """A button that POSTs (register, withdraw, close, issue): only the CSRF token."""
-
-
 class AttendanceImportForm(FlaskForm):
     report = FileField(
         _l("Participant report (CSV)"),

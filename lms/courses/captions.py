@@ -96,7 +96,8 @@ def parse_captions(
     if len(parsed) != len(timings):  # webvtt-py read the blocks differently: no line to point at
         return [], [
             CaptionProblem(
-                f"has {len(timings)} cue timing lines but {len(parsed)} readable cues; check the blank lines between cues"
+                f"has {len(timings)} cue timing lines but {len(parsed)} readable cues; check the "
+                "blank lines between cues"
             )
         ]
 
@@ -116,7 +117,8 @@ def parse_captions(
             if start < previous.start:
                 problems.append(
                     CaptionProblem(
-                        f"cue starts at {clock(start)}, before the cue above it (line {previous.line}, {clock(previous.start)}): "
+                        f"cue starts at {clock(start)}, before the cue above it (line "
+                        f"{previous.line}, {clock(previous.start)}): "
                         "cues must be in order of their start times",
                         line,
                     )
@@ -133,7 +135,8 @@ def parse_captions(
         if duration_seconds is not None and end > duration_seconds + DURATION_TOLERANCE_SECONDS:
             problems.append(
                 CaptionProblem(
-                    f"cue ends at {clock(end)}, after the end of the video ({clock(duration_seconds)}, its duration_seconds)",
+                    f"cue ends at {clock(end)}, after the end of the video "
+                    f"({clock(duration_seconds)}, its duration_seconds)",
                     line,
                 )
             )

@@ -56,7 +56,7 @@ class CourseCatalog:
     @property
     def generation(self) -> int:
         """One more on each reload: part of the key of anything built from these definitions
-        (``lms.web.kept`` adds it to every key; it is read before the part is built, so a part
+        (``lms.web.caching.kept`` adds it to every key; it is read before the part is built, so a part
         rendered from the old definitions while another thread reloads is never served).
 
         Loads the catalog first, so that what is filed under it before the first load (when

@@ -17,14 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from lms.courses.captions import Cue, parse_captions
-from lms.courses.definitions import (
-    STEP_KINDS,
-    CourseDefinition,
-    WatchStep,
-    consistency_problems,
-    consistency_warnings,
-    course_file_model,
-)
+from lms.courses.consistency import consistency_problems, consistency_warnings
+from lms.courses.definitions import STEP_KINDS, CourseDefinition, WatchStep, course_file_model
 
 COURSE_FILE = "course.toml"
 # Files whose bytes make up a course's content hash. Media files are referenced, not hashed:

@@ -10,6 +10,7 @@ from flask import Flask
 
 from lms.courses.loader import LoadedCourse
 from lms.i18n import _, _l, current_locale
+from lms.markdown import render_markdown
 from lms.state import lms_state
 
 AUDIENCE_LABELS = {
@@ -215,12 +216,6 @@ def course_details_context(course: LoadedCourse) -> dict[str, Any]:
 
 def course_panels(course: LoadedCourse) -> list[str]:
     return [html for panel in lms_state().course_panels if (html := panel(course))]
-
-
-def render_markdown(text: str) -> str:
-    from lms.markdown import render_markdown as render
-
-    return render(text)
 
 
 def content_lang_attr(course: LoadedCourse) -> str:

@@ -20,7 +20,8 @@ from lms.db import db_session
 from lms.i18n import current_locale
 from lms.routing import AreaBlueprint
 from lms.state import lms_state
-from lms.web import kept, safe_next_url
+from lms.web.caching import kept
+from lms.web.guards import safe_next_url
 
 blueprint = AreaBlueprint("lms_courses", __name__)
 

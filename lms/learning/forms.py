@@ -20,7 +20,9 @@ class ReflectionForm(FlaskForm):
     shared = BooleanField(
         _l("Let my facilitator read this reflection"),
         description=_l(
-            "Off unless you turn it on. Reflections are yours: only you can read them, unless you choose to share one with the facilitator of your live session. You can change this whenever you submit."
+            "Off unless you turn it on. Reflections are yours: only you can read them, unless you "
+            "choose to share one with the facilitator of your live session. You can change this "
+            "whenever you submit."
         ),
     )
     save_draft = SubmitField(_l("Save draft"))

@@ -1,4 +1,4 @@
-"""Honest completion (DESIGN.md section 6): a step is done when its evidence is there.
+"""Honest completion (the rules of completion: docs/rules.md): a step is done when its evidence is there.
 
 - ``watch``: the merged played segments cover ``required_fraction`` of the video;
 - ``read``: the learner opened it;

@@ -2,18 +2,23 @@
 
 Operations flush and never commit (the request or the CLI command does). Every function that
 takes an enrollment expects one already checked with :func:`get_enrollment_for`.
+
+Longer than most modules (about 470 lines) on purpose: starting an enrollment, recording its
+evidence and its reflections are the operations on one record, and share its checks (an
+enrollment still open, its row locked first: ``_ensure_open``, ``_serialise``). Split apart, each
+part would import the others' private helpers. What only reads across enrollments lives
+beside it: My learning in ``dashboard.py``, completion in ``progress.py``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.exceptions import NotFound
@@ -46,6 +51,7 @@ from lms.learning.progress import (
     refresh_completion,
     step_states,
 )
+from lms.state import lms_state
 
 # The paths a learner starts on their own; live enrollments come from a cohort.
 SELF_DIRECTED_PATHS: tuple[str, ...] = (LearningPath.recording.value, LearningPath.self_paced.value)
@@ -62,13 +68,16 @@ class TooFewWords(LearningError):
         self.words, self.minimum, self.kept_submitted = words, minimum, kept_submitted
         if not kept_submitted:
             message = _(
-                "Your reflection has %(words)s words; it needs at least %(minimum)s to be submitted. What you wrote is saved as a draft.",
+                "Your reflection has %(words)s words; it needs at least %(minimum)s to be "
+                "submitted. What you wrote is saved as a draft.",
                 words=words,
                 minimum=minimum,
             )
         else:
             message = _(
-                "Your reflection has %(words)s words; it needs at least %(minimum)s to be submitted. Your earlier submitted reflection stays as it was; what you typed is below.",
+                "Your reflection has %(words)s words; it needs at least %(minimum)s to be "
+                "submitted. Your earlier submitted reflection stays as it was; what you typed is "
+                "below.",
                 words=words,
                 minimum=minimum,
             )
@@ -79,8 +88,6 @@ class TooFewWords(LearningError):
 
 
 def catalog_course(slug: str) -> LoadedCourse | None:
-    from lms.state import lms_state
-
     return lms_state().catalog.get(slug)
 
 
@@ -351,7 +358,7 @@ def record_played_segments(
 
 
 def mark_step_read(enrollment: Enrollment, loaded: LoadedCourse, step: StepDefinition) -> None:
-    """Opening a reading is its evidence (DESIGN section 6)."""
+    """Opening a reading is its evidence (docs/rules.md): the learner saw the page."""
     if not isinstance(step, ReadStep) or enrollment.status is EnrollmentStatus.withdrawn:
         return
     seen = watch_progress(enrollment, step)
@@ -469,273 +476,3 @@ def submit_reflection(
     db_session.flush()
     refresh_completion(enrollment, loaded.definition)
     return reflection
-
-
-# --- the dashboard and the learner's data ---------------------------------------------------
-
-
-def enrollments_of(user: User) -> list[Enrollment]:
-    return list(
-        db_session.scalars(
-            select(Enrollment)
-            .where(Enrollment.user_id == user.id)
-            .order_by(Enrollment.created_at.desc(), Enrollment.id.desc())
-        )
-    )
-
-
-def certificates_of_user(user: User) -> list[Any]:
-    from lms.certificates.models import Certificate
-
-    return list(
-        db_session.scalars(
-            select(Certificate)
-            .join(Certificate.enrollment)
-            .where(Enrollment.user_id == user.id)
-            .order_by(Certificate.issued_at.desc())
-        )
-    )
-
-
-@dataclass
-class Dashboard:
-    in_progress: list[EnrollmentSummary]
-    completed: dict[
-        str, list[EnrollmentSummary]
-    ]  # by path, in the order live, recording, self_paced
-    reflections: list[tuple[Reflection, EnrollmentSummary, str]]
-    certificates: list[Any]
-
-
-def dashboard_for(user: User, locale: str) -> Dashboard:
-    summaries: dict[int, EnrollmentSummary] = {}
-    in_progress: list[EnrollmentSummary] = []
-    completed: dict[str, list[EnrollmentSummary]] = {path.value: [] for path in LearningPath}
-    enrollments = enrollments_of(user)
-    evidence = Evidence.of_each(enrollments)
-    for enrollment in enrollments:
-        summary = summarize(enrollment, locale, evidence=evidence[enrollment.id])
-        summaries[enrollment.id] = summary
-        if enrollment.status is EnrollmentStatus.completed:
-            completed[enrollment.path.value].append(summary)
-        elif enrollment.status is not EnrollmentStatus.withdrawn:
-            in_progress.append(summary)
-    reflections = []
-    # The evidence read above holds every reflection of these enrollments: the newest first.
-    written = sorted(
-        (r for found in evidence.values() for r in found.reflections.values()),
-        key=lambda r: (r.updated_at, r.id),
-        reverse=True,
-    )
-    for reflection in written:
-        summary = summaries[reflection.enrollment_id]
-        title = reflection.prompt_id
-        if (
-            summary.course is not None
-            and (step := summary.course.definition.step(reflection.prompt_id)) is not None
-        ):
-            title = step_title(summary.course, step, locale)
-        reflections.append((reflection, summary, title))
-    return Dashboard(in_progress, completed, reflections, certificates_of_user(user))
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if value is not None and hasattr(value, "isoformat") else value
-
-
-def export_user_data(user: User) -> dict[str, Any]:
-    """Everything the engine holds about ``user``, as JSON-ready data (never the password hash)."""
-    from lms.audit.models import AuditEvent
-    from lms.certificates.models import Certificate
-    from lms.cohorts.models import Attendance
-
-    enrollments = enrollments_of(user)
-    ids = [e.id for e in enrollments]
-    progress = (
-        list(
-            db_session.scalars(
-                select(StepProgress)
-                .where(StepProgress.enrollment_id.in_(ids))
-                .order_by(StepProgress.id)
-            )
-        )
-        if ids
-        else []
-    )
-    reflections = (
-        list(
-            db_session.scalars(
-                select(Reflection).where(Reflection.enrollment_id.in_(ids)).order_by(Reflection.id)
-            )
-        )
-        if ids
-        else []
-    )
-    attendance = (
-        list(
-            db_session.scalars(
-                select(Attendance).where(Attendance.enrollment_id.in_(ids)).order_by(Attendance.id)
-            )
-        )
-        if ids
-        else []
-    )
-    certificates = (
-        list(
-            db_session.scalars(
-                select(Certificate)
-                .where(Certificate.enrollment_id.in_(ids))
-                .order_by(Certificate.id)
-            )
-        )
-        if ids
-        else []
-    )
-    events = list(
-        db_session.scalars(
-            select(AuditEvent)
-            .where(
-                or_(
-                    AuditEvent.actor_id == user.id,
-                    (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(user.id)),
-                )
-            )
-            .order_by(AuditEvent.id)
-        )
-    )
-    return {
-        "exported_at": _iso(utcnow()),
-        "profile": {
-            "id": user.id,
-            "email": user.email,
-            "display_name": user.display_name,
-            "locale": user.locale,
-            "time_zone": user.time_zone,
-            "affiliate": user.affiliate,
-            "audience_role": user.audience_role,
-            "roles": user.roles,
-            "active": user.active,
-            "created_at": _iso(user.created_at),
-            "email_confirmed_at": _iso(user.email_confirmed_at),
-            "last_login_at": _iso(user.last_login_at),
-        },
-        "enrollments": [
-            {
-                "id": e.id,
-                "course": e.course.slug,
-                "course_title": e.course.title,
-                "path": e.path.value,
-                "cohort_id": e.cohort_id,
-                "status": e.status.value,
-                "created_at": _iso(e.created_at),
-                "started_at": _iso(e.started_at),
-                "completed_at": _iso(e.completed_at),
-                "withdrawn_at": _iso(e.withdrawn_at),
-            }
-            for e in enrollments
-        ],
-        "step_progress": [
-            {
-                "enrollment_id": p.enrollment_id,
-                "step_id": p.step_id,
-                "segments": json.loads(p.segments or "[]"),
-                "duration": p.duration,
-                "fraction": p.fraction,
-                "state": p.state.value,
-                "updated_at": _iso(p.updated_at),
-            }
-            for p in progress
-        ],
-        "reflections": [
-            {
-                "enrollment_id": r.enrollment_id,
-                "prompt_id": r.prompt_id,
-                "body": r.body,
-                "status": r.status.value,
-                "shared_with_facilitator": r.shared_with_facilitator,
-                "word_count": r.word_count,
-                "created_at": _iso(r.created_at),
-                "updated_at": _iso(r.updated_at),
-                "submitted_at": _iso(r.submitted_at),
-            }
-            for r in reflections
-        ],
-        "attendance": [
-            {
-                "enrollment_id": a.enrollment_id,
-                "status": a.status.value,
-                "minutes": a.minutes,
-                "source": a.source.value,
-                "recorded_at": _iso(a.recorded_at),
-            }
-            for a in attendance
-        ],
-        "certificates": [
-            {
-                "code": c.code,
-                "enrollment_id": c.enrollment_id,
-                "learner_name": c.learner_name,
-                "course_title": c.course_title,
-                "hours": c.hours,
-                "session_date": _iso(c.session_date),
-                "facilitator_name": c.facilitator_name,
-                "organisation": c.organisation,
-                "locale": c.locale,
-                "issued_at": _iso(c.issued_at),
-                "revoked_at": _iso(c.revoked_at),
-                "revoked_reason": c.revoked_reason,
-            }
-            for c in certificates
-        ],
-        "audit_events": [
-            {
-                "action": ev.action,
-                "target_type": ev.target_type,
-                "target_id": ev.target_id,
-                "by_you": ev.actor_id == user.id,
-                "at": _iso(ev.at),
-            }
-            for ev in events
-        ],
-        **_records_of(user, ids),
-    }
-
-
-def _records_of(user: User, enrollment_ids: list[int]) -> dict[str, Any]:
-    """Downloaded transcripts and which evaluations were answered (the answers themselves are
-    kept apart from the person and cannot be found again)."""
-    from lms.records.models import EvaluationSubmission, Transcript
-
-    transcripts = db_session.scalars(
-        select(Transcript).where(Transcript.user_id == user.id).order_by(Transcript.id)
-    )
-    submissions = (
-        db_session.scalars(
-            select(EvaluationSubmission)
-            .where(EvaluationSubmission.enrollment_id.in_(enrollment_ids))
-            .order_by(EvaluationSubmission.id)
-        )
-        if enrollment_ids
-        else []
-    )
-    return {
-        "transcripts": [
-            {
-                "code": t.code,
-                "period_start": _iso(t.period_start),
-                "period_end": _iso(t.period_end),
-                "locale": t.locale,
-                "issued_at": _iso(t.issued_at),
-                "content": json.loads(t.content),
-            }
-            for t in transcripts
-        ],
-        "evaluations_answered": [
-            {"enrollment_id": s.enrollment_id, "submitted_on": _iso(s.submitted_on)}
-            for s in submissions
-        ],
-    }
-
-
-def ordered_paths() -> Sequence[str]:
-    return [path.value for path in LearningPath]

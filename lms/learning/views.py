@@ -2,6 +2,12 @@
 
 Every enrollment page and JSON endpoint answers 404 to anyone but the enrollment's learner
 (``services.get_enrollment_for``). JSON POSTs carry the CSRF token in ``X-CSRFToken``.
+
+Longer than most modules (about 520 lines) because it is one blueprint, ``lms_learning``: a
+second module of routes would register on the blueprint declared here and so import this module
+back, and the player's pages and JSON endpoints share its enrollment lookups and the reflection
+form's own CSRF handling. The work behind the pages is in the services, the dashboard and
+``lms.accounts.data_export``.
 """
 
 from __future__ import annotations
@@ -26,18 +32,22 @@ from markupsafe import Markup
 from werkzeug.security import safe_join
 
 from lms import caching
+from lms.accounts import services as accounts
+from lms.accounts.data_export import export_user_data
 from lms.courses.definitions import AttendStep, ReadStep, ReflectStep, WatchStep
 from lms.courses.presentation import path_label, register_course_panel
 from lms.db import commit_if_open
 from lms.downloads import content_disposition, name_part
-from lms.i18n import _, current_locale, domain
+from lms.i18n import LANGUAGE_NAMES, _, current_locale, domain
+from lms.learning import dashboard as my_learning
 from lms.learning import services
 from lms.learning.forms import DeleteAccountForm, ReflectionForm, StartForm
 from lms.learning.models import EnrollmentStatus, ReflectionStatus, StepState
 from lms.learning.progress import count_words
 from lms.markdown import render_markdown
 from lms.routing import AreaBlueprint
-from lms.web import kept, request_json
+from lms.web.caching import kept
+from lms.web.guards import request_json
 
 blueprint = AreaBlueprint("lms_learning", __name__)
 
@@ -268,8 +278,6 @@ def _plural_template(translated: str) -> str:
 
 
 def _watch_context(enrollment, course, step: WatchStep, locale: str) -> dict:
-    from lms.i18n import LANGUAGE_NAMES
-
     if step.video.startswith(("https://", "http://")):
         video_src = step.video
     else:
@@ -406,7 +414,8 @@ def reflection(enrollment_id: int, step_id: str):
                 step,
                 form=form,
                 message=_(
-                    "Your session expired before the reflection was sent, so it was not saved. Everything you typed is still below: press the button again."
+                    "Your session expired before the reflection was sent, so it was not saved. "
+                    "Everything you typed is still below: press the button again."
                 ),
                 status=400,
             )
@@ -463,14 +472,14 @@ def reflection_draft(enrollment_id: int, step_id: str):
 @login_required
 def dashboard():
     def render() -> Markup:
-        data = services.dashboard_for(current_user, current_locale())
+        data = my_learning.dashboard_for(current_user, current_locale())
         return Markup(
             render_template(
                 "lms/learning/_dashboard_records.html",
                 data=data,
                 path_label=path_label,
                 ReflectionStatus=ReflectionStatus,
-                paths=services.ordered_paths(),
+                paths=my_learning.ordered_paths(),
             )
         )
 
@@ -482,7 +491,7 @@ def dashboard():
 @blueprint.get("/me/export.json")
 @login_required
 def export_data():
-    payload = json.dumps(services.export_user_data(current_user), ensure_ascii=False, indent=2)
+    payload = json.dumps(export_user_data(current_user), ensure_ascii=False, indent=2)
     response = Response(payload, mimetype="application/json")
     response.headers["Content-Disposition"] = content_disposition(
         "-".join(filter(None, ("my-learning-data", name_part(current_user.display_name)))) + ".json"
@@ -494,15 +503,12 @@ def export_data():
 @blueprint.route("/me/delete", methods=["GET", "POST"])
 @login_required
 def delete_account():
-    from lms.accounts.services import AccountError
-    from lms.accounts.services import delete_account as delete
-
     form = DeleteAccountForm()
-    certificates = services.certificates_of_user(current_user)
+    certificates = my_learning.certificates_of_user(current_user)
     if form.validate_on_submit():
         try:
-            delete(current_user, form.password.data)
-        except AccountError as error:
+            accounts.delete_account(current_user, form.password.data)
+        except accounts.AccountError as error:
             form.password.errors.append(str(error))
         else:
             logout_user()

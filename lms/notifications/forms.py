@@ -70,7 +70,3 @@ class RosterMessageForm(FlaskForm):
         description=_l("Plain text. Each person receives it by mail, with the session's details."),
     )
     submit = SubmitField(_l("Send the message"))
-
-
-class ActionForm(FlaskForm):
-    pass

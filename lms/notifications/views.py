@@ -10,18 +10,13 @@ from flask_login import current_user, login_required
 
 from lms.cohorts.services import course_title, managed_cohort
 from lms.db import parse_id
+from lms.forms import ActionForm
 from lms.i18n import _, current_locale
 from lms.notifications import services
-from lms.notifications.forms import (
-    ActionForm,
-    ReminderForm,
-    RosterMessageForm,
-    SettingsForm,
-    reminder_label,
-)
+from lms.notifications.forms import ReminderForm, RosterMessageForm, SettingsForm, reminder_label
 from lms.notifications.models import DeliveryStatus
 from lms.routing import AreaBlueprint
-from lms.web import roles_required
+from lms.web.guards import roles_required
 
 blueprint = AreaBlueprint("lms_notifications", __name__)
 

@@ -15,14 +15,15 @@ from lms.courses.credit import register_credit_type
 from lms.courses.presentation import path_label
 from lms.db import utcnow
 from lms.downloads import content_disposition
-from lms.extension import signed_in_person
 from lms.i18n import _, current_locale
 from lms.records import evaluations, services
 from lms.records.presentation import amount_text, course_credit_text, credit_text, credit_type_name
 from lms.routing import AreaBlueprint
 from lms.security import rate_limit
 from lms.state import lms_state
-from lms.web import kept, roles_required
+from lms.web.caching import kept
+from lms.web.context import signed_in_person
+from lms.web.guards import roles_required
 
 blueprint = AreaBlueprint("lms_records", __name__)
 
@@ -444,11 +445,11 @@ def admin_evaluations():
 def _credit_download(kind: str, file_format: str):
     from flask import stream_with_context
 
-    from lms.extension import select_timezone
     from lms.records import credits
     from lms.reports import exports
     from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
     from lms.reports.queries import ReportScope
+    from lms.web.context import select_timezone
 
     try:
         filters = CompletionFilters.parse(

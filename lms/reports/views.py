@@ -17,14 +17,15 @@ from markupsafe import Markup
 from lms import caching
 from lms.db import utcnow
 from lms.downloads import content_disposition
-from lms.extension import select_timezone
 from lms.reports import exports, services
 from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
 from lms.reports.paging import page_number
 from lms.reports.queries import ReportScope
 from lms.routing import AreaBlueprint
 from lms.state import lms_state
-from lms.web import kept, roles_required
+from lms.web.caching import kept
+from lms.web.context import select_timezone
+from lms.web.guards import roles_required
 
 blueprint = AreaBlueprint("lms_reports", __name__)
 

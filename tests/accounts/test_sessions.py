@@ -92,7 +92,7 @@ def test_the_remember_me_cookie_is_new_at_each_sign_in_and_sign_ins_are_separate
 
 def test_a_password_reset_ends_every_session_of_the_account(app, client, person):
     from lms.accounts.models import User
-    from lms.accounts.services import password_reset_token
+    from lms.accounts.tokens import password_reset_token
 
     sign_in(client, person)
     cookies = saved_cookies(app, client)

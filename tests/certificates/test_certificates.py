@@ -34,8 +34,8 @@ def _valid_count(app, enrollment_id):
 def _self_directed_enrollment(app, user, path="recording", slug="esp-racial-justice-dialogue"):
     from lms.courses.catalog import course_row
     from lms.db import db_session
-    from lms.extension import lms_state
     from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
+    from lms.state import lms_state
 
     with app.app_context():
         course = course_row(db_session, lms_state().catalog.get(slug))

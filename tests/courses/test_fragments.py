@@ -127,7 +127,7 @@ def test_a_sync_in_another_worker_reaches_this_one(
 def test_a_rendering_that_a_reload_overtakes_is_never_served(app):
     """With threaded workers a reload can land while a request renders from the old courses:
     that rendering is filed under the old generation, and the next request renders anew."""
-    from lms.web import kept
+    from lms.web.caching import kept
 
     catalog = app.extensions["lms"].catalog
 

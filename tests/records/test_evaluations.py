@@ -255,8 +255,8 @@ def test_the_evaluation_is_required_before_the_certificate_only_when_the_course_
     from lms.certificates.services import NotEligibleError
     from lms.cohorts.models import Attendance, AttendanceStatus
     from lms.db import db_session
-    from lms.extension import lms_state
     from lms.records import evaluations
+    from lms.state import lms_state
 
     config = {**app_config, "LMS_COURSES_DIR": str(required_courses if required else COURSES_DIR)}
     application = create_app(config)

@@ -100,7 +100,7 @@ def complete(
 
 def test_credit_per_path_a_recording_earns_none(app):
     with app.app_context():
-        from lms.extension import lms_state
+        from lms.state import lms_state
 
         flagship = lms_state().catalog.get(FLAGSHIP).definition
     assert credit_for(flagship.credit, "live").amount == 1.0

@@ -10,13 +10,14 @@ from flask import flash, render_template, request
 from flask_login import current_user
 
 from lms.cohorts import clock, registration, scheduling, services
-from lms.cohorts.forms import ActionForm, CancelForm, CohortForm
+from lms.cohorts.forms import CancelForm, CohortForm
 from lms.cohorts.models import Cohort
 from lms.cohorts.scheduling import CohortData
 from lms.cohorts.services import CohortError
 from lms.cohorts.views.common import back_to_roster, blueprint, form_error, managed_or_404
+from lms.forms import ActionForm
 from lms.i18n import _, current_locale
-from lms.web import roles_required
+from lms.web.guards import roles_required
 
 
 @blueprint.get("/facilitate/")

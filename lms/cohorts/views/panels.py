@@ -22,7 +22,7 @@ from lms.courses.presentation import register_course_panel
 from lms.db import db_session, utcnow
 from lms.i18n import current_locale
 from lms.learning.models import EnrollmentStatus
-from lms.web import kept
+from lms.web.caching import kept
 
 # The course page lists the soonest sessions; a link shows them all (a course may run hundreds).
 COURSE_PAGE_SESSIONS = 8

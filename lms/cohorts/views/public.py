@@ -7,12 +7,12 @@ from flask_login import current_user, login_required
 
 from lms.certificates.services import valid_certificate
 from lms.cohorts import registration, services
-from lms.cohorts.forms import ActionForm
 from lms.cohorts.models import Cohort
 from lms.cohorts.services import CohortError
 from lms.cohorts.views.common import blueprint, enrollment_status_label
 from lms.courses.presentation import path_label
 from lms.downloads import content_disposition
+from lms.forms import ActionForm
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
 from lms.notifications.services import cohort_calendar_file

@@ -13,7 +13,6 @@ from lms.cohorts import attendance, clock, services
 from lms.cohorts import roster as cohort_roster
 from lms.cohorts.forms import (
     ATTENDANCE_LABELS,
-    ActionForm,
     ApplyImportForm,
     AttendanceImportForm,
     attendance_form,
@@ -27,11 +26,12 @@ from lms.cohorts.views.common import (
     managed_or_404,
 )
 from lms.db import db_session
+from lms.forms import ActionForm
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
 from lms.markdown import render_markdown
 from lms.uploads import answers_too_large, upload_limit
-from lms.web import roles_required
+from lms.web.guards import roles_required
 
 
 def _attendance_defaults(lines: list[cohort_roster.RosterLine]) -> dict[str, Any]:

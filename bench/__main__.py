@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             else f"generated in {dataset.meta['generation_seconds']:.1f} s"
         )
         log(
-            f"dataset: {dataset.path.name} ({origin}), {dataset.meta['learners']:,} learners, {dataset.meta['enrollments']:,} enrollments"
+            f"dataset: {dataset.path.name} ({origin}), {dataset.meta['learners']:,} learners, "
+            f"{dataset.meta['enrollments']:,} enrollments"
         )
         phase = time.perf_counter()
         shutil.copyfile(
@@ -176,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                 "PostgreSQL",
                 "pages and export",
                 status="skip",
-                note="not measured: give --database-url postgresql+psycopg://…/DATABASE (BENCH_ARGS in make bench), a database of its own",
+                note="not measured: give --database-url postgresql+psycopg://…/DATABASE (BENCH_ARGS "
+                "in make bench), a database of its own",
             )
         )
     measure("certificates", certificates.run)

@@ -419,7 +419,8 @@ _CSRF_FIELD = (
 
 
 def csrf_token_in(page: str) -> str | None:
-    """The ``csrf_token`` of the first form on ``page`` (the login form has one; a signed-in page's language switch too)."""
+    """The ``csrf_token`` of the first form on ``page`` (the login form has one; a signed-in
+    page's language switch too)."""
     for pattern in _CSRF_FIELD:
         match = pattern.search(page)
         if match:

@@ -197,7 +197,8 @@ class Person:
                     TALLY.error(
                         call.name,
                         kind,
-                        f"{call.method} {call.path} as {self.email or 'a visitor'}: {status}{where}, expected {call.expect}: {response.text[:300]}",
+                        f"{call.method} {call.path} as {self.email or 'a visitor'}: "
+                        f"{status}{where}, expected {call.expect}: {response.text[:300]}",
                     )
                     response.failure(f"{status}, expected {call.expect}")
                     raise VisitOver

@@ -43,7 +43,8 @@ SELECT u.display_name AS learner, u.email, u.affiliate, u.audience_role, c.title
           FROM lms_cohort_facilitator cf JOIN lms_user f ON f.id = cf.user_id
          WHERE cf.cohort_id = e.cohort_id) AS facilitators,
        e.status, e.completed_at, a.minutes AS attendance_minutes,
-       (SELECT count(*) FROM lms_reflection r WHERE r.enrollment_id = e.id AND r.status = 'submitted') AS reflections_submitted,
+       (SELECT count(*) FROM lms_reflection r
+         WHERE r.enrollment_id = e.id AND r.status = 'submitted') AS reflections_submitted,
        cert.code AS certificate_code,
        CASE WHEN e.path <> 'live' THEN 'not available for recordings'
             WHEN cert.id IS NULL THEN ''
@@ -184,7 +185,10 @@ def run(
         cwd=REPO_DIR,
     )
     if probe.returncode != 0:
-        reason = "`flask lms reports completions` does not exist yet (lms/reports/exports.py and queries.py are being written)"
+        reason = (
+            "`flask lms reports completions` does not exist yet (lms/reports/exports.py and "
+            "queries.py are being written)"
+        )
         return [
             skipped(GROUP, name, reason, target)
             for name, target in zip(names, targets, strict=True)
@@ -288,7 +292,8 @@ def run(
     ratio = app.seconds / base_seconds
     detail = (
         f"{app_out.stat().st_size / 1e6:.0f} MB CSV vs {base_out.stat().st_size / 1e6:.0f} MB by {base_name}; its runs "
-        f"{bases[0].seconds:.1f} s and {bases[1].seconds:.1f} s; baseline SQL: {source}; process start-up included in both"
+        f"{bases[0].seconds:.1f} s and {bases[1].seconds:.1f} s; baseline SQL: {source}; process "
+        "start-up included in both"
     )
     rss_how = (
         "/usr/bin/time %M"

@@ -43,14 +43,20 @@ ADMIN_EMAIL = "bench-admin@example.org"
 LEARNER_EMAIL = "bench-learner@example.org"
 # The columns each bulk insert fills, in the order the row tuples below carry them.
 COLUMNS = {
-    "lms_user": "id email display_name password_hash locale time_zone is_facilitator is_admin affiliate audience_role active created_at last_login_at",
-    "lms_cohort": "id course_id title starts_at time_zone minutes join_url location capacity registration_opens_at registration_closes_at status cancellation_note created_by_id created_at",
+    "lms_user": "id email display_name password_hash locale time_zone is_facilitator is_admin "
+    "affiliate audience_role active created_at last_login_at",
+    "lms_cohort": "id course_id title starts_at time_zone minutes join_url location capacity "
+    "registration_opens_at registration_closes_at status cancellation_note created_by_id "
+    "created_at",
     "lms_cohort_facilitator": "cohort_id user_id",
     "lms_enrollment": "id user_id course_id path cohort_id status created_at started_at completed_at withdrawn_at",
     "lms_attendance": "enrollment_id status minutes source recorded_by_id recorded_at",
     "lms_step_progress": "enrollment_id step_id segments duration fraction state updated_at",
-    "lms_reflection": "enrollment_id prompt_id body status shared_with_facilitator word_count created_at updated_at submitted_at",
-    "lms_certificate": "code enrollment_id learner_name course_title hours session_date facilitator_name organisation locale issued_at issued_by_id revoked_at revoked_reason revoked_by_id",
+    "lms_reflection": "enrollment_id prompt_id body status shared_with_facilitator word_count "
+    "created_at updated_at submitted_at",
+    "lms_certificate": "code enrollment_id learner_name course_title hours session_date "
+    "facilitator_name organisation locale issued_at issued_by_id revoked_at revoked_reason "
+    "revoked_by_id",
 }
 TABLES = (
     "lms_user",
@@ -386,7 +392,8 @@ def _schema_and_courses(path: Path) -> dict[str, Any]:
 def _drop_indexes(con: sqlite3.Connection) -> list[str]:
     placeholders = ",".join("?" * len(TABLES))
     rows = con.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({placeholders})",
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name "
+        f"IN ({placeholders})",
         TABLES,
     ).fetchall()
     for name, _sql in rows:

@@ -7,8 +7,8 @@ on SQLite or PostgreSQL; then the data checked. It passes only when nothing went
 1. A database: the generated benchmark organisation at a small scale (``bench.generate``; on
    PostgreSQL copied in by ``bench.pgdata``, the database EMPTIED first), then through the
    app's own services: one live cohort with ``--learners`` learners registered (each also
-   started on the recording; half of them one reflection short of done), its two co-facilitators, an admin, and a small session whose
-   waitlist the learners queue on.
+   started on the recording; half of them one reflection short of done), its two
+   co-facilitators, an admin, and a small session whose waitlist the learners queue on.
 2. gunicorn serving ``lms:create_app()`` on it (``bench.common.gunicorn``), mail going out over
    SMTP to a local relay that takes ``--smtp-delay`` seconds to answer each message (a slow
    relay, so a transaction held open across SMTP shows as lock waits), and the sign-in and
@@ -371,8 +371,10 @@ def attendance_problems(
     count, wrong, save = min(differences, key=lambda d: d[0])
     first = wrong[0]
     return [
-        f"the attendance matches no roster form saved last ({len(candidates)} candidates): {count} learners differ from the "
-        f"closest, saved by {save['by']}; enrollment {first} holds {final.get(first)}, the form said {save['attendance'][str(first)]}"
+        f"the attendance matches no roster form saved last ({len(candidates)} candidates): {count} "
+        "learners differ from the "
+        f"closest, saved by {save['by']}; enrollment {first} holds {final.get(first)}, the form "
+        f"said {save['attendance'][str(first)]}"
     ]
 
 
@@ -398,7 +400,8 @@ def reflection_problems(
         stored = final.get(key)
         if stored is None or stored[0] != "submitted" or stored[1] != entry["body"]:
             problems.append(
-                f"reflection {key[1]} of enrollment {key[0]} was submitted with {len(entry['body'].split())} words; it holds "
+                f"reflection {key[1]} of enrollment {key[0]} was submitted with "
+                f"{len(entry['body'].split())} words; it holds "
                 + (f"a {stored[0]} with {len(stored[1].split())} words" if stored else "nothing")
             )
     for key, entry in drafts.items():
@@ -410,7 +413,8 @@ def reflection_problems(
         )
         if (stored is None or stored[1] != entry["body"]) and not unanswered_submit_stored:
             problems.append(
-                f"the draft of reflection {key[1]} of enrollment {key[0]} was saved with {len(entry['body'].split())} words; it holds "
+                f"the draft of reflection {key[1]} of enrollment {key[0]} was saved with "
+                f"{len(entry['body'].split())} words; it holds "
                 + (f"a {stored[0]} with {len(stored[1].split())} words" if stored else "nothing")
             )
     return problems
@@ -472,7 +476,8 @@ def data_problems(
             complete = is_complete(enrollment, catalog.get(enrollment.course.slug).definition)
             if complete != (enrollment.status is EnrollmentStatus.completed):
                 mismatched.append(
-                    f"enrollment {enrollment.id} is {enrollment.status} while its evidence says {'complete' if complete else 'not complete'}"
+                    f"enrollment {enrollment.id} is {enrollment.status} while its evidence says "
+                    f"{'complete' if complete else 'not complete'}"
                 )
         problems += mismatched
         facts["statuses"] = dict(statuses)
@@ -497,7 +502,8 @@ def data_problems(
                 recorded = segments.get((entry["enrollment"], entry["step"]), [])
                 if not any(s <= start + 0.01 and e >= end - 0.01 for s, e in recorded):
                     problems.append(
-                        f"played [{start}, {end}] of enrollment {entry['enrollment']} is not in the recorded segments {recorded}"
+                        f"played [{start}, {end}] of enrollment {entry['enrollment']} is not in the "
+                        f"recorded segments {recorded}"
                     )
 
         signed_up = [entry["email"] for entry in journal if entry["kind"] == "signup"]
@@ -750,7 +756,8 @@ def writing(
         writes = Counter(entry["kind"] for entry in result["journal"] if entry["answered"])
         seconds = result["phases"].get("mixed", {}).get("seconds", 0)
         state.note = (
-            f"the mixed load ({learners} learners, 2 facilitators, an admin, visitors, newcomers; its own gunicorn {workers}x{threads}): "
+            f"the mixed load ({learners} learners, 2 facilitators, an admin, visitors, newcomers; "
+            f"its own gunicorn {workers}x{threads}): "
             f"{state.requests:,} requests in {seconds:.0f} s, {state.errors} errors; writes answered: "
             + ", ".join(f"{count} {kind}" for kind, count in sorted(writes.items()))
         )
@@ -862,8 +869,10 @@ def print_report(summary: dict[str, Any], out: Any = sys.stdout) -> None:
         waits = database["lock_waits"]
         print(f"deadlocks (pg_stat_database, over the run): {database['deadlocks']}", file=out)
         print(
-            f"lock waits: seen in {waits['waiting_samples']} of {waits['samples']} samples, at most {waits['most_at_once']} backends at once, "
-            f"longest {waits['longest_seconds']:.1f} s; behind an idle transaction in {waits['behind_idle_transaction']} samples, "
+            f"lock waits: seen in {waits['waiting_samples']} of {waits['samples']} samples, at most "
+            f"{waits['most_at_once']} backends at once, "
+            f"longest {waits['longest_seconds']:.1f} s; behind an idle transaction in "
+            f"{waits['behind_idle_transaction']} samples, "
             f"behind a transaction open across the SMTP conversation in {waits['behind_smtp']}",
             file=out,
         )
@@ -902,12 +911,14 @@ def _shown(path: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.load",
-        description="The mixed load of a live session under gunicorn, then the data checked; exits 1 on any failure (bench/README.md, Load).",
+        description="The mixed load of a live session under gunicorn, then the data checked; exits "
+        "1 on any failure (bench/README.md, Load).",
     )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("LMS_LOAD_DATABASE_URL"),
-        help="postgresql+psycopg://user@host/DATABASE (EMPTIED first) or sqlite:///FILE; default: a SQLite copy of the generated organisation",
+        help="postgresql+psycopg://user@host/DATABASE (EMPTIED first) or sqlite:///FILE; default: a "
+        "SQLite copy of the generated organisation",
     )
     parser.add_argument(
         "--workers",
@@ -1023,7 +1034,8 @@ def main(argv: list[str] | None = None) -> int:
         if postgres:
             url = args.database_url
             log(
-                f"load: copying the organisation ({generated.meta['enrollments']:,} enrollments) into PostgreSQL, the database emptied first"
+                f"load: copying the organisation ({generated.meta['enrollments']:,} enrollments) "
+                "into PostgreSQL, the database emptied first"
             )
             copy_from_sqlite(generated.path, url)
         else:
@@ -1078,8 +1090,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"{args.iterations} visits each" if args.iterations else f"{args.seconds:g} s"
                 )
                 log(
-                    f"load: {args.learners} learners, 2 facilitators, an admin, {args.visitors} visitors, {args.newcomers} newcomers for {what}, "
-                    f"then {args.rounds} rounds, against gunicorn ({args.workers} workers, {server}) on {'PostgreSQL' if postgres else 'SQLite'}"
+                    f"load: {args.learners} learners, 2 facilitators, an admin, {args.visitors} "
+                    f"visitors, {args.newcomers} newcomers for {what}, "
+                    f"then {args.rounds} rounds, against gunicorn ({args.workers} workers, "
+                    f"{server}) on {'PostgreSQL' if postgres else 'SQLite'}"
                 )
                 try:
                     timeout = (
@@ -1124,7 +1138,8 @@ def main(argv: list[str] | None = None) -> int:
             "database",
             waits.examples[:1]
             and [
-                f"{waits.behind_smtp} lock-wait samples behind a transaction left open across the SMTP conversation: {waits.examples[0]}"
+                f"{waits.behind_smtp} lock-wait samples behind a transaction left open across the "
+                f"SMTP conversation: {waits.examples[0]}"
             ],
         )
     errors = error_counts(endpoints)
@@ -1151,7 +1166,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     print()
     print(
-        f"Load, {started_at:%Y-%m-%d %H:%M} UTC: {args.learners} learners, gunicorn {args.workers} workers ({server}) on {database['kind']}, think {args.think:g} s"
+        f"Load, {started_at:%Y-%m-%d %H:%M} UTC: {args.learners} learners, gunicorn {args.workers} "
+        f"workers ({server}) on {database['kind']}, think {args.think:g} s"
     )
     print_report(summary)
     report = {

@@ -292,7 +292,8 @@ def run(
                                 share,
                                 f">= {MIN_SHARE_UNDER_WRITES:g} of read-only",
                                 verdict(share is not None and share >= MIN_SHARE_UNDER_WRITES),
-                                f"ratio to the bare app {after:.2f} while the mixed load writes, {before:.2f} read-only",
+                                f"ratio to the bare app {after:.2f} while the mixed load writes, "
+                                f"{before:.2f} read-only",
                             )
                         )
     except Exception as error:
@@ -328,7 +329,8 @@ def _measure(
     bare_runs: list[dict[str, Any]],
     rows: list[Row],
 ) -> dict[str, float]:
-    """Every page once, the bare app before the first and after each; the rows, and each measured page's ratio to the bare app."""
+    """Every page once, the bare app before the first and after each; the rows, and each
+    measured page's ratio to the bare app."""
     log(f"{group}: bare Flask app")
     bare_runs.append(run_wrk(bare + "/", seconds))
     ratios: dict[str, float] = {}
@@ -362,7 +364,8 @@ def _measure(
                 "bytes_per_response"
             ] < 0.8 * len(body.encode()):
                 raise RuntimeError(
-                    f"wrk's responses averaged {result['bytes_per_response']:.0f} bytes, the page has {len(body.encode())}: "
+                    f"wrk's responses averaged {result['bytes_per_response']:.0f} bytes, the page "
+                    f"has {len(body.encode())}: "
                     "redirects or errors instead of the page?"
                 )
         except NotAvailable as reason:

@@ -96,7 +96,8 @@ def copy_from_sqlite(sqlite_file: Path, url: str, key: str = "") -> dict[str, in
             con.execute("SET TIME ZONE 'UTC'")  # SQLite's timestamps are naive UTC
             pg_columns: dict[str, list[str]] = {}
             for table, column in con.execute(
-                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY ordinal_position"
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema "
+                "= 'public' ORDER BY ordinal_position"
             ):
                 pg_columns.setdefault(table, []).append(column)
             sqlite_tables = {
@@ -121,7 +122,8 @@ def copy_from_sqlite(sqlite_file: Path, url: str, key: str = "") -> dict[str, in
                 counts[table] = count
                 if "id" in columns and _has_sequence(con, table):
                     con.execute(
-                        f"""SELECT setval(pg_get_serial_sequence('"{table}"', 'id'), coalesce((SELECT max(id) FROM "{table}"), 0) + 1, false)"""
+                        f"""SELECT setval(pg_get_serial_sequence('"{table}"', 'id'),
+                                  coalesce((SELECT max(id) FROM "{table}"), 0) + 1, false)"""
                     )
             if key:
                 con.execute(f"COMMENT ON SCHEMA public IS '{KEY_PREFIX}{key}'")

@@ -156,7 +156,8 @@ def run(work_dir: Path) -> list[Row]:
             warm / result["hash_only_seconds"],
             f"< {NO_CHANGE_SECONDS:g} s",
             verdict(warm < NO_CHANGE_SECONDS and warm_ok),
-            f"second sync, same process; wall {result['no_change_wall_seconds']:.2f} s; unchanged {result['no_change']['unchanged']}",
+            f"second sync, same process; wall {result['no_change_wall_seconds']:.2f} s; unchanged "
+            f"{result['no_change']['unchanged']}",
         ),
     ]
 

@@ -14,6 +14,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 
+from lms.accounts.models import MIN_PASSWORD_LENGTH
+
 lms_group = AppGroup("lms", help="Manage the microcourse engine.")
 db_group = AppGroup("db", help="Database schema (Alembic migrations).")
 courses_group = AppGroup("courses", help="Course files: check, sync into the database, schema.")
@@ -288,8 +290,8 @@ def users_create(
         password = make_password()
     elif not password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise click.ClickException("The password needs at least 8 characters.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     try:
         with transaction():
             user = create_user(

@@ -1,6 +1,9 @@
 """The ``flask lms ...`` command group (also the ``lms`` console script).
 
-Commands import what they use inside their bodies, so ``flask --help`` stays fast.
+The CLI is lazy: a command imports the areas' code it uses (accounts, cohorts, the course loader,
+the migrations) inside its body, so ``lms --help``, ``flask --help`` and the commands that need
+no app (``lms courses check``) do not load the whole engine. What every command shares (the
+session, the links, the app's state) is imported here.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import click
@@ -15,34 +19,43 @@ from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 
 from lms.accounts.models import MIN_PASSWORD_LENGTH
+from lms.certificates.cli import certificates_group
+from lms.credentials.cli import credentials_group
+from lms.db import database_state, transaction
+from lms.jobs.cli import jobs_group, worker_command
+from lms.links import check_base_url, host_of
+from lms.notifications.cli import mail_group
+from lms.records.cli import credits_command
+from lms.reports.cli import reports_group
+from lms.state import lms_state
 
 lms_group = AppGroup("lms", help="Manage the microcourse engine.")
 db_group = AppGroup("db", help="Database schema (Alembic migrations).")
 courses_group = AppGroup("courses", help="Course files: check, sync into the database, schema.")
 users_group = AppGroup("users", help="People and roles.")
 translations_group = AppGroup("translations", help="Message catalogs (wraps pybabel).")
-for _group in (db_group, courses_group, users_group, translations_group):
+# The areas' groups: each area's command module imports only click and what it shares with the
+# other commands; its commands import their code when they run.
+reports_group.add_command(credits_command)
+for _group in (
+    db_group,
+    courses_group,
+    users_group,
+    translations_group,
+    certificates_group,
+    credentials_group,
+    jobs_group,
+    worker_command,
+    mail_group,
+    reports_group,
+):
     lms_group.add_command(_group)
-
-
-def _add_area_commands() -> None:
-    from lms.certificates.cli import certificates_group
-    from lms.credentials.cli import credentials_group
-    from lms.jobs.cli import jobs_group, worker_command
-    from lms.notifications.cli import mail_group
-
-    lms_group.add_command(certificates_group)
-    lms_group.add_command(credentials_group)
-    lms_group.add_command(jobs_group)
-    lms_group.add_command(worker_command)
-    lms_group.add_command(mail_group)
-
-
-_add_area_commands()
 
 
 def main() -> None:
     """The ``lms`` console script: ``lms courses check`` = ``flask --app lms lms courses check``."""
+    # lazy: the app is created only for a command that needs one; and lms.app imports
+    # lms.extension, which imports this module to register the group (a cycle at module level)
     from lms.app import create_app
 
     lms_group.main(obj=ScriptInfo(create_app=lambda: create_app()), prog_name="lms")
@@ -67,8 +80,6 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"  # `make run`
 )
 def setup_command(base_url: str | None, redis_url: str | None) -> None:
     """First run: instance config (secret key, base URL, trusted hosts), schema, courses, first admin."""
-    from lms.links import check_base_url
-
     try:
         base_url = check_base_url(base_url) if base_url else None
     except ValueError as error:
@@ -81,8 +92,6 @@ def setup_command(base_url: str | None, redis_url: str | None) -> None:
 
 def trusted_hosts_for(base_url: str) -> list[str]:
     """The Host names to accept for a base URL (``localhost`` too for a loopback address)."""
-    from lms.links import host_of
-
     host = host_of(base_url)
     return [host, "localhost"] if host in ("127.0.0.1", "::1") else [host]
 
@@ -94,9 +103,11 @@ def production_settings(base_url: str, redis_url: str | None) -> str:
         f"LMS_BASE_URL = {base_url!r}\n"
         f"TRUSTED_HOSTS = {trusted_hosts_for(base_url)!r}\n"
         + (
-            f"LMS_REDIS_URL = {redis_url!r}  # job queue, rate limits, page versions: run `flask --app lms lms worker`\n"
+            f"LMS_REDIS_URL = {redis_url!r}"
+            "  # job queue, rate limits, page versions: run `flask --app lms lms worker`\n"
             if redis_url
-            else "# LMS_REDIS_URL = 'redis://127.0.0.1:6379/0'  # job queue, rate limits, page versions: then run `flask --app lms lms worker`\n"
+            else "# LMS_REDIS_URL = 'redis://127.0.0.1:6379/0'"
+            "  # job queue, rate limits, page versions: then run `flask --app lms lms worker`\n"
         )
         + cookie_settings(base_url)
     )
@@ -128,8 +139,9 @@ def ensure_instance_config(base_url: str | None = None, redis_url: str | None = 
             current_app.config["LMS_BASE_URL"] = base_url
             click.echo(f"Added LMS_BASE_URL = {base_url!r} and TRUSTED_HOSTS to {config_file}.")
         elif base_url and base_url != current_app.config.get("LMS_BASE_URL"):
+            current = current_app.config.get("LMS_BASE_URL")
             click.echo(
-                f"{config_file} already sets LMS_BASE_URL = {current_app.config.get('LMS_BASE_URL')!r}: change it there.",
+                f"{config_file} already sets LMS_BASE_URL = {current!r}: change it there.",
                 err=True,
             )
         return
@@ -149,8 +161,8 @@ def ensure_instance_config(base_url: str | None = None, redis_url: str | None = 
 
 
 def _create_first_admin() -> None:
+    # lazy: the accounts' services load only when the command runs (see the module's docstring)
     from lms.accounts.services import admins_exist, create_user, generate_password
-    from lms.db import transaction
 
     if not current_app.config["LMS_CREATE_FIRST_ADMIN"]:
         return
@@ -172,8 +184,8 @@ def _create_first_admin() -> None:
 
 
 def _upgrade(revision: str = "head") -> None:
+    # lazy: Alembic loads only when the command runs (see the module's docstring)
     from lms import migrations
-    from lms.db import database_state
 
     migrations.upgrade(database_state().engine, revision)
 
@@ -190,8 +202,8 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision", default="-1")
 def db_downgrade(revision: str) -> None:
     """Step the schema down to REVISION (default: one step)."""
+    # lazy: Alembic loads only when the command runs (see the module's docstring)
     from lms import migrations
-    from lms.db import database_state
 
     migrations.downgrade(database_state().engine, revision)
 
@@ -203,6 +215,7 @@ def db_downgrade(revision: str) -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 def courses_check(path: Path | None) -> None:
     """Check course files in PATH (a courses folder or one course folder) without touching the database."""
+    # lazy: the course loader (pydantic) loads only when the command runs
     from lms.courses.loader import check_courses
 
     root = path or Path("courses")
@@ -224,9 +237,6 @@ def courses_check(path: Path | None) -> None:
 
 
 def _sync_courses(strict: bool = True) -> None:
-    from lms.db import transaction
-    from lms.state import lms_state
-
     with transaction() as session:
         report = lms_state().catalog.sync(session)
     for problem in report.problems:
@@ -253,6 +263,7 @@ def courses_sync() -> None:
 @courses_group.command("schema", with_appcontext=False)
 def courses_schema() -> None:
     """Print the course file's JSON Schema (for editors)."""
+    # lazy: the course schema (pydantic) loads only when the command runs
     from lms.courses.definitions import course_json_schema
 
     click.echo(json.dumps(course_json_schema(), indent=2, ensure_ascii=False))
@@ -282,9 +293,9 @@ def users_create(
     generate_password: bool,
 ) -> None:
     """Create a person with the given roles."""
+    # lazy: the accounts' services load only when the command runs (see the module's docstring)
     from lms.accounts.services import AccountError, create_user
     from lms.accounts.services import generate_password as make_password
-    from lms.db import transaction
 
     if generate_password:
         password = make_password()
@@ -360,14 +371,6 @@ def translations_compile() -> None:
     _pybabel("compile", "-d", str(PACKAGE_DIR / "translations"), "-D", "lms", "--statistics")
 
 
-# -- areas' command groups ----------------------------------------------------------------------
-# Each area's group module imports only click; its commands import their code when they run.
-
-from lms.reports.cli import reports_group  # noqa: E402
-
-lms_group.add_command(reports_group)
-
-
 # -- demo ---------------------------------------------------------------------------------------
 
 DEMO_PEOPLE = (
@@ -403,11 +406,9 @@ DEMO_PEOPLE = (
 @lms_group.command("demo")
 def demo_command() -> None:
     """Load demo people, two upcoming live cohorts and a few registrations (run after setup)."""
-    from datetime import datetime, time, timedelta
-
+    # lazy: the accounts' and cohorts' services load only when the command runs
     from lms.accounts.services import create_user, find_user_by_email, generate_password
     from lms.cohorts.services import CohortData, create_cohort, local_to_utc, register
-    from lms.db import transaction
 
     with transaction():
         created: list[tuple[str, str]] = []

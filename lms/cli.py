@@ -294,25 +294,24 @@ def users_create(
 ) -> None:
     """Create a person with the given roles."""
     # lazy: the accounts' services load only when the command runs (see the module's docstring)
-    from lms.accounts.services import AccountError, create_user
-    from lms.accounts.services import generate_password as make_password
+    from lms.accounts import services as accounts
 
     if generate_password:
-        password = make_password()
+        password = accounts.generate_password()
     elif not password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     try:
         with transaction():
-            user = create_user(
+            user = accounts.create_user(
                 email,
                 display_name,
                 password,
                 is_facilitator="facilitator" in roles or "admin" in roles,
                 is_admin="admin" in roles,
             )
-    except AccountError as error:
+    except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.email} ({', '.join(user.roles)})")
     if generate_password:
@@ -406,8 +405,10 @@ DEMO_PEOPLE = (
 @lms_group.command("demo")
 def demo_command() -> None:
     """Load demo people, two upcoming live cohorts and a few registrations (run after setup)."""
-    # lazy: the accounts' and cohorts' services load only when the command runs
+    # lazy: the accounts' services load only when the command runs (see the module's docstring)
     from lms.accounts.services import create_user, find_user_by_email, generate_password
+
+    # lazy: the cohorts' services load only when the command runs (see the module's docstring)
     from lms.cohorts.services import CohortData, create_cohort, local_to_utc, register
 
     with transaction():

@@ -479,7 +479,7 @@ def cohort(cohort_id: int):
 
 @blueprint.get("/cohorts/<lms_id:cohort_id>.ics")
 def cohort_ics(cohort_id: int):
-    from lms.notifications.services import cohort_calendar_file
+    from lms.notifications.links import cohort_calendar_file
 
     cohort = _public_cohort_or_404(cohort_id)
     enrollment = services.enrollment_in(cohort, current_user)

@@ -27,7 +27,7 @@ from lms.i18n import _, template_translations
 from lms.jobs import Job, current_job_id, job
 from lms.learning.models import Enrollment, EnrollmentStatus
 from lms.mail import Attachment, MailError, send_message
-from lms.notifications import services
+from lms.notifications import links, schedule, services
 from lms.notifications.models import CohortMessage, DeliveryStatus, MailDelivery
 
 MAX_ERROR = 2000
@@ -221,7 +221,7 @@ def _base_context(user: User) -> dict[str, Any]:
         "organisation": config["LMS_ORGANISATION"],
         "locale": (user.locale or config["LMS_DEFAULT_LOCALE"]),
         "zone": user.time_zone or config["LMS_DEFAULT_TIMEZONE"],
-        "settings_url": services.cohort_link("lms_notifications.settings"),
+        "settings_url": links.cohort_link("lms_notifications.settings"),
         "unsubscribe_url": None,
     }
 
@@ -245,8 +245,8 @@ def _headers(user: User, locale: str, setting: str | None) -> tuple[dict[str, st
     headers = {"Auto-Submitted": "auto-generated", "Content-Language": locale}
     if setting is None:
         return headers, None
-    url = services.cohort_link(
-        "lms_notifications.unsubscribe", token=services.unsubscribe_token(user.id, setting)
+    url = links.cohort_link(
+        "lms_notifications.unsubscribe", token=links.unsubscribe_token(user.id, setting)
     )
     headers["List-Unsubscribe"] = f"<{url}>"  # RFC 2369; one click by RFC 8058:
     headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -274,7 +274,7 @@ def _session_facts(cohort: Cohort, zone: str, locale: str) -> dict[str, Any]:
         "cohort": cohort,
         "course": course_title(cohort, locale),
         "starts": when(cohort.starts_at, zone),
-        "url": services.cohort_link("lms_cohorts.cohort", cohort_id=cohort.id),
+        "url": links.cohort_link("lms_cohorts.cohort", cohort_id=cohort.id),
         "join_url": cohort.join_url,
         "location": cohort.location,
     }
@@ -379,7 +379,7 @@ def _compose_cohort(row: MailDelivery, user: User) -> Composed:
     text, html = _render(kind, subject, context)
     attachments = []
     if method is not None:
-        ics = services.cohort_calendar_file(
+        ics = links.cohort_calendar_file(
             cohort,
             locale=locale,
             user=user,
@@ -405,8 +405,8 @@ def _compose_certificate(row: MailDelivery, user: User) -> Composed:
     context = _base_context(user)
     context.update(
         certificate=certificate,
-        pdf_url=services.cohort_link("lms_certificates.certificate_pdf", code=certificate.code),
-        verify_url=services.cohort_link("lms_certificates.verify", code=certificate.code),
+        pdf_url=links.cohort_link("lms_certificates.certificate_pdf", code=certificate.code),
+        verify_url=links.cohort_link("lms_certificates.verify", code=certificate.code),
         replaces=row.data.get("replaces"),
     )
     if row.kind == "certificate_issued":
@@ -422,7 +422,7 @@ def _compose_certificate(row: MailDelivery, user: User) -> Composed:
 
 def _compose_digest(row: MailDelivery, user: User) -> Composed:
     since, until = (datetime.fromisoformat(row.data[name]) for name in ("since", "until"))
-    items = services.digest_contents(user, since, until)
+    items = schedule.digest_contents(user, since, until)
     if not items:
         raise Skip("nothing happened in the day")
     from lms.cohorts.services import course_title
@@ -434,7 +434,7 @@ def _compose_digest(row: MailDelivery, user: User) -> Composed:
         until=when(until, context["zone"]),
         course_title=lambda cohort: course_title(cohort, context["locale"]),
         starts=lambda cohort: when(cohort.starts_at, context["zone"]),
-        roster_url=lambda cohort: services.cohort_link("lms_cohorts.roster", cohort_id=cohort.id),
+        roster_url=lambda cohort: links.cohort_link("lms_cohorts.roster", cohort_id=cohort.id),
     )
     subject = _("Your cohorts today: %(num)s with news", num=len(items))
     headers, context["unsubscribe_url"] = _headers(user, context["locale"], "digest")

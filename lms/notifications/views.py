@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from lms.cohorts.services import course_title, managed_cohort
 from lms.db import parse_id
 from lms.i18n import _, current_locale
-from lms.notifications import services
+from lms.notifications import links, services
 from lms.notifications.forms import (
     ActionForm,
     ReminderForm,
@@ -106,7 +106,7 @@ def _setting_label(setting: str) -> str:
 
 @blueprint.get("/mail/unsubscribe/<token>")
 def unsubscribe(token: str):
-    found = services.read_unsubscribe_token(token)
+    found = links.read_unsubscribe_token(token)
     if found is None:
         return render_template("lms/notifications/unsubscribe_invalid.html"), 400
     user, setting = found
@@ -120,7 +120,7 @@ def unsubscribe(token: str):
 
 @blueprint.post("/mail/unsubscribe/<token>")
 def unsubscribe_one_click(token: str):
-    found = services.read_unsubscribe_token(token)
+    found = links.read_unsubscribe_token(token)
     if found is None:
         return render_template("lms/notifications/unsubscribe_invalid.html"), 400
     user, setting = found

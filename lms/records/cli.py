@@ -33,7 +33,6 @@ def credits_command(
     """Write PD credit for a period: one row per person per completed activity."""
     # lazy: `lms --help` must not load the export code (a command loads it when it runs)
     from lms.records import credits
-    from lms.reports.queries import ReportScope
 
     args = {
         **options,
@@ -42,8 +41,7 @@ def credits_command(
         "to": date_to,
         "dates": "completed",
     }
-    filters = export_filters(args, time_zone, locale)
-    scope = ReportScope.everything()
+    filters, scope = export_filters(args, time_zone, locale)
 
     def write_file(path: str, file_format: str) -> None:
         if file_format == "csv":

@@ -75,11 +75,13 @@ def export_options(command: F) -> F:
     return command
 
 
-def export_filters(args: Mapping[str, str], time_zone: str | None, locale: str | None):  # type: ignore[no-untyped-def]
-    """The filters of an export command (a usage error names the options that are wrong), after
-    switching the labels to ``locale``."""
-    # lazy: `lms --help` must not load the report code (a command loads it when it runs)
+def export_filters(args: Mapping[str, str], time_zone: str | None, locale: str | None) -> Any:
+    """The filters of an export command and its scope (every row: the command line is the
+    office's), after switching the labels to ``locale``. A usage error names the options that
+    are wrong."""
+    # lazy (these imports): `lms --help` must not load the report code (a command loads it when it runs)
     from lms.reports.filters import CompletionFilters, FilterError
+    from lms.reports.queries import ReportScope  # lazy, as above
 
     if locale:
         if locale not in current_app.config["LMS_LANGUAGES"]:
@@ -89,7 +91,7 @@ def export_filters(args: Mapping[str, str], time_zone: str | None, locale: str |
             )
         g._lms_locale = locale
     try:
-        return CompletionFilters.parse(
+        filters = CompletionFilters.parse(
             args, time_zone=time_zone or current_app.config["LMS_DEFAULT_TIMEZONE"]
         )
     except FilterError as error:
@@ -99,6 +101,7 @@ def export_filters(args: Mapping[str, str], time_zone: str | None, locale: str |
             for name, message in error.errors.items()
         ]
         raise click.UsageError("\n".join(lines)) from None
+    return filters, ReportScope.everything()
 
 
 def write_export(
@@ -164,11 +167,9 @@ def completions(
     """Write the completion report (one row per enrollment) to a file."""
     # lazy: `lms --help` must not load the report code (a command loads it when it runs)
     from lms.reports import services
-    from lms.reports.queries import ReportScope
 
     args = {**options, "path": learning_path, "from": date_from, "to": date_to}
-    filters = export_filters(args, time_zone, locale)
-    scope = ReportScope.everything()
+    filters, scope = export_filters(args, time_zone, locale)
 
     def write_file(path: str, file_format: str) -> int:
         if file_format == "csv":

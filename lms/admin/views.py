@@ -17,9 +17,15 @@ from lms.admin.forms import (
     RoleForm,
     SyncForm,
 )
+from lms.audit.services import record_event
+from lms.db import db_session
 from lms.extension import lms_state, select_timezone
 from lms.i18n import _
+from lms.jobs import Job, JobStatus
+from lms.jobs.services import job_page, status_counts
+from lms.jobs.services import retry_job as queue_again
 from lms.reports.paging import Page, page_number
+from lms.reports.services import overview_charts
 from lms.routing import AreaBlueprint
 from lms.web import roles_required, safe_next_url
 
@@ -33,8 +39,6 @@ def _page_size() -> int:
 @blueprint.get("/admin/")
 @roles_required("admin")
 def index():
-    from lms.reports.services import overview_charts
-
     return render_template("lms/admin/index.html", charts=overview_charts())
 
 
@@ -257,9 +261,6 @@ def audit():
 @roles_required("admin")
 def jobs():
     """Jobs run after commit (mail, certificates, ZIPs), newest first; failed ones can be retried."""
-    from lms.jobs import JobStatus
-    from lms.jobs.services import job_page, status_counts
-
     form = JobFilterForm(request.args)
     valid = form.validate()
     status = JobStatus(form.status.data) if valid and form.status.data else None
@@ -285,11 +286,6 @@ def jobs():
 @blueprint.post("/admin/jobs/<lms_id:job_id>/retry")
 @roles_required("admin")
 def retry_job(job_id: int):
-    from lms.audit.services import record_event
-    from lms.db import db_session
-    from lms.jobs import Job
-    from lms.jobs.services import retry_job as queue_again
-
     if db_session.get(Job, job_id) is None:
         abort(404)
     if not RetryJobForm().validate():

@@ -34,13 +34,19 @@ from sqlalchemy.exc import IntegrityError
 from lms.accounts.models import User
 from lms.audit.services import record_event
 from lms.certificates.models import Certificate
+from lms.certificates.pdf import CertificateContent, render_certificate
 from lms.certificates.signals import certificate_issued, certificate_revoked
 from lms.cohorts.locking import lock_fresh, lock_row
 from lms.cohorts.models import Cohort, CohortStatus
+from lms.cohorts.services import can_manage_cohort, cohort_ends_at, session_ended
 from lms.db import db_session, utcnow
+from lms.formatting import lms_datetime
 from lms.i18n import _
 from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
 from lms.learning.progress import refresh_completion
+from lms.links import external_url
+from lms.records.evaluations import required_and_missing
+from lms.state import lms_state
 
 # Crockford's base32: digits and letters without I, L, O, U (never confused with 1, 0 or V).
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -113,8 +119,6 @@ def ensure_certifiable(enrollment: Enrollment) -> None:
 
 
 def _catalog() -> Any:
-    from lms.state import lms_state
-
     return lms_state().catalog
 
 
@@ -149,7 +153,6 @@ def check_eligible(enrollment: Enrollment) -> Eligibility:
             )
         )
     ensure_session_ended(cohort)
-    from lms.records.evaluations import required_and_missing
 
     if required_and_missing(enrollment):
         raise NotEligibleError(
@@ -170,9 +173,6 @@ def ensure_cohort_can_issue(cohort: Cohort) -> None:
 
 
 def ensure_session_ended(cohort: Cohort) -> None:
-    from lms.cohorts.services import cohort_ends_at, session_ended
-    from lms.formatting import lms_datetime
-
     if not session_ended(cohort):
         raise SessionNotEndedError(
             _(
@@ -241,8 +241,6 @@ def issue_certificate(enrollment: Enrollment, actor: User | None) -> IssueResult
         return IssueResult(existing, False)
     revoked = last_revoked_certificate(enrollment)
     if revoked is not None:
-        from lms.formatting import lms_datetime
-
         raise RevokedCertificateError(
             _(
                 "%(name)s's certificate %(code)s was revoked on %(date)s. Only an admin can issue a new one, from that certificate's page.",
@@ -450,7 +448,6 @@ def can_download(user: Any, certificate: Certificate) -> bool:
         return True
     if enrollment.cohort_id is None:
         return False
-    from lms.cohorts.services import can_manage_cohort
 
     cohort = db_session.get(Cohort, enrollment.cohort_id)
     return cohort is not None and can_manage_cohort(user, cohort)
@@ -461,15 +458,11 @@ def can_download(user: Any, certificate: Certificate) -> bool:
 
 def verify_url(certificate: Certificate) -> str:
     """The verification page printed and in the QR code: under the configured base URL."""
-    from lms.links import external_url
-
     return external_url("lms_certificates.verify", code=certificate.code)
 
 
 def render_pdf(certificate: Certificate) -> bytes:
     """The certificate's PDF in the learner's language (the locale snapshotted at issue)."""
-    from lms.certificates.pdf import CertificateContent, render_certificate
-
     content = CertificateContent(
         code=certificate.code,
         learner_name=certificate.learner_name,

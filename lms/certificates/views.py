@@ -30,6 +30,8 @@ from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
 from lms.downloads import content_disposition, name_part
 from lms.i18n import _, _l
+from lms.jobs import Job, JobStatus, enqueue
+from lms.jobs.services import latest_job
 from lms.learning.models import Enrollment
 from lms.routing import AreaBlueprint
 from lms.security import rate_limit
@@ -103,8 +105,6 @@ def _to_roster(cohort_id: int):
 def issue_cohort(cohort_id: int):
     """Issue to everyone who completed, as a job (a large cohort takes a while): its page
     follows the progress and then says who got one."""
-    from lms.jobs import enqueue
-
     cohort = _managed_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -181,8 +181,6 @@ COHORT_JOBS = (build_cohort_zip, issue_cohort_certificates)
 @roles_required("facilitator")
 def cohort_zip(cohort_id: int):
     """The cohort's ZIP: the latest one built (or being built), and a button to build it anew."""
-    from lms.jobs.services import latest_job
-
     cohort = _managed_or_404(cohort_id)
     latest = latest_job(build_cohort_zip, _cohort_key(cohort.id))
     return render_template(
@@ -198,9 +196,6 @@ def cohort_zip(cohort_id: int):
 @roles_required("facilitator")
 def build_zip(cohort_id: int):
     """Start building the ZIP, unless a build is already on its way: then follow that one."""
-    from lms.jobs import JobStatus, enqueue
-    from lms.jobs.services import latest_job
-
     cohort = _managed_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -216,8 +211,6 @@ def build_zip(cohort_id: int):
 
 
 def _cohort_job_or_404(cohort, job_id: int):
-    from lms.jobs import Job
-
     row = db_session.get(Job, job_id)
     if (
         row is None

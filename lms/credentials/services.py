@@ -32,14 +32,18 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.certificates.models import Certificate
 from lms.certificates.services import RecordingNotCertifiedError
+from lms.certificates.signals import certificate_issued, certificate_revoked
 from lms.cohorts.locking import lock_row
+from lms.cohorts.models import Cohort
 from lms.credentials import proofs
 from lms.credentials.keys import published_keys, signing_key
 from lms.credentials.models import Credential, CredentialKey, StatusList
 from lms.db import db_session, utcnow
 from lms.i18n import _
+from lms.jobs import enqueue
 from lms.learning.models import LearningPath
 from lms.links import base_url, external_url
+from lms.state import lms_state
 
 # An odd multiplier permutes 0..STATUS_LIST_SIZE-1 (a power of two): indexes do not reveal the
 # order credentials were issued in, and no counter row is needed to hand them out.
@@ -118,8 +122,9 @@ def ensure_credential(certificate: Certificate) -> Credential:
         if existing is None:
             raise
         return existing  # another request made it first
+    # cycle: lms.credentials.jobs runs these services (sign, publish_status_list) and imports
+    # them at module level; the services reach the job functions only to enqueue them
     from lms.credentials.jobs import sign_credential
-    from lms.jobs import enqueue
 
     enqueue(sign_credential, row.id)
     return row
@@ -133,16 +138,15 @@ def on_certificate_revoked(sender: Any, certificate: Certificate, **extra: Any) 
     credential = credential_of(certificate)
     if credential is None:
         return
+    # cycle: lms.credentials.jobs runs these services (sign, publish_status_list) and imports
+    # them at module level; the services reach the job functions only to enqueue them
     from lms.credentials.jobs import publish_status_list
-    from lms.jobs import enqueue
 
     enqueue(publish_status_list, credential.status_list)
 
 
 def connect_signals(app: Any) -> None:
     """Listen to ``app``'s certificate signals (called when the blueprint is registered on it)."""
-    from lms.certificates.signals import certificate_issued, certificate_revoked
-
     certificate_issued.connect(on_certificate_issued, sender=app, weak=False)
     certificate_revoked.connect(on_certificate_revoked, sender=app, weak=False)
 
@@ -160,8 +164,6 @@ def issuer_profile(did: str | None = None) -> dict[str, Any]:
 
 
 def _outcomes(certificate: Certificate) -> tuple[list[str], Any]:
-    from lms.state import lms_state
-
     loaded = lms_state().catalog.get(certificate.enrollment.course.slug)
     if loaded is None:
         return [], None
@@ -228,7 +230,6 @@ def build_credential(credential: Credential) -> dict[str, Any]:
             "achievement": achievement,
             "creditsEarned": hours,
         }
-        from lms.cohorts.models import Cohort
 
         cohort = (
             db_session.get(Cohort, enrollment.cohort_id)

@@ -269,6 +269,8 @@ SWEEP = 0  # the key the in-process sweep is counted under in JobsState.in_fligh
 
 
 def _sweep_in_process(state: JobsState) -> None:
+    # cycle: lms.jobs.services builds on the runner (dispatch, jobs_state) at module level; the
+    # in-process sweep timer reaches the sweep only when it fires
     from lms.jobs.services import sweep
 
     try:

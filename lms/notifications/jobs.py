@@ -21,7 +21,9 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from lms.accounts.models import User
+from lms.certificates.models import Certificate
 from lms.cohorts.models import Cohort, CohortStatus
+from lms.cohorts.services import course_title
 from lms.db import database_state, db_session, utcnow
 from lms.i18n import _, template_translations
 from lms.jobs import Job, current_job_id, job
@@ -268,8 +270,6 @@ def when(moment: datetime, zone: str) -> str:
 
 
 def _session_facts(cohort: Cohort, zone: str, locale: str) -> dict[str, Any]:
-    from lms.cohorts.services import course_title
-
     return {
         "cohort": cohort,
         "course": course_title(cohort, locale),
@@ -397,8 +397,6 @@ def _compose_cohort(row: MailDelivery, user: User) -> Composed:
 
 
 def _compose_certificate(row: MailDelivery, user: User) -> Composed:
-    from lms.certificates.models import Certificate
-
     certificate = db_session.get(Certificate, row.data.get("certificate_id"))
     if certificate is None:
         raise Skip("the certificate is gone")
@@ -425,7 +423,6 @@ def _compose_digest(row: MailDelivery, user: User) -> Composed:
     items = schedule.digest_contents(user, since, until)
     if not items:
         raise Skip("nothing happened in the day")
-    from lms.cohorts.services import course_title
 
     context = _base_context(user)
     context.update(

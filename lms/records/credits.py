@@ -16,12 +16,16 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, and_, case, literal
 
-from lms.db import database_state
+from lms.courses.presentation import PATH_LABELS
+from lms.db import database_state, utcnow
 from lms.i18n import _, _l
 from lms.learning.models import LearningPath
+from lms.records.presentation import RECORDING_NO_CREDIT, credit_type_name
 from lms.reports import exports
 from lms.reports.filters import CompletionFilters
 from lms.reports.queries import ReportScope, completion_query, iso_utc
+from lms.reports.services import course_titles
+from lms.state import lms_state
 
 # (column, header, the CEDS element it carries)
 COLUMNS = (
@@ -52,11 +56,6 @@ def credit_statement(
 
     For CSV (``text_dates``) text that looks like a formula is guarded with an apostrophe; XLSX
     writes every text as a text cell, which a spreadsheet never runs, so it keeps what was typed."""
-    from lms.courses.presentation import PATH_LABELS
-    from lms.records.presentation import RECORDING_NO_CREDIT, credit_type_name
-    from lms.reports.services import course_titles
-    from lms.state import lms_state
-
     labels = exports.ExportLabels.for_current_locale(course_titles())
     guard_formulas = text_dates
     safe = exports.spreadsheet_safe if guard_formulas else (lambda column: column)
@@ -125,6 +124,4 @@ def credit_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -> in
 
 
 def credit_filename(extension: str) -> str:
-    from lms.db import utcnow
-
     return _("pd-credit-%(date)s.%(ext)s", date=utcnow().date().isoformat(), ext=extension)

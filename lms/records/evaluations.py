@@ -19,8 +19,10 @@ from lms.cohorts.locking import lock_row
 from lms.cohorts.models import Cohort
 from lms.courses.evaluation import LIKERT_POINTS, MAX_TEXT_ANSWER, EvaluationDefinition, Question
 from lms.db import db_session, utcnow
+from lms.i18n import _
 from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
 from lms.records.models import EvaluationAnswer, EvaluationSubmission
+from lms.state import lms_state
 
 
 class EvaluationError(ValueError):
@@ -36,8 +38,6 @@ class AlreadyAnsweredError(EvaluationError):
 
 
 def _catalog() -> Any:
-    from lms.state import lms_state
-
     return lms_state().catalog
 
 
@@ -93,8 +93,6 @@ def parse_answers(
     evaluation: EvaluationDefinition, form: Mapping[str, str]
 ) -> dict[str, tuple[int | None, str | None]]:
     """The posted answers by question id, or EvaluationError naming each question that is wrong."""
-    from lms.i18n import _
-
     answers: dict[str, tuple[int | None, str | None]] = {}
     errors: dict[str, str] = {}
     for question in evaluation.questions:
@@ -128,8 +126,6 @@ def submit(
     answers: dict[str, tuple[int | None, str | None]],
 ) -> None:
     """Keep one evaluation per enrollment: a second post (or two at once) changes nothing."""
-    from lms.i18n import _
-
     lock_row(Enrollment, enrollment.id)
     if has_answered(enrollment.id):
         raise AlreadyAnsweredError(_("You have already answered this evaluation. Thank you!"))

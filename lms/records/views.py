@@ -10,15 +10,32 @@ from flask_babel import force_locale
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from lms.cohorts.services import managed_cohort
 from lms.courses.credit import register_credit_type
+from lms.courses.models import Course
 from lms.courses.presentation import path_label
+from lms.db import db_session
 from lms.downloads import content_disposition
-from lms.extension import signed_in_person
+from lms.extension import select_timezone, signed_in_person
 from lms.i18n import _, current_locale
-from lms.records import evaluations, services
-from lms.records.presentation import amount_text, course_credit_text, credit_text, credit_type_name
+from lms.learning.models import Enrollment, EnrollmentStatus
+from lms.records import credits, evaluations, services
+from lms.records.presentation import (
+    amount_text,
+    certificate_status_label,
+    course_credit_text,
+    credit_text,
+    credit_type_name,
+)
+from lms.records.rendering import render_transcript_pdf
+from lms.reports import exports
+from lms.reports.charts import COLOURS, horizontal_bars
+from lms.reports.exports import csv_chunks, neutralise
+from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
+from lms.reports.queries import ReportScope
 from lms.routing import AreaBlueprint
 from lms.security import rate_limit
+from lms.state import lms_state
 from lms.web import roles_required
 
 blueprint = AreaBlueprint("lms_records", __name__)
@@ -35,8 +52,6 @@ def _set_up(state) -> None:
 
 def certificate_credit_text(certificate) -> str:
     """The credit the certified (live) completion earned, from the course file; empty if none."""
-    from lms.state import lms_state
-
     loaded = lms_state().catalog.get(certificate.enrollment.course.slug)
     if loaded is None or loaded.definition.credit is None:
         return ""
@@ -68,20 +83,6 @@ def _period_or_error(person):
 
 def _period_args() -> dict[str, str]:
     return {name: request.args[name] for name in ("year", "from", "to") if request.args.get(name)}
-
-
-CERTIFICATE_STATUS_LABELS = {
-    "valid": lambda: _("Valid"),
-    "revoked": lambda: _("Revoked"),
-    "replaced": lambda: _("Replaced"),
-    "none": lambda: _("None"),
-    "not_available": lambda: _("Not available for recordings"),
-}
-
-
-def certificate_status_label(status: str) -> str:
-    label = CERTIFICATE_STATUS_LABELS.get(status)
-    return label() if label else status
 
 
 def _template_helpers() -> dict:
@@ -138,8 +139,6 @@ def _download_name(person, period: services.Period, suffix: str) -> str:
 @blueprint.get("/me/transcript.csv")
 @login_required
 def transcript_csv():
-    from lms.reports.exports import csv_chunks, neutralise
-
     person = signed_in_person()
     period, _key, error = _period_or_error(person)
     if error:
@@ -194,7 +193,6 @@ def transcript_pdf():
     with force_locale(locale):
         content = services.transcript_for(person, period, locale)
     transcript = services.snapshot(person, period, content)
-    from lms.records.rendering import render_transcript_pdf
 
     response = Response(render_transcript_pdf(transcript, content), mimetype="application/pdf")
     response.headers["Content-Disposition"] = content_disposition(
@@ -256,9 +254,6 @@ def question_text(loaded, question) -> tuple[str, list[str]]:
 
 
 def _own_enrollment_or_404(enrollment_id: int):
-    from lms.db import db_session
-    from lms.learning.models import Enrollment
-
     enrollment = db_session.get(Enrollment, enrollment_id)
     person = signed_in_person()
     if enrollment is None or person is None or enrollment.user_id != person.id:
@@ -272,8 +267,6 @@ def _own_enrollment_or_404(enrollment_id: int):
 @blueprint.route("/learn/<lms_id:enrollment_id>/evaluation", methods=["GET", "POST"])
 @login_required
 def evaluation(enrollment_id: int):
-    from lms.state import lms_state
-
     enrollment, definition = _own_enrollment_or_404(enrollment_id)
     loaded = lms_state().catalog.get(enrollment.course.slug)
     form = EvaluationForm()
@@ -323,10 +316,6 @@ def pending_evaluations() -> list[tuple[int, str]]:
     """The signed-in learner's evaluations open and not yet answered, as (enrollment id, course title)."""
     from sqlalchemy import select
 
-    from lms.db import db_session
-    from lms.learning.models import Enrollment, EnrollmentStatus
-    from lms.state import lms_state
-
     person = signed_in_person()
     if person is None:
         return []
@@ -358,8 +347,6 @@ def _dashboard_helpers(state) -> None:
 
 
 def _results_context(loaded, results) -> dict:
-    from lms.reports.charts import COLOURS, horizontal_bars
-
     rows = []
     for index, result in enumerate(results.questions):
         prompt, labels = question_text(loaded, result.question)
@@ -390,9 +377,6 @@ def _results_context(loaded, results) -> dict:
 @blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/evaluation")
 @roles_required("facilitator")
 def cohort_evaluation(cohort_id: int):
-    from lms.cohorts.services import managed_cohort
-    from lms.state import lms_state
-
     cohort = managed_cohort(current_user, cohort_id)
     if cohort is None:
         abort(404)
@@ -412,10 +396,6 @@ def cohort_evaluation(cohort_id: int):
 @roles_required("admin")
 def admin_evaluations():
     from sqlalchemy import select
-
-    from lms.courses.models import Course
-    from lms.db import db_session
-    from lms.state import lms_state
 
     catalog = lms_state().catalog
     courses = [c for c in catalog.all() if c.definition.evaluation is not None]
@@ -445,12 +425,6 @@ def admin_evaluations():
 
 def _credit_download(kind: str, file_format: str):
     from flask import stream_with_context
-
-    from lms.extension import select_timezone
-    from lms.records import credits
-    from lms.reports import exports
-    from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
-    from lms.reports.queries import ReportScope
 
     try:
         filters = CompletionFilters.parse(

@@ -27,6 +27,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal
 
+from lms.accounts.models import AUDIENCE_ROLES
+from lms.courses.presentation import PATH_LABELS, audience_label
 from lms.i18n import _l
 from lms.reports.queries import iso_utc
 
@@ -101,9 +103,6 @@ class ExportLabels:
 
     @classmethod
     def for_current_locale(cls, course_titles: Mapping[str, str]) -> ExportLabels:
-        from lms.accounts.models import AUDIENCE_ROLES
-        from lms.courses.presentation import PATH_LABELS, audience_label
-
         return cls(
             headers=[str(label) for _, label in HEADERS],
             course_titles=dict(course_titles),

@@ -15,10 +15,13 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from lms import caching
+from lms.accounts.models import AUDIENCE_ROLES
+from lms.courses.presentation import audience_label, path_label
 from lms.db import utcnow
 from lms.downloads import content_disposition
 from lms.extension import select_timezone
 from lms.reports import exports, services
+from lms.reports.exports import CERTIFICATE_LABELS, NOT_AVAILABLE_LABELS, STATUS_LABELS
 from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
 from lms.reports.paging import page_number
 from lms.reports.queries import ReportScope
@@ -102,9 +105,6 @@ def _body(
         "csv": f"lms_reports.{kind}_completions_csv",
         "xlsx": f"lms_reports.{kind}_completions_xlsx",
     }
-    from lms.accounts.models import AUDIENCE_ROLES
-    from lms.courses.presentation import audience_label, path_label
-    from lms.reports.exports import CERTIFICATE_LABELS, NOT_AVAILABLE_LABELS, STATUS_LABELS
 
     return Markup(
         render_template(

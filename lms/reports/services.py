@@ -12,7 +12,7 @@ from lms.courses.presentation import PATH_LABELS
 from lms.db import database_state, db_session, utcnow
 from lms.i18n import _
 from lms.learning.models import Enrollment
-from lms.reports import charts, exports, queries
+from lms.reports import chart_data, charts, exports, queries
 from lms.reports.filters import CompletionFilters
 from lms.reports.paging import Page
 from lms.reports.queries import ReportScope
@@ -133,7 +133,7 @@ def overview_charts() -> list[Any]:
         return labels
 
     result = []
-    by_month = queries.completions_by_month(db_session)
+    by_month = chart_data.completions_by_month(db_session)
     months = list(by_month)
     series = [
         charts.Series(
@@ -175,7 +175,7 @@ def overview_charts() -> list[Any]:
     )
 
     titles = course_titles()
-    by_course = queries.completions_by_course(db_session)
+    by_course = chart_data.completions_by_course(db_session)
     title = _("Completions by course")
     labels = [titles.get(slug, name) for slug, name, _live, _total in by_course]
     totals = [total for *_rest, total in by_course]
@@ -206,7 +206,7 @@ def overview_charts() -> list[Any]:
         )
     )
 
-    cohorts = queries.attendance_by_cohort(db_session)
+    cohorts = chart_data.attendance_by_cohort(db_session)
     title = _("Live attendance rate by cohort")
     rates = [
         (present / registered if registered else 0.0)
@@ -257,7 +257,7 @@ def overview_charts() -> list[Any]:
         )
     )
 
-    reflections = queries.reflections_by_month(db_session)
+    reflections = chart_data.reflections_by_month(db_session)
     title = _("Reflections submitted by month")
     series = [
         charts.Series(

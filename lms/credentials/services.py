@@ -11,6 +11,7 @@
   ever signed with (:mod:`lms.credentials.keys`).
 - The subject is an ``IdentityObject``: the SHA-256 of the learner's email address and a salt
   of this credential, so the file names nobody to someone who does not already know the address.
+- Checking a credential someone pasted or uploaded: ``lms.credentials.checking``.
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ import hashlib
 import json
 import secrets
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from flask_babel import force_locale, format_date, format_decimal
 from sqlalchemy import select
@@ -367,117 +366,3 @@ def did_document() -> dict[str, Any]:
         "verificationMethod": methods,
         "assertionMethod": [method["id"] for method in methods],
     }
-
-
-# -- checking a credential someone pasted or uploaded --------------------------------------------
-
-
-@dataclass
-class CredentialCheck:
-    """What checking a credential found. ``state``: ``valid``, ``revoked``, ``replaced``,
-    ``tampered`` (signed by us but changed since), ``not_ours``, ``unreadable``, ``unknown``
-    (signed by us, but the certificate is gone: an account deleted)."""
-
-    state: str
-    message: str = ""
-    document: dict[str, Any] = field(default_factory=dict)
-    certificate: Certificate | None = None
-    email_matches: bool | None = None
-
-    @property
-    def signature_ok(self) -> bool:
-        return self.state in ("valid", "revoked", "replaced", "unknown")
-
-    def facts(self) -> dict[str, Any]:
-        subject = self.document.get("credentialSubject") or {}
-        achievement = subject.get("achievement") or {}
-        evidence = self.document.get("evidence") or [{}]
-        issuer = self.document.get("issuer") or {}
-        return {
-            "course": achievement.get("name", ""),
-            "hours": achievement.get("creditsAvailable"),
-            "issuer": issuer.get("name", "") if isinstance(issuer, dict) else "",
-            "valid_from": self.document.get("validFrom", ""),
-            "evidence": evidence[0].get("narrative", "")
-            if isinstance(evidence, list) and evidence and isinstance(evidence[0], dict)
-            else "",
-        }
-
-
-def _public_key_for(did: str) -> Any:
-    keys = {verification_method_id(key, did): key.public_key_multibase for key in published_keys()}
-
-    def lookup(method: str) -> Ed25519PublicKey | None:
-        multibase = keys.get(method)
-        return proofs.public_key_from_multibase(multibase) if multibase else None
-
-    return lookup
-
-
-def check_credential(text: str, email: str = "") -> CredentialCheck:
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return CredentialCheck(
-            "unreadable", _("This is not a credential file: it is not valid JSON.")
-        )
-    types = document.get("type") if isinstance(document, dict) else None
-    if not isinstance(types, list) or "OpenBadgeCredential" not in types:
-        return CredentialCheck("unreadable", _("This is not an Open Badges credential."))
-    did = issuer_did()
-    issuer = document.get("issuer")
-    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-    if issuer_id != did:
-        return CredentialCheck(
-            "not_ours",
-            _(
-                "This credential was not issued by this site, so it cannot be checked here. Use a verifier that supports Open Badges 3.0."
-            ),
-            document,
-        )
-    try:
-        result = proofs.verify(document, _public_key_for(did), loader())
-    except proofs.ProofError:
-        result = proofs.ProofCheck(False, problem="unreadable")
-    if not result.verified:
-        return CredentialCheck(
-            "tampered",
-            _(
-                "The signature does not match: this file was changed after it was issued, or it was not signed by us. Do not trust what it says."
-            ),
-            document,
-        )
-    credential_id = str(document.get("id", "")).removeprefix("urn:uuid:")
-    row = db_session.scalar(select(Credential).where(Credential.uuid == credential_id))
-    check = CredentialCheck(
-        "unknown",
-        _("The signature is ours, but we no longer hold the certificate it belongs to."),
-        document,
-    )
-    if row is not None:
-        certificate = row.certificate
-        check.certificate = certificate
-        if certificate.revoked_at is None:
-            check.state, check.message = (
-                "valid",
-                _("The signature is ours and the credential is valid."),
-            )
-        elif certificate.replaced_by_id is not None:
-            check.state, check.message = (
-                "replaced",
-                _("The signature is ours, but this credential was replaced by a newer one."),
-            )
-        else:
-            check.state, check.message = (
-                "revoked",
-                _("The signature is ours, but this credential was revoked and is no longer valid."),
-            )
-    if email.strip():
-        subject = document.get("credentialSubject")
-        identities = subject.get("identifier") if isinstance(subject, dict) else None
-        check.email_matches = isinstance(identities, list) and any(
-            isinstance(identity, dict)
-            and identity.get("identityHash") == identity_hash(email, str(identity.get("salt", "")))
-            for identity in identities
-        )
-    return check

@@ -195,7 +195,8 @@ def sync_courses():
     report = services.sync_courses(current_user)
     flash(
         _(
-            "Sync finished: %(added)s added, %(updated)s updated, %(retired)s retired, %(reactivated)s reactivated, %(unchanged)s unchanged, %(problems)s problem(s).",
+            "Sync finished: %(added)s added, %(updated)s updated, %(retired)s retired, "
+            "%(reactivated)s reactivated, %(unchanged)s unchanged, %(problems)s problem(s).",
             added=len(report.added),
             updated=len(report.updated),
             retired=len(report.retired),

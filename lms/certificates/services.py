@@ -70,7 +70,8 @@ class RecordingNotCertifiedError(NotEligibleError):
     def __init__(self) -> None:
         super().__init__(
             _(
-                "Certificates of completion are only for attending a live session. Recordings and self-paced courses are informational and do not earn a certificate."
+                "Certificates of completion are only for attending a live session. Recordings "
+                "and self-paced courses are informational and do not earn a certificate."
             )
         )
 
@@ -157,7 +158,8 @@ def check_eligible(enrollment: Enrollment) -> Eligibility:
     if required_and_missing(enrollment):
         raise NotEligibleError(
             _(
-                "%(name)s has not answered the session evaluation yet, which this course asks for before the certificate.",
+                "%(name)s has not answered the session evaluation yet, which this course asks "
+                "for before the certificate.",
                 name=name,
             )
         )
@@ -243,7 +245,8 @@ def issue_certificate(enrollment: Enrollment, actor: User | None) -> IssueResult
     if revoked is not None:
         raise RevokedCertificateError(
             _(
-                "%(name)s's certificate %(code)s was revoked on %(date)s. Only an admin can issue a new one, from that certificate's page.",
+                "%(name)s's certificate %(code)s was revoked on %(date)s. Only an admin can "
+                "issue a new one, from that certificate's page.",
                 name=enrollment.user.display_name,
                 code=revoked.code,
                 date=lms_datetime(revoked.revoked_at),

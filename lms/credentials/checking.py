@@ -80,7 +80,8 @@ def check_credential(text: str, email: str = "") -> CredentialCheck:
         return CredentialCheck(
             "not_ours",
             _(
-                "This credential was not issued by this site, so it cannot be checked here. Use a verifier that supports Open Badges 3.0."
+                "This credential was not issued by this site, so it cannot be checked here. "
+                "Use a verifier that supports Open Badges 3.0."
             ),
             document,
         )
@@ -92,7 +93,8 @@ def check_credential(text: str, email: str = "") -> CredentialCheck:
         return CredentialCheck(
             "tampered",
             _(
-                "The signature does not match: this file was changed after it was issued, or it was not signed by us. Do not trust what it says."
+                "The signature does not match: this file was changed after it was issued, or "
+                "it was not signed by us. Do not trust what it says."
             ),
             document,
         )

@@ -187,7 +187,8 @@ def build_credential(credential: Credential) -> dict[str, Any]:
         )
         criteria = [
             _(
-                "Attend the live session (at least %(minutes)s minutes) and submit a reflection on each of the course's outcomes.",
+                "Attend the live session (at least %(minutes)s minutes) and submit a "
+                "reflection on each of the course's outcomes.",
                 minutes=minimum,
             )
             if minimum

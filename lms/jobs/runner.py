@@ -180,7 +180,8 @@ def init_jobs(app: Flask) -> JobsState:
     watch(database_state(app).session_factory)
     if not app.config.get("LMS_BASE_URL") and not app.config.get("SERVER_NAME"):
         app.logger.warning(
-            "Neither LMS_BASE_URL nor SERVER_NAME is set: mail with links cannot be sent (`flask lms setup --base-url URL` writes it)."
+            "Neither LMS_BASE_URL nor SERVER_NAME is set: mail with links cannot be sent "
+            "(`flask lms setup --base-url URL` writes it)."
         )
     return state
 

@@ -266,7 +266,9 @@ def when(moment: datetime, zone: str) -> str:
     tz = ZoneInfo(zone)
     local = moment.astimezone(tz)
     locale = get_locale()
-    return f"{format_date(local.date(), 'full', locale=locale)}, {format_time(local, 'short', tzinfo=tz, locale=locale)} ({get_timezone_name(local, width='long', locale=locale)})"
+    day = format_date(local.date(), "full", locale=locale)
+    hour = format_time(local, "short", tzinfo=tz, locale=locale)
+    return f"{day}, {hour} ({get_timezone_name(local, width='long', locale=locale)})"
 
 
 def _session_facts(cohort: Cohort, zone: str, locale: str) -> dict[str, Any]:

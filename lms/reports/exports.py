@@ -203,8 +203,7 @@ def row_batches(
         result = connection.execution_options(yield_per=batch, stream_results=True).execute(
             statement
         )
-        for partition in result.partitions():
-            yield partition
+        yield from result.partitions()
 
 
 # -- CSV ------------------------------------------------------------------------------------------

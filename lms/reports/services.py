@@ -151,7 +151,9 @@ def overview_charts() -> list[Any]:
             id="chart-completions-month",
             title=title,
             description=_(
-                "Stacked columns for the last 12 months (UTC): live sessions solid, recordings striped, self-paced dotted; each column is labelled with its total. The table after the chart has every number."
+                "Stacked columns for the last 12 months (UTC): live sessions solid, recordings "
+                "striped, self-paced dotted; each column is labelled with its total. The table "
+                "after the chart has every number."
             ),
             svg=charts.stacked_columns(
                 "chart-completions-month",
@@ -230,7 +232,8 @@ def overview_charts() -> list[Any]:
             id="chart-attendance",
             title=title,
             description=_(
-                "One bar per cohort that has met (the 12 most recent): the share of registered people marked present or late, with the counts written after each bar."
+                "One bar per cohort that has met (the 12 most recent): the share of registered "
+                "people marked present or late, with the counts written after each bar."
             ),
             svg=charts.horizontal_bars(
                 "chart-attendance",

@@ -26,11 +26,8 @@ def issue_command(
     """Issue certificates; idempotent (people who have one keep it). Recordings never get one."""
     # lazy (these imports): a command loads its area's code when it runs, not for `lms --help`
     from lms.accounts.services import find_user_by_email
-    from lms.certificates.services import (  # lazy, as above
-        CertificateError,
-        issue_certificate,
-        issue_for_cohort,
-    )
+    from lms.certificates.eligibility import CertificateError  # lazy, as above
+    from lms.certificates.services import issue_certificate, issue_for_cohort  # lazy, as above
 
     # lazy, as the import above
     from lms.cohorts.models import Cohort

@@ -20,14 +20,8 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from lms.accounts.models import User
-from lms.certificates.services import (
-    CertificateError,
-    NotEligibleError,
-    cohort_certificates,
-    ensure_cohort_can_issue,
-    issue_certificate,
-    render_pdf,
-)
+from lms.certificates.eligibility import CertificateError, NotEligibleError, ensure_cohort_can_issue
+from lms.certificates.services import cohort_certificates, issue_certificate, render_pdf
 from lms.cohorts.models import Cohort
 from lms.db import db_session
 from lms.downloads import name_part

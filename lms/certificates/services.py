@@ -1,8 +1,8 @@
-"""Certificates of completion: eligibility, issue (idempotent), revoke, reissue, PDF, verification.
+"""Certificates of completion: issue (idempotent), revoke, reissue, PDF, verification.
 
-Only a completed **live** enrollment earns a certificate. A recording or self-paced enrollment is
-refused by :func:`ensure_certifiable` with :class:`RecordingNotCertifiedError`, whichever entry
-point asks (roster button, whole cohort, CLI, reissue).
+Who may get one, and the errors these operations raise, are in ``lms.certificates.eligibility``:
+only a completed **live** enrollment earns a certificate, whichever entry point asks (roster
+button, whole cohort, CLI, reissue).
 
 Issuing twice is harmless and safe under simultaneous requests: the enrollment row is locked,
 the valid certificate looked up, and the insert runs in a SAVEPOINT; the database's partial
@@ -11,7 +11,7 @@ IntegrityError there returns the certificate the other request made.
 
 A certificate is issued only once the session has ended. A revocation stands: an enrollment with
 a revoked certificate and no valid one gets no new certificate from the roster or a bulk issue
-(:class:`RevokedCertificateError`); only an admin may issue one again, on purpose, with a reason
+(``RevokedCertificateError``); only an admin may issue one again, on purpose, with a reason
 kept in the audit log (:func:`reissue_after_revocation`).
 
 Verification shows what the certificate prints and its state. A revocation's reason is private
@@ -33,20 +33,27 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
 from lms.audit.services import record_event
+from lms.certificates.eligibility import (
+    CertificateError,
+    Eligibility,
+    NotEligibleError,
+    RevokedCertificateError,
+    check_eligible,
+    ensure_cohort_can_issue,
+    last_revoked_certificate,
+    valid_certificate,
+)
 from lms.certificates.models import Certificate
 from lms.certificates.pdf import CertificateContent, render_certificate
 from lms.certificates.signals import certificate_issued, certificate_revoked
 from lms.cohorts.locking import lock_fresh, lock_row
-from lms.cohorts.models import Cohort, CohortStatus
-from lms.cohorts.services import can_manage_cohort, cohort_ends_at, session_ended
+from lms.cohorts.models import Cohort
+from lms.cohorts.services import can_manage_cohort
 from lms.db import db_session, utcnow
 from lms.formatting import lms_datetime
 from lms.i18n import _
-from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
-from lms.learning.progress import refresh_completion
+from lms.learning.models import Enrollment, EnrollmentStatus
 from lms.links import external_url
-from lms.records.evaluations import required_and_missing
-from lms.state import lms_state
 
 # Crockford's base32: digits and letters without I, L, O, U (never confused with 1, 0 or V).
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -54,34 +61,6 @@ CODE_LENGTH = 16  # 16 x 5 bits = 80 bits of randomness
 GROUP = 4
 REPLACED = "replaced"
 MAX_REASON = 1000
-
-
-class CertificateError(ValueError):
-    """A certificate operation that cannot be done; the message is shown to the person."""
-
-
-class NotEligibleError(CertificateError):
-    """The enrollment has not earned a certificate (yet)."""
-
-
-class RecordingNotCertifiedError(NotEligibleError):
-    """Recordings and self-paced courses never earn a certificate."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            _(
-                "Certificates of completion are only for attending a live session. Recordings "
-                "and self-paced courses are informational and do not earn a certificate."
-            )
-        )
-
-
-class SessionNotEndedError(NotEligibleError):
-    """The session has not ended: a certificate comes after it."""
-
-
-class RevokedCertificateError(NotEligibleError):
-    """The enrollment's certificate was revoked: only an admin's deliberate reissue undoes that."""
 
 
 # -- codes ------------------------------------------------------------------------------------
@@ -108,98 +87,6 @@ def find_certificate(code: str) -> Certificate | None:
     if canonical is None:
         return None
     return db_session.scalar(select(Certificate).where(Certificate.code == canonical))
-
-
-# -- eligibility ------------------------------------------------------------------------------
-
-
-def ensure_certifiable(enrollment: Enrollment) -> None:
-    """Refuse any enrollment that is not on the live path, before anything else."""
-    if enrollment.path is not LearningPath.live or enrollment.cohort_id is None:
-        raise RecordingNotCertifiedError()
-
-
-def _catalog() -> Any:
-    return lms_state().catalog
-
-
-@dataclass
-class Eligibility:
-    cohort: Cohort
-    loaded: Any  # LoadedCourse
-
-
-def check_eligible(enrollment: Enrollment) -> Eligibility:
-    ensure_certifiable(enrollment)
-    cohort = db_session.get(Cohort, enrollment.cohort_id)
-    name = enrollment.user.display_name
-    if cohort is None or cohort.status is CohortStatus.cancelled:
-        raise NotEligibleError(
-            _("%(name)s's session was cancelled, so it earns no certificate.", name=name)
-        )
-    loaded = _catalog().get(enrollment.course.slug)
-    if (
-        loaded is None
-        or loaded.definition.certificate is None
-        or "live" not in loaded.definition.paths
-    ):
-        raise NotEligibleError(_("This course does not offer a certificate any more."))
-    if enrollment.status in (EnrollmentStatus.waitlisted, EnrollmentStatus.withdrawn):
-        raise NotEligibleError(_("%(name)s does not hold a seat in this session.", name=name))
-    if not refresh_completion(enrollment, loaded.definition):
-        raise NotEligibleError(
-            _(
-                "%(name)s has not completed the course yet: attendance and every required reflection are needed.",
-                name=name,
-            )
-        )
-    ensure_session_ended(cohort)
-
-    if required_and_missing(enrollment):
-        raise NotEligibleError(
-            _(
-                "%(name)s has not answered the session evaluation yet, which this course asks "
-                "for before the certificate.",
-                name=name,
-            )
-        )
-    return Eligibility(cohort, loaded)
-
-
-def ensure_cohort_can_issue(cohort: Cohort) -> None:
-    """Whether the cohort as a whole may earn certificates now, said once for the cohort rather
-    than once per learner: not when it was cancelled, nor before its session has ended."""
-    if cohort.status is CohortStatus.cancelled:
-        raise CertificateError(_("This cohort was cancelled, so it earns no certificates."))
-    ensure_session_ended(cohort)
-
-
-def ensure_session_ended(cohort: Cohort) -> None:
-    if not session_ended(cohort):
-        raise SessionNotEndedError(
-            _(
-                "Certificates can be issued once the session has ended, at %(time)s.",
-                time=lms_datetime(cohort_ends_at(cohort)),
-            )
-        )
-
-
-def last_revoked_certificate(enrollment: Enrollment) -> Certificate | None:
-    return db_session.scalar(
-        select(Certificate)
-        .where(Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_not(None))
-        .order_by(Certificate.revoked_at.desc(), Certificate.id.desc())
-        .limit(1)
-    )
-
-
-def valid_certificate(enrollment: Enrollment, *, fresh: bool = False) -> Certificate | None:
-    query = select(Certificate).where(
-        Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_(None)
-    )
-    if fresh:
-        query = query.execution_options(populate_existing=True)
-    return db_session.scalar(query)
 
 
 # -- issue ------------------------------------------------------------------------------------

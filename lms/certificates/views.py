@@ -18,14 +18,14 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from lms.certificates import services
+from lms.certificates import eligibility, services
+from lms.certificates.eligibility import CertificateError, NotEligibleError
 from lms.certificates.jobs import (
     build_cohort_zip,
     download_name,
     issue_cohort_certificates,
     zip_path,
 )
-from lms.certificates.services import CertificateError, NotEligibleError
 from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
 from lms.downloads import content_disposition, name_part
@@ -109,7 +109,7 @@ def issue_cohort(cohort_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.ensure_cohort_can_issue(cohort)
+        eligibility.ensure_cohort_can_issue(cohort)
     except CertificateError as error:
         flash(str(error), "error")
         return _to_roster(cohort.id)
@@ -141,7 +141,7 @@ def issue_one(cohort_id: int):
     if enrollment is None or enrollment.cohort_id != cohort.id:
         abort(404)
     try:
-        services.ensure_certifiable(enrollment)
+        eligibility.ensure_certifiable(enrollment)
     except NotEligibleError as error:
         flash(str(error), "error")
         return _to_roster(cohort.id)
@@ -292,7 +292,7 @@ def _certificate_or_404(code: str):
 def _render_manage(certificate, *, form=None, reissue_form=None, status: int = 200):
     can_reissue = (
         certificate.revoked_at is not None
-        and services.valid_certificate(certificate.enrollment) is None
+        and eligibility.valid_certificate(certificate.enrollment) is None
     )
     return render_template(
         "lms/certificates/manage.html",

@@ -453,7 +453,7 @@ def cohort(cohort_id: int):
     loaded = services.loaded_course(cohort)
     certificate = None
     if enrollment is not None:
-        from lms.certificates.services import valid_certificate
+        from lms.certificates.eligibility import valid_certificate
 
         certificate = valid_certificate(enrollment)
     taken = services.seats_taken(cohort)

@@ -29,8 +29,8 @@ from flask_babel import force_locale, format_date, format_decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from lms.certificates.eligibility import RecordingNotCertifiedError
 from lms.certificates.models import Certificate
-from lms.certificates.services import RecordingNotCertifiedError
 from lms.certificates.signals import certificate_issued, certificate_revoked
 from lms.cohorts.locking import lock_row
 from lms.cohorts.models import Cohort

@@ -9,9 +9,7 @@ session, the links, the app's state) is imported here.
 from __future__ import annotations
 
 import json
-import secrets
 import sys
-from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import click
@@ -22,8 +20,9 @@ from lms.accounts.models import MIN_PASSWORD_LENGTH
 from lms.certificates.cli import certificates_group
 from lms.credentials.cli import credentials_group
 from lms.db import database_state, transaction
+from lms.instance import DEFAULT_BASE_URL, ensure_instance_config
 from lms.jobs.cli import jobs_group, worker_command
-from lms.links import check_base_url, host_of
+from lms.links import check_base_url
 from lms.notifications.cli import mail_group
 from lms.records.cli import credits_command
 from lms.reports.cli import reports_group
@@ -64,9 +63,6 @@ def main() -> None:
 # -- set-up -------------------------------------------------------------------------------------
 
 
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"  # `make run`
-
-
 @lms_group.command("setup")
 @click.option(
     "--base-url",
@@ -88,76 +84,6 @@ def setup_command(base_url: str | None, redis_url: str | None) -> None:
     _upgrade()
     _sync_courses(strict=False)
     _create_first_admin()
-
-
-def trusted_hosts_for(base_url: str) -> list[str]:
-    """The Host names to accept for a base URL (``localhost`` too for a loopback address)."""
-    host = host_of(base_url)
-    return [host, "localhost"] if host in ("127.0.0.1", "::1") else [host]
-
-
-def production_settings(base_url: str, redis_url: str | None) -> str:
-    return (
-        "# Links in mail, certificates and calendar files start with this, never with the Host\n"
-        "# a request names; requests for any other host are refused (400).\n"
-        f"LMS_BASE_URL = {base_url!r}\n"
-        f"TRUSTED_HOSTS = {trusted_hosts_for(base_url)!r}\n"
-        + (
-            f"LMS_REDIS_URL = {redis_url!r}"
-            "  # job queue, rate limits, page versions: run `flask --app lms lms worker`\n"
-            if redis_url
-            else "# LMS_REDIS_URL = 'redis://127.0.0.1:6379/0'"
-            "  # job queue, rate limits, page versions: then run `flask --app lms lms worker`\n"
-        )
-        + cookie_settings(base_url)
-    )
-
-
-def cookie_settings(base_url: str) -> str:
-    """Served over HTTPS, the session and remember-me cookies go over HTTPS only (and HSTS is sent)."""
-    secure = base_url.startswith("https://")
-    prefix = "" if secure else "# "
-    return (
-        f"{prefix}SESSION_COOKIE_SECURE = True{'' if secure else '  # once the site is served over HTTPS'}\n"
-        f"{prefix}REMEMBER_COOKIE_SECURE = True\n"
-    )
-
-
-def ensure_instance_config(base_url: str | None = None, redis_url: str | None = None) -> None:
-    instance = Path(current_app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
-    config_file = instance / "config.py"
-    if config_file.exists():
-        # A config written before these settings existed gets them; one that has them is left alone.
-        text = config_file.read_text(encoding="utf-8")
-        if "LMS_BASE_URL" not in text and not current_app.config.get("LMS_BASE_URL"):
-            base_url = base_url or DEFAULT_BASE_URL
-            config_file.write_text(
-                text.rstrip("\n") + "\n" + production_settings(base_url, redis_url),
-                encoding="utf-8",
-            )
-            current_app.config["LMS_BASE_URL"] = base_url
-            click.echo(f"Added LMS_BASE_URL = {base_url!r} and TRUSTED_HOSTS to {config_file}.")
-        elif base_url and base_url != current_app.config.get("LMS_BASE_URL"):
-            current = current_app.config.get("LMS_BASE_URL")
-            click.echo(
-                f"{config_file} already sets LMS_BASE_URL = {current!r}: change it there.",
-                err=True,
-            )
-        return
-    base_url = base_url or DEFAULT_BASE_URL
-    secret = secrets.token_hex(32)
-    config_file.write_text(
-        "# Written by `flask lms setup`. Keep this file out of version control.\n"
-        f"SECRET_KEY = {secret!r}\n"
-        + production_settings(base_url, redis_url)
-        + "# LMS_DATABASE_URL = 'postgresql+psycopg://user@host/dbname'\n",
-        encoding="utf-8",
-    )
-    config_file.chmod(0o600)
-    current_app.config["SECRET_KEY"] = secret
-    current_app.config["LMS_BASE_URL"] = base_url
-    click.echo(f"Wrote {config_file} with a new secret key and LMS_BASE_URL = {base_url!r}.")
 
 
 def _create_first_admin() -> None:
@@ -372,100 +298,19 @@ def translations_compile() -> None:
 
 # -- demo ---------------------------------------------------------------------------------------
 
-DEMO_PEOPLE = (
-    # email, name, role, locale, time zone, audience role
-    (
-        "facilitator@example.org",
-        "Dana Facilitator",
-        "facilitator",
-        "en",
-        "America/New_York",
-        "teacher",
-    ),
-    (
-        "ana@example.org",
-        "Ana Gómez",
-        "learner",
-        "es",
-        "America/Chicago",
-        "education-support-professional",
-    ),
-    (
-        "ben@example.org",
-        "Ben Okafor",
-        "learner",
-        "en",
-        "America/Chicago",
-        "education-support-professional",
-    ),
-    ("chloe@example.org", "Chloé Martin", "learner", "en", "America/Los_Angeles", "teacher"),
-)
-
 
 @lms_group.command("demo")
 def demo_command() -> None:
     """Load demo people, two upcoming live cohorts and a few registrations (run after setup)."""
-    # lazy: the accounts' services load only when the command runs (see the module's docstring)
-    from lms.accounts.services import create_user, find_user_by_email, generate_password
-
-    # lazy: the cohorts' services load only when the command runs (see the module's docstring)
-    from lms.cohorts.services import CohortData, create_cohort, local_to_utc, register
+    # lazy: the demo loads the accounts' and cohorts' services (see the module's docstring)
+    from lms.demo import load_demo
 
     with transaction():
-        created: list[tuple[str, str]] = []
-        people = {}
-        for email, name, role, locale, zone, audience in DEMO_PEOPLE:
-            user = find_user_by_email(email)
-            if user is None:
-                password = generate_password()
-                user = create_user(
-                    email,
-                    name,
-                    password,
-                    is_facilitator=role == "facilitator",
-                    locale=locale,
-                    time_zone=zone,
-                    audience_role=audience,
-                    affiliate="Demo State",
-                )
-                created.append((email, password))
-            people[email] = user
-        if not created:
-            click.echo("The demo people exist already; nothing to add.")
-            return
-        facilitator = people["facilitator@example.org"]
-        next_week = datetime.now().date() + timedelta(days=7)
-        cohorts = [
-            create_cohort(
-                facilitator,
-                CohortData(
-                    course_slug="esp-racial-justice-dialogue",
-                    title="Evening dialogue",
-                    time_zone="America/New_York",
-                    starts_at=local_to_utc(next_week, time(17, 0), "America/New_York"),
-                    minutes=60,
-                    capacity=2,
-                    join_url="https://meet.example.org/esp-dialogue",
-                    location="Online",
-                ),
-            ),
-            create_cohort(
-                facilitator,
-                CohortData(
-                    course_slug="social-justice-training",
-                    title="Spring training",
-                    time_zone="America/Chicago",
-                    starts_at=local_to_utc(
-                        next_week + timedelta(days=7), time(10, 0), "America/Chicago"
-                    ),
-                    minutes=90,
-                    capacity=25,
-                    location="Union hall, room 2",
-                ),
-            ),
-        ]
-        for email in ("ana@example.org", "ben@example.org", "chloe@example.org"):
-            register(people[email], cohorts[0])  # capacity 2: the third is waitlisted
+        loaded = load_demo()
+    if loaded is None:
+        click.echo("The demo people exist already; nothing to add.")
+        return
+    cohorts, created = loaded
     click.echo(f"Demo cohorts: {', '.join(f'#{c.id} {c.title}' for c in cohorts)}")
     click.echo("Demo people (passwords shown once):")
     for email, password in created:

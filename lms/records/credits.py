@@ -21,7 +21,7 @@ from lms.db import database_state, utcnow
 from lms.i18n import _, _l
 from lms.learning.models import LearningPath
 from lms.records.presentation import RECORDING_NO_CREDIT, credit_type_name
-from lms.reports import exports
+from lms.reports import exports, files
 from lms.reports.filters import CompletionFilters
 from lms.reports.queries import ReportScope, completion_query, iso_utc
 from lms.reports.services import course_titles
@@ -110,15 +110,15 @@ def credit_statement(
 
 def credit_csv(filters: CompletionFilters, scope: ReportScope) -> Iterator[bytes]:
     headers, statement = credit_statement(filters, scope, text_dates=True)
-    return exports.csv_chunks(exports.row_batches(database_state().engine, statement), headers)
+    return files.csv_chunks(files.row_batches(database_state().engine, statement), headers)
 
 
 def credit_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -> int:
     headers, statement = credit_statement(filters, scope, text_dates=False)
-    return exports.write_xlsx(
+    return files.write_xlsx(
         path,
         headers,
-        exports.row_batches(database_state().engine, statement),
+        files.row_batches(database_state().engine, statement),
         sheet_name=_("PD credit"),
     )
 

@@ -114,7 +114,7 @@ def write_export(
     ``write_file(path, file_format)`` (which returns the number of rows, or None if it does not
     count them) at a temporary name beside the output, renamed when complete."""
     # lazy: `lms --help` must not load the report code (a command loads it when it runs)
-    from lms.reports.exports import remove_quietly
+    from lms.reports.files import remove_quietly
 
     if str(output) == "-":
         if file_format != "csv":

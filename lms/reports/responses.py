@@ -14,7 +14,7 @@ from flask import Response, request, stream_with_context
 
 from lms.downloads import content_disposition
 from lms.extension import select_timezone
-from lms.reports import exports
+from lms.reports import files
 from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,14 +52,14 @@ def csv_download(chunks: Iterable[bytes], filename: str) -> Response:
 def xlsx_download(write: Callable[[str], Any], filename: str) -> Response:
     """An XLSX file: ``write(path)`` writes it to a temporary file, which is streamed and then
     removed."""
-    path = exports.temporary_path(".xlsx")
+    path = files.temporary_path(".xlsx")
     try:
         write(path)
     except BaseException:
-        exports.remove_quietly(path)
+        files.remove_quietly(path)
         raise
-    response = Response(exports.file_chunks(path), mimetype=XLSX_MIMETYPE, direct_passthrough=True)
-    response.call_on_close(lambda: exports.remove_quietly(path))  # also when the body is never read
+    response = Response(files.file_chunks(path), mimetype=XLSX_MIMETYPE, direct_passthrough=True)
+    response.call_on_close(lambda: files.remove_quietly(path))  # also when the body is never read
     return _as_download(response, filename)
 
 

@@ -12,7 +12,7 @@ from lms.courses.presentation import PATH_LABELS
 from lms.db import database_state, db_session, utcnow
 from lms.i18n import _
 from lms.learning.models import Enrollment
-from lms.reports import chart_data, charts, exports, queries
+from lms.reports import chart_data, charts, exports, files, queries
 from lms.reports.filters import CompletionFilters
 from lms.reports.paging import Page
 from lms.reports.queries import ReportScope
@@ -50,8 +50,8 @@ def completion_csv(
 ) -> Iterator[bytes]:
     """The report as CSV chunks. Labels are translated now; rows are read as the chunks are pulled."""
     labels, statement = _export_statement(filters, scope, text_dates=True)
-    return exports.csv_chunks(
-        exports.row_batches(database_state().engine, statement), labels.headers, counter
+    return files.csv_chunks(
+        files.row_batches(database_state().engine, statement), labels.headers, counter
     )
 
 
@@ -63,7 +63,7 @@ def completion_csv_file(
     bounds = db_session.execute(select(func.min(Enrollment.id), func.max(Enrollment.id))).one()
     db_session.rollback()  # nothing of the session's may be open when the writers fork
     id_bounds = None if bounds[0] is None else (int(bounds[0]), int(bounds[1]))
-    return exports.write_csv(
+    return files.write_csv(
         path, labels.headers, database_state().engine, statement, Enrollment.id, id_bounds, jobs
     )
 
@@ -71,10 +71,10 @@ def completion_csv_file(
 def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -> int:
     """Write the report as an XLSX file at ``path``; returns the number of rows."""
     labels, statement = _export_statement(filters, scope, text_dates=False, guard_formulas=False)
-    return exports.write_xlsx(
+    return files.write_xlsx(
         path,
         labels.headers,
-        exports.row_batches(database_state().engine, statement),
+        files.row_batches(database_state().engine, statement),
         sheet_name=_("Completions"),
     )
 

@@ -28,7 +28,8 @@ from lms.records.presentation import (
 )
 from lms.records.rendering import render_transcript_pdf
 from lms.records.views.common import blueprint
-from lms.reports.exports import csv_chunks, neutralise
+from lms.reports.exports import neutralise
+from lms.reports.files import csv_chunks
 from lms.security import rate_limit
 
 

@@ -3,6 +3,12 @@
 The ``lms_job`` row is the truth in both modes; a queue only carries its id. Running a job
 starts by *claiming* its row (one UPDATE that moves it from queued to running), so a job handed
 over twice (a sweep after a slow hand-over, two workers) still runs once.
+
+One module, a little over the engine's usual length, because its parts are one loop: asking for
+a job (:func:`enqueue`) hands it over after commit through the per-app :class:`JobsState`, the
+hand-over runs it (:func:`run_job`), and a failed run hands it over again with its delay. Split,
+each part would import the others. What reads and administers the rows (the sweep, the failed
+jobs' page, retries) is ``lms.jobs.services``.
 """
 
 from __future__ import annotations

@@ -21,27 +21,13 @@ from lms.reports.cli import export_filters, export_options, write_export
 @click.option("--to", "date_to", default="", help="Last completion day, YYYY-MM-DD (included).")
 @with_appcontext
 def credits_command(
-    file_format: str,
-    output: Path,
-    learning_path: str,
-    date_from: str,
-    date_to: str,
-    time_zone: str | None,
-    locale: str | None,
-    **options: str,
+    file_format: str, output: Path, time_zone: str | None, locale: str | None, **options: str
 ) -> None:
     """Write PD credit for a period: one row per person per completed activity."""
     # lazy: `lms --help` must not load the export code (a command loads it when it runs)
     from lms.records import credits
 
-    args = {
-        **options,
-        "path": learning_path,
-        "from": date_from,
-        "to": date_to,
-        "dates": "completed",
-    }
-    filters, scope = export_filters(args, time_zone, locale)
+    filters, scope = export_filters({**options, "dates": "completed"}, time_zone, locale)
 
     def write_file(path: str, file_format: str) -> None:
         if file_format == "csv":

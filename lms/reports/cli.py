@@ -75,10 +75,10 @@ def export_options(command: F) -> F:
     return command
 
 
-def export_filters(args: Mapping[str, str], time_zone: str | None, locale: str | None) -> Any:
-    """The filters of an export command and its scope (every row: the command line is the
-    office's), after switching the labels to ``locale``. A usage error names the options that
-    are wrong."""
+def export_filters(options: Mapping[str, str], time_zone: str | None, locale: str | None) -> Any:
+    """The filters an export command's ``options`` give and its scope (every row: the command line
+    is the office's), after switching the labels to ``locale``. A usage error names the options
+    that are wrong."""
     # lazy (these imports): `lms --help` must not load the report code (a command loads it when it runs)
     from lms.reports.filters import CompletionFilters, FilterError
     from lms.reports.queries import ReportScope  # lazy, as above
@@ -90,6 +90,8 @@ def export_filters(args: Mapping[str, str], time_zone: str | None, locale: str |
                 param_hint="--locale",
             )
         g._lms_locale = locale
+    renamed = {"learning_path": "path", "date_from": "from", "date_to": "to"}
+    args = {renamed.get(name, name): value for name, value in options.items()}
     try:
         filters = CompletionFilters.parse(
             args, time_zone=time_zone or current_app.config["LMS_DEFAULT_TIMEZONE"]
@@ -156,9 +158,6 @@ def write_export(
 def completions(
     file_format: str,
     output: Path,
-    learning_path: str,
-    date_from: str,
-    date_to: str,
     time_zone: str | None,
     locale: str | None,
     jobs: int | None,
@@ -168,8 +167,7 @@ def completions(
     # lazy: `lms --help` must not load the report code (a command loads it when it runs)
     from lms.reports import services
 
-    args = {**options, "path": learning_path, "from": date_from, "to": date_to}
-    filters, scope = export_filters(args, time_zone, locale)
+    filters, scope = export_filters(options, time_zone, locale)
 
     def write_file(path: str, file_format: str) -> int:
         if file_format == "csv":

@@ -49,7 +49,7 @@ from lms.certificates.signals import certificate_issued, certificate_revoked
 from lms.cohorts.locking import lock_fresh, lock_row
 from lms.cohorts.models import Cohort
 from lms.cohorts.services import can_manage_cohort
-from lms.db import db_session, utcnow
+from lms.db import db_session, fit_to, utcnow
 from lms.formatting import lms_datetime
 from lms.i18n import _
 from lms.learning.models import Enrollment, EnrollmentStatus
@@ -59,6 +59,7 @@ from lms.links import external_url
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 16  # 16 x 5 bits = 80 bits of randomness
 GROUP = 4
+MAX_TYPED_CODE = 64  # how much of a typed or linked code is read, and shown back when unknown
 REPLACED = "replaced"
 MAX_REASON = 1000
 
@@ -76,7 +77,7 @@ _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 def normalise_code(text: str) -> str | None:
     """A typed code in its canonical form (upper case, grouped), or None if it cannot be one."""
-    raw = re.sub(r"[\s-]", "", (text or "")[:64]).upper().translate(_CONFUSABLE)
+    raw = re.sub(r"[\s-]", "", (text or "")[:MAX_TYPED_CODE]).upper().translate(_CONFUSABLE)
     if len(raw) != CODE_LENGTH or any(char not in ALPHABET for char in raw):
         return None
     return "-".join(raw[i : i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
@@ -105,12 +106,16 @@ def _snapshot(enrollment: Enrollment, eligibility: Eligibility) -> dict[str, Any
     session_date: date = cohort.starts_at.astimezone(ZoneInfo(cohort.time_zone)).date()
     facilitators = ", ".join(f.display_name for f in cohort.facilitators)
     return {
-        "learner_name": user.display_name[:200],
-        "course_title": eligibility.loaded.localized("title", locale)[:300],
+        "learner_name": fit_to(Certificate.learner_name, user.display_name),
+        "course_title": fit_to(
+            Certificate.course_title, eligibility.loaded.localized("title", locale)
+        ),
         "hours": float(eligibility.loaded.definition.certificate.hours),
         "session_date": session_date,
-        "facilitator_name": facilitators[:300],
-        "organisation": str(current_app.config["LMS_ORGANISATION"])[:200],
+        "facilitator_name": fit_to(Certificate.facilitator_name, facilitators),
+        "organisation": fit_to(
+            Certificate.organisation, str(current_app.config["LMS_ORGANISATION"])
+        ),
         "locale": locale,
     }
 

@@ -395,7 +395,9 @@ def verify(code: str):
     verification = services.verify(code)
     if verification is None:
         return render_template(
-            "lms/certificates/verify_unknown.html", form=VerifyForm(formdata=None), code=code[:64]
+            "lms/certificates/verify_unknown.html",
+            form=VerifyForm(formdata=None),
+            code=code[: services.MAX_TYPED_CODE],
         ), 404
     canonical = verification.certificate.code
     if code != canonical:

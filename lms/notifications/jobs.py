@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort
-from lms.db import database_state, db_session, utcnow
+from lms.db import database_state, db_session, fit_to, utcnow
 from lms.jobs import Job, current_job_id, job
 from lms.learning.models import EnrollmentStatus
 from lms.mail import MailError, send_message
@@ -142,7 +142,7 @@ def send_delivery(delivery_id: int) -> dict[str, str] | None:
     row.status = DeliveryStatus.sent
     row.attempts += 1
     row.sent_at = utcnow()
-    row.subject = composed.subject[:300]
+    row.subject = fit_to(MailDelivery.subject, composed.subject)
     row.last_error = ""
     row.to_address = user.email
     return {"status": "sent"}
@@ -176,6 +176,6 @@ def _record_attempt(delivery_id: int, status: DeliveryStatus, error: str, subjec
                 status=status,
                 attempts=MailDelivery.attempts + 1,
                 last_error=error,
-                subject=subject[:300],
+                subject=fit_to(MailDelivery.subject, subject),
             )
         )

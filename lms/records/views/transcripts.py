@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import force_locale
 from flask_login import login_required
 
+from lms.certificates.services import MAX_TYPED_CODE
 from lms.courses.presentation import path_label
 from lms.downloads import content_disposition
 from lms.extension import signed_in_person
@@ -182,7 +183,7 @@ def transcript_pdf():
 def verify_transcript(code: str):
     verification = services.verify_transcript(code)
     if verification is None:
-        return render_template("lms/records/verify_unknown.html", code=code[:64]), 404
+        return render_template("lms/records/verify_unknown.html", code=code[:MAX_TYPED_CODE]), 404
     if code != verification.transcript.code:
         return redirect(
             url_for("lms_records.verify_transcript", code=verification.transcript.code), code=301

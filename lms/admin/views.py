@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -169,7 +171,6 @@ def courses():
     rows = services.course_rows()
     known = {row.slug for row in rows}
     unsynced = [course for course in catalog.all() if course.slug not in known]
-    from pathlib import Path
 
     broken = {}
     for problem in problems:

@@ -25,6 +25,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -94,8 +95,6 @@ def find_certificate(code: str) -> Certificate | None:
 
 
 def _snapshot(enrollment: Enrollment, eligibility: Eligibility) -> dict[str, Any]:
-    from zoneinfo import ZoneInfo
-
     user = enrollment.user
     cohort = eligibility.cohort
     locale = (

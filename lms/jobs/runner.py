@@ -26,7 +26,7 @@ from pkgutil import resolve_name
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from lms.db import close_session, database_state, db_session, utcnow
@@ -122,8 +122,6 @@ def enqueue(
 
 def watch(session_factory: Any) -> None:
     """Hand the jobs a transaction asked for to the queue once it has committed."""
-    from sqlalchemy import event
-
     event.listen(session_factory, "after_commit", _after_commit)
     event.listen(session_factory, "after_rollback", _after_rollback)
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time, get_timezone_name
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 
 from lms.accounts.models import User
 from lms.certificates.models import Certificate
@@ -94,10 +96,6 @@ def _headers(user: User, locale: str, setting: str | None) -> tuple[dict[str, st
 def when(moment: datetime, zone: str) -> str:
     """A moment as a person reads it in a message: the day in full, the time, the zone named
     ("Tuesday, December 15, 2026, 4:00 PM (Central Standard Time)"), in the forced locale."""
-    from zoneinfo import ZoneInfo
-
-    from babel.dates import format_date, format_time, get_timezone_name
-    from flask_babel import get_locale
 
     tz = ZoneInfo(zone)
     local = moment.astimezone(tz)

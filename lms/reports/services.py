@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import format_date, format_percent, get_locale
 from sqlalchemy import func, select
 
 from lms.courses.presentation import PATH_LABELS
@@ -115,9 +116,6 @@ def report_page_context(
 
 def overview_charts() -> list[Any]:
     """The admin overview's four charts, each with its data table."""
-    import datetime as dt
-
-    from flask_babel import format_date, format_percent
 
     def month_label(key: str) -> str:
         year, month = (int(part) for part in key.split("-"))

@@ -1,12 +1,14 @@
 """The ``flask lms ...`` command group (also the ``lms`` console script).
 
-Commands import what they use inside their bodies, so ``flask --help`` stays fast.
+The CLI is lazy: a command imports the areas' code it uses (accounts, cohorts, the course loader,
+the migrations) inside its body, so ``lms --help``, ``flask --help`` and the commands that need
+no app (``lms courses check``) do not load the whole engine. What every command shares (the
+session, the links, the app's state) is imported here.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 from pathlib import Path
 
@@ -14,42 +16,51 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 
+from lms.accounts.models import MIN_PASSWORD_LENGTH
+from lms.certificates.cli import certificates_group
+from lms.credentials.cli import credentials_group
+from lms.db import database_state, transaction
+from lms.instance import DEFAULT_BASE_URL, ensure_instance_config
+from lms.jobs.cli import jobs_group, worker_command
+from lms.links import check_base_url
+from lms.notifications.cli import mail_group
+from lms.records.cli import credits_command
+from lms.reports.cli import reports_group
+from lms.state import lms_state
+
 lms_group = AppGroup("lms", help="Manage the microcourse engine.")
 db_group = AppGroup("db", help="Database schema (Alembic migrations).")
 courses_group = AppGroup("courses", help="Course files: check, sync into the database, schema.")
 users_group = AppGroup("users", help="People and roles.")
 translations_group = AppGroup("translations", help="Message catalogs (wraps pybabel).")
-for _group in (db_group, courses_group, users_group, translations_group):
+# The areas' groups: each area's command module imports only click and what it shares with the
+# other commands; its commands import their code when they run.
+reports_group.add_command(credits_command)
+for _group in (
+    db_group,
+    courses_group,
+    users_group,
+    translations_group,
+    certificates_group,
+    credentials_group,
+    jobs_group,
+    worker_command,
+    mail_group,
+    reports_group,
+):
     lms_group.add_command(_group)
-
-
-def _add_area_commands() -> None:
-    from lms.certificates.cli import certificates_group
-    from lms.credentials.cli import credentials_group
-    from lms.jobs.cli import jobs_group, worker_command
-    from lms.notifications.cli import mail_group
-
-    lms_group.add_command(certificates_group)
-    lms_group.add_command(credentials_group)
-    lms_group.add_command(jobs_group)
-    lms_group.add_command(worker_command)
-    lms_group.add_command(mail_group)
-
-
-_add_area_commands()
 
 
 def main() -> None:
     """The ``lms`` console script: ``lms courses check`` = ``flask --app lms lms courses check``."""
+    # lazy: the app is created only for a command that needs one; and lms.app imports
+    # lms.extension, which imports this module to register the group (a cycle at module level)
     from lms.app import create_app
 
     lms_group.main(obj=ScriptInfo(create_app=lambda: create_app()), prog_name="lms")
 
 
 # -- set-up -------------------------------------------------------------------------------------
-
-
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"  # `make run`
 
 
 @lms_group.command("setup")
@@ -65,8 +76,6 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"  # `make run`
 )
 def setup_command(base_url: str | None, redis_url: str | None) -> None:
     """First run: instance config (secret key, base URL, trusted hosts), schema, courses, first admin."""
-    from lms.links import check_base_url
-
     try:
         base_url = check_base_url(base_url) if base_url else None
     except ValueError as error:
@@ -77,78 +86,9 @@ def setup_command(base_url: str | None, redis_url: str | None) -> None:
     _create_first_admin()
 
 
-def trusted_hosts_for(base_url: str) -> list[str]:
-    """The Host names to accept for a base URL (``localhost`` too for a loopback address)."""
-    from lms.links import host_of
-
-    host = host_of(base_url)
-    return [host, "localhost"] if host in ("127.0.0.1", "::1") else [host]
-
-
-def production_settings(base_url: str, redis_url: str | None) -> str:
-    return (
-        "# Links in mail, certificates and calendar files start with this, never with the Host\n"
-        "# a request names; requests for any other host are refused (400).\n"
-        f"LMS_BASE_URL = {base_url!r}\n"
-        f"TRUSTED_HOSTS = {trusted_hosts_for(base_url)!r}\n"
-        + (
-            f"LMS_REDIS_URL = {redis_url!r}  # job queue, rate limits, page versions: run `flask --app lms lms worker`\n"
-            if redis_url
-            else "# LMS_REDIS_URL = 'redis://127.0.0.1:6379/0'  # job queue, rate limits, page versions: then run `flask --app lms lms worker`\n"
-        )
-        + cookie_settings(base_url)
-    )
-
-
-def cookie_settings(base_url: str) -> str:
-    """Served over HTTPS, the session and remember-me cookies go over HTTPS only (and HSTS is sent)."""
-    secure = base_url.startswith("https://")
-    prefix = "" if secure else "# "
-    return (
-        f"{prefix}SESSION_COOKIE_SECURE = True{'' if secure else '  # once the site is served over HTTPS'}\n"
-        f"{prefix}REMEMBER_COOKIE_SECURE = True\n"
-    )
-
-
-def ensure_instance_config(base_url: str | None = None, redis_url: str | None = None) -> None:
-    instance = Path(current_app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
-    config_file = instance / "config.py"
-    if config_file.exists():
-        # A config written before these settings existed gets them; one that has them is left alone.
-        text = config_file.read_text(encoding="utf-8")
-        if "LMS_BASE_URL" not in text and not current_app.config.get("LMS_BASE_URL"):
-            base_url = base_url or DEFAULT_BASE_URL
-            config_file.write_text(
-                text.rstrip("\n") + "\n" + production_settings(base_url, redis_url),
-                encoding="utf-8",
-            )
-            current_app.config["LMS_BASE_URL"] = base_url
-            click.echo(f"Added LMS_BASE_URL = {base_url!r} and TRUSTED_HOSTS to {config_file}.")
-        elif base_url and base_url != current_app.config.get("LMS_BASE_URL"):
-            click.echo(
-                f"{config_file} already sets LMS_BASE_URL = {current_app.config.get('LMS_BASE_URL')!r}: change it there.",
-                err=True,
-            )
-        return
-    base_url = base_url or DEFAULT_BASE_URL
-    secret = secrets.token_hex(32)
-    config_file.write_text(
-        "# Written by `flask lms setup`. Keep this file out of version control.\n"
-        f"SECRET_KEY = {secret!r}\n"
-        + production_settings(base_url, redis_url)
-        + "# LMS_DATABASE_URL = 'postgresql+psycopg://user@host/dbname'\n",
-        encoding="utf-8",
-    )
-    config_file.chmod(0o600)
-    current_app.config["SECRET_KEY"] = secret
-    current_app.config["LMS_BASE_URL"] = base_url
-    click.echo(f"Wrote {config_file} with a new secret key and LMS_BASE_URL = {base_url!r}.")
-
-
 def _create_first_admin() -> None:
+    # lazy: the accounts' services load only when the command runs (see the module's docstring)
     from lms.accounts.services import admins_exist, create_user, generate_password
-    from lms.db import transaction
 
     if not current_app.config["LMS_CREATE_FIRST_ADMIN"]:
         return
@@ -170,8 +110,8 @@ def _create_first_admin() -> None:
 
 
 def _upgrade(revision: str = "head") -> None:
+    # lazy: Alembic loads only when the command runs (see the module's docstring)
     from lms import migrations
-    from lms.db import database_state
 
     migrations.upgrade(database_state().engine, revision)
 
@@ -188,8 +128,8 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision", default="-1")
 def db_downgrade(revision: str) -> None:
     """Step the schema down to REVISION (default: one step)."""
+    # lazy: Alembic loads only when the command runs (see the module's docstring)
     from lms import migrations
-    from lms.db import database_state
 
     migrations.downgrade(database_state().engine, revision)
 
@@ -201,6 +141,7 @@ def db_downgrade(revision: str) -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 def courses_check(path: Path | None) -> None:
     """Check course files in PATH (a courses folder or one course folder) without touching the database."""
+    # lazy: the course loader (pydantic) loads only when the command runs
     from lms.courses.loader import check_courses
 
     root = path or Path("courses")
@@ -222,9 +163,6 @@ def courses_check(path: Path | None) -> None:
 
 
 def _sync_courses(strict: bool = True) -> None:
-    from lms.db import transaction
-    from lms.state import lms_state
-
     with transaction() as session:
         report = lms_state().catalog.sync(session)
     for problem in report.problems:
@@ -251,6 +189,7 @@ def courses_sync() -> None:
 @courses_group.command("schema", with_appcontext=False)
 def courses_schema() -> None:
     """Print the course file's JSON Schema (for editors)."""
+    # lazy: the course schema (pydantic) loads only when the command runs
     from lms.courses.definitions import course_json_schema
 
     click.echo(json.dumps(course_json_schema(), indent=2, ensure_ascii=False))
@@ -280,26 +219,25 @@ def users_create(
     generate_password: bool,
 ) -> None:
     """Create a person with the given roles."""
-    from lms.accounts.services import AccountError, create_user
-    from lms.accounts.services import generate_password as make_password
-    from lms.db import transaction
+    # lazy: the accounts' services load only when the command runs (see the module's docstring)
+    from lms.accounts import services as accounts
 
     if generate_password:
-        password = make_password()
+        password = accounts.generate_password()
     elif not password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise click.ClickException("The password needs at least 8 characters.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     try:
         with transaction():
-            user = create_user(
+            user = accounts.create_user(
                 email,
                 display_name,
                 password,
                 is_facilitator="facilitator" in roles or "admin" in roles,
                 is_admin="admin" in roles,
             )
-    except AccountError as error:
+    except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.email} ({', '.join(user.roles)})")
     if generate_password:
@@ -358,112 +296,21 @@ def translations_compile() -> None:
     _pybabel("compile", "-d", str(PACKAGE_DIR / "translations"), "-D", "lms", "--statistics")
 
 
-# -- areas' command groups ----------------------------------------------------------------------
-# Each area's group module imports only click; its commands import their code when they run.
-
-from lms.reports.cli import reports_group  # noqa: E402
-
-lms_group.add_command(reports_group)
-
-
 # -- demo ---------------------------------------------------------------------------------------
-
-DEMO_PEOPLE = (
-    # email, name, role, locale, time zone, audience role
-    (
-        "facilitator@example.org",
-        "Dana Facilitator",
-        "facilitator",
-        "en",
-        "America/New_York",
-        "teacher",
-    ),
-    (
-        "ana@example.org",
-        "Ana Gómez",
-        "learner",
-        "es",
-        "America/Chicago",
-        "education-support-professional",
-    ),
-    (
-        "ben@example.org",
-        "Ben Okafor",
-        "learner",
-        "en",
-        "America/Chicago",
-        "education-support-professional",
-    ),
-    ("chloe@example.org", "Chloé Martin", "learner", "en", "America/Los_Angeles", "teacher"),
-)
 
 
 @lms_group.command("demo")
 def demo_command() -> None:
     """Load demo people, two upcoming live cohorts and a few registrations (run after setup)."""
-    from datetime import datetime, time, timedelta
-
-    from lms.accounts.services import create_user, find_user_by_email, generate_password
-    from lms.cohorts.clock import local_to_utc
-    from lms.cohorts.registration import register
-    from lms.cohorts.scheduling import CohortData, create_cohort
-    from lms.db import transaction
+    # lazy: the demo loads the accounts' and cohorts' services (see the module's docstring)
+    from lms.demo import load_demo
 
     with transaction():
-        created: list[tuple[str, str]] = []
-        people = {}
-        for email, name, role, locale, zone, audience in DEMO_PEOPLE:
-            user = find_user_by_email(email)
-            if user is None:
-                password = generate_password()
-                user = create_user(
-                    email,
-                    name,
-                    password,
-                    is_facilitator=role == "facilitator",
-                    locale=locale,
-                    time_zone=zone,
-                    audience_role=audience,
-                    affiliate="Demo State",
-                )
-                created.append((email, password))
-            people[email] = user
-        if not created:
-            click.echo("The demo people exist already; nothing to add.")
-            return
-        facilitator = people["facilitator@example.org"]
-        next_week = datetime.now().date() + timedelta(days=7)
-        cohorts = [
-            create_cohort(
-                facilitator,
-                CohortData(
-                    course_slug="esp-racial-justice-dialogue",
-                    title="Evening dialogue",
-                    time_zone="America/New_York",
-                    starts_at=local_to_utc(next_week, time(17, 0), "America/New_York"),
-                    minutes=60,
-                    capacity=2,
-                    join_url="https://meet.example.org/esp-dialogue",
-                    location="Online",
-                ),
-            ),
-            create_cohort(
-                facilitator,
-                CohortData(
-                    course_slug="social-justice-training",
-                    title="Spring training",
-                    time_zone="America/Chicago",
-                    starts_at=local_to_utc(
-                        next_week + timedelta(days=7), time(10, 0), "America/Chicago"
-                    ),
-                    minutes=90,
-                    capacity=25,
-                    location="Union hall, room 2",
-                ),
-            ),
-        ]
-        for email in ("ana@example.org", "ben@example.org", "chloe@example.org"):
-            register(people[email], cohorts[0])  # capacity 2: the third is waitlisted
+        loaded = load_demo()
+    if loaded is None:
+        click.echo("The demo people exist already; nothing to add.")
+        return
+    cohorts, created = loaded
     click.echo(f"Demo cohorts: {', '.join(f'#{c.id} {c.title}' for c in cohorts)}")
     click.echo("Demo people (passwords shown once):")
     for email, password in created:

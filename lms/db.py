@@ -36,6 +36,12 @@ def utcnow() -> datetime:
 MAX_ID = 2**31 - 1  # the largest INTEGER primary key on every database the engine runs on
 
 
+def fit_to(column: Any, text: str) -> str:
+    """``text`` cut to the length of ``column`` (a ``String(n)`` column): the column's type is the
+    one place the limit is written."""
+    return text[: column.type.length]
+
+
 def parse_id(text: str | None) -> int | None:
     """A row id sent as text (a form field, a filter): ASCII digits up to MAX_ID, else None.
 

@@ -29,7 +29,8 @@ def base_url(app: Flask | None = None) -> str:
         root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
         return f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{config['SERVER_NAME']}{root}"
     raise BaseURLMissing(
-        "Set LMS_BASE_URL (e.g. 'https://courses.example.org') so links in mail and certificates can be built: `flask lms setup --base-url URL` writes it."
+        "Set LMS_BASE_URL (e.g. 'https://courses.example.org') so links in mail and "
+        "certificates can be built: `flask lms setup --base-url URL` writes it."
     )
 
 

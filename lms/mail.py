@@ -34,48 +34,6 @@ class Attachment:
     mimetype: str = "application/octet-stream"  # e.g. "text/calendar; method=REQUEST" for an .ics
 
 
-def build_message(
-    to: str,
-    subject: str,
-    text: str,
-    *,
-    html: str | None = None,
-    attachments: Iterable[Attachment] = (),
-    reply_to: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> EmailMessage:
-    config = current_app.config
-    message = EmailMessage()
-    message["From"] = config["LMS_MAIL_SENDER"]
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=config["LMS_MAIL_SENDER"].rpartition("@")[2] or None)
-    if reply_to:
-        message["Reply-To"] = reply_to
-    message.set_content(text)
-    if html is not None:
-        message.add_alternative(html, subtype="html")
-    for attachment in attachments:
-        maintype, _slash, rest = attachment.mimetype.partition("/")
-        subtype, _semicolon, parameters = rest.partition(";")
-        params = dict(part.strip().split("=", 1) for part in parameters.split(";") if "=" in part)
-        message.add_attachment(
-            attachment.content,
-            maintype=maintype,
-            subtype=subtype.strip() or "octet-stream",
-            filename=attachment.filename,
-            params=params,
-        )
-    # Last: making the message multipart moves Content-* headers into its first part.
-    for name, value in (headers or {}).items():  # e.g. List-Unsubscribe, Content-Language
-        if name in message:
-            message.replace_header(name, value)
-        else:
-            message[name] = value
-    return message
-
-
 def send_message(
     to: str,
     subject: str,
@@ -96,18 +54,47 @@ def send_message(
             "Mail is sent from a job after the request commits: use lms.jobs.enqueue."
         )
     config = current_app.config
-    message = build_message(
-        to,
-        subject,
-        text,
-        html=html,
-        attachments=list(attachments),
-        reply_to=reply_to,
-        headers=headers,
+    message = EmailMessage()
+    message["From"] = config["LMS_MAIL_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=config["LMS_MAIL_SENDER"].rpartition("@")[2] or None)
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for attachment in attachments:
+        _attach(message, attachment)
+    # Last: making the message multipart moves Content-* headers into its first part.
+    for name, value in (headers or {}).items():  # e.g. List-Unsubscribe, Content-Language
+        if name in message:
+            message.replace_header(name, value)
+        else:
+            message[name] = value
+    _deliver(message, config["LMS_MAIL_BACKEND"], text)
+
+
+def _attach(message: EmailMessage, attachment: Attachment) -> None:
+    maintype, _slash, rest = attachment.mimetype.partition("/")
+    subtype, _semicolon, parameters = rest.partition(";")
+    params = dict(part.strip().split("=", 1) for part in parameters.split(";") if "=" in part)
+    message.add_attachment(
+        attachment.content,
+        maintype=maintype,
+        subtype=subtype.strip() or "octet-stream",
+        filename=attachment.filename,
+        params=params,
     )
-    backend = config["LMS_MAIL_BACKEND"]
-    logger = current_app.logger
+
+
+def _deliver(message: EmailMessage, backend: str, text: str) -> None:
+    """Hand ``message`` (whose plain-text body is ``text``) to ``LMS_MAIL_BACKEND``."""
+    config = current_app.config
+    to, subject = str(message["To"]), str(message["Subject"])
     if backend == "log":
+        logger = current_app.logger
         level = logging.INFO if logger.isEnabledFor(logging.INFO) else logging.WARNING
         names = ", ".join(part.get_filename() or "" for part in message.iter_attachments())
         logger.log(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from lms.accounts.models import User
+from lms.accounts.models import MIN_PASSWORD_LENGTH, User
 from lms.cli import lms_group
 from tests.conftest import COURSES_DIR
 from tests.courses.test_loader import write_course
@@ -83,6 +83,25 @@ def test_users_create_makes_an_admin(runner, app):
         ],
     )
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_users_create_takes_the_same_password_length_as_the_site(runner, app):
+    def create(email: str, password: str):
+        return runner.invoke(
+            lms_group,
+            ["users", "create", "--email", email, "--name", "N", "--password", password],
+        )
+
+    short = create("short@example.org", "p" * (MIN_PASSWORD_LENGTH - 1))
+    assert short.exit_code != 0
+    assert f"at least {MIN_PASSWORD_LENGTH} characters" in short.output
+    enough = create("enough@example.org", "p" * MIN_PASSWORD_LENGTH)
+    assert enough.exit_code == 0, enough.output
+    with app.app_context():
+        from lms.db import db_session
+
+        emails = set(db_session.scalars(select(User.email)))
+    assert "enough@example.org" in emails and "short@example.org" not in emails
 
 
 def test_setup_writes_a_secret_and_creates_the_first_admin_once(runner, app):

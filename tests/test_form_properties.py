@@ -791,7 +791,7 @@ def _forms() -> dict[str, Form]:
 
 
 def _arrange_unsubscribe(stage: Stage, me: Any) -> Arranged:
-    from lms.notifications.services import unsubscribe_token
+    from lms.notifications.links import unsubscribe_token
 
     with stage.app.app_context():
         token = unsubscribe_token(stage.person().id, "reminders")

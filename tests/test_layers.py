@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -152,7 +150,6 @@ def test_no_module_level_import_cycle():
 
 # The areas owned by the other helpers of issue 22 comment theirs as they land; the lead removes
 # the mark once they are merged.
-@pytest.mark.xfail(strict=False, reason="until the areas land")
 def test_every_function_level_import_of_the_engine_says_why():
     """An `lms` import inside a function hides a dependency from the graph above: each one
     carries a comment (on the line above or its own line) naming the cycle it breaks or why it

@@ -10,11 +10,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, or_, select
 
 from lms.accounts.models import User
+from lms.accounts.services import end_all_sign_ins
 from lms.audit.models import AuditEvent
 from lms.audit.services import record_event
+from lms.courses.models import Course
 from lms.db import db_session, utcnow
 from lms.i18n import _
 from lms.reports.filters import day_bounds_utc
+from lms.state import lms_state
 
 ROLES = ("facilitator", "admin")
 
@@ -124,8 +127,6 @@ def set_active(actor: User, user: User, active: bool) -> bool:
         _keeps_an_admin(user)
     user.active = active
     if not active:
-        from lms.accounts.services import end_all_sign_ins
-
         end_all_sign_ins(user)  # signed out at once, in every browser
     db_session.flush()
     record_event(
@@ -159,8 +160,6 @@ class Catalog:
 
 def sync_courses(actor: User) -> Any:
     """The same sync as ``flask lms courses sync``: files -> course rows. Returns the SyncReport."""
-    from lms.state import lms_state
-
     report = lms_state().catalog.sync(db_session)
     record_event(
         actor,
@@ -176,8 +175,6 @@ def sync_courses(actor: User) -> Any:
 
 
 def course_rows() -> list[Any]:
-    from lms.courses.models import Course
-
     return list(
         db_session.scalars(select(Course).order_by(Course.status, func.lower(Course.title)))
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -17,8 +19,14 @@ from lms.admin.forms import (
     RoleForm,
     SyncForm,
 )
+from lms.audit.services import record_event
+from lms.db import db_session
 from lms.i18n import _
+from lms.jobs import Job, JobStatus
+from lms.jobs.services import job_page, status_counts
+from lms.jobs.services import retry_job as queue_again
 from lms.reports.paging import Page, page_number
+from lms.reports.services import overview_charts
 from lms.routing import AreaBlueprint
 from lms.state import lms_state
 from lms.web.context import select_timezone
@@ -34,8 +42,6 @@ def _page_size() -> int:
 @blueprint.get("/admin/")
 @roles_required("admin")
 def index():
-    from lms.reports.services import overview_charts
-
     return render_template("lms/admin/index.html", charts=overview_charts())
 
 
@@ -166,7 +172,6 @@ def courses():
     rows = services.course_rows()
     known = {row.slug for row in rows}
     unsynced = [course for course in catalog.all() if course.slug not in known]
-    from pathlib import Path
 
     broken = {}
     for problem in problems:
@@ -192,7 +197,8 @@ def sync_courses():
     report = services.sync_courses(current_user)
     flash(
         _(
-            "Sync finished: %(added)s added, %(updated)s updated, %(retired)s retired, %(reactivated)s reactivated, %(unchanged)s unchanged, %(problems)s problem(s).",
+            "Sync finished: %(added)s added, %(updated)s updated, %(retired)s retired, "
+            "%(reactivated)s reactivated, %(unchanged)s unchanged, %(problems)s problem(s).",
             added=len(report.added),
             updated=len(report.updated),
             retired=len(report.retired),
@@ -258,9 +264,6 @@ def audit():
 @roles_required("admin")
 def jobs():
     """Jobs run after commit (mail, certificates, ZIPs), newest first; failed ones can be retried."""
-    from lms.jobs import JobStatus
-    from lms.jobs.services import job_page, status_counts
-
     form = JobFilterForm(request.args)
     valid = form.validate()
     status = JobStatus(form.status.data) if valid and form.status.data else None
@@ -286,11 +289,6 @@ def jobs():
 @blueprint.post("/admin/jobs/<lms_id:job_id>/retry")
 @roles_required("admin")
 def retry_job(job_id: int):
-    from lms.audit.services import record_event
-    from lms.db import db_session
-    from lms.jobs import Job
-    from lms.jobs.services import retry_job as queue_again
-
     if db_session.get(Job, job_id) is None:
         abort(404)
     if not RetryJobForm().validate():

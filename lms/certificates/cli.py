@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from lms.db import db_session, transaction
+
 certificates_group = AppGroup(
     "certificates", help="Certificates of completion (live sessions only)."
 )
@@ -22,11 +24,14 @@ def issue_command(
     cohort_id: int | None, enrollment_id: int | None, actor_email: str | None
 ) -> None:
     """Issue certificates; idempotent (people who have one keep it). Recordings never get one."""
+    # lazy (these imports): a command loads its area's code when it runs, not for `lms --help`
     from lms.accounts.services import find_user_by_email
-    from lms.certificates.services import CertificateError, issue_certificate, issue_for_cohort
+    from lms.certificates.eligibility import CertificateError  # lazy, as above
+    from lms.certificates.services import issue_certificate, issue_for_cohort  # lazy, as above
+
+    # lazy, as the import above
     from lms.cohorts.models import Cohort
-    from lms.db import db_session, transaction
-    from lms.learning.models import Enrollment
+    from lms.learning.models import Enrollment  # lazy, as above
 
     if (cohort_id is None) == (enrollment_id is None):
         raise click.UsageError("Give --cohort ID or --enrollment ID.")
@@ -44,9 +49,9 @@ def issue_command(
                 if enrollment is None:
                     raise click.ClickException(f"enrollment {enrollment_id} does not exist")
                 result = issue_certificate(enrollment, actor)
-                click.echo(
-                    f"{'issued' if result.created else 'exists'}  {result.certificate.code}  {result.certificate.learner_name}"
-                )
+                certificate = result.certificate
+                state = "issued" if result.created else "exists"
+                click.echo(f"{state}  {certificate.code}  {certificate.learner_name}")
                 return
             cohort = db_session.get(Cohort, cohort_id)
             if cohort is None:
@@ -59,7 +64,8 @@ def issue_command(
             for enrollment, reason in report.not_eligible:
                 click.echo(f"skipped {enrollment.user.email}: {reason}", err=True)
             click.echo(
-                f"{len(report.issued)} issued, {len(report.existing)} already issued, {len(report.not_eligible)} not eligible"
+                f"{len(report.issued)} issued, {len(report.existing)} already issued,"
+                f" {len(report.not_eligible)} not eligible"
             )
     except CertificateError as error:
         raise click.ClickException(str(error)) from None

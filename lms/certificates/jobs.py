@@ -20,10 +20,13 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.certificates.eligibility import CertificateError, NotEligibleError, ensure_cohort_can_issue
+from lms.certificates.services import cohort_certificates, issue_certificate, render_pdf
 from lms.cohorts.models import Cohort
 from lms.db import db_session
 from lms.downloads import name_part
 from lms.jobs import job, report_progress
+from lms.learning.models import Enrollment, EnrollmentStatus
 
 # Enrollments issued per commit: a bulk issue never holds many enrollment locks for long.
 ISSUE_BATCH = 50
@@ -46,8 +49,6 @@ def download_name(certificate: Any) -> str:
 @job(max_attempts=3, timeout=3600)
 def build_cohort_zip(cohort_id: int) -> dict[str, Any] | None:
     """Every valid certificate of the cohort in one ZIP file; returns its file name and count."""
-    from lms.certificates.services import cohort_certificates, render_pdf
-
     cohort = db_session.get(Cohort, cohort_id)
     if cohort is None:
         return None
@@ -93,9 +94,6 @@ def zip_path(result: Any) -> Path | None:
 def issue_cohort_certificates(cohort_id: int, actor_id: int | None) -> dict[str, Any] | None:
     """Certificates for everyone in the cohort who completed, ``ISSUE_BATCH`` enrollments per
     commit; the result counts them and says, in the issuer's language, why the others got none."""
-    from lms.certificates.services import CertificateError, NotEligibleError, issue_certificate
-    from lms.learning.models import Enrollment, EnrollmentStatus
-
     cohort = db_session.get(Cohort, cohort_id)
     if cohort is None:
         return None
@@ -150,8 +148,6 @@ def issue_cohort_certificates(cohort_id: int, actor_id: int | None) -> dict[str,
 
 
 def _cohort_problem(cohort: Cohort) -> str:
-    from lms.certificates.services import CertificateError, ensure_cohort_can_issue
-
     try:
         ensure_cohort_can_issue(cohort)
     except CertificateError as error:

@@ -1,8 +1,14 @@
 """Certificate PDF rendering: a pure function from certificate content to PDF bytes.
 
-This module imports neither Flask nor SQLAlchemy (see DESIGN.md section 3): only ReportLab (with
-uharfbuzz), python-bidi, segno, Babel and the standard library, so it can run in a worker or a
-benchmark unchanged.
+This module imports neither Flask nor SQLAlchemy (the ``pure`` import-linter contract in
+``pyproject.toml``; ``docs/architecture.md``): only ReportLab (with uharfbuzz), python-bidi, segno,
+Babel and the standard library, so it can run in a worker or a benchmark unchanged.
+
+It is one module, longer than the engine's others, on purpose: :func:`render_certificate` is one
+pure function, and everything else here is its layout (the fonts and which face covers which
+text, bidi and shaping, fitting a line into its width, the QR code, the border), each helper
+used only by it and tested only through the PDF it draws (``tests/certificates/test_pdf.py``).
+Split into modules, the helpers would be a public surface with one caller.
 
 Text in any script is set in TrueType fonts shipped in ``fonts/`` and embedded as subsets (DejaVu
 Sans for Latin, Vietnamese, Greek, Cyrillic, Hebrew and Arabic; Noto Sans Devanagari; Droid Sans
@@ -65,8 +71,9 @@ ACCENT = (0.106, 0.310, 0.478)  # blue for the border and the organisation
 FONTS_DIR = Path(__file__).with_name("fonts")
 DEFAULT_LOCALE = "en"
 
-# Binary (zlib only) streams: ReportLab's default ASCII85 layer makes files a quarter larger and
-# costs a pure-Python encoding pass over every font subset. PDF readers all accept both.
+# Binary (zlib only) streams: ReportLab's default ASCII85 layer makes every stream larger (it
+# writes 5 characters for 4 bytes) and costs a pure-Python encoding pass over every font subset.
+# PDF readers all accept both.
 rl_config.useA85 = 0
 
 
@@ -115,16 +122,17 @@ _font_lock = threading.Lock()
 @functools.cache
 def _load_face(face: _Face) -> frozenset[int]:
     # asciiReadable=False numbers glyphs in order of use, so a subset holds only the glyphs drawn
-    # (not all of ASCII too): smaller files and about a millisecond less per certificate.
+    # (not all of ASCII too): smaller files, and less to write for every certificate.
     font = TTFont(face.name, str(FONTS_DIR / face.filename), asciiReadable=False)
     pdfmetrics.registerFont(font)
     return frozenset(font.face.charToGlyph)
 
 
 def _coverage(face: _Face) -> frozenset[int]:
-    """The code points ``face`` has, registering it on first use: parsing a font takes tens of
-    milliseconds (the CJK one over a hundred), so a face is read only once a text needs it; the
-    lock keeps two threads' first certificates from registering one twice."""
+    """The code points ``face`` has, registering it on first use: parsing a font file is the
+    costliest step of a first certificate (the CJK face most of all: it is the largest file), so
+    a face is read only once a text needs it; the lock keeps two threads' first certificates from
+    registering one twice."""
     with _font_lock:
         return _load_face(face)
 
@@ -493,8 +501,9 @@ def _draw_border(canvas: Canvas) -> None:
     canvas.rect(31, 31, PAGE_WIDTH - 62, PAGE_HEIGHT - 62)
 
 
-# Scoring all eight QR masks is most of segno's time (about 5 ms); every mask is valid and every
-# reader decodes it, and a certificate prints the code large on white, so a fixed one is enough.
+# Scoring all eight QR masks is most of segno's time (it draws and scores the symbol eight
+# times); every mask is valid and every reader decodes it, and a certificate prints the code large
+# on white, so a fixed one is enough.
 _QR_MASK = 1
 
 

@@ -1,8 +1,8 @@
-"""Certificates of completion: eligibility, issue (idempotent), revoke, reissue, PDF, verification.
+"""Certificates of completion: issue (idempotent), revoke, reissue, PDF, verification.
 
-Only a completed **live** enrollment earns a certificate. A recording or self-paced enrollment is
-refused by :func:`ensure_certifiable` with :class:`RecordingNotCertifiedError`, whichever entry
-point asks (roster button, whole cohort, CLI, reissue).
+Who may get one, and the errors these operations raise, are in ``lms.certificates.eligibility``:
+only a completed **live** enrollment earns a certificate, whichever entry point asks (roster
+button, whole cohort, CLI, reissue).
 
 Issuing twice is harmless and safe under simultaneous requests: the enrollment row is locked,
 the valid certificate looked up, and the insert runs in a SAVEPOINT; the database's partial
@@ -11,7 +11,7 @@ IntegrityError there returns the certificate the other request made.
 
 A certificate is issued only once the session has ended. A revocation stands: an enrollment with
 a revoked certificate and no valid one gets no new certificate from the roster or a bulk issue
-(:class:`RevokedCertificateError`); only an admin may issue one again, on purpose, with a reason
+(``RevokedCertificateError``); only an admin may issue one again, on purpose, with a reason
 kept in the audit log (:func:`reissue_after_revocation`).
 
 Verification shows what the certificate prints and its state. A revocation's reason is private
@@ -25,6 +25,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -33,48 +34,35 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
 from lms.audit.services import record_event
+from lms.certificates.eligibility import (
+    CertificateError,
+    Eligibility,
+    NotEligibleError,
+    RevokedCertificateError,
+    check_eligible,
+    ensure_cohort_can_issue,
+    last_revoked_certificate,
+    valid_certificate,
+)
 from lms.certificates.models import Certificate
+from lms.certificates.pdf import CertificateContent, render_certificate
 from lms.certificates.signals import certificate_issued, certificate_revoked
 from lms.cohorts.locking import lock_fresh, lock_row
-from lms.cohorts.models import Cohort, CohortStatus
-from lms.db import db_session, utcnow
+from lms.cohorts.models import Cohort
+from lms.cohorts.services import can_manage_cohort
+from lms.db import db_session, fit_to, utcnow
+from lms.formatting import lms_datetime
 from lms.i18n import _
-from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
-from lms.learning.progress import refresh_completion
+from lms.learning.models import Enrollment, EnrollmentStatus
+from lms.links import external_url
 
 # Crockford's base32: digits and letters without I, L, O, U (never confused with 1, 0 or V).
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 16  # 16 x 5 bits = 80 bits of randomness
 GROUP = 4
+MAX_TYPED_CODE = 64  # how much of a typed or linked code is read, and shown back when unknown
 REPLACED = "replaced"
 MAX_REASON = 1000
-
-
-class CertificateError(ValueError):
-    """A certificate operation that cannot be done; the message is shown to the person."""
-
-
-class NotEligibleError(CertificateError):
-    """The enrollment has not earned a certificate (yet)."""
-
-
-class RecordingNotCertifiedError(NotEligibleError):
-    """Recordings and self-paced courses never earn a certificate."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            _(
-                "Certificates of completion are only for attending a live session. Recordings and self-paced courses are informational and do not earn a certificate."
-            )
-        )
-
-
-class SessionNotEndedError(NotEligibleError):
-    """The session has not ended: a certificate comes after it."""
-
-
-class RevokedCertificateError(NotEligibleError):
-    """The enrollment's certificate was revoked: only an admin's deliberate reissue undoes that."""
 
 
 # -- codes ------------------------------------------------------------------------------------
@@ -90,7 +78,7 @@ _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 def normalise_code(text: str) -> str | None:
     """A typed code in its canonical form (upper case, grouped), or None if it cannot be one."""
-    raw = re.sub(r"[\s-]", "", (text or "")[:64]).upper().translate(_CONFUSABLE)
+    raw = re.sub(r"[\s-]", "", (text or "")[:MAX_TYPED_CODE]).upper().translate(_CONFUSABLE)
     if len(raw) != CODE_LENGTH or any(char not in ALPHABET for char in raw):
         return None
     return "-".join(raw[i : i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
@@ -103,109 +91,10 @@ def find_certificate(code: str) -> Certificate | None:
     return db_session.scalar(select(Certificate).where(Certificate.code == canonical))
 
 
-# -- eligibility ------------------------------------------------------------------------------
-
-
-def ensure_certifiable(enrollment: Enrollment) -> None:
-    """Refuse any enrollment that is not on the live path, before anything else."""
-    if enrollment.path is not LearningPath.live or enrollment.cohort_id is None:
-        raise RecordingNotCertifiedError()
-
-
-def _catalog() -> Any:
-    from lms.state import lms_state
-
-    return lms_state().catalog
-
-
-@dataclass
-class Eligibility:
-    cohort: Cohort
-    loaded: Any  # LoadedCourse
-
-
-def check_eligible(enrollment: Enrollment) -> Eligibility:
-    ensure_certifiable(enrollment)
-    cohort = db_session.get(Cohort, enrollment.cohort_id)
-    name = enrollment.user.display_name
-    if cohort is None or cohort.status is CohortStatus.cancelled:
-        raise NotEligibleError(
-            _("%(name)s's session was cancelled, so it earns no certificate.", name=name)
-        )
-    loaded = _catalog().get(enrollment.course.slug)
-    if (
-        loaded is None
-        or loaded.definition.certificate is None
-        or "live" not in loaded.definition.paths
-    ):
-        raise NotEligibleError(_("This course does not offer a certificate any more."))
-    if enrollment.status in (EnrollmentStatus.waitlisted, EnrollmentStatus.withdrawn):
-        raise NotEligibleError(_("%(name)s does not hold a seat in this session.", name=name))
-    if not refresh_completion(enrollment, loaded.definition):
-        raise NotEligibleError(
-            _(
-                "%(name)s has not completed the course yet: attendance and every required reflection are needed.",
-                name=name,
-            )
-        )
-    ensure_session_ended(cohort)
-    from lms.records.evaluations import required_and_missing
-
-    if required_and_missing(enrollment):
-        raise NotEligibleError(
-            _(
-                "%(name)s has not answered the session evaluation yet, which this course asks for before the certificate.",
-                name=name,
-            )
-        )
-    return Eligibility(cohort, loaded)
-
-
-def ensure_cohort_can_issue(cohort: Cohort) -> None:
-    """Whether the cohort as a whole may earn certificates now, said once for the cohort rather
-    than once per learner: not when it was cancelled, nor before its session has ended."""
-    if cohort.status is CohortStatus.cancelled:
-        raise CertificateError(_("This cohort was cancelled, so it earns no certificates."))
-    ensure_session_ended(cohort)
-
-
-def ensure_session_ended(cohort: Cohort) -> None:
-    from lms.cohorts.clock import cohort_ends_at, session_ended
-    from lms.formatting import lms_datetime
-
-    if not session_ended(cohort):
-        raise SessionNotEndedError(
-            _(
-                "Certificates can be issued once the session has ended, at %(time)s.",
-                time=lms_datetime(cohort_ends_at(cohort)),
-            )
-        )
-
-
-def last_revoked_certificate(enrollment: Enrollment) -> Certificate | None:
-    return db_session.scalar(
-        select(Certificate)
-        .where(Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_not(None))
-        .order_by(Certificate.revoked_at.desc(), Certificate.id.desc())
-        .limit(1)
-    )
-
-
-def valid_certificate(enrollment: Enrollment, *, fresh: bool = False) -> Certificate | None:
-    query = select(Certificate).where(
-        Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_(None)
-    )
-    if fresh:
-        query = query.execution_options(populate_existing=True)
-    return db_session.scalar(query)
-
-
 # -- issue ------------------------------------------------------------------------------------
 
 
 def _snapshot(enrollment: Enrollment, eligibility: Eligibility) -> dict[str, Any]:
-    from zoneinfo import ZoneInfo
-
     user = enrollment.user
     cohort = eligibility.cohort
     locale = (
@@ -216,12 +105,16 @@ def _snapshot(enrollment: Enrollment, eligibility: Eligibility) -> dict[str, Any
     session_date: date = cohort.starts_at.astimezone(ZoneInfo(cohort.time_zone)).date()
     facilitators = ", ".join(f.display_name for f in cohort.facilitators)
     return {
-        "learner_name": user.display_name[:200],
-        "course_title": eligibility.loaded.localized("title", locale)[:300],
+        "learner_name": fit_to(Certificate.learner_name, user.display_name),
+        "course_title": fit_to(
+            Certificate.course_title, eligibility.loaded.localized("title", locale)
+        ),
         "hours": float(eligibility.loaded.definition.certificate.hours),
         "session_date": session_date,
-        "facilitator_name": facilitators[:300],
-        "organisation": str(current_app.config["LMS_ORGANISATION"])[:200],
+        "facilitator_name": fit_to(Certificate.facilitator_name, facilitators),
+        "organisation": fit_to(
+            Certificate.organisation, str(current_app.config["LMS_ORGANISATION"])
+        ),
         "locale": locale,
     }
 
@@ -241,11 +134,10 @@ def issue_certificate(enrollment: Enrollment, actor: User | None) -> IssueResult
         return IssueResult(existing, False)
     revoked = last_revoked_certificate(enrollment)
     if revoked is not None:
-        from lms.formatting import lms_datetime
-
         raise RevokedCertificateError(
             _(
-                "%(name)s's certificate %(code)s was revoked on %(date)s. Only an admin can issue a new one, from that certificate's page.",
+                "%(name)s's certificate %(code)s was revoked on %(date)s. Only an admin can "
+                "issue a new one, from that certificate's page.",
                 name=enrollment.user.display_name,
                 code=revoked.code,
                 date=lms_datetime(revoked.revoked_at),
@@ -450,7 +342,6 @@ def can_download(user: Any, certificate: Certificate) -> bool:
         return True
     if enrollment.cohort_id is None:
         return False
-    from lms.cohorts.services import can_manage_cohort
 
     cohort = db_session.get(Cohort, enrollment.cohort_id)
     return cohort is not None and can_manage_cohort(user, cohort)
@@ -461,15 +352,11 @@ def can_download(user: Any, certificate: Certificate) -> bool:
 
 def verify_url(certificate: Certificate) -> str:
     """The verification page printed and in the QR code: under the configured base URL."""
-    from lms.links import external_url
-
     return external_url("lms_certificates.verify", code=certificate.code)
 
 
 def render_pdf(certificate: Certificate) -> bytes:
     """The certificate's PDF in the learner's language (the locale snapshotted at issue)."""
-    from lms.certificates.pdf import CertificateContent, render_certificate
-
     content = CertificateContent(
         code=certificate.code,
         learner_name=certificate.learner_name,

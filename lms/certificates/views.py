@@ -18,19 +18,21 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from lms.certificates import services
+from lms.certificates import eligibility, services
+from lms.certificates.eligibility import CertificateError, NotEligibleError
 from lms.certificates.jobs import (
     build_cohort_zip,
     download_name,
     issue_cohort_certificates,
     zip_path,
 )
-from lms.certificates.services import CertificateError, NotEligibleError
 from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
 from lms.downloads import content_disposition, name_part
 from lms.forms import ActionForm
 from lms.i18n import _, _l
+from lms.jobs import Job, JobStatus, enqueue
+from lms.jobs.services import latest_job
 from lms.learning.models import Enrollment
 from lms.routing import AreaBlueprint
 from lms.security import rate_limit
@@ -100,13 +102,11 @@ def _to_roster(cohort_id: int):
 def issue_cohort(cohort_id: int):
     """Issue to everyone who completed, as a job (a large cohort takes a while): its page
     follows the progress and then says who got one."""
-    from lms.jobs import enqueue
-
     cohort = _managed_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.ensure_cohort_can_issue(cohort)
+        eligibility.ensure_cohort_can_issue(cohort)
     except CertificateError as error:
         flash(str(error), "error")
         return _to_roster(cohort.id)
@@ -138,7 +138,7 @@ def issue_one(cohort_id: int):
     if enrollment is None or enrollment.cohort_id != cohort.id:
         abort(404)
     try:
-        services.ensure_certifiable(enrollment)
+        eligibility.ensure_certifiable(enrollment)
     except NotEligibleError as error:
         flash(str(error), "error")
         return _to_roster(cohort.id)
@@ -178,8 +178,6 @@ COHORT_JOBS = (build_cohort_zip, issue_cohort_certificates)
 @roles_required("facilitator")
 def cohort_zip(cohort_id: int):
     """The cohort's ZIP: the latest one built (or being built), and a button to build it anew."""
-    from lms.jobs.services import latest_job
-
     cohort = _managed_or_404(cohort_id)
     latest = latest_job(build_cohort_zip, _cohort_key(cohort.id))
     return render_template(
@@ -195,9 +193,6 @@ def cohort_zip(cohort_id: int):
 @roles_required("facilitator")
 def build_zip(cohort_id: int):
     """Start building the ZIP, unless a build is already on its way: then follow that one."""
-    from lms.jobs import JobStatus, enqueue
-    from lms.jobs.services import latest_job
-
     cohort = _managed_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -213,8 +208,6 @@ def build_zip(cohort_id: int):
 
 
 def _cohort_job_or_404(cohort, job_id: int):
-    from lms.jobs import Job
-
     row = db_session.get(Job, job_id)
     if (
         row is None
@@ -296,7 +289,7 @@ def _certificate_or_404(code: str):
 def _render_manage(certificate, *, form=None, reissue_form=None, status: int = 200):
     can_reissue = (
         certificate.revoked_at is not None
-        and services.valid_certificate(certificate.enrollment) is None
+        and eligibility.valid_certificate(certificate.enrollment) is None
     )
     return render_template(
         "lms/certificates/manage.html",
@@ -399,7 +392,9 @@ def verify(code: str):
     verification = services.verify(code)
     if verification is None:
         return render_template(
-            "lms/certificates/verify_unknown.html", form=VerifyForm(formdata=None), code=code[:64]
+            "lms/certificates/verify_unknown.html",
+            form=VerifyForm(formdata=None),
+            code=code[: services.MAX_TYPED_CODE],
         ), 404
     canonical = verification.certificate.code
     if code != canonical:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from lms.db import transaction
+
 credentials_group = AppGroup(
     "credentials", help="Open Badges credentials: the issuer's signing keys."
 )
@@ -13,8 +15,8 @@ credentials_group = AppGroup(
 @credentials_group.command("rotate-key")
 def rotate_key_command() -> None:
     """Sign with a new key from now on; the old one stays published, so what it signed still verifies."""
+    # lazy (these imports): a command loads its area's code when it runs, not for `lms --help`
     from lms.credentials.keys import keys_dir, rotate
-    from lms.db import transaction
 
     with transaction():
         old, new = rotate()
@@ -27,8 +29,8 @@ def rotate_key_command() -> None:
 @credentials_group.command("keys")
 def keys_command() -> None:
     """List the published keys."""
+    # lazy (these imports): a command loads its area's code when it runs, not for `lms --help`
     from lms.credentials.keys import published_keys
-    from lms.db import transaction
 
     with transaction():
         for key in published_keys():

@@ -11,6 +11,7 @@
   ever signed with (:mod:`lms.credentials.keys`).
 - The subject is an ``IdentityObject``: the SHA-256 of the learner's email address and a salt
   of this credential, so the file names nobody to someone who does not already know the address.
+- Checking a credential someone pasted or uploaded: ``lms.credentials.checking``.
 """
 
 from __future__ import annotations
@@ -19,27 +20,29 @@ import hashlib
 import json
 import secrets
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from flask_babel import force_locale, format_date, format_decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from lms.certificates.eligibility import RecordingNotCertifiedError
 from lms.certificates.models import Certificate
-from lms.certificates.services import RecordingNotCertifiedError
+from lms.certificates.signals import certificate_issued, certificate_revoked
 from lms.cohorts.locking import lock_row
+from lms.cohorts.models import Cohort
 from lms.credentials import proofs
 from lms.credentials.keys import published_keys, signing_key
 from lms.credentials.models import Credential, CredentialKey, StatusList
 from lms.db import db_session, utcnow
 from lms.i18n import _
+from lms.jobs import enqueue
 from lms.learning.models import LearningPath
 from lms.links import base_url, external_url
+from lms.state import lms_state
 
 # An odd multiplier permutes 0..STATUS_LIST_SIZE-1 (a power of two): indexes do not reveal the
 # order credentials were issued in, and no counter row is needed to hand them out.
@@ -118,8 +121,9 @@ def ensure_credential(certificate: Certificate) -> Credential:
         if existing is None:
             raise
         return existing  # another request made it first
+    # cycle: lms.credentials.jobs runs these services (sign, publish_status_list) and imports
+    # them at module level; the services reach the job functions only to enqueue them
     from lms.credentials.jobs import sign_credential
-    from lms.jobs import enqueue
 
     enqueue(sign_credential, row.id)
     return row
@@ -133,16 +137,15 @@ def on_certificate_revoked(sender: Any, certificate: Certificate, **extra: Any) 
     credential = credential_of(certificate)
     if credential is None:
         return
+    # cycle: lms.credentials.jobs runs these services (sign, publish_status_list) and imports
+    # them at module level; the services reach the job functions only to enqueue them
     from lms.credentials.jobs import publish_status_list
-    from lms.jobs import enqueue
 
     enqueue(publish_status_list, credential.status_list)
 
 
 def connect_signals(app: Any) -> None:
     """Listen to ``app``'s certificate signals (called when the blueprint is registered on it)."""
-    from lms.certificates.signals import certificate_issued, certificate_revoked
-
     certificate_issued.connect(on_certificate_issued, sender=app, weak=False)
     certificate_revoked.connect(on_certificate_revoked, sender=app, weak=False)
 
@@ -160,8 +163,6 @@ def issuer_profile(did: str | None = None) -> dict[str, Any]:
 
 
 def _outcomes(certificate: Certificate) -> tuple[list[str], Any]:
-    from lms.state import lms_state
-
     loaded = lms_state().catalog.get(certificate.enrollment.course.slug)
     if loaded is None:
         return [], None
@@ -186,7 +187,8 @@ def build_credential(credential: Credential) -> dict[str, Any]:
         )
         criteria = [
             _(
-                "Attend the live session (at least %(minutes)s minutes) and submit a reflection on each of the course's outcomes.",
+                "Attend the live session (at least %(minutes)s minutes) and submit a "
+                "reflection on each of the course's outcomes.",
                 minutes=minimum,
             )
             if minimum
@@ -228,7 +230,6 @@ def build_credential(credential: Credential) -> dict[str, Any]:
             "achievement": achievement,
             "creditsEarned": hours,
         }
-        from lms.cohorts.models import Cohort
 
         cohort = (
             db_session.get(Cohort, enrollment.cohort_id)
@@ -366,117 +367,3 @@ def did_document() -> dict[str, Any]:
         "verificationMethod": methods,
         "assertionMethod": [method["id"] for method in methods],
     }
-
-
-# -- checking a credential someone pasted or uploaded --------------------------------------------
-
-
-@dataclass
-class CredentialCheck:
-    """What checking a credential found. ``state``: ``valid``, ``revoked``, ``replaced``,
-    ``tampered`` (signed by us but changed since), ``not_ours``, ``unreadable``, ``unknown``
-    (signed by us, but the certificate is gone: an account deleted)."""
-
-    state: str
-    message: str = ""
-    document: dict[str, Any] = field(default_factory=dict)
-    certificate: Certificate | None = None
-    email_matches: bool | None = None
-
-    @property
-    def signature_ok(self) -> bool:
-        return self.state in ("valid", "revoked", "replaced", "unknown")
-
-    def facts(self) -> dict[str, Any]:
-        subject = self.document.get("credentialSubject") or {}
-        achievement = subject.get("achievement") or {}
-        evidence = self.document.get("evidence") or [{}]
-        issuer = self.document.get("issuer") or {}
-        return {
-            "course": achievement.get("name", ""),
-            "hours": achievement.get("creditsAvailable"),
-            "issuer": issuer.get("name", "") if isinstance(issuer, dict) else "",
-            "valid_from": self.document.get("validFrom", ""),
-            "evidence": evidence[0].get("narrative", "")
-            if isinstance(evidence, list) and evidence and isinstance(evidence[0], dict)
-            else "",
-        }
-
-
-def _public_key_for(did: str) -> Any:
-    keys = {verification_method_id(key, did): key.public_key_multibase for key in published_keys()}
-
-    def lookup(method: str) -> Ed25519PublicKey | None:
-        multibase = keys.get(method)
-        return proofs.public_key_from_multibase(multibase) if multibase else None
-
-    return lookup
-
-
-def check_credential(text: str, email: str = "") -> CredentialCheck:
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return CredentialCheck(
-            "unreadable", _("This is not a credential file: it is not valid JSON.")
-        )
-    types = document.get("type") if isinstance(document, dict) else None
-    if not isinstance(types, list) or "OpenBadgeCredential" not in types:
-        return CredentialCheck("unreadable", _("This is not an Open Badges credential."))
-    did = issuer_did()
-    issuer = document.get("issuer")
-    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-    if issuer_id != did:
-        return CredentialCheck(
-            "not_ours",
-            _(
-                "This credential was not issued by this site, so it cannot be checked here. Use a verifier that supports Open Badges 3.0."
-            ),
-            document,
-        )
-    try:
-        result = proofs.verify(document, _public_key_for(did), loader())
-    except proofs.ProofError:
-        result = proofs.ProofCheck(False, problem="unreadable")
-    if not result.verified:
-        return CredentialCheck(
-            "tampered",
-            _(
-                "The signature does not match: this file was changed after it was issued, or it was not signed by us. Do not trust what it says."
-            ),
-            document,
-        )
-    credential_id = str(document.get("id", "")).removeprefix("urn:uuid:")
-    row = db_session.scalar(select(Credential).where(Credential.uuid == credential_id))
-    check = CredentialCheck(
-        "unknown",
-        _("The signature is ours, but we no longer hold the certificate it belongs to."),
-        document,
-    )
-    if row is not None:
-        certificate = row.certificate
-        check.certificate = certificate
-        if certificate.revoked_at is None:
-            check.state, check.message = (
-                "valid",
-                _("The signature is ours and the credential is valid."),
-            )
-        elif certificate.replaced_by_id is not None:
-            check.state, check.message = (
-                "replaced",
-                _("The signature is ours, but this credential was replaced by a newer one."),
-            )
-        else:
-            check.state, check.message = (
-                "revoked",
-                _("The signature is ours, but this credential was revoked and is no longer valid."),
-            )
-    if email.strip():
-        subject = document.get("credentialSubject")
-        identities = subject.get("identifier") if isinstance(subject, dict) else None
-        check.email_matches = isinstance(identities, list) and any(
-            isinstance(identity, dict)
-            and identity.get("identityHash") == identity_hash(email, str(identity.get("salt", "")))
-            for identity in identities
-        )
-    return check

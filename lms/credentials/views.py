@@ -16,7 +16,7 @@ from wtforms import EmailField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from lms.certificates import services as certificates
-from lms.credentials import proofs, services
+from lms.credentials import checking, proofs, services
 from lms.credentials.models import Credential, StatusList
 from lms.db import db_session
 from lms.i18n import _, _l
@@ -228,7 +228,7 @@ def check():
         if not (form.upload.errors or text.strip()):
             form.credential.errors = [_("Paste a credential or choose its file.")]
         if not (form.upload.errors or form.credential.errors):
-            result = services.check_credential(text, form.email.data or "")
+            result = checking.check_credential(text, form.email.data or "")
     if any(field.errors for field in form):
         status = 422
     return render_template("lms/credentials/check.html", form=form, result=result), status

@@ -51,7 +51,7 @@ Inside a request, a CLI command's ``transaction()`` or another job::
     from lms.jobs import enqueue
 
     job_row = enqueue(send_cohort_mail, message.id, resend=True)
-    # or by name: enqueue("lms.cohorts.mail:send_cohort_mail", message.id)
+    # or by name, "module:function": enqueue("lms.notifications.jobs:send_delivery", row.id)
 
 :func:`enqueue` adds a row to ``lms_job`` in the current transaction (flushed, so ``job_row.id``
 is there for a progress page) and returns it. Nothing runs until that transaction commits; if it

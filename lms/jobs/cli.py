@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
+
+from lms.db import db_session, transaction
+from lms.jobs.models import Job, JobStatus
+from lms.jobs.runner import jobs_state, run_job
+from lms.jobs.services import failed_job_ids, job_page, retry_job, start_sweeping, sweep
 
 jobs_group = AppGroup(
     "jobs", help="Jobs run after commit (mail, certificates, ZIPs): list, retry, hand over."
@@ -25,14 +32,12 @@ def worker_command(burst: bool, name: str | None) -> None:
     RQ's scheduler (retries wait out their back-off there) and hands over, every
     LMS_JOB_SWEEP_SECONDS, jobs that were committed but never reached the queue.
     """
-    from lms.jobs.runner import jobs_state
-    from lms.jobs.services import start_sweeping, sweep
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     state = jobs_state(app)
     if not state.uses_rq:
         raise click.ClickException(
-            "LMS_REDIS_URL is not set: without Redis, jobs run inside the web process right after each commit, and no worker is needed."
+            "LMS_REDIS_URL is not set: without Redis, jobs run inside the web process right after"
+            " each commit, and no worker is needed."
         )
     # Flask-RQ starts each job as `python -m flask rq work-horse ...`, which loads the app named
     # by FLASK_APP: the same app as this command (the `lms` script means the standalone app).
@@ -61,17 +66,30 @@ def worker_command(burst: bool, name: str | None) -> None:
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 def list_command(status: str | None, limit: int) -> None:
     """Jobs, newest first: id, state, attempts, function, when, last error."""
-    from lms.jobs.models import JobStatus
-    from lms.jobs.services import job_page
-
     rows, total = job_page(JobStatus(status) if status else None, 1, limit)
+
+    def columns(row: Job) -> list[str]:
+        progress = f" {row.progress_done}/{row.progress_total}" if row.progress_total else ""
+        return [
+            f"{row.id:>7}",
+            f"{row.status.value:<7}",
+            f"{row.attempts}/{row.max_attempts}",
+            f"{row.name}{progress}",
+            f"{row.created_at:%Y-%m-%d %H:%M:%S}",
+        ]
+
+    echo_rows(rows, total, "job(s)", columns)
+
+
+def echo_rows(
+    rows: Sequence[Any], total: int, noun: str, columns: Callable[[Any], list[str]]
+) -> None:
+    """A listing command's output: a line per row (its columns, then the last line of its last
+    error), then how many of how many rows were shown (on standard error)."""
     for row in rows:
         error = row.last_error.strip().splitlines()[-1] if row.last_error.strip() else ""
-        progress = f" {row.progress_done}/{row.progress_total}" if row.progress_total else ""
-        click.echo(
-            f"{row.id:>7}  {row.status.value:<7}  {row.attempts}/{row.max_attempts}  {row.name}{progress}  {row.created_at:%Y-%m-%d %H:%M:%S}  {error}".rstrip()
-        )
-    click.echo(f"{len(rows)} of {total} job(s)", err=True)
+        click.echo("  ".join([*columns(row), error]).rstrip())
+    click.echo(f"{len(rows)} of {total} {noun}", err=True)
 
 
 @jobs_group.command("retry")
@@ -79,9 +97,6 @@ def list_command(status: str | None, limit: int) -> None:
 @click.option("--failed", "all_failed", is_flag=True, help="Retry every failed job.")
 def retry_command(job_ids: tuple[int, ...], all_failed: bool) -> None:
     """Queue failed jobs again (fresh attempts)."""
-    from lms.db import transaction
-    from lms.jobs.services import failed_job_ids, retry_job
-
     if not job_ids and not all_failed:
         raise click.UsageError("Give job ids or --failed.")
     with transaction():
@@ -95,8 +110,6 @@ def retry_command(job_ids: tuple[int, ...], all_failed: bool) -> None:
 @jobs_group.command("dispatch")
 def dispatch_command() -> None:
     """Hand over, once, the jobs left waiting (committed but never queued, or whose worker stopped)."""
-    from lms.jobs.services import sweep
-
     ids = sweep(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo(f"{len(ids)} job(s) handed over")
 
@@ -105,10 +118,6 @@ def dispatch_command() -> None:
 @click.argument("job_id", type=click.IntRange(1, 2**31 - 1))
 def run_command(job_id: int) -> None:
     """Run one queued job here and now (to see its error in the terminal)."""
-    from lms.db import db_session
-    from lms.jobs.models import Job
-    from lms.jobs.runner import run_job
-
     if not run_job(job_id):
         raise click.ClickException(
             f"job {job_id} is not waiting to run (see `flask lms jobs list`)"

@@ -3,6 +3,12 @@
 The ``lms_job`` row is the truth in both modes; a queue only carries its id. Running a job
 starts by *claiming* its row (one UPDATE that moves it from queued to running), so a job handed
 over twice (a sweep after a slow hand-over, two workers) still runs once.
+
+One module, a little over the engine's usual length, because its parts are one loop: asking for
+a job (:func:`enqueue`) hands it over after commit through the per-app :class:`JobsState`, the
+hand-over runs it (:func:`run_job`), and a failed run hands it over again with its delay. Split,
+each part would import the others. What reads and administers the rows (the sweep, the failed
+jobs' page, retries) is ``lms.jobs.services``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pkgutil import resolve_name
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from lms.db import close_session, database_state, db_session, utcnow
@@ -116,8 +122,6 @@ def enqueue(
 
 def watch(session_factory: Any) -> None:
     """Hand the jobs a transaction asked for to the queue once it has committed."""
-    from sqlalchemy import event
-
     event.listen(session_factory, "after_commit", _after_commit)
     event.listen(session_factory, "after_rollback", _after_rollback)
 
@@ -180,7 +184,8 @@ def init_jobs(app: Flask) -> JobsState:
     watch(database_state(app).session_factory)
     if not app.config.get("LMS_BASE_URL") and not app.config.get("SERVER_NAME"):
         app.logger.warning(
-            "Neither LMS_BASE_URL nor SERVER_NAME is set: mail with links cannot be sent (`flask lms setup --base-url URL` writes it)."
+            "Neither LMS_BASE_URL nor SERVER_NAME is set: mail with links cannot be sent "
+            "(`flask lms setup --base-url URL` writes it)."
         )
     return state
 
@@ -269,6 +274,8 @@ SWEEP = 0  # the key the in-process sweep is counted under in JobsState.in_fligh
 
 
 def _sweep_in_process(state: JobsState) -> None:
+    # cycle: lms.jobs.services builds on the runner (dispatch, jobs_state) at module level; the
+    # in-process sweep timer reaches the sweep only when it fires
     from lms.jobs.services import sweep
 
     try:

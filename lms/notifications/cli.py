@@ -8,6 +8,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from lms.db import close_session, transaction
+from lms.jobs.cli import echo_rows
+
 mail_group = AppGroup(
     "mail", help="Cohort and certificate mail: reminders and digests, deliveries."
 )
@@ -19,8 +22,8 @@ def run_due_command() -> None:
 
     Safe with several schedulers at once: each message is a row with a unique key.
     """
-    from lms.db import transaction
-    from lms.notifications.services import run_due
+    # lazy (these imports): a command loads its area's code when it runs, not for `lms --help`
+    from lms.notifications.schedule import run_due
 
     with transaction():
         report = run_due()
@@ -36,8 +39,8 @@ def run_due_command() -> None:
 )
 def scheduler_command(interval: int | None) -> None:
     """Run `run-due` every --interval seconds until stopped (one or more per deployment)."""
-    from lms.db import close_session, transaction
-    from lms.notifications.services import run_due
+    # lazy (these imports): a command loads its area's code when it runs, not for `lms --help`
+    from lms.notifications.schedule import run_due
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     seconds = interval or int(app.config["LMS_SCHEDULER_SECONDS"])
@@ -68,13 +71,21 @@ def scheduler_command(interval: int | None) -> None:
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 def deliveries_command(status: str | None, limit: int) -> None:
     """Messages, newest first: id, state, attempts, kind, to, cohort, last error."""
+    # lazy (these imports): a command loads its area's code when it runs, not for `lms --help`
     from lms.notifications.models import DeliveryStatus
-    from lms.notifications.services import deliveries
+    from lms.notifications.services import deliveries  # lazy, as above
 
     rows, total = deliveries(status=DeliveryStatus(status) if status else None, size=limit)
-    for row in rows:
-        error = row.last_error.strip().splitlines()[-1] if row.last_error.strip() else ""
-        click.echo(
-            f"{row.id:>7}  {row.status.value:<7}  {row.attempts}  {row.kind:<19}  {row.to_address}  {row.cohort_id or '-'}  {error}".rstrip()
-        )
-    click.echo(f"{len(rows)} of {total} message(s)", err=True)
+    echo_rows(
+        rows,
+        total,
+        "message(s)",
+        lambda row: [
+            f"{row.id:>7}",
+            f"{row.status.value:<7}",
+            f"{row.attempts}",
+            f"{row.kind:<19}",
+            row.to_address,
+            f"{row.cohort_id or '-'}",
+        ],
+    )

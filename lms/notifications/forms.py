@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.i18n import _l
+from lms.i18n import _l, ngettext
 from lms.notifications.services import MAX_BODY, MAX_SUBJECT, REMINDER_CHOICES
 
 
@@ -28,8 +28,6 @@ class SettingsForm(FlaskForm):
 
 
 def reminder_label(minutes: int) -> str:
-    from lms.i18n import ngettext
-
     if minutes % 1440 == 0:
         return ngettext("%(num)s day before", "%(num)s days before", minutes // 1440)
     if minutes % 60 == 0:

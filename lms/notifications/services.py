@@ -9,27 +9,26 @@ it after the commit (``lms.notifications.jobs.send_delivery``). Nothing here tal
 - A change of time, length, link or place, and a cancellation: the cohort's calendar SEQUENCE
   goes up here; a job then writes one message per person (a cohort may have 1,000).
 - Certificates: receivers of ``certificate_issued`` / ``certificate_revoked``.
-- Reminders and digests: :func:`run_due`, called by ``flask lms mail run-due`` (cron) or
-  ``flask lms mail scheduler``. Each is a delivery with a unique ``key`` (reminder: enrollment,
-  minutes before, the session start it is for), so two schedulers running at once insert it once
-  and a moved session gets reminders for its new start.
+- Reminders and digests that fall due: ``lms.notifications.schedule``; the links a message
+  carries and the calendar file: ``lms.notifications.links``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
 from lms.audit.services import record_event
-from lms.cohorts.models import Cohort, CohortFacilitator, CohortStatus
-from lms.db import db_session, utcnow
+from lms.certificates import signals
+from lms.certificates.models import Certificate
+from lms.certificates.services import REPLACED
+from lms.cohorts.models import Cohort, CohortStatus
+from lms.cohorts.registration import waitlist_position
+from lms.db import db_session
 from lms.i18n import _
 from lms.jobs import enqueue
 from lms.learning.models import Enrollment, EnrollmentStatus
@@ -54,7 +53,6 @@ CALENDAR_KINDS = ("confirmed", "promoted", "changed", "withdrawn", "cancelled")
 # they asked for (a registration, a certificate) and always goes.
 OPTIONAL_KINDS = {"reminder": "reminders", "digest": "digest"}
 SCHEDULE_FIELDS = ("starts_at", "time_zone", "minutes", "join_url", "location")
-UNSUBSCRIBE_SALT = "lms.notifications.unsubscribe"
 AUDIENCES = ("seats", "waitlist", "all")
 MAX_SUBJECT = 200
 MAX_BODY = 5000
@@ -159,6 +157,16 @@ def learner_sequence(enrollment_id: int, cohort_id: int) -> int:
 # -- queueing -----------------------------------------------------------------------------------
 
 
+def _jobs() -> Any:
+    """The job functions that send the mail (``lms.notifications.jobs``)."""
+    # cycle: lms.notifications.jobs builds on this module (queue_delivery, active_enrollments,
+    # the preferences) at module level; these services reach the job functions only to enqueue
+    # them, once a message is recorded
+    from lms.notifications import jobs
+
+    return jobs
+
+
 def queue_delivery(
     kind: str,
     user: User,
@@ -170,8 +178,6 @@ def queue_delivery(
 ) -> MailDelivery | None:
     """Record a message and ask for the job that sends it. ``None`` when ``key`` was taken
     (this message is already on its way: another scheduler, or an earlier run)."""
-    from lms.notifications.jobs import send_delivery
-
     row = MailDelivery(
         kind=kind,
         key=key,
@@ -194,7 +200,7 @@ def queue_delivery(
                 db_session.add(row)
         except IntegrityError:
             return None
-    enqueue(send_delivery, row.id)
+    enqueue(_jobs().send_delivery, row.id)
     return row
 
 
@@ -219,8 +225,6 @@ def _with_sequence(kind: str, enrollment: Enrollment, **data: Any) -> MailDelive
 
 def registered(enrollment: Enrollment) -> None:
     """A new (or renewed) registration: confirmed with an invitation, or waitlisted with the place."""
-    from lms.cohorts.registration import waitlist_position
-
     if enrollment.status is EnrollmentStatus.waitlisted:
         _with_sequence("waitlisted", enrollment, position=waitlist_position(enrollment))
     else:
@@ -237,24 +241,20 @@ def withdrawn(enrollment: Enrollment, held_seat: bool) -> None:
 
 def cohort_changed(cohort: Cohort, changes: dict[str, list[Any]]) -> None:
     """After ``update_cohort``: tell everyone registered what changed (old and new)."""
-    from lms.notifications.jobs import mail_cohort_changed
-
     relevant = {name: value for name, value in changes.items() if name in SCHEDULE_FIELDS}
     if not relevant or cohort.status is not CohortStatus.scheduled:
         return
     settings = _cohort_mail_row(cohort.id)
     settings.sequence += 1
     db_session.flush()
-    enqueue(mail_cohort_changed, cohort.id, relevant, settings.sequence)
+    enqueue(_jobs().mail_cohort_changed, cohort.id, relevant, settings.sequence)
 
 
 def cohort_cancelled(cohort: Cohort) -> None:
-    from lms.notifications.jobs import mail_cohort_cancelled
-
     settings = _cohort_mail_row(cohort.id)
     settings.sequence += 1
     db_session.flush()
-    enqueue(mail_cohort_cancelled, cohort.id, settings.sequence)
+    enqueue(_jobs().mail_cohort_cancelled, cohort.id, settings.sequence)
 
 
 def active_enrollments(cohort_id: int, audience: str = "all") -> list[Enrollment]:
@@ -286,9 +286,7 @@ def certificate_issued(sender: Any, certificate: Any, **_extra: Any) -> None:
     if owner is not None:
         enrollment, user = owner
         replaces = db_session.scalar(
-            select(_certificate_model().code).where(
-                _certificate_model().replaced_by_id == certificate.id
-            )
+            select(Certificate.code).where(Certificate.replaced_by_id == certificate.id)
         )
         queue_delivery(
             "certificate_issued",
@@ -300,8 +298,6 @@ def certificate_issued(sender: Any, certificate: Any, **_extra: Any) -> None:
 
 
 def certificate_revoked(sender: Any, certificate: Any, reason: str = "", **_extra: Any) -> None:
-    from lms.certificates.services import REPLACED
-
     if reason == REPLACED:
         return  # the new certificate's message says it replaces this one
     owner = _certificate_owner(certificate)
@@ -316,15 +312,7 @@ def certificate_revoked(sender: Any, certificate: Any, reason: str = "", **_extr
         )
 
 
-def _certificate_model() -> Any:
-    from lms.certificates.models import Certificate
-
-    return Certificate
-
-
 def connect_signals() -> None:
-    from lms.certificates import signals
-
     signals.certificate_issued.connect(certificate_issued)
     signals.certificate_revoked.connect(certificate_revoked)
 
@@ -335,8 +323,6 @@ def connect_signals() -> None:
 def send_roster_message(
     actor: User, cohort: Cohort, audience: str, subject: str, body: str
 ) -> CohortMessage:
-    from lms.notifications.jobs import mail_roster_message
-
     subject, body = (subject or "").strip(), (body or "").strip()
     if audience not in AUDIENCES:
         raise NotificationError(_("Choose who receives the message."), "audience")
@@ -372,223 +358,8 @@ def send_roster_message(
         subject=subject,
         recipients=recipients,
     )
-    enqueue(mail_roster_message, message.id)
+    enqueue(_jobs().mail_roster_message, message.id)
     return message
-
-
-# -- reminders and digests ----------------------------------------------------------------------
-
-
-@dataclass
-class DueReport:
-    reminders: int = 0
-    digests: int = 0
-
-
-def run_due(now: datetime | None = None) -> DueReport:
-    """Queue the reminders and digests due now. Safe to run from several schedulers at once."""
-    now = now or utcnow()
-    return DueReport(reminders=queue_due_reminders(now), digests=queue_due_digests(now))
-
-
-def _start_key(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def queue_due_reminders(now: datetime) -> int:
-    settings = {
-        row.cohort_id: row
-        for row in db_session.scalars(
-            select(CohortMail).where(CohortMail.reminder_minutes.is_not(None))
-        )
-    }
-    longest = max(
-        [
-            *default_reminder_minutes(),
-            *(m for row in settings.values() for m in (row.reminder_minutes or [])),
-        ],
-        default=0,
-    )
-    if not longest:
-        return 0
-    cohorts = db_session.scalars(
-        select(Cohort)
-        .where(
-            Cohort.status == CohortStatus.scheduled,
-            Cohort.starts_at > now,
-            Cohort.starts_at <= now + timedelta(minutes=longest),
-        )
-        .order_by(Cohort.starts_at, Cohort.id)
-    ).all()
-    queued = 0
-    for cohort in cohorts:
-        due = [
-            m
-            for m in reminder_minutes(cohort.id, settings.get(cohort.id))
-            if cohort.starts_at - timedelta(minutes=m) <= now
-        ]
-        if not due:
-            continue
-        minutes = min(
-            due
-        )  # a scheduler that was stopped sends the nearest reminder, not each missed one
-        due_at = cohort.starts_at - timedelta(minutes=minutes)
-        start = _start_key(cohort.starts_at)
-        rows = db_session.execute(
-            select(Enrollment, User)
-            .join(User, User.id == Enrollment.user_id)
-            .outerjoin(MailPreference, MailPreference.user_id == User.id)
-            .where(
-                Enrollment.cohort_id == cohort.id,
-                Enrollment.status.in_(SEAT_STATUSES),
-                User.active.is_(True),
-                Enrollment.created_at <= due_at,
-                func.coalesce(MailPreference.reminders, True).is_(True),
-            )
-            .order_by(Enrollment.id)
-        ).all()
-        keys = {
-            enrollment.id: f"reminder:{enrollment.id}:{minutes}:{start}"
-            for enrollment, _user in rows
-        }
-        taken = set(
-            db_session.scalars(
-                select(MailDelivery.key).where(MailDelivery.key.in_(list(keys.values()) or [""]))
-            )
-        )
-        for enrollment, user in rows:
-            key = keys[enrollment.id]
-            if key in taken:
-                continue
-            data = {"minutes": minutes, "starts_at": cohort.starts_at.isoformat()}
-            if (
-                queue_delivery(
-                    "reminder",
-                    user,
-                    cohort_id=cohort.id,
-                    enrollment_id=enrollment.id,
-                    key=key,
-                    data=data,
-                )
-                is not None
-            ):
-                queued += 1
-    return queued
-
-
-def digest_window(now: datetime) -> tuple[datetime, datetime] | None:
-    """The day a digest sent now covers: the 24 hours up to today's LMS_DIGEST_HOUR (UTC)."""
-    hour = int(current_app.config["LMS_DIGEST_HOUR"])
-    until = datetime.combine(now.astimezone(UTC).date(), time(hour), tzinfo=UTC)
-    if now < until:
-        return None
-    return until - timedelta(days=1), until
-
-
-def queue_due_digests(now: datetime) -> int:
-    window = digest_window(now)
-    if window is None:
-        return 0
-    since, until = window
-    people = db_session.scalars(
-        select(User)
-        .join(MailPreference, MailPreference.user_id == User.id)
-        .where(
-            MailPreference.digest.is_(True),
-            User.active.is_(True),
-            (User.is_facilitator.is_(True)) | (User.is_admin.is_(True)),
-        )
-        .order_by(User.id)
-    ).all()
-    queued = 0
-    for user in people:
-        key = f"digest:{user.id}:{until.date().isoformat()}"
-        if db_session.scalar(select(MailDelivery.id).where(MailDelivery.key == key)) is not None:
-            continue
-        if (
-            queue_delivery(
-                "digest",
-                user,
-                key=key,
-                data={"since": since.isoformat(), "until": until.isoformat()},
-            )
-            is not None
-        ):
-            queued += 1
-    return queued
-
-
-@dataclass
-class DigestCohort:
-    cohort: Cohort
-    registered: list[tuple[User, Enrollment]]
-    withdrawn: list[tuple[User, Enrollment]]
-
-
-def digest_contents(user: User, since: datetime, until: datetime) -> list[DigestCohort]:
-    """New registrations and withdrawals in the window, for the person's cohorts that have not ended."""
-    cohorts = db_session.scalars(
-        select(Cohort)
-        .join(CohortFacilitator, CohortFacilitator.cohort_id == Cohort.id)
-        .where(
-            CohortFacilitator.user_id == user.id,
-            Cohort.status == CohortStatus.scheduled,
-            Cohort.starts_at > until - timedelta(days=1),
-        )
-        .order_by(Cohort.starts_at, Cohort.id)
-    ).all()
-    found = []
-    for cohort in cohorts:
-        rows = db_session.execute(
-            select(User, Enrollment)
-            .join(Enrollment, Enrollment.user_id == User.id)
-            .where(Enrollment.cohort_id == cohort.id)
-            .order_by(User.display_name)
-        ).all()
-        new = [
-            (u, e)
-            for u, e in rows
-            if e.status is not EnrollmentStatus.withdrawn and since <= e.created_at < until
-        ]
-        gone = [
-            (u, e)
-            for u, e in rows
-            if e.status is EnrollmentStatus.withdrawn
-            and e.withdrawn_at is not None
-            and since <= e.withdrawn_at < until
-        ]
-        if new or gone:
-            found.append(DigestCohort(cohort, new, gone))
-    return found
-
-
-# -- unsubscribe ----------------------------------------------------------------------------------
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=UNSUBSCRIBE_SALT)  # type: ignore[arg-type]
-
-
-def unsubscribe_token(user_id: int, setting: str) -> str:
-    return _serializer().dumps({"u": user_id, "s": setting})
-
-
-def read_unsubscribe_token(token: str) -> tuple[User, str] | None:
-    """The person and the setting a link turns off, or None for a forged or stale link."""
-    try:
-        payload = _serializer().loads(token)
-    except BadSignature:
-        return None
-    if (
-        not isinstance(payload, dict)
-        or payload.get("s") not in ("reminders", "digest")
-        or not isinstance(payload.get("u"), int)
-    ):
-        return None
-    user = db_session.get(User, payload["u"])
-    if user is None or not user.active:
-        return None
-    return user, payload["s"]
 
 
 # -- what people see ------------------------------------------------------------------------------
@@ -629,77 +400,11 @@ def deliveries(
 
 
 def retry_delivery(actor: User, delivery_id: int) -> MailDelivery | None:
-    from lms.notifications.jobs import send_delivery
-
     row = db_session.get(MailDelivery, delivery_id)
     if row is None or row.status is not DeliveryStatus.failed:
         return None
     row.status = DeliveryStatus.queued
     db_session.flush()
     record_event(actor, "mail.retried", row, to=row.to_address, kind=row.kind)
-    enqueue(send_delivery, row.id)
+    enqueue(_jobs().send_delivery, row.id)
     return row
-
-
-# -- the calendar file (download and attachment) --------------------------------------------------
-
-
-def cohort_link(endpoint: str, **values: Any) -> str:
-    """An absolute link from the configured base URL (never from a request's Host)."""
-    from lms.links import external_url
-
-    return external_url(endpoint, **values)
-
-
-def calendar_host() -> str:
-    from lms.links import base_url, host_of
-
-    return host_of(base_url()) or "lms"
-
-
-def cohort_calendar_file(
-    cohort: Cohort,
-    *,
-    locale: str,
-    user: User | None = None,
-    method: str = "PUBLISH",
-    sequence: int | None = None,
-) -> bytes:
-    """The cohort's calendar file: a learner's own copy (their UID) when ``user`` is given."""
-    from lms.cohorts.calendar import Person, cohort_calendar, cohort_uid
-    from lms.cohorts.services import course_title
-
-    title = course_title(cohort, locale)
-    url = cohort_link("lms_cohorts.cohort", cohort_id=cohort.id)
-    description = _(
-        "Live session of %(course)s. Details and the join link: %(url)s", course=title, url=url
-    )
-    if cohort.join_url:
-        description += "\n" + _("Join: %(url)s", url=cohort.join_url)
-    enrollment = None
-    if user is not None:
-        enrollment = db_session.scalar(
-            select(Enrollment).where(
-                Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
-            )
-        )
-    if sequence is None:
-        sequence = (
-            learner_sequence(enrollment.id, cohort.id)
-            if enrollment is not None
-            else cohort_sequence(cohort.id)
-        )
-    config = current_app.config
-    return cohort_calendar(
-        cohort,
-        uid=cohort_uid(cohort.id, calendar_host(), user.id if user is not None else None),
-        summary=f"{title}: {cohort.title}",
-        description=description,
-        url=url,
-        method=method,
-        sequence=sequence,
-        organizer=Person(config["LMS_MAIL_SENDER"], config["LMS_ORGANISATION"]),
-        attendee=Person(user.email, user.display_name)
-        if user is not None and method != "PUBLISH"
-        else None,
-    )

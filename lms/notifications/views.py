@@ -12,7 +12,7 @@ from lms.cohorts.services import course_title, managed_cohort
 from lms.db import parse_id
 from lms.forms import ActionForm
 from lms.i18n import _, current_locale
-from lms.notifications import services
+from lms.notifications import links, services
 from lms.notifications.forms import ReminderForm, RosterMessageForm, SettingsForm, reminder_label
 from lms.notifications.models import DeliveryStatus
 from lms.routing import AreaBlueprint
@@ -101,7 +101,7 @@ def _setting_label(setting: str) -> str:
 
 @blueprint.get("/mail/unsubscribe/<token>")
 def unsubscribe(token: str):
-    found = services.read_unsubscribe_token(token)
+    found = links.read_unsubscribe_token(token)
     if found is None:
         return render_template("lms/notifications/unsubscribe_invalid.html"), 400
     user, setting = found
@@ -115,7 +115,7 @@ def unsubscribe(token: str):
 
 @blueprint.post("/mail/unsubscribe/<token>")
 def unsubscribe_one_click(token: str):
-    found = services.read_unsubscribe_token(token)
+    found = links.read_unsubscribe_token(token)
     if found is None:
         return render_template("lms/notifications/unsubscribe_invalid.html"), 400
     user, setting = found

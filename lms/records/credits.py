@@ -16,12 +16,16 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, and_, case, literal
 
-from lms.db import database_state
+from lms.courses.presentation import PATH_LABELS
+from lms.db import database_state, utcnow
 from lms.i18n import _, _l
 from lms.learning.models import LearningPath
-from lms.reports import exports
+from lms.records.presentation import RECORDING_NO_CREDIT, credit_type_name
+from lms.reports import exports, files
 from lms.reports.filters import CompletionFilters
 from lms.reports.queries import ReportScope, completion_query, iso_utc
+from lms.reports.services import course_titles
+from lms.state import lms_state
 
 # (column, header, the CEDS element it carries)
 COLUMNS = (
@@ -52,11 +56,6 @@ def credit_statement(
 
     For CSV (``text_dates``) text that looks like a formula is guarded with an apostrophe; XLSX
     writes every text as a text cell, which a spreadsheet never runs, so it keeps what was typed."""
-    from lms.courses.presentation import PATH_LABELS
-    from lms.records.presentation import RECORDING_NO_CREDIT, credit_type_name
-    from lms.reports.services import course_titles
-    from lms.state import lms_state
-
     labels = exports.ExportLabels.for_current_locale(course_titles())
     guard_formulas = text_dates
     safe = exports.spreadsheet_safe if guard_formulas else (lambda column: column)
@@ -111,20 +110,18 @@ def credit_statement(
 
 def credit_csv(filters: CompletionFilters, scope: ReportScope) -> Iterator[bytes]:
     headers, statement = credit_statement(filters, scope, text_dates=True)
-    return exports.csv_chunks(exports.row_batches(database_state().engine, statement), headers)
+    return files.csv_chunks(files.row_batches(database_state().engine, statement), headers)
 
 
 def credit_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -> int:
     headers, statement = credit_statement(filters, scope, text_dates=False)
-    return exports.write_xlsx(
+    return files.write_xlsx(
         path,
         headers,
-        exports.row_batches(database_state().engine, statement),
+        files.row_batches(database_state().engine, statement),
         sheet_name=_("PD credit"),
     )
 
 
 def credit_filename(extension: str) -> str:
-    from lms.db import utcnow
-
     return _("pd-credit-%(date)s.%(ext)s", date=utcnow().date().isoformat(), ext=extension)

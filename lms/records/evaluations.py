@@ -21,8 +21,10 @@ from lms.cohorts.models import Cohort
 from lms.courses.evaluation import LIKERT_POINTS, MAX_TEXT_ANSWER, EvaluationDefinition, Question
 from lms.courses.models import Course
 from lms.db import db_session, utcnow
+from lms.i18n import _
 from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
 from lms.records.models import EvaluationAnswer, EvaluationSubmission
+from lms.state import lms_state
 
 
 class EvaluationError(ValueError):
@@ -38,8 +40,6 @@ class AlreadyAnsweredError(EvaluationError):
 
 
 def _catalog() -> Any:
-    from lms.state import lms_state
-
     return lms_state().catalog
 
 
@@ -126,18 +126,6 @@ def has_answered(enrollment_id: int) -> bool:
     )
 
 
-def answered_among(enrollment_ids: list[int]) -> set[int]:
-    if not enrollment_ids:
-        return set()
-    return set(
-        db_session.scalars(
-            select(EvaluationSubmission.enrollment_id).where(
-                EvaluationSubmission.enrollment_id.in_(enrollment_ids)
-            )
-        )
-    )
-
-
 def required_and_missing(enrollment: Enrollment) -> bool:
     """True when the course asks for the evaluation before the certificate and it is not answered."""
     evaluation = evaluation_for(enrollment)
@@ -148,8 +136,6 @@ def parse_answers(
     evaluation: EvaluationDefinition, form: Mapping[str, str]
 ) -> dict[str, tuple[int | None, str | None]]:
     """The posted answers by question id, or EvaluationError naming each question that is wrong."""
-    from lms.i18n import _
-
     answers: dict[str, tuple[int | None, str | None]] = {}
     errors: dict[str, str] = {}
     for question in evaluation.questions:
@@ -183,8 +169,6 @@ def submit(
     answers: dict[str, tuple[int | None, str | None]],
 ) -> None:
     """Keep one evaluation per enrollment: a second post (or two at once) changes nothing."""
-    from lms.i18n import _
-
     lock_row(Enrollment, enrollment.id)
     if has_answered(enrollment.id):
         raise AlreadyAnsweredError(_("You have already answered this evaluation. Thank you!"))

@@ -48,3 +48,17 @@ def credit_type_name(credit_type: str) -> str:
         return _("CEUs")
     kind = CREDIT_TYPES.get(credit_type)
     return kind.label if kind else credit_type
+
+
+CERTIFICATE_STATUS_LABELS = {
+    "valid": lambda: _("Valid"),
+    "revoked": lambda: _("Revoked"),
+    "replaced": lambda: _("Replaced"),
+    "none": lambda: _("None"),
+    "not_available": lambda: _("Not available for recordings"),
+}
+
+
+def certificate_status_label(status: str) -> str:
+    label = CERTIFICATE_STATUS_LABELS.get(status)
+    return label() if label else status

@@ -11,7 +11,13 @@ from flask_babel import force_locale, format_date
 from lms.courses.presentation import path_label
 from lms.i18n import _
 from lms.records.models import Transcript
-from lms.records.presentation import amount_text, credit_text, credit_type_name
+from lms.records.pdf import TranscriptDocument, render_transcript
+from lms.records.presentation import (
+    amount_text,
+    certificate_status_label,
+    credit_text,
+    credit_type_name,
+)
 from lms.records.services import TranscriptContent
 
 
@@ -34,15 +40,11 @@ def period_text(start: str | None, end: str | None) -> str:
 
 
 def certificate_cell(code: str | None, status: str) -> str:
-    from lms.records.views import certificate_status_label
-
     label = certificate_status_label(status)
     return f"{code} ({label})" if code else label
 
 
 def render_transcript_pdf(transcript: Transcript, content: TranscriptContent) -> bytes:
-    from lms.records.pdf import TranscriptDocument, render_transcript
-
     url = verify_url(transcript)
     with force_locale(transcript.locale):
         document = TranscriptDocument(

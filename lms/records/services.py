@@ -23,10 +23,12 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
 from lms.certificates.models import Certificate
+from lms.certificates.services import generate_code, normalise_code
 from lms.courses.credit import credit_for
 from lms.db import db_session, utcnow
 from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
 from lms.records.models import Transcript
+from lms.state import lms_state
 
 MAX_PERIOD_YEARS = 50
 
@@ -143,8 +145,6 @@ def _zone(user: User) -> ZoneInfo:
 
 
 def _catalog() -> Any:
-    from lms.state import lms_state
-
     return lms_state().catalog
 
 
@@ -250,8 +250,6 @@ def school_years_of(user: User, start_month: int) -> list[int]:
 
 def snapshot(user: User, period: Period, content: TranscriptContent) -> Transcript:
     """The stored transcript with this content, made on first download; one code per content."""
-    from lms.certificates.services import generate_code
-
     digest = content.content_hash
     existing = db_session.scalar(
         select(Transcript).where(Transcript.user_id == user.id, Transcript.content_hash == digest)
@@ -281,8 +279,6 @@ def snapshot(user: User, period: Period, content: TranscriptContent) -> Transcri
 
 
 def find_transcript(code: str) -> Transcript | None:
-    from lms.certificates.services import normalise_code
-
     canonical = normalise_code(code)
     if canonical is None:
         return None

@@ -55,6 +55,16 @@ def _attrs(**values: object) -> str:
     )
 
 
+def _element(tag: str, content: str, **values: object) -> str:
+    """``<tag attrs>content</tag>``: ``content`` is markup already escaped."""
+    return f"<{tag} {_attrs(**values)}>{content}</{tag}>"
+
+
+def _empty_text(x: float, y: float, text: str) -> str:
+    """What a chart with nothing to show says, in its middle."""
+    return _element("text", escape(text), x=x, y=y, font_size=15, fill=INK, text_anchor="middle")
+
+
 def _fill(chart_id: str, series: Series) -> str:
     return f"url(#{chart_id}-{series.key})" if series.pattern != "solid" else series.colour
 
@@ -65,13 +75,16 @@ def _pattern_defs(chart_id: str, series_list: list[Series]) -> str:
         pid = f"{chart_id}-{series.key}"
         if series.pattern == "stripes":
             parts.append(
-                f'<pattern id="{escape(pid)}" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)">'
-                f'<rect width="8" height="8" fill="{series.colour}"/><rect width="3" height="8" fill="#ffffff"/></pattern>'
+                f'<pattern id="{escape(pid)}" patternUnits="userSpaceOnUse" width="8" height="8"'
+                ' patternTransform="rotate(45)">'
+                f'<rect width="8" height="8" fill="{series.colour}"/>'
+                '<rect width="3" height="8" fill="#ffffff"/></pattern>'
             )
         elif series.pattern == "dots":
             parts.append(
                 f'<pattern id="{escape(pid)}" patternUnits="userSpaceOnUse" width="8" height="8">'
-                f'<rect width="8" height="8" fill="{series.colour}"/><circle cx="4" cy="4" r="1.8" fill="#ffffff"/></pattern>'
+                f'<rect width="8" height="8" fill="{series.colour}"/>'
+                '<circle cx="4" cy="4" r="1.8" fill="#ffffff"/></pattern>'
             )
     return f"<defs>{''.join(parts)}</defs>" if parts else ""
 
@@ -147,13 +160,32 @@ def stacked_columns(
                 continue
             h = plot_h * value / axis_max
             y -= h
+            name = escape(category.replace("\n", " "))
             svg.append(
-                f"<rect {_attrs(x=round(cx - bar / 2, 1), y=round(y, 1), width=round(bar, 1), height=round(h, 1), fill=_fill(chart_id, series), stroke=series.colour, stroke_width=1.5)}>"
-                f"<title>{escape(category.replace(chr(10), ' '))}: {escape(series.label)} {value}</title></rect>"
+                _element(
+                    "rect",
+                    f"<title>{name}: {escape(series.label)} {value}</title>",
+                    x=round(cx - bar / 2, 1),
+                    y=round(y, 1),
+                    width=round(bar, 1),
+                    height=round(h, 1),
+                    fill=_fill(chart_id, series),
+                    stroke=series.colour,
+                    stroke_width=1.5,
+                )
             )
         if totals[index]:
             svg.append(
-                f"<text {_attrs(x=round(cx, 1), y=round(y - 5, 1), font_size=12, fill=INK, text_anchor='middle', font_weight='bold')}>{totals[index]}</text>"
+                _element(
+                    "text",
+                    str(totals[index]),
+                    x=round(cx, 1),
+                    y=round(y - 5, 1),
+                    font_size=12,
+                    fill=INK,
+                    text_anchor="middle",
+                    font_weight="bold",
+                )
             )
         lines = category.split("\n")
         spans = "".join(
@@ -161,15 +193,21 @@ def stacked_columns(
             for n, line in enumerate(lines)
         )
         svg.append(
-            f"<text {_attrs(x=round(cx, 1), y=height - bottom + 18, font_size=12, fill=INK, text_anchor='middle')}>{spans}</text>"
+            _element(
+                "text",
+                spans,
+                x=round(cx, 1),
+                y=height - bottom + 18,
+                font_size=12,
+                fill=INK,
+                text_anchor="middle",
+            )
         )
     svg.append(
         f"<line {_attrs(x1=left, x2=width - right, y1=top + plot_h, y2=top + plot_h, stroke=INK, stroke_width=1)}/>"
     )
     if not maximum:
-        svg.append(
-            f"<text {_attrs(x=width / 2, y=top + plot_h / 2, font_size=15, fill=INK, text_anchor='middle')}>{escape(empty_text)}</text>"
-        )
+        svg.append(_empty_text(width / 2, top + plot_h / 2, empty_text))
     svg.append("</svg>")
     return Markup("".join(svg))
 
@@ -195,12 +233,28 @@ def horizontal_bars(
         y = top + row * index
         shown = label if len(label) <= 32 else label[:31] + "…"
         svg.append(
-            f"<text {_attrs(x=left - 8, y=y + 19, font_size=13, fill=INK, text_anchor='end')}>{escape(shown)}<title>{escape(label)}</title></text>"
+            _element(
+                "text",
+                f"{escape(shown)}<title>{escape(label)}</title>",
+                x=left - 8,
+                y=y + 19,
+                font_size=13,
+                fill=INK,
+                text_anchor="end",
+            )
         )
         w = plot_w * value / maximum if maximum else 0
         if w:
             svg.append(
-                f"<rect {_attrs(x=left, y=y + 5, width=round(max(w, 1), 1), height=row - 10, fill=colour)}><title>{escape(label)}: {escape(text)}</title></rect>"
+                _element(
+                    "rect",
+                    f"<title>{escape(label)}: {escape(text)}</title>",
+                    x=left,
+                    y=y + 5,
+                    width=round(max(w, 1), 1),
+                    height=row - 10,
+                    fill=colour,
+                )
             )
         svg.append(
             f"<text {_attrs(x=round(left + w + 6, 1), y=y + 19, font_size=13, fill=INK)}>{escape(text)}</text>"
@@ -209,8 +263,6 @@ def horizontal_bars(
         f"<line {_attrs(x1=left, x2=left, y1=top, y2=height - top, stroke=INK, stroke_width=1)}/>"
     )
     if not labels:
-        svg.append(
-            f"<text {_attrs(x=width / 2, y=height / 2 + 5, font_size=15, fill=INK, text_anchor='middle')}>{escape(empty_text)}</text>"
-        )
+        svg.append(_empty_text(width / 2, height / 2 + 5, empty_text))
     svg.append("</svg>")
     return Markup("".join(svg))

@@ -2,39 +2,44 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import format_date, format_percent, get_locale
 from sqlalchemy import func, select
 
+from lms.courses.presentation import PATH_LABELS
 from lms.db import database_state, db_session, utcnow
+from lms.i18n import _
 from lms.learning.models import Enrollment
-from lms.reports import exports
+from lms.reports import chart_data, charts, exports, files, queries
 from lms.reports.filters import CompletionFilters
-from lms.reports.queries import ReportScope, completion_query
+from lms.reports.paging import Page
+from lms.reports.queries import ReportScope
+from lms.state import lms_state
 
 
 def course_titles(locale: str | None = None) -> dict[str, str]:
     """Course titles in ``locale`` (the catalog's translation), by slug; retired courses fall back to the row."""
-    from lms.state import lms_state
-
     locale = locale or str(get_locale() or "en")
     return {course.slug: course.localized("title", locale) for course in lms_state().catalog.all()}
 
 
 def report_filename(extension: str) -> str:
-    from lms.i18n import _
-
     return _("completions-%(date)s.%(ext)s", date=utcnow().date().isoformat(), ext=extension)
 
 
 def _export_statement(
-    filters: CompletionFilters, scope: ReportScope, *, text_dates: bool, guard_formulas: bool = True
+    filters: CompletionFilters,
+    scope: ReportScope,
+    *,
+    text_dates: bool,
+    guard_formulas: bool = True,
 ) -> tuple[exports.ExportLabels, Any]:
     labels = exports.ExportLabels.for_current_locale(course_titles())
     return labels, exports.export_statement(
-        completion_query(filters, scope),
+        queries.completion_query(filters, scope),
         labels,
         text_dates=text_dates,
         guard_formulas=guard_formulas,
@@ -46,8 +51,8 @@ def completion_csv(
 ) -> Iterator[bytes]:
     """The report as CSV chunks. Labels are translated now; rows are read as the chunks are pulled."""
     labels, statement = _export_statement(filters, scope, text_dates=True)
-    return exports.csv_chunks(
-        exports.row_batches(database_state().engine, statement), labels.headers, counter
+    return files.csv_chunks(
+        files.row_batches(database_state().engine, statement), labels.headers, counter
     )
 
 
@@ -59,20 +64,18 @@ def completion_csv_file(
     bounds = db_session.execute(select(func.min(Enrollment.id), func.max(Enrollment.id))).one()
     db_session.rollback()  # nothing of the session's may be open when the writers fork
     id_bounds = None if bounds[0] is None else (int(bounds[0]), int(bounds[1]))
-    return exports.write_csv(
+    return files.write_csv(
         path, labels.headers, database_state().engine, statement, Enrollment.id, id_bounds, jobs
     )
 
 
 def completion_xlsx(filters: CompletionFilters, scope: ReportScope, path: str) -> int:
     """Write the report as an XLSX file at ``path``; returns the number of rows."""
-    from lms.i18n import _
-
     labels, statement = _export_statement(filters, scope, text_dates=False, guard_formulas=False)
-    return exports.write_xlsx(
+    return files.write_xlsx(
         path,
         labels.headers,
-        exports.row_batches(database_state().engine, statement),
+        files.row_batches(database_state().engine, statement),
         sheet_name=_("Completions"),
     )
 
@@ -85,33 +88,27 @@ def report_overview(filters: CompletionFilters, scope: ReportScope) -> dict[str,
     """The report's totals (``summary``) and its filters' choices: counting reads every
     enrollment the filters match, so the page reuses them for a few seconds
     (``LMS_REPORT_TOTALS_SECONDS``, and says so)."""
-    from lms.reports.queries import (
-        cohort_choices,
-        completion_summary,
-        course_choices,
-        facilitator_choices,
-    )
-
-    cohorts = cohort_choices(db_session, scope, limit=COHORT_CHOICES + 1)
+    cohorts = queries.cohort_choices(db_session, scope, limit=COHORT_CHOICES + 1)
     return {
-        "summary": completion_summary(db_session, filters, scope),
-        "courses": course_choices(db_session),
+        "summary": queries.completion_summary(db_session, filters, scope),
+        "courses": queries.course_choices(db_session),
         "cohorts": cohorts[:COHORT_CHOICES],
         "cohorts_listed": len(cohorts) <= COHORT_CHOICES,
-        "facilitators": facilitator_choices(db_session, scope),
+        "facilitators": queries.facilitator_choices(db_session, scope),
     }
 
 
 def report_page_context(
-    filters: CompletionFilters, scope: ReportScope, page: int, size: int, overview: dict[str, Any]
+    filters: CompletionFilters,
+    scope: ReportScope,
+    page: int,
+    size: int,
+    overview: dict[str, Any],
 ) -> dict[str, Any]:
     """What the report page shows: one page of rows, read now, beside the ``overview`` given
     (counted a few seconds ago at most)."""
-    from lms.reports.paging import Page
-    from lms.reports.queries import completion_page
-
     paging = Page.of(page, size, overview["summary"].total)
-    rows = completion_page(db_session, filters, scope, paging.number, size)
+    rows = queries.completion_page(db_session, filters, scope, paging.number, size)
     # Rows added since the totals were counted still show, and are counted in "Showing … of …".
     paging = Page.of(paging.number, size, max(paging.total, paging.offset + len(rows)))
     return {**overview, "paging": paging, "rows": rows}
@@ -119,19 +116,6 @@ def report_page_context(
 
 def overview_charts() -> list[Any]:
     """The admin overview's four charts, each with its data table."""
-    import datetime as dt
-
-    from flask_babel import format_date, format_percent
-
-    from lms.courses.presentation import PATH_LABELS
-    from lms.i18n import _
-    from lms.reports import charts
-    from lms.reports.queries import (
-        attendance_by_cohort,
-        completions_by_course,
-        completions_by_month,
-        reflections_by_month,
-    )
 
     def month_label(key: str) -> str:
         year, month = (int(part) for part in key.split("-"))
@@ -147,7 +131,7 @@ def overview_charts() -> list[Any]:
         return labels
 
     result = []
-    by_month = completions_by_month(db_session)
+    by_month = chart_data.completions_by_month(db_session)
     months = list(by_month)
     series = [
         charts.Series(
@@ -165,7 +149,9 @@ def overview_charts() -> list[Any]:
             id="chart-completions-month",
             title=title,
             description=_(
-                "Stacked columns for the last 12 months (UTC): live sessions solid, recordings striped, self-paced dotted; each column is labelled with its total. The table after the chart has every number."
+                "Stacked columns for the last 12 months (UTC): live sessions solid, recordings "
+                "striped, self-paced dotted; each column is labelled with its total. The table "
+                "after the chart has every number."
             ),
             svg=charts.stacked_columns(
                 "chart-completions-month",
@@ -189,7 +175,7 @@ def overview_charts() -> list[Any]:
     )
 
     titles = course_titles()
-    by_course = completions_by_course(db_session)
+    by_course = chart_data.completions_by_course(db_session)
     title = _("Completions by course")
     labels = [titles.get(slug, name) for slug, name, _live, _total in by_course]
     totals = [total for *_rest, total in by_course]
@@ -220,7 +206,7 @@ def overview_charts() -> list[Any]:
         )
     )
 
-    cohorts = attendance_by_cohort(db_session)
+    cohorts = chart_data.attendance_by_cohort(db_session)
     title = _("Live attendance rate by cohort")
     rates = [
         (present / registered if registered else 0.0)
@@ -244,7 +230,8 @@ def overview_charts() -> list[Any]:
             id="chart-attendance",
             title=title,
             description=_(
-                "One bar per cohort that has met (the 12 most recent): the share of registered people marked present or late, with the counts written after each bar."
+                "One bar per cohort that has met (the 12 most recent): the share of registered "
+                "people marked present or late, with the counts written after each bar."
             ),
             svg=charts.horizontal_bars(
                 "chart-attendance",
@@ -271,7 +258,7 @@ def overview_charts() -> list[Any]:
         )
     )
 
-    reflections = reflections_by_month(db_session)
+    reflections = chart_data.reflections_by_month(db_session)
     title = _("Reflections submitted by month")
     series = [
         charts.Series(

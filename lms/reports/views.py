@@ -10,21 +10,23 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Response, current_app, render_template, request, stream_with_context
+from flask import current_app, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 
 from lms import caching
+from lms.accounts.models import AUDIENCE_ROLES
+from lms.courses.presentation import audience_label, path_label
 from lms.db import utcnow
-from lms.downloads import content_disposition
-from lms.reports import exports, services
-from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
+from lms.reports import services
+from lms.reports.exports import CERTIFICATE_LABELS, NOT_AVAILABLE_LABELS, STATUS_LABELS
+from lms.reports.filters import CompletionFilters
 from lms.reports.paging import page_number
 from lms.reports.queries import ReportScope
+from lms.reports.responses import bad_filters, csv_download, request_filters, xlsx_download
 from lms.routing import AreaBlueprint
 from lms.state import lms_state
 from lms.web.caching import kept
-from lms.web.context import select_timezone
 from lms.web.guards import roles_required
 
 blueprint = AreaBlueprint("lms_reports", __name__)
@@ -37,24 +39,8 @@ def _scope(kind: str) -> ReportScope:
     return ReportScope.everything() if kind == ADMIN else ReportScope.cohorts_of(current_user.id)
 
 
-def _filters() -> tuple[CompletionFilters, dict[str, str]]:
-    # What CompletionFilters.parse reads of them: the first value of each filter argument.
-    given = tuple((name, value) for name, value in request.args.items() if name in ARG_NAMES)
-    try:
-        return _parsed(given, select_timezone() or "UTC"), {}
-    except FilterError as error:
-        return CompletionFilters(), error.errors
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed(given: tuple[tuple[str, str], ...], time_zone: str) -> CompletionFilters:
-    """Filters parsed once per worker for each set of arguments: every report page parses them.
-    Refused arguments raise each time (an exception is never cached), in the viewer's language."""
-    return CompletionFilters.parse(dict(given), time_zone=time_zone)
-
-
 def _page(kind: str) -> Any:
-    filters, errors = _filters()
+    filters, errors = request_filters()
     size = int(current_app.config["LMS_PAGE_SIZE"])
     page = 1 if errors else page_number(request.args)
     scope = _scope(kind)
@@ -126,9 +112,6 @@ def _body(
         "csv": f"lms_reports.{kind}_completions_csv",
         "xlsx": f"lms_reports.{kind}_completions_xlsx",
     }
-    from lms.accounts.models import AUDIENCE_ROLES
-    from lms.courses.presentation import audience_label, path_label
-    from lms.reports.exports import CERTIFICATE_LABELS, NOT_AVAILABLE_LABELS, STATUS_LABELS
 
     return Markup(
         render_template(
@@ -151,41 +134,21 @@ def _body(
 
 
 def _csv(kind: str) -> Any:
-    filters, errors = _filters()
+    filters, errors = request_filters()
     if errors:
-        return _bad_filters(errors)
+        return bad_filters(errors)
     chunks = services.completion_csv(filters, _scope(kind))
-    response = Response(stream_with_context(chunks), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = content_disposition(services.report_filename("csv"))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(chunks, services.report_filename("csv"))
 
 
 def _xlsx(kind: str) -> Any:
-    filters, errors = _filters()
+    filters, errors = request_filters()
     if errors:
-        return _bad_filters(errors)
-    path = exports.temporary_path(".xlsx")
-    try:
-        services.completion_xlsx(filters, _scope(kind), path)
-    except BaseException:
-        exports.remove_quietly(path)
-        raise
-    response = Response(
-        exports.file_chunks(path),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        direct_passthrough=True,
+        return bad_filters(errors)
+    return xlsx_download(
+        lambda path: services.completion_xlsx(filters, _scope(kind), path),
+        services.report_filename("xlsx"),
     )
-    response.call_on_close(lambda: exports.remove_quietly(path))  # also when the body is never read
-    response.headers["Content-Disposition"] = content_disposition(services.report_filename("xlsx"))
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _bad_filters(errors: dict[str, str]) -> Any:
-    message = "\n".join(f"{name}: {text}" for name, text in errors.items())
-    return Response(message + "\n", status=400, mimetype="text/plain")
 
 
 # -- admins: every enrollment -----------------------------------------------------------------------

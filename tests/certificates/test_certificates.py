@@ -203,6 +203,7 @@ def test_not_completed_is_not_eligible(app, make_user, login_as):
 def test_recordings_and_self_paced_are_refused_everywhere(app, make_user, login_as, runner, path):
     from lms.accounts.models import User
     from lms.certificates import services
+    from lms.certificates.eligibility import RecordingNotCertifiedError
     from lms.certificates.models import Certificate
     from lms.db import db_session, utcnow
     from lms.learning.models import Enrollment
@@ -216,7 +217,7 @@ def test_recordings_and_self_paced_are_refused_everywhere(app, make_user, login_
     message = "only for attending a live session"
     # The service.
     with app.test_request_context():
-        with pytest.raises(services.RecordingNotCertifiedError, match=message):
+        with pytest.raises(RecordingNotCertifiedError, match=message):
             services.issue_certificate(
                 db_session.get(Enrollment, enrollment_id), db_session.get(User, admin.id)
             )

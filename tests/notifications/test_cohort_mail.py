@@ -64,7 +64,7 @@ def cohort_start(app, cohort_id):
 
 def run_due(app):
     from lms.db import db_session
-    from lms.notifications.services import run_due as run
+    from lms.notifications.schedule import run_due as run
 
     with app.app_context():
         report = run()
@@ -396,7 +396,7 @@ def test_two_schedulers_at_once_send_each_reminder_once(app, make_user, smtp):
 
     def scheduler():
         from lms.db import db_session
-        from lms.notifications.services import run_due as run
+        from lms.notifications.schedule import run_due as run
 
         try:
             with app.app_context():

@@ -251,8 +251,8 @@ def test_the_evaluation_is_required_before_the_certificate_only_when_the_course_
     app_config, tmp_path, required, required_courses, make_user
 ):
     from lms import create_app
-    from lms.certificates import services as certificates
-    from lms.certificates.services import NotEligibleError
+    from lms.certificates import eligibility as certificates
+    from lms.certificates.eligibility import NotEligibleError
     from lms.cohorts.models import Attendance, AttendanceStatus
     from lms.db import db_session
     from lms.records import evaluations

@@ -9,7 +9,7 @@ from lms.cohorts.models import Cohort
 from lms.db import utcnow
 from lms.learning.models import Enrollment, EnrollmentStatus, Reflection
 from lms.reports import charts
-from lms.reports.queries import (
+from lms.reports.chart_data import (
     attendance_by_cohort,
     completions_by_course,
     completions_by_month,

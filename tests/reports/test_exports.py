@@ -10,7 +10,8 @@ from sqlalchemy import func, literal, select, update
 
 from lms.cli import lms_group
 from lms.learning.models import Enrollment, EnrollmentStatus
-from lms.reports.exports import id_ranges, neutralise, spreadsheet_safe
+from lms.reports.exports import neutralise, spreadsheet_safe
+from lms.reports.files import id_ranges
 from tests.reports.data import seed
 
 ADMIN_CSV = "/admin/reports/completions.csv"

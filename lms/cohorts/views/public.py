@@ -15,7 +15,7 @@ from lms.downloads import content_disposition
 from lms.forms import ActionForm
 from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
-from lms.notifications.services import cohort_calendar_file
+from lms.notifications.links import cohort_calendar_file
 
 
 def _public_cohort_or_404(cohort_id: int) -> Cohort:

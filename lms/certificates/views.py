@@ -26,7 +26,6 @@ from lms.certificates.jobs import (
     issue_cohort_certificates,
     zip_path,
 )
-from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
 from lms.downloads import content_disposition, name_part
 from lms.forms import ActionForm
@@ -36,7 +35,7 @@ from lms.jobs.services import latest_job
 from lms.learning.models import Enrollment
 from lms.routing import AreaBlueprint
 from lms.security import rate_limit
-from lms.web.guards import roles_required
+from lms.web.guards import managed_cohort_or_404, roles_required
 
 blueprint = AreaBlueprint("lms_certificates", __name__)
 
@@ -83,13 +82,6 @@ def verify_rate_limit() -> str:
     return current_app.config["LMS_VERIFY_RATE_LIMIT"]
 
 
-def _managed_or_404(cohort_id: int):
-    cohort = managed_cohort(current_user, cohort_id)
-    if cohort is None:
-        abort(404)
-    return cohort
-
-
 def _to_roster(cohort_id: int):
     return redirect(url_for("lms_cohorts.roster", cohort_id=cohort_id), code=303)
 
@@ -102,7 +94,7 @@ def _to_roster(cohort_id: int):
 def issue_cohort(cohort_id: int):
     """Issue to everyone who completed, as a job (a large cohort takes a while): its page
     follows the progress and then says who got one."""
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -126,7 +118,7 @@ def _cohort_key(cohort_id: int) -> str:
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/certificates/issue")
 @roles_required("facilitator")
 def issue_one(cohort_id: int):
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     enrollment_id = parse_id(request.form.get("enrollment_id"))
@@ -178,7 +170,7 @@ COHORT_JOBS = (build_cohort_zip, issue_cohort_certificates)
 @roles_required("facilitator")
 def cohort_zip(cohort_id: int):
     """The cohort's ZIP: the latest one built (or being built), and a button to build it anew."""
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     latest = latest_job(build_cohort_zip, _cohort_key(cohort.id))
     return render_template(
         "lms/certificates/cohort_zip.html",
@@ -193,7 +185,7 @@ def cohort_zip(cohort_id: int):
 @roles_required("facilitator")
 def build_zip(cohort_id: int):
     """Start building the ZIP, unless a build is already on its way: then follow that one."""
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     latest = latest_job(build_cohort_zip, _cohort_key(cohort.id))
@@ -223,7 +215,7 @@ def _cohort_job_or_404(cohort, job_id: int):
 def cohort_job(cohort_id: int, job_id: int):
     """How far a cohort's certificate job is; refreshed by the browser itself (no script) while
     it runs, if the person asked for that; then its outcome, or the download."""
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     row = _cohort_job_or_404(cohort, job_id)
     refresh = request.args.get("refresh") == "1" and not row.finished
     is_zip = row.name == build_cohort_zip.lms_job.name
@@ -246,7 +238,7 @@ def cohort_job(cohort_id: int, job_id: int):
 @blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/certificates/jobs/<lms_id:job_id>.zip")
 @roles_required("facilitator")
 def zip_file(cohort_id: int, job_id: int):
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     row = _cohort_job_or_404(cohort, job_id)
     path = zip_path(row.result) if row.name == build_cohort_zip.lms_job.name else None
     if path is None:

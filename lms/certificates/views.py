@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -34,7 +33,7 @@ from lms.jobs import Job, JobStatus, enqueue
 from lms.jobs.services import latest_job
 from lms.learning.models import Enrollment
 from lms.routing import AreaBlueprint
-from lms.security import rate_limit
+from lms.security import rate_limit, unindexed, verify_rate_limit
 from lms.web.guards import managed_cohort_or_404, roles_required
 
 blueprint = AreaBlueprint("lms_certificates", __name__)
@@ -76,10 +75,6 @@ class VerifyForm(FlaskForm):
         description=_l("The code printed under the QR code, for example K7QD-3MPX-W9TA-HF2C."),
     )
     submit = SubmitField(_l("Check"))
-
-
-def verify_rate_limit() -> str:
-    return current_app.config["LMS_VERIFY_RATE_LIMIT"]
 
 
 def _to_roster(cohort_id: int):
@@ -391,12 +386,12 @@ def verify(code: str):
     canonical = verification.certificate.code
     if code != canonical:
         return redirect(url_for("lms_certificates.verify", code=canonical), code=301)
-    response = Response(
-        render_template(
-            "lms/certificates/verify.html",
-            verification=verification,
-            certificate=verification.certificate,
+    return unindexed(
+        Response(
+            render_template(
+                "lms/certificates/verify.html",
+                verification=verification,
+                certificate=verification.certificate,
+            )
         )
     )
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response

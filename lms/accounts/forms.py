@@ -63,6 +63,20 @@ def _display_name_field() -> StringField:
     )
 
 
+def _email_field(description: str = "") -> EmailField:
+    """The address an account is known by, as signing up and asking for a reset link take it."""
+    return EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Email(message=_l("Enter an email address like name@example.org.")),
+            Length(max=254),
+        ],
+        description=description,
+        render_kw={"autocomplete": "email"},
+    )
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("Email"),
@@ -81,31 +95,14 @@ class LoginForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     display_name = _display_name_field()
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(message=_l("Enter your email address.")),
-            Email(message=_l("Enter an email address like name@example.org.")),
-            Length(max=254),
-        ],
-        render_kw={"autocomplete": "email"},
-    )
+    email = _email_field()
     password, confirm = _new_password_fields(_l("Password"), _l("Password again"))
     submit = SubmitField(_l("Create account"))
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(message=_l("Enter your email address.")),
-            Email(message=_l("Enter an email address like name@example.org.")),
-            Length(max=254),
-        ],
-        description=_l(
-            "The address you signed up with. We will send a link to choose a new password."
-        ),
-        render_kw={"autocomplete": "email"},
+    email = _email_field(
+        _l("The address you signed up with. We will send a link to choose a new password.")
     )
     submit = SubmitField(_l("Send the link"))
 

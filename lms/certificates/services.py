@@ -155,8 +155,19 @@ def issue_certificate(enrollment: Enrollment, actor: User | None) -> IssueResult
         user_id=enrollment.user_id,
         code=certificate.code,
     )
-    certificate_issued.send(current_app._get_current_object(), certificate=certificate, actor=actor)  # type: ignore[attr-defined]
+    _announce_issued(certificate, actor)
     return IssueResult(certificate, True)
+
+
+# The signals of lms.certificates.signals, sent with the app as sender.
+def _announce_issued(certificate: Certificate, actor: User | None) -> None:
+    certificate_issued.send(current_app._get_current_object(), certificate=certificate, actor=actor)  # type: ignore[attr-defined]
+
+
+def _announce_revoked(certificate: Certificate, actor: User | None, reason: str) -> None:
+    certificate_revoked.send(
+        current_app._get_current_object(), certificate=certificate, actor=actor, reason=reason
+    )  # type: ignore[attr-defined]
 
 
 def _insert(
@@ -278,9 +289,7 @@ def revoke_certificate(certificate: Certificate, actor: User | None, reason: str
         enrollment_id=certificate.enrollment_id,
         reason=reason,
     )
-    certificate_revoked.send(
-        current_app._get_current_object(), certificate=certificate, actor=actor, reason=reason
-    )  # type: ignore[attr-defined]
+    _announce_revoked(certificate, actor, reason)
     return certificate
 
 
@@ -302,10 +311,8 @@ def reissue_certificate(certificate: Certificate, actor: User | None) -> Certifi
         code=new.code,
         enrollment_id=enrollment.id,
     )
-    certificate_revoked.send(
-        current_app._get_current_object(), certificate=certificate, actor=actor, reason=REPLACED
-    )  # type: ignore[attr-defined]
-    certificate_issued.send(current_app._get_current_object(), certificate=new, actor=actor)  # type: ignore[attr-defined]
+    _announce_revoked(certificate, actor, REPLACED)
+    _announce_issued(new, actor)
     return new
 
 
@@ -335,7 +342,7 @@ def reissue_after_revocation(
         user_id=enrollment.user_id,
         reason=reason,
     )
-    certificate_issued.send(current_app._get_current_object(), certificate=new, actor=actor)  # type: ignore[attr-defined]
+    _announce_issued(new, actor)
     return new
 
 

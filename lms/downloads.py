@@ -1,6 +1,6 @@
-"""File names of downloads: the ``Content-Disposition`` header (RFC 6266) and names built from
-people's and sessions' names. No Flask: Werkzeug's header formatting and the standard library's
-percent-encoding only.
+"""File names of downloads: the ``Content-Disposition`` header (RFC 6266), names built from
+people's and sessions' names, and a response made a download of one person's data. No Flask:
+Werkzeug's responses and header formatting and the standard library's percent-encoding only.
 
 A file name travels twice: whole, as ``filename*=UTF-8''...`` (RFC 8187 encoding), which every
 current browser prefers, and transliterated to ASCII in ``filename=`` for the clients that read
@@ -14,6 +14,7 @@ import unicodedata
 from urllib.parse import quote
 
 from werkzeug.http import dump_options_header
+from werkzeug.wrappers import Response
 
 # RFC 8187 attr-char: what ``filename*`` may carry unencoded besides letters and digits.
 _ATTR_CHARS = "!#$&+-.^_`|~"
@@ -52,3 +53,11 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
         "filename*": "UTF-8''" + quote(clean, safe=_ATTR_CHARS),
     }
     return dump_options_header("inline" if inline else "attachment", options)
+
+
+def as_download(response: Response, filename: str) -> Response:
+    """``response`` as a file saved under ``filename`` that no cache keeps: what it holds is one
+    person's (their transcript, their data) or a report on people."""
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import NotFound
@@ -53,6 +53,18 @@ def login_rate_limit() -> str:
 
 def login_account_rate_limit() -> str:
     return current_app.config["LMS_LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def verify_rate_limit() -> str:
+    """The limit of the public checks of a code (certificates, transcripts, credentials)."""
+    return current_app.config["LMS_VERIFY_RATE_LIMIT"]
+
+
+def unindexed(response: Response) -> Response:
+    """Ask search engines not to index the page: a verification page or a shared credential
+    names a person, for whoever was given its link or code, not for a search."""
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def login_account_key() -> str:

@@ -23,51 +23,26 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if value is not None and hasattr(value, "isoformat") else value
 
 
+def _rows_of(model: Any, enrollment_ids: list[int]) -> list[Any]:
+    """The rows of ``model`` that belong to these enrollments, in the order they were made."""
+    if not enrollment_ids:
+        return []
+    return list(
+        db_session.scalars(
+            select(model).where(model.enrollment_id.in_(enrollment_ids)).order_by(model.id)
+        )
+    )
+
+
 def export_user_data(user: User) -> dict[str, Any]:
     """Everything the engine holds about ``user``, as JSON-ready data (never the password hash)."""
 
     enrollments = enrollments_of(user)
     ids = [e.id for e in enrollments]
-    progress = (
-        list(
-            db_session.scalars(
-                select(StepProgress)
-                .where(StepProgress.enrollment_id.in_(ids))
-                .order_by(StepProgress.id)
-            )
-        )
-        if ids
-        else []
-    )
-    reflections = (
-        list(
-            db_session.scalars(
-                select(Reflection).where(Reflection.enrollment_id.in_(ids)).order_by(Reflection.id)
-            )
-        )
-        if ids
-        else []
-    )
-    attendance = (
-        list(
-            db_session.scalars(
-                select(Attendance).where(Attendance.enrollment_id.in_(ids)).order_by(Attendance.id)
-            )
-        )
-        if ids
-        else []
-    )
-    certificates = (
-        list(
-            db_session.scalars(
-                select(Certificate)
-                .where(Certificate.enrollment_id.in_(ids))
-                .order_by(Certificate.id)
-            )
-        )
-        if ids
-        else []
-    )
+    progress = _rows_of(StepProgress, ids)
+    reflections = _rows_of(Reflection, ids)
+    attendance = _rows_of(Attendance, ids)
+    certificates = _rows_of(Certificate, ids)
     events = list(
         db_session.scalars(
             select(AuditEvent)

@@ -26,12 +26,55 @@ _PASSWORD_TOO_SHORT = _l("Use at least 10 characters for your password.")
 _PASSWORD_TOO_LONG = _l("Use at most 200 characters for your password.")
 
 
-def _new_password_validators() -> list:
-    return [
-        DataRequired(message=_l("Choose a password.")),
-        Length(min=MIN_PASSWORD_LENGTH, message=_PASSWORD_TOO_SHORT),
-        Length(max=200, message=_PASSWORD_TOO_LONG),
-    ]
+def _new_password_fields(label: str, again_label: str) -> tuple[PasswordField, PasswordField]:
+    """A new password and the same typed again, as signing up and resetting the password ask."""
+    password = PasswordField(
+        label,
+        validators=[
+            DataRequired(message=_l("Choose a password.")),
+            Length(min=MIN_PASSWORD_LENGTH, message=_PASSWORD_TOO_SHORT),
+            Length(max=200, message=_PASSWORD_TOO_LONG),
+        ],
+        description=_PASSWORD_HINT,
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        again_label,
+        validators=[
+            DataRequired(message=_l("Type the password again.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+            Length(max=200),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+def _display_name_field() -> StringField:
+    """A person's name as others see it (the account's ``display_name``)."""
+    return StringField(
+        _l("Your name"),
+        validators=[
+            DataRequired(message=_l("Enter your name.")),
+            Length(max=120, message=_l("Use at most 120 characters.")),
+        ],
+        description=_l("As you would like it shown to facilitators and on certificates."),
+        render_kw={"autocomplete": "name"},
+    )
+
+
+def _email_field(description: str = "") -> EmailField:
+    """The address an account is known by, as signing up and asking for a reset link take it."""
+    return EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Email(message=_l("Enter an email address like name@example.org.")),
+            Length(max=254),
+        ],
+        description=description,
+        render_kw={"autocomplete": "email"},
+    )
 
 
 class LoginForm(FlaskForm):
@@ -51,87 +94,26 @@ class LoginForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    display_name = StringField(
-        _l("Your name"),
-        validators=[
-            DataRequired(message=_l("Enter your name.")),
-            Length(max=120, message=_l("Use at most 120 characters.")),
-        ],
-        description=_l("As you would like it shown to facilitators and on certificates."),
-        render_kw={"autocomplete": "name"},
-    )
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(message=_l("Enter your email address.")),
-            Email(message=_l("Enter an email address like name@example.org.")),
-            Length(max=254),
-        ],
-        render_kw={"autocomplete": "email"},
-    )
-    password = PasswordField(
-        _l("Password"),
-        validators=_new_password_validators(),
-        description=_PASSWORD_HINT,
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Password again"),
-        validators=[
-            DataRequired(message=_l("Type the password again.")),
-            EqualTo("password", message=_l("The two passwords are not the same.")),
-            Length(max=200),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    display_name = _display_name_field()
+    email = _email_field()
+    password, confirm = _new_password_fields(_l("Password"), _l("Password again"))
     submit = SubmitField(_l("Create account"))
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(message=_l("Enter your email address.")),
-            Email(message=_l("Enter an email address like name@example.org.")),
-            Length(max=254),
-        ],
-        description=_l(
-            "The address you signed up with. We will send a link to choose a new password."
-        ),
-        render_kw={"autocomplete": "email"},
+    email = _email_field(
+        _l("The address you signed up with. We will send a link to choose a new password.")
     )
     submit = SubmitField(_l("Send the link"))
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=_new_password_validators(),
-        description=_PASSWORD_HINT,
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(message=_l("Type the password again.")),
-            EqualTo("password", message=_l("The two passwords are not the same.")),
-            Length(max=200),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password, confirm = _new_password_fields(_l("New password"), _l("New password again"))
     submit = SubmitField(_l("Save the new password"))
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField(
-        _l("Your name"),
-        validators=[
-            DataRequired(message=_l("Enter your name.")),
-            Length(max=120, message=_l("Use at most 120 characters.")),
-        ],
-        description=_l("As you would like it shown to facilitators and on certificates."),
-        render_kw={"autocomplete": "name"},
-    )
+    display_name = _display_name_field()
     locale = SelectField(
         _l("Language"), description=_l("The language of the pages and of the messages we send you.")
     )

@@ -155,8 +155,19 @@ def issue_certificate(enrollment: Enrollment, actor: User | None) -> IssueResult
         user_id=enrollment.user_id,
         code=certificate.code,
     )
-    certificate_issued.send(current_app._get_current_object(), certificate=certificate, actor=actor)  # type: ignore[attr-defined]
+    _announce_issued(certificate, actor)
     return IssueResult(certificate, True)
+
+
+# The signals of lms.certificates.signals, sent with the app as sender.
+def _announce_issued(certificate: Certificate, actor: User | None) -> None:
+    certificate_issued.send(current_app._get_current_object(), certificate=certificate, actor=actor)  # type: ignore[attr-defined]
+
+
+def _announce_revoked(certificate: Certificate, actor: User | None, reason: str) -> None:
+    certificate_revoked.send(
+        current_app._get_current_object(), certificate=certificate, actor=actor, reason=reason
+    )  # type: ignore[attr-defined]
 
 
 def _insert(
@@ -226,20 +237,50 @@ def _require_admin(actor: User | None) -> None:
         raise CertificateError(_("Only an admin can revoke or reissue a certificate."))
 
 
-def revoke_certificate(certificate: Certificate, actor: User | None, reason: str) -> Certificate:
-    _require_admin(actor)
+def _admin_reason(reason: str, missing: str) -> str:
+    """The reason an admin gave, trimmed; ``missing`` is the refusal when there is none."""
     reason = (reason or "").strip()
     if not reason:
-        raise CertificateError(_("Give a reason for revoking the certificate."))
+        raise CertificateError(missing)
     if len(reason) > MAX_REASON:
         raise CertificateError(_("The reason can be at most %(max)s characters.", max=MAX_REASON))
-    lock_fresh(certificate)
-    if certificate.revoked_at is not None:
-        raise CertificateError(_("This certificate was already revoked."))
+    return reason
+
+
+def _mark_revoked(certificate: Certificate, actor: User | None, reason: str) -> None:
     certificate.revoked_at = utcnow()
     certificate.revoked_reason = reason
     certificate.revoked_by_id = actor.id if actor else None
     db_session.flush()
+
+
+def _lock_for_reissue(certificate: Certificate) -> tuple[Enrollment, Eligibility]:
+    """The certificate's enrollment, which must still earn a certificate, locked; the certificate
+    read again under that lock."""
+    enrollment = certificate.enrollment
+    eligibility = check_eligible(enrollment)
+    lock_row(Enrollment, enrollment.id)
+    db_session.refresh(certificate)
+    return enrollment, eligibility
+
+
+def _insert_locked(
+    enrollment: Enrollment, actor: User | None, eligibility: Eligibility
+) -> Certificate:
+    """A new certificate for an enrollment whose row this transaction holds locked."""
+    new = _insert(enrollment, actor, _snapshot(enrollment, eligibility))
+    if isinstance(new, IssueResult):  # cannot happen while we hold the lock
+        raise CertificateError(_("The certificate could not be issued. Please try again."))
+    return new
+
+
+def revoke_certificate(certificate: Certificate, actor: User | None, reason: str) -> Certificate:
+    _require_admin(actor)
+    reason = _admin_reason(reason, _("Give a reason for revoking the certificate."))
+    lock_fresh(certificate)
+    if certificate.revoked_at is not None:
+        raise CertificateError(_("This certificate was already revoked."))
+    _mark_revoked(certificate, actor, reason)
     record_event(
         actor,
         "certificate.revoked",
@@ -248,28 +289,18 @@ def revoke_certificate(certificate: Certificate, actor: User | None, reason: str
         enrollment_id=certificate.enrollment_id,
         reason=reason,
     )
-    certificate_revoked.send(
-        current_app._get_current_object(), certificate=certificate, actor=actor, reason=reason
-    )  # type: ignore[attr-defined]
+    _announce_revoked(certificate, actor, reason)
     return certificate
 
 
 def reissue_certificate(certificate: Certificate, actor: User | None) -> Certificate:
     """A new certificate with a fresh snapshot (corrected name...); the old one is revoked as replaced."""
     _require_admin(actor)
-    enrollment = certificate.enrollment
-    eligibility = check_eligible(enrollment)
-    lock_row(Enrollment, enrollment.id)
-    db_session.refresh(certificate)
+    enrollment, eligibility = _lock_for_reissue(certificate)
     if certificate.revoked_at is not None:
         raise CertificateError(_("Only a valid certificate can be reissued."))
-    certificate.revoked_at = utcnow()
-    certificate.revoked_reason = REPLACED
-    certificate.revoked_by_id = actor.id if actor else None
-    db_session.flush()
-    new = _insert(enrollment, actor, _snapshot(enrollment, eligibility))
-    if isinstance(new, IssueResult):  # cannot happen while we hold the lock
-        raise CertificateError(_("The certificate could not be issued. Please try again."))
+    _mark_revoked(certificate, actor, REPLACED)
+    new = _insert_locked(enrollment, actor, eligibility)
     certificate.replaced_by_id = new.id
     db_session.flush()
     record_event(
@@ -280,10 +311,8 @@ def reissue_certificate(certificate: Certificate, actor: User | None) -> Certifi
         code=new.code,
         enrollment_id=enrollment.id,
     )
-    certificate_revoked.send(
-        current_app._get_current_object(), certificate=certificate, actor=actor, reason=REPLACED
-    )  # type: ignore[attr-defined]
-    certificate_issued.send(current_app._get_current_object(), certificate=new, actor=actor)  # type: ignore[attr-defined]
+    _announce_revoked(certificate, actor, REPLACED)
+    _announce_issued(new, actor)
     return new
 
 
@@ -296,22 +325,13 @@ def reissue_after_revocation(
     two. Refused while the enrollment has a valid certificate, or no longer earns one.
     """
     _require_admin(actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise CertificateError(_("Say why a new certificate is issued after the revocation."))
-    if len(reason) > MAX_REASON:
-        raise CertificateError(_("The reason can be at most %(max)s characters.", max=MAX_REASON))
-    enrollment = certificate.enrollment
-    eligibility = check_eligible(enrollment)
-    lock_row(Enrollment, enrollment.id)
-    db_session.refresh(certificate)
+    reason = _admin_reason(reason, _("Say why a new certificate is issued after the revocation."))
+    enrollment, eligibility = _lock_for_reissue(certificate)
     if certificate.revoked_at is None:
         raise CertificateError(_("This certificate is valid: reissue it instead."))
     if valid_certificate(enrollment, fresh=True) is not None:
         raise CertificateError(_("This enrollment already has a valid certificate."))
-    new = _insert(enrollment, actor, _snapshot(enrollment, eligibility))
-    if isinstance(new, IssueResult):  # cannot happen while we hold the lock
-        raise CertificateError(_("The certificate could not be issued. Please try again."))
+    new = _insert_locked(enrollment, actor, eligibility)
     record_event(
         actor,
         "certificate.reissued_after_revocation",
@@ -322,7 +342,7 @@ def reissue_after_revocation(
         user_id=enrollment.user_id,
         reason=reason,
     )
-    certificate_issued.send(current_app._get_current_object(), certificate=new, actor=actor)  # type: ignore[attr-defined]
+    _announce_issued(new, actor)
     return new
 
 

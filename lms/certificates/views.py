@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,7 +25,6 @@ from lms.certificates.jobs import (
     issue_cohort_certificates,
     zip_path,
 )
-from lms.cohorts.services import managed_cohort
 from lms.db import db_session, parse_id
 from lms.downloads import content_disposition, name_part
 from lms.forms import ActionForm
@@ -35,8 +33,8 @@ from lms.jobs import Job, JobStatus, enqueue
 from lms.jobs.services import latest_job
 from lms.learning.models import Enrollment
 from lms.routing import AreaBlueprint
-from lms.security import rate_limit
-from lms.web.guards import roles_required
+from lms.security import rate_limit, unindexed, verify_rate_limit
+from lms.web.guards import managed_cohort_or_404, roles_required
 
 blueprint = AreaBlueprint("lms_certificates", __name__)
 
@@ -79,17 +77,6 @@ class VerifyForm(FlaskForm):
     submit = SubmitField(_l("Check"))
 
 
-def verify_rate_limit() -> str:
-    return current_app.config["LMS_VERIFY_RATE_LIMIT"]
-
-
-def _managed_or_404(cohort_id: int):
-    cohort = managed_cohort(current_user, cohort_id)
-    if cohort is None:
-        abort(404)
-    return cohort
-
-
 def _to_roster(cohort_id: int):
     return redirect(url_for("lms_cohorts.roster", cohort_id=cohort_id), code=303)
 
@@ -102,7 +89,7 @@ def _to_roster(cohort_id: int):
 def issue_cohort(cohort_id: int):
     """Issue to everyone who completed, as a job (a large cohort takes a while): its page
     follows the progress and then says who got one."""
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -126,7 +113,7 @@ def _cohort_key(cohort_id: int) -> str:
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/certificates/issue")
 @roles_required("facilitator")
 def issue_one(cohort_id: int):
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     enrollment_id = parse_id(request.form.get("enrollment_id"))
@@ -178,7 +165,7 @@ COHORT_JOBS = (build_cohort_zip, issue_cohort_certificates)
 @roles_required("facilitator")
 def cohort_zip(cohort_id: int):
     """The cohort's ZIP: the latest one built (or being built), and a button to build it anew."""
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     latest = latest_job(build_cohort_zip, _cohort_key(cohort.id))
     return render_template(
         "lms/certificates/cohort_zip.html",
@@ -193,7 +180,7 @@ def cohort_zip(cohort_id: int):
 @roles_required("facilitator")
 def build_zip(cohort_id: int):
     """Start building the ZIP, unless a build is already on its way: then follow that one."""
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     latest = latest_job(build_cohort_zip, _cohort_key(cohort.id))
@@ -223,7 +210,7 @@ def _cohort_job_or_404(cohort, job_id: int):
 def cohort_job(cohort_id: int, job_id: int):
     """How far a cohort's certificate job is; refreshed by the browser itself (no script) while
     it runs, if the person asked for that; then its outcome, or the download."""
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     row = _cohort_job_or_404(cohort, job_id)
     refresh = request.args.get("refresh") == "1" and not row.finished
     is_zip = row.name == build_cohort_zip.lms_job.name
@@ -246,7 +233,7 @@ def cohort_job(cohort_id: int, job_id: int):
 @blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/certificates/jobs/<lms_id:job_id>.zip")
 @roles_required("facilitator")
 def zip_file(cohort_id: int, job_id: int):
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     row = _cohort_job_or_404(cohort, job_id)
     path = zip_path(row.result) if row.name == build_cohort_zip.lms_job.name else None
     if path is None:
@@ -399,12 +386,12 @@ def verify(code: str):
     canonical = verification.certificate.code
     if code != canonical:
         return redirect(url_for("lms_certificates.verify", code=canonical), code=301)
-    response = Response(
-        render_template(
-            "lms/certificates/verify.html",
-            verification=verification,
-            certificate=verification.certificate,
+    return unindexed(
+        Response(
+            render_template(
+                "lms/certificates/verify.html",
+                verification=verification,
+                certificate=verification.certificate,
+            )
         )
     )
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response

@@ -22,7 +22,7 @@ from lms.db import db_session
 from lms.i18n import _, _l
 from lms.links import external_url
 from lms.routing import AreaBlueprint
-from lms.security import rate_limit
+from lms.security import rate_limit, unindexed, verify_rate_limit
 
 blueprint = AreaBlueprint("lms_credentials", __name__)
 
@@ -39,10 +39,6 @@ def _listen_to_certificates(state) -> None:  # type: ignore[no-untyped-def]
 @blueprint.app_template_global()
 def credential_for_certificate(certificate) -> Credential | None:  # type: ignore[no-untyped-def]
     return services.credential_of(certificate)
-
-
-def _verify_rate_limit() -> str:
-    return current_app.config["LMS_VERIFY_RATE_LIMIT"]
 
 
 def _json(
@@ -177,9 +173,9 @@ def shared_credential(token: str):
         or credential.certificate.revoked_at is not None
     ):
         abort(404)
-    response = _json(credential.document, download=f"credential-{credential.certificate.code}.json")
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return unindexed(
+        _json(credential.document, download=f"credential-{credential.certificate.code}.json")
+    )
 
 
 # -- checking a credential ----------------------------------------------------------------------
@@ -206,7 +202,7 @@ class CheckForm(FlaskForm):
 
 
 @blueprint.route("/credentials/verify", methods=["GET", "POST"])
-@rate_limit(_verify_rate_limit, methods=["POST"])
+@rate_limit(verify_rate_limit, methods=["POST"])
 def check():
     form = CheckForm()
     result = None

@@ -37,7 +37,7 @@ from lms.accounts.data_export import export_user_data
 from lms.courses.definitions import AttendStep, ReadStep, ReflectStep, WatchStep
 from lms.courses.presentation import path_label, register_course_panel
 from lms.db import commit_if_open
-from lms.downloads import content_disposition, name_part
+from lms.downloads import as_download, name_part
 from lms.i18n import LANGUAGE_NAMES, _, current_locale, domain
 from lms.learning import dashboard as my_learning
 from lms.learning import services
@@ -493,11 +493,11 @@ def dashboard():
 def export_data():
     payload = json.dumps(export_user_data(current_user), ensure_ascii=False, indent=2)
     response = Response(payload, mimetype="application/json")
-    response.headers["Content-Disposition"] = content_disposition(
-        "-".join(filter(None, ("my-learning-data", name_part(current_user.display_name)))) + ".json"
+    return as_download(
+        response,
+        "-".join(filter(None, ("my-learning-data", name_part(current_user.display_name))))
+        + ".json",
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @blueprint.route("/me/delete", methods=["GET", "POST"])

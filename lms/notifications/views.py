@@ -8,7 +8,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from lms.cohorts.services import course_title, managed_cohort
+from lms.cohorts.services import course_title
 from lms.db import parse_id
 from lms.forms import ActionForm
 from lms.i18n import _, current_locale
@@ -16,7 +16,7 @@ from lms.notifications import links, services
 from lms.notifications.forms import ReminderForm, RosterMessageForm, SettingsForm, reminder_label
 from lms.notifications.models import DeliveryStatus
 from lms.routing import AreaBlueprint
-from lms.web.guards import roles_required
+from lms.web.guards import managed_cohort_or_404, roles_required
 
 blueprint = AreaBlueprint("lms_notifications", __name__)
 
@@ -131,13 +131,6 @@ def unsubscribe_one_click(token: str):
 # -- a cohort's mail (its facilitators and admins) ----------------------------------------------------
 
 
-def _managed_or_404(cohort_id: int):
-    cohort = managed_cohort(current_user, cohort_id)
-    if cohort is None:
-        abort(404)
-    return cohort
-
-
 def _render_cohort_mail(
     cohort: Any, reminder_form: Any = None, message_form: Any = None, status: int = 200
 ):
@@ -167,13 +160,13 @@ def _render_cohort_mail(
 @blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/mail")
 @roles_required("facilitator")
 def cohort_mail(cohort_id: int):
-    return _render_cohort_mail(_managed_or_404(cohort_id))
+    return _render_cohort_mail(managed_cohort_or_404(cohort_id))
 
 
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/mail/reminders")
 @roles_required("facilitator")
 def cohort_reminders(cohort_id: int):
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     form = ReminderForm()
     if not form.validate_on_submit():
         return _render_cohort_mail(cohort, reminder_form=form, status=422)
@@ -191,7 +184,7 @@ def cohort_reminders(cohort_id: int):
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/mail/message")
 @roles_required("facilitator")
 def cohort_message(cohort_id: int):
-    cohort = _managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     form = RosterMessageForm()
     if not form.validate_on_submit():
         return _render_cohort_mail(cohort, message_form=form, status=422)

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Response, request, stream_with_context
 
-from lms.downloads import content_disposition
+from lms.downloads import as_download
 from lms.reports import files
 from lms.reports.filters import ARG_NAMES, CompletionFilters, FilterError
 from lms.web.context import select_timezone
@@ -46,7 +46,7 @@ def csv_download(chunks: Iterable[bytes], filename: str) -> Response:
     """A CSV file streamed as its chunks are made (in the request's context)."""
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    return _as_download(response, filename)
+    return as_download(response, filename)
 
 
 def xlsx_download(write: Callable[[str], Any], filename: str) -> Response:
@@ -60,10 +60,4 @@ def xlsx_download(write: Callable[[str], Any], filename: str) -> Response:
         raise
     response = Response(files.file_chunks(path), mimetype=XLSX_MIMETYPE, direct_passthrough=True)
     response.call_on_close(lambda: files.remove_quietly(path))  # also when the body is never read
-    return _as_download(response, filename)
-
-
-def _as_download(response: Response, filename: str) -> Response:
-    response.headers["Content-Disposition"] = content_disposition(filename)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return as_download(response, filename)

@@ -1,5 +1,6 @@
-"""Who may open a page and what a request may carry: the role guard, the check of a redirect
-target, the refusal of NUL characters and the reading of a JSON body."""
+"""Who may open a page and what a request may carry: the role guard, the cohort a facilitator's
+page is about, the check of a redirect target, the refusal of NUL characters and the reading of
+a JSON body."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
 
+from lms.cohorts.models import Cohort
+from lms.cohorts.services import managed_cohort
 from lms.i18n import domain
 from lms.web.errors import ERROR_MESSAGES, wants_json
 
@@ -40,6 +43,15 @@ def _has_role(role: str) -> bool:
     if role == "facilitator":
         return bool(current_user.can_facilitate)
     return role == "learner"
+
+
+def managed_cohort_or_404(cohort_id: int) -> Cohort:
+    """The cohort of a facilitator's page (roster, certificates, mail, evaluation), if the
+    signed-in person manages it; otherwise a 404, which tells nobody whether it exists."""
+    cohort = managed_cohort(current_user, cohort_id)
+    if cohort is None:
+        abort(404)
+    return cohort
 
 
 def safe_next_url(target: str | None, fallback: str) -> str:

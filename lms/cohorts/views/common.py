@@ -1,14 +1,13 @@
-"""The cohorts' blueprint and what its pages share: finding the cohort a facilitator manages,
-showing a service's refusal on its form, the way back to the roster, enrollment status labels."""
+"""The cohorts' blueprint and what its pages share: showing a service's refusal on its form,
+the way back to the roster, enrollment status labels. (The cohort a facilitator's page is about
+is ``lms.web.guards.managed_cohort_or_404``: other areas' facilitator pages need it too.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, url_for
-from flask_login import current_user
+from flask import flash, redirect, url_for
 
-from lms.cohorts import services
 from lms.cohorts.models import Cohort
 from lms.cohorts.services import CohortError
 from lms.i18n import _
@@ -16,13 +15,6 @@ from lms.learning.models import EnrollmentStatus
 from lms.routing import AreaBlueprint
 
 blueprint = AreaBlueprint("lms_cohorts", __name__)
-
-
-def managed_or_404(cohort_id: int) -> Cohort:
-    cohort = services.managed_cohort(current_user, cohort_id)
-    if cohort is None:
-        abort(404)
-    return cohort
 
 
 def form_error(form: Any, error: CohortError) -> None:

@@ -14,10 +14,10 @@ from lms.cohorts.forms import CancelForm, CohortForm
 from lms.cohorts.models import Cohort
 from lms.cohorts.scheduling import CohortData
 from lms.cohorts.services import CohortError
-from lms.cohorts.views.common import back_to_roster, blueprint, form_error, managed_or_404
+from lms.cohorts.views.common import back_to_roster, blueprint, form_error
 from lms.forms import ActionForm
 from lms.i18n import _, current_locale
-from lms.web.guards import roles_required
+from lms.web.guards import managed_cohort_or_404, roles_required
 
 
 @blueprint.get("/facilitate/")
@@ -130,7 +130,7 @@ def new_cohort():
 @blueprint.route("/facilitate/cohorts/<lms_id:cohort_id>/edit", methods=["GET", "POST"])
 @roles_required("facilitator")
 def edit_cohort(cohort_id: int):
-    cohort = managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     form = _cohort_form(cohort) if request.method == "GET" else _cohort_form()
     if form.validate_on_submit():
         try:
@@ -153,7 +153,7 @@ def edit_cohort(cohort_id: int):
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/cancel")
 @roles_required("facilitator")
 def cancel_cohort(cohort_id: int):
-    cohort = managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     form = CancelForm()
     if form.validate_on_submit():
         try:
@@ -176,7 +176,7 @@ def cancel_cohort(cohort_id: int):
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/close")
 @roles_required("facilitator")
 def close_cohort(cohort_id: int):
-    cohort = managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     if ActionForm().validate_on_submit():
         try:
             scheduling.close_cohort(current_user, cohort)

@@ -23,7 +23,6 @@ from lms.cohorts.views.common import (
     back_to_roster,
     blueprint,
     enrollment_status_label,
-    managed_or_404,
 )
 from lms.db import db_session
 from lms.forms import ActionForm
@@ -31,7 +30,7 @@ from lms.i18n import _, current_locale
 from lms.learning.models import EnrollmentStatus
 from lms.markdown import render_markdown
 from lms.uploads import answers_too_large, upload_limit
-from lms.web.guards import roles_required
+from lms.web.guards import managed_cohort_or_404, roles_required
 
 
 def _attendance_defaults(lines: list[cohort_roster.RosterLine]) -> dict[str, Any]:
@@ -84,13 +83,13 @@ def _render_roster(cohort: Cohort, form: Any = None, status: int = 200) -> Any:
 @blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>")
 @roles_required("facilitator")
 def roster(cohort_id: int):
-    return _render_roster(managed_or_404(cohort_id))
+    return _render_roster(managed_cohort_or_404(cohort_id))
 
 
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/attendance")
 @roles_required("facilitator")
 def save_attendance(cohort_id: int):
-    cohort = managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     holders = cohort_roster.seat_holders(cohort)
     form = attendance_form(holders, attendance.attendance_cap(cohort))
     if not form.validate_on_submit():
@@ -134,7 +133,7 @@ def _import_too_large(cohort_id: int) -> Any:
 @answers_too_large(_import_too_large)
 @roles_required("facilitator")
 def import_attendance(cohort_id: int):
-    cohort = managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     form = AttendanceImportForm()
     preview = None
     status = 200
@@ -172,7 +171,7 @@ def _render_import(cohort: Cohort, form: Any, preview: Any, status: int) -> Any:
 @blueprint.post("/facilitate/cohorts/<lms_id:cohort_id>/attendance/import/apply")
 @roles_required("facilitator")
 def apply_import(cohort_id: int):
-    cohort = managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     form = ApplyImportForm()
     if not form.validate_on_submit():
         flash(_("This preview could not be checked. Upload the report again."), "error")
@@ -190,7 +189,7 @@ def apply_import(cohort_id: int):
 @blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/learners/<lms_id:enrollment_id>/reflections")
 @roles_required("facilitator")
 def learner_reflections(cohort_id: int, enrollment_id: int):
-    cohort = managed_or_404(cohort_id)
+    cohort = managed_cohort_or_404(cohort_id)
     enrollment = cohort_roster.roster_enrollment(cohort, enrollment_id)
     if enrollment is None:
         abort(404)

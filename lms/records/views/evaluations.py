@@ -13,12 +13,11 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from lms import caching
-from lms.cohorts.services import managed_cohort
 from lms.courses.models import Course
 from lms.db import db_session, utcnow
 from lms.i18n import _, current_locale
@@ -29,7 +28,7 @@ from lms.reports.charts import COLOURS, horizontal_bars
 from lms.state import lms_state
 from lms.web.caching import kept
 from lms.web.context import signed_in_person
-from lms.web.guards import roles_required
+from lms.web.guards import managed_cohort_or_404, roles_required
 
 LIKERT_LABELS = (
     lambda: _("Strongly disagree"),
@@ -181,9 +180,7 @@ def _results_context(loaded, results) -> dict:
 @blueprint.get("/facilitate/cohorts/<lms_id:cohort_id>/evaluation")
 @roles_required("facilitator")
 def cohort_evaluation(cohort_id: int):
-    cohort = managed_cohort(current_user, cohort_id)
-    if cohort is None:
-        abort(404)
+    cohort = managed_cohort_or_404(cohort_id)
     loaded = lms_state().catalog.get(cohort.course.slug)
     if loaded is None or loaded.definition.evaluation is None:
         abort(404)

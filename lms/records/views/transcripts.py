@@ -17,7 +17,7 @@ from flask_login import login_required
 
 from lms.certificates.services import MAX_TYPED_CODE
 from lms.courses.presentation import path_label
-from lms.downloads import content_disposition
+from lms.downloads import as_download
 from lms.i18n import _, current_locale
 from lms.records import services
 from lms.records.presentation import (
@@ -30,12 +30,8 @@ from lms.records.rendering import render_transcript_pdf
 from lms.records.views.common import blueprint
 from lms.reports.exports import neutralise
 from lms.reports.files import csv_chunks
-from lms.security import rate_limit
+from lms.security import rate_limit, unindexed, verify_rate_limit
 from lms.web.context import signed_in_person
-
-
-def _verify_rate_limit() -> str:
-    return current_app.config["LMS_VERIFY_RATE_LIMIT"]
 
 
 def _today(person) -> dt.date:
@@ -149,11 +145,7 @@ def transcript_csv():
     ]
     body = b"".join(csv_chunks([rows, totals], headers=headers))
     response = Response(body, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = content_disposition(
-        _download_name(person, period, "csv")
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return as_download(response, _download_name(person, period, "csv"))
 
 
 @blueprint.get("/me/transcript.pdf")
@@ -171,15 +163,11 @@ def transcript_pdf():
     transcript = services.snapshot(person, period, content)
 
     response = Response(render_transcript_pdf(transcript, content), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = content_disposition(
-        _download_name(person, period, "pdf")
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return as_download(response, _download_name(person, period, "pdf"))
 
 
 @blueprint.get("/verify/transcripts/<code>")
-@rate_limit(_verify_rate_limit)
+@rate_limit(verify_rate_limit)
 def verify_transcript(code: str):
     verification = services.verify_transcript(code)
     if verification is None:
@@ -188,13 +176,13 @@ def verify_transcript(code: str):
         return redirect(
             url_for("lms_records.verify_transcript", code=verification.transcript.code), code=301
         )
-    response = Response(
-        render_template(
-            "lms/records/verify.html",
-            verification=verification,
-            content=verification.content,
-            **_template_helpers(),
+    return unindexed(
+        Response(
+            render_template(
+                "lms/records/verify.html",
+                verification=verification,
+                content=verification.content,
+                **_template_helpers(),
+            )
         )
     )
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 import lms.models  # noqa: F401
 from lms import migrations
 from lms.db import Base, make_engine
-from tests.conftest import POSTGRES_URL
+from tests.helpers import POSTGRES_URL
 
 
 def test_models_and_migrations_agree(migrated_database):

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from lms import create_app
-from tests.cohorts.helpers import (
+from tests.helpers import REPO, csrf_token_in, csrf_tokens_in, login
+from tests.helpers.cohorts import (
     COURSE,
     client_for,
     enrollment_of,
@@ -25,7 +26,7 @@ from tests.cohorts.helpers import (
     schedule,
     submit_reflections,
 )
-from tests.conftest import REPO, csrf_token_in, csrf_tokens_in, login
+from tests.helpers.learning import post_segments, start
 
 COURSE_PAGE = f"/courses/{COURSE}"
 REPORT = "/admin/reports/completions"
@@ -334,7 +335,6 @@ def test_each_write_bumps_the_versions_of_what_it_changes_and_no_others(app, mak
     assert after[4] != before[4], "the course's sessions"
 
     # Progress on a recording: the learner's dashboard, not the seats or anyone else's.
-    from tests.learning.conftest import post_segments, start
 
     client = login_as(learner)
     enrollment_id = start(client, COURSE, "recording")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lms.caching import WorkerCache
-from tests.conftest import COURSES_DIR
+from tests.helpers import COURSES_DIR
 
 FLAGSHIP = "/courses/esp-racial-justice-dialogue"
 FLAGSHIP_TITLE = "A Dialogue with ESPs about Racial Justice in Education"

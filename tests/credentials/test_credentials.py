@@ -13,8 +13,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from tests.cohorts.helpers import client_for, submit_reflections
-from tests.credentials.conftest import public_documents
+from tests.helpers.cohorts import client_for, submit_reflections
+from tests.helpers.credentials import public_documents
 
 
 def download(client, code: str) -> dict:

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.e2e.flows import sign_in, switch_language
-from tests.e2e.helpers import check_page
+from tests.helpers.e2e.flows import sign_in, switch_language
+from tests.helpers.e2e.pages import check_page
 
 pytestmark = pytest.mark.e2e
 

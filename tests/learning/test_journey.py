@@ -11,7 +11,7 @@ from lms.learning.models import (
     ReflectionStatus,
     StepProgress,
 )
-from tests.learning.conftest import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
+from tests.helpers.learning import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
 
 UNGRADED = (
     "Completed — informational, ungraded. Recordings do not earn a certificate of completion."

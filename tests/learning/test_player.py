@@ -14,8 +14,8 @@ from lms.learning.models import (
     ReflectionStatus,
     StepProgress,
 )
-from tests.conftest import login
-from tests.learning.conftest import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
+from tests.helpers import login
+from tests.helpers.learning import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
 
 
 @pytest.mark.parametrize(

@@ -23,8 +23,15 @@ from lms.learning.models import (
     StepProgress,
 )
 from lms.learning.progress import count_words, load_segments
-from tests.cohorts.helpers import client_for
-from tests.learning.conftest import FORTY_WORDS, post_segments, start
+from tests.helpers.cohorts import (
+    client_for,
+    enrollment_of,
+    hold_session,
+    register,
+    schedule,
+    set_attendance,
+)
+from tests.helpers.learning import FORTY_WORDS, post_segments, start, submit
 
 ROUNDS = 4
 
@@ -76,13 +83,6 @@ def draft(client, enrollment_id: int, step: str, body: str) -> Callable[[], Any]
     return lambda: client.post(
         f"/learn/{enrollment_id}/{step}/reflection/draft", json={"body": body}
     )
-
-
-def submit(
-    client, enrollment_id: int, step: str, body: str, shared: bool = False
-) -> Callable[[], Any]:
-    data = {"body": body, "submit": "Submit", **({"shared": "y"} if shared else {})}
-    return lambda: client.post(f"/learn/{enrollment_id}/{step}/reflection", data=data)
 
 
 def test_first_drafts_from_three_tabs_at_once_make_one_reflection(app, make_user, in_db):
@@ -219,14 +219,6 @@ def test_the_last_reflection_and_the_attendance_at_once_complete_a_live_enrollme
     app, make_user, in_db
 ):
     """The learner submits while the facilitator corrects the roster: whichever lands last completes it."""
-    from tests.cohorts.helpers import (
-        enrollment_of,
-        hold_session,
-        register,
-        schedule,
-        set_attendance,
-    )
-
     facilitator = make_user("facilitator")
     for round_ in range(ROUNDS):
         learner = make_user()
@@ -263,7 +255,6 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
     changes, in one order (cohort, then enrollments by id): no request fails, nothing is lost,
     and every learner whose last piece of evidence landed completes."""
     from lms.cohorts.models import Attendance, AttendanceStatus, CohortFacilitator
-    from tests.cohorts.helpers import enrollment_of, hold_session, register, schedule
 
     learners_per_cohort = 5
     first, second = make_user("facilitator"), make_user("facilitator")

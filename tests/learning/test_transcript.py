@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from tests.learning.conftest import FLAGSHIP, start
+from tests.helpers.learning import FLAGSHIP, start
 
 
 def transcript_of(html: str) -> str:

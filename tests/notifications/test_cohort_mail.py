@@ -12,7 +12,8 @@ import time_machine
 from sqlalchemy import func, select
 
 from lms.jobs import wait_for_jobs
-from tests.cohorts.helpers import (
+from tests.helpers import TEST_PASSWORD
+from tests.helpers.cohorts import (
     client_for,
     completed_enrollment,
     future_date,
@@ -732,8 +733,6 @@ def test_run_due_and_deliveries_commands(app, make_user, smtp):
 
 
 def test_deleting_an_account_deletes_its_messages(app, make_user, smtp):
-    from tests.conftest import TEST_PASSWORD
-
     facilitator = make_user("facilitator")
     learner = make_user()
     register(app, learner, starts(app, facilitator))

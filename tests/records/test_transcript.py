@@ -22,8 +22,8 @@ from lms.courses.loader import load_course
 from lms.courses.models import Course
 from lms.learning.models import Enrollment
 from lms.records.models import Transcript
-from tests.certificates.helpers import document_text
-from tests.conftest import COURSES_DIR
+from tests.helpers import COURSES_DIR
+from tests.helpers.certificates import document_text
 
 UTC = dt.UTC
 FLAGSHIP = "esp-racial-justice-dialogue"  # live 1.0 clock hour, recording informational

@@ -5,7 +5,7 @@ from html import unescape
 
 import pytest
 
-from tests.reports.data import seed
+from tests.helpers.reports import seed
 
 ADMIN_ROUTES = [
     "/admin/reports/completions",

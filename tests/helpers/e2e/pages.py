@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.settings import SCREENSHOTS
+from tests.helpers.e2e.settings import SCREENSHOTS
 
 # WCAG 2.0, 2.1 and 2.2, levels A and AA (axe-core has no rule tagged wcag22a).
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

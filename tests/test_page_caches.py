@@ -225,12 +225,8 @@ def test_a_course_pages_sessions_follow_seats_taken_in_another_worker(
     assert "Registered" in mine and "Sign in to register" not in mine
 
 
-def test_a_course_pages_sessions_follow_the_clock(app, client, make_user, monkeypatch):
+def test_a_course_pages_sessions_follow_the_clock(app, client, make_user, time_machine):
     """Kept until the next moment that changes the list: here, registration closing."""
-    import lms.caching
-    import lms.cohorts.registration
-    import lms.cohorts.scheduling
-    import lms.cohorts.views.panels
     from lms.db import utcnow
 
     facilitator = make_user("facilitator")
@@ -240,14 +236,7 @@ def test_a_course_pages_sessions_follow_the_clock(app, client, make_user, monkey
         as_text=True
     )
 
-    later = closes + timedelta(minutes=1)
-    for module in (
-        lms.caching,
-        lms.cohorts.registration,
-        lms.cohorts.scheduling,
-        lms.cohorts.views.panels,
-    ):
-        monkeypatch.setattr(module, "utcnow", lambda: later)
+    time_machine.move_to(closes + timedelta(minutes=1), tick=False)
     assert "Registration for this session is closed." in client.get(COURSE_PAGE).get_data(
         as_text=True
     )

@@ -72,6 +72,13 @@ def _same_answers(app, url, forms):
     assert len(shapes) == 1, f"the answers differ: {shapes}"
 
 
+def alternately(paths, n):
+    """The two paths, in turn first: the request after one that mails runs while that mail's
+    job winds down in its thread, so each path takes that place as often as the other."""
+    paths = list(paths)
+    return paths if n % 2 == 0 else paths[::-1]
+
+
 def _close(times_a, times_b):
     a, b = statistics.median(times_a), statistics.median(times_b)
     assert max(a, b) <= MARGIN * min(a, b), (
@@ -84,8 +91,8 @@ def test_a_reset_request_answers_the_same_whether_or_not_the_address_has_an_acco
 ):
     make_user(email="known@example.org")
     times = {"known@example.org": [], "unknown@example.org": []}
-    for _ in range(TRIES):
-        for address in times:
+    for n in range(TRIES):
+        for address in alternately(times, n):
             elapsed, response = _timed(app, client, "/auth/reset", {"email": address})
             assert response.status_code == 303
             times[address].append(elapsed)
@@ -110,7 +117,7 @@ def test_registration_answers_the_same_for_a_new_address_and_one_with_an_account
         }
 
     for n in range(REGISTRATION_TRIES):
-        for kind in times:
+        for kind in alternately(times, n):
             elapsed, response = _timed(
                 app,
                 client,

@@ -246,7 +246,7 @@ def submissions(
     mode = draw(st.sampled_from(["valid", "one", "any"]))
     pairs: list[tuple[str, Any]] = []
     if mode in ("valid", "one"):
-        pairs = [(name, item) for name, item in valid.items()]
+        pairs = list(valid.items())
         if mode == "one" and names:
             name = draw(st.sampled_from(names))
             pairs = [(n, v) for n, v in pairs if n != name]
@@ -326,10 +326,10 @@ def _arrange_attendance(stage: Stage, me: Any) -> Arranged:
     cohort_id = stage.cohort(me, minutes=60)
     ids = [stage.registered(cohort_id) for _ in range(2)]
     valid = {
-        "status_%d" % ids[0]: "present",
-        "minutes_%d" % ids[0]: "60",
-        "status_%d" % ids[1]: "late",
-        "minutes_%d" % ids[1]: "20",
+        f"status_{ids[0]}": "present",
+        f"minutes_{ids[0]}": "60",
+        f"status_{ids[1]}": "late",
+        f"minutes_{ids[1]}": "20",
         "submit": "Save attendance",
     }
     return {
@@ -1005,7 +1005,7 @@ def test_every_get_form_on_every_page_has_an_entry(app, world):
     """Renders every GET page of the authorization table as someone allowed, and reads its forms."""
     adapter = app.url_map.bind("lms.test")
     found: dict[str, set[str]] = {}
-    for key, route in ROUTES.items():
+    for route in ROUTES.values():
         if route.method != "GET":
             continue
         persona = next((p for p in reversed(PERSONAS) if route.expected(p) == "ok"), None)

@@ -170,7 +170,10 @@ def test_a_new_step_kind_can_be_registered(tmp_path):
 
 
 def test_loader_and_definitions_import_neither_flask_nor_sqlalchemy():
-    code = "import sys, lms.courses.loader; assert not {'flask', 'sqlalchemy'} & set(sys.modules), sorted(m for m in sys.modules if m in ('flask','sqlalchemy'))"
+    code = (
+        "import sys, lms.courses.loader; assert not {'flask', 'sqlalchemy'} & set(sys.modules),"
+        " sorted(m for m in sys.modules if m in ('flask','sqlalchemy'))"
+    )
     subprocess.run(
         [sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2]
     )

@@ -343,7 +343,7 @@ def test_two_revocations_at_once_both_reach_the_status_list(app, issued, make_us
 
     threads = [
         threading.Thread(target=revoke, args=(client, person.code))
-        for client, person in zip(clients, people)
+        for client, person in zip(clients, people, strict=True)
     ]
     for thread in threads:
         thread.start()

@@ -264,7 +264,7 @@ def context_factory(
             except Exception:  # the page may be gone; the failure itself is what matters
                 pass
             if problems:
-                print(
+                print(  # noqa: T201 (shown with the failed test's captured output)
                     f"\nBrowser console for {request.node.name} (page {index}):\n  "
                     + "\n  ".join(problems)
                 )

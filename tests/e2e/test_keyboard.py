@@ -132,13 +132,15 @@ def test_the_keyboard_checks_catch_what_they_look_for(page, live_server):
         assert_keyboard_operable(page)
     page.reload()
     page.evaluate(
-        "() => { const b = document.createElement('button'); b.textContent = 'No ring'; b.style.outline = 'none'; document.querySelector('main').append(b); }"
+        "() => { const b = document.createElement('button'); b.textContent = 'No ring';"
+        " b.style.outline = 'none'; document.querySelector('main').append(b); }"
     )
     with pytest.raises(AssertionError, match="no visible focus"):
         assert_keyboard_operable(page)
     page.reload()
     page.evaluate(
-        "() => { const a = document.createElement('a'); a.href = '#'; a.textContent = 'Unreachable'; a.tabIndex = -1; document.querySelector('main').append(a); }"
+        "() => { const a = document.createElement('a'); a.href = '#'; a.textContent = 'Unreachable';"
+        " a.tabIndex = -1; document.querySelector('main').append(a); }"
     )
     with pytest.raises(AssertionError, match="not reachable"):
         assert_keyboard_operable(page)

@@ -98,7 +98,8 @@ def test_the_accessibility_check_reports_what_it_finds(page, live_server):
     page.goto("/")
     page.evaluate("""() => {
         const main = document.querySelector('main');
-        main.insertAdjacentHTML('beforeend', '<img src="/static/lms-assets/lms/app.css" class="e2e-bad"><input class="e2e-bad" type="text">');
+        main.insertAdjacentHTML('beforeend',
+          '<img src="/static/lms-assets/lms/app.css" class="e2e-bad"><input class="e2e-bad" type="text">');
     }""")
     violations = axe_violations(page)
     found = {v["id"] for v in violations}

@@ -35,7 +35,8 @@ def _watch_step(page, live_server, lang: str) -> None:
 
 def _current_start(page) -> str | None:
     return page.evaluate(
-        "() => { const c = document.querySelector('#transcript-cues [aria-current=true]'); return c && c.dataset.start; }"
+        "() => { const c = document.querySelector('#transcript-cues [aria-current=true]');"
+        " return c && c.dataset.start; }"
     )
 
 

@@ -32,7 +32,7 @@ class Seeded:
 
 
 def course_ids(db) -> dict[str, int]:
-    return {slug: cid for slug, cid in db.execute(select(Course.slug, Course.id))}
+    return dict(db.execute(select(Course.slug, Course.id)).all())
 
 
 def seed(db, learners: int = 30, names: list[str] | None = None) -> Seeded:

@@ -50,7 +50,7 @@ def test_recording_journey_from_registration_to_ungraded_completion(client, in_d
     assert '<video id="lms-video" controls' in page
     assert f'src="/courses/{FLAGSHIP}/media/recording.mp4"' in page
     assert '<track kind="captions"' in page and 'srclang="en"' in page and "default" in page
-    assert 'data-progress-url="/learn/%d/recording/progress"' % enrollment_id in page
+    assert f'data-progress-url="/learn/{enrollment_id}/recording/progress"' in page
     assert "at least 90% of the recording, actually played" in text_of(page)
     assert "<progress" in page and 'aria-live="polite"' in page
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -196,8 +197,8 @@ def test_progress_from_two_tabs_at_once_keeps_both_segments(app, make_user, in_d
         enrollment_id = start(clients[0])
         responses = race(
             [
-                lambda: post_segments(clients[0], enrollment_id, [[0, 10]]),
-                lambda: post_segments(clients[1], enrollment_id, [[15, 25]]),
+                partial(post_segments, clients[0], enrollment_id, [[0, 10]]),
+                partial(post_segments, clients[1], enrollment_id, [[15, 25]]),
             ]
         )
         assert [r.status_code for r in responses] == [200, 200], round_
@@ -236,8 +237,10 @@ def test_the_last_reflection_and_the_attendance_at_once_complete_a_live_enrollme
         responses = race(
             [
                 submit(learner_client, enrollment_id, "outcome-3", FORTY_WORDS),
-                lambda: facilitator_client.post(
-                    f"/facilitate/cohorts/{cohort_id}/attendance", data=roster
+                partial(
+                    facilitator_client.post,
+                    f"/facilitate/cohorts/{cohort_id}/attendance",
+                    data=roster,
                 ),
             ]
         )
@@ -279,9 +282,6 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
         facilitators = [client_for(app, first), client_for(app, second)]
         newcomer = client_for(app, make_user())
 
-        def save_roster(client):
-            return lambda: client.post(f"/facilitate/cohorts/{cohort_id}/attendance", data=roster)
-
         def learner_writes(client, enrollment_id):
             def run():
                 answers = [draft(client, enrollment_id, "outcome-1", "a first thought")()]
@@ -297,10 +297,11 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
                 post_segments(client, enrollment_id, [[n * 5, n * 5 + 5]]) for n in range(3)
             ]
 
-        calls = [save_roster(client) for client in facilitators]
+        url = f"/facilitate/cohorts/{cohort_id}/attendance"
+        calls = [partial(client.post, url, data=roster) for client in facilitators]
         calls += [learner_writes(c, e) for c, e in zip(learner_clients, enrollments, strict=True)]
         calls += [progress(c, e) for c, e in zip(learner_clients, recordings, strict=True)]
-        calls.append(lambda: newcomer.post(f"/cohorts/{cohort_id}/register"))
+        calls.append(partial(newcomer.post, f"/cohorts/{cohort_id}/register"))
         results = race(calls)
 
         assert [r.status_code for r in results[:2]] == [303, 303], (

@@ -20,7 +20,8 @@ def passages(section: str) -> list[tuple[str, str, str]]:
     return [
         (start, clock, re.sub(r"\s+", " ", text).strip())
         for start, clock, text in re.findall(
-            r'<li class="transcript-cue" data-start="([\d.]+)".*?<time[^>]*>([^<]+)</time></a>\s*<span class="transcript-text">(.*?)</span>',
+            r'<li class="transcript-cue" data-start="([\d.]+)".*?<time[^>]*>([^<]+)</time></a>'
+            r'\s*<span class="transcript-text">(.*?)</span>',
             section,
             re.S,
         )

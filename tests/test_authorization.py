@@ -1,7 +1,8 @@
 """Every route against every kind of visitor (docs/roles.md).
 
-The table below has one row per endpoint. The test reads the app's URL map, so a route added
-without a row here fails the suite. Expected answers, one per persona:
+The table (``ROUTES``, in tests/helpers/authorization.py) has one row per endpoint. The test
+reads the app's URL map, so a route added without a row there fails the suite. Expected answers,
+one per persona:
 
     ok     the page or action is allowed (2xx, or a redirect that is not to the login page,
            or 400/422 for a POST that was allowed but sent no data)
@@ -25,7 +26,9 @@ def test_every_route_has_a_row(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
     covered = {key.split(":")[0] for key in ROUTES}
     missing = sorted(endpoints - covered)
-    assert not missing, f"routes without a row in tests/test_authorization.py ROUTES: {missing}"
+    assert not missing, (
+        f"routes without a row in ROUTES (tests/helpers/authorization.py): {missing}"
+    )
     stale = sorted(covered - endpoints)
     assert not stale, f"rows for routes that no longer exist: {stale}"
 

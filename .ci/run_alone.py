@@ -5,7 +5,8 @@ filled, an environment variable or a file left behind) fails here. The sample is
 the collected test ids by a seed (printed; ``--seed N`` draws the same one again), one test per
 module, and the tests run ``--jobs`` at a time (2 by default), on SQLite: the PostgreSQL
 database of LMS_TEST_DATABASE_URL is shared, so tests running side by side would empty each
-other's tables.
+other's tables. (Likewise each module's Redis tests have a Redis database of their own unless
+LMS_TEST_REDIS_URL names one for all; tests/test_page_caches.py empties it: leave it unset here.)
 
     python .ci/run_alone.py [--seed N] [--jobs 2] [--per-module 1] [pytest selection ...]
 """

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install install-test run test verifier e2e bench load translations clean
+.PHONY: install install-test run lint test test-alone verifier e2e bench load translations clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,22 @@ run: install
 	$(FLASK) lms setup --base-url http://$(HOST):$(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## Every test that needs no browser and no server besides SQLite (PostgreSQL too when LMS_TEST_DATABASE_URL is set)
-test: install-test verifier
+## ruff: the whole tree linted and its formatting checked (the rules are in pyproject.toml)
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Every test that needs no browser and no server besides SQLite (PostgreSQL too when LMS_TEST_DATABASE_URL is set),
+## after the lint; in a new random order each run (pytest-randomly prints the seed: --randomly-seed=N repeats an
+## order, -p no:randomly keeps the files' order)
+test: lint verifier
 	$(BIN)/pytest -m "not e2e"
+
+## One test of each module, each alone in its own pytest process (a test that passes only after
+## another is found here); ALONE_ARGS="--seed N" repeats a sample, "--jobs 4" runs more at once
+ALONE_ARGS ?=
+test-alone: install-test verifier
+	$(BIN)/python .ci/run_alone.py $(ALONE_ARGS)
 
 # The independent Open Badges verifier (Digital Bazaar's libraries under Node.js) that
 # tests/credentials runs; without node and npm those tests skip.

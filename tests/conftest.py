@@ -8,7 +8,6 @@ from emptied tables.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,17 +19,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
-from werkzeug.security import generate_password_hash
 
 from lms import create_app
 from lms.db import Base, make_engine
-
-REPO = Path(__file__).resolve().parent.parent
-COURSES_DIR = REPO / "courses"
-POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
-TEST_PASSWORD = "correct horse battery staple"
-# Tests create many people; a cheap hash keeps them fast (production uses scrypt).
-TEST_PASSWORD_HASH = generate_password_hash(TEST_PASSWORD, method="pbkdf2:sha256:1000")
+from tests.helpers import COURSES_DIR, POSTGRES_URL, TEST_PASSWORD_HASH, login
+from tests.helpers.authorization import World, build_world
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -193,25 +186,6 @@ def make_user(app: Flask) -> Callable[..., Any]:
     return factory
 
 
-_CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_tokens_in(html: str) -> list[str]:
-    """Every form's CSRF token on a page (WTForms and hand-written hidden fields alike)."""
-    return _CSRF_FIELD.findall(html)
-
-
-def csrf_token_in(html: str) -> str:
-    tokens = csrf_tokens_in(html)
-    assert tokens, "no CSRF token on the page"
-    return tokens[0]
-
-
-def login(client: FlaskClient, user: Any, password: str = TEST_PASSWORD) -> None:
-    response = client.post("/auth/login", data={"email": user.email, "password": password})
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-
-
 @pytest.fixture
 def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
     def do_login(user: Any) -> FlaskClient:
@@ -219,3 +193,10 @@ def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
         return client
 
     return do_login
+
+
+@pytest.fixture
+def world(app, make_user, db) -> World:
+    """Every kind of visitor and the records the route table's URLs name
+    (tests/helpers/authorization.py)."""
+    return build_world(app, make_user, db)

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 from lms import LMS, create_app
-from tests.conftest import COURSES_DIR
+from tests.helpers import COURSES_DIR, login
 
 
 def test_catalog_lists_the_shipped_courses(client):
@@ -156,8 +156,6 @@ def test_package_data_includes_templates_and_migrations():
 
 
 def test_the_header_links_each_person_to_what_they_may_open(app, make_user):
-    from tests.conftest import login
-
     anonymous = app.test_client().get("/").get_data(as_text=True)
     assert (
         'href="/auth/login"' in anonymous

@@ -47,7 +47,10 @@ Subject: A seat is yours
 Error-free text that merely looks like an exception line.
 """
 WORKER_TIMEOUT = "[2026-11-24 18:55:11 +0000] [14960] [CRITICAL] WORKER TIMEOUT (pid:14967)\n"
-STRAY_TRACEBACK = 'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\nRuntimeError: printed by a thread\n'
+STRAY_TRACEBACK = (
+    'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\n'
+    "RuntimeError: printed by a thread\n"
+)
 
 
 def test_the_server_log_counts_records_not_lines():
@@ -166,7 +169,8 @@ def test_the_database_check_finds_a_broken_waitlist(tmp_path: Path):
         ]
         for user_id, status in zip(learners, ("registered", "waitlisted"), strict=True):
             con.execute(
-                "INSERT INTO lms_enrollment (user_id, course_id, path, cohort_id, status, created_at) VALUES (?, ?, 'live', ?, ?, '2026-11-24 10:00:00.000000')",
+                "INSERT INTO lms_enrollment (user_id, course_id, path, cohort_id, status, created_at)"
+                " VALUES (?, ?, 'live', ?, ?, '2026-11-24 10:00:00.000000')",
                 (user_id, course_id, small, status),
             )
     assert database_problems(url, instance, cohorts) == []

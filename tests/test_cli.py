@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from lms.accounts.models import MIN_PASSWORD_LENGTH, User
 from lms.cli import lms_group
-from tests.conftest import COURSES_DIR
-from tests.courses.test_loader import write_course
+from tests.helpers import COURSES_DIR
+from tests.helpers.courses import write_course
 
 
 def invoke(runner, *args: str):

@@ -12,7 +12,7 @@ import pytest
 from werkzeug.http import parse_options_header
 
 from lms.downloads import ascii_fallback, content_disposition, name_part
-from tests.cohorts.helpers import client_for, completed_enrollment, download_cohort_zip, schedule
+from tests.helpers.cohorts import client_for, completed_enrollment, download_cohort_zip, schedule
 
 NAME = "Dolores Ñúñez-Ōkafor"
 

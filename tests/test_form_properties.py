@@ -48,8 +48,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from lms.jobs import wait_for_jobs
-from tests.conftest import TEST_PASSWORD, login
-from tests.test_authorization import PERSONAS, ROUTES, world  # noqa: F401  (world is a fixture)
+from tests.helpers import TEST_PASSWORD, login
+from tests.helpers.authorization import PERSONAS, ROUTES
+from tests.helpers.cohorts import cohort_form, schedule
+from tests.helpers.forms import COURSE, ZOOM_HEADER, Stage, snapshot
 
 EXAMPLES = int(os.environ.get("LMS_TEST_FUZZ_EXAMPLES", "25"))  # more for a deeper run
 SETTINGS = settings(
@@ -63,9 +65,7 @@ SETTINGS = settings(
         HealthCheck.large_base_example,
     ],
 )
-COURSE = "esp-racial-justice-dialogue"
 FORTY_WORDS = " ".join(["reflection"] * 45)
-ZOOM_HEADER = "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\n"
 
 
 # -- what the generator sends --------------------------------------------------------------------
@@ -246,7 +246,7 @@ def submissions(
     mode = draw(st.sampled_from(["valid", "one", "any"]))
     pairs: list[tuple[str, Any]] = []
     if mode in ("valid", "one"):
-        pairs = [(name, item) for name, item in valid.items()]
+        pairs = list(valid.items())
         if mode == "one" and names:
             name = draw(st.sampled_from(names))
             pairs = [(n, v) for n, v in pairs if n != name]
@@ -285,117 +285,6 @@ def json_bodies(draw: Any, names: list[str], valid: dict[str, Any]) -> Any:
 # -- what a route acts on, built fresh for each example ---------------------------------------------
 
 
-class Stage:
-    """Builds and commits the records an example needs; each helper returns plain ids and strings."""
-
-    def __init__(self, app: Any, make_user: Callable[..., Any]) -> None:
-        self.app = app
-        self.make_user = make_user
-
-    def person(self, role: str = "learner") -> Any:
-        return self.make_user(role)
-
-    def cohort(self, facilitator: Any, **options: Any) -> int:
-        from tests.cohorts.helpers import schedule
-
-        return schedule(self.app, facilitator, **options)
-
-    def registered(self, cohort_id: int, learner: Any | None = None) -> int:
-        from tests.cohorts.helpers import enrollment_of, register
-
-        learner = learner or self.person()
-        register(self.app, learner, cohort_id)
-        return enrollment_of(self.app, learner, cohort_id).id
-
-    def completed(self, facilitator: Any, cohort_id: int | None = None) -> tuple[int, int]:
-        from tests.cohorts.helpers import completed_enrollment
-
-        return completed_enrollment(self.app, facilitator, self.person(), cohort_id)
-
-    def certificate(self) -> str:
-        from lms.accounts.models import User
-        from lms.certificates import services
-        from lms.db import db_session
-        from lms.learning.models import Enrollment
-
-        facilitator = self.person("facilitator")
-        _cohort_id, enrollment_id = self.completed(facilitator)
-        with self.app.test_request_context():
-            result = services.issue_certificate(
-                db_session.get(Enrollment, enrollment_id), db_session.get(User, facilitator.id)
-            )
-            db_session.commit()
-            return result.certificate.code
-
-    def recording_enrollment(self, learner: Any) -> int:
-        from lms.courses.catalog import course_row
-        from lms.db import db_session, utcnow
-        from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
-        from lms.state import lms_state
-
-        with self.app.app_context():
-            course = course_row(db_session, lms_state().catalog.get(COURSE))
-            enrollment = Enrollment(
-                user_id=learner.id,
-                course_id=course.id,
-                path=LearningPath.recording,
-                status=EnrollmentStatus.in_progress,
-                started_at=utcnow(),
-            )
-            db_session.add(enrollment)
-            db_session.commit()
-            return enrollment.id
-
-    def failed_job(self) -> int:
-        from lms.db import db_session
-        from lms.jobs import Job, JobStatus
-
-        with self.app.app_context():
-            row = Job(
-                name="lms.accounts.jobs:mail_password_reset",
-                args=[None],
-                kwargs={},
-                status=JobStatus.failed,
-                attempts=5,
-                max_attempts=5,
-                last_error="RuntimeError: the relay was away",
-                progress_done=0,
-            )
-            db_session.add(row)
-            db_session.commit()
-            return row.id
-
-    def reset_token(self, user: Any) -> str:
-        from lms.accounts.models import User
-        from lms.accounts.tokens import password_reset_token
-        from lms.db import db_session
-
-        with self.app.test_request_context():
-            return password_reset_token(db_session.get(User, user.id))
-
-    def import_token(self, facilitator: Any, cohort_id: int, report: bytes) -> str:
-        from lms.accounts.models import User
-        from lms.cohorts import attendance, services
-        from lms.db import db_session
-
-        with self.app.test_request_context():
-            preview = attendance.preview_import(
-                db_session.get(User, facilitator.id),
-                services.get_cohort(cohort_id),
-                report,
-                "report.csv",
-            )
-            assert preview.token, preview
-            return preview.token
-
-    def email_of(self, enrollment_id: int) -> str:
-        from lms.db import db_session
-        from lms.learning.models import Enrollment
-
-        with self.app.app_context():
-            return db_session.get(Enrollment, enrollment_id).user.email
-
-
 Arranged = dict[
     str, Any
 ]  # "url" (required), "valid" (a valid submission), "ids" (for a form factory)
@@ -422,8 +311,6 @@ class Form:
 
 
 def _cohort_form(email: str) -> dict[str, str]:
-    from tests.cohorts.helpers import cohort_form
-
     return cohort_form(email)
 
 
@@ -439,10 +326,10 @@ def _arrange_attendance(stage: Stage, me: Any) -> Arranged:
     cohort_id = stage.cohort(me, minutes=60)
     ids = [stage.registered(cohort_id) for _ in range(2)]
     valid = {
-        "status_%d" % ids[0]: "present",
-        "minutes_%d" % ids[0]: "60",
-        "status_%d" % ids[1]: "late",
-        "minutes_%d" % ids[1]: "20",
+        f"status_{ids[0]}": "present",
+        f"minutes_{ids[0]}": "60",
+        f"status_{ids[1]}": "late",
+        f"minutes_{ids[1]}": "20",
         "submit": "Save attendance",
     }
     return {
@@ -1010,25 +897,6 @@ def says_refused(page: str, error_texts: set[str]) -> bool:
     )
 
 
-def snapshot(app: Any) -> dict[str, list[str]]:
-    """Every row of every table, as text, to compare before and after a request, once the jobs
-    earlier requests asked for have run (they change their own rows in the background)."""
-    import lms.models  # noqa: F401
-    from lms.db import Base
-    from lms.jobs import wait_for_jobs
-
-    wait_for_jobs(app)
-
-    engine = app.extensions["lms"].database.engine
-    with engine.connect() as connection:
-        return {
-            table.name: sorted(
-                repr(tuple(row)) for row in connection.execute(select(*table.columns))
-            )
-            for table in Base.metadata.sorted_tables
-        }
-
-
 def changed_tables(before: dict[str, list[str]], after: dict[str, list[str]]) -> set[str]:
     return {name for name in before if before[name] != after[name]}
 
@@ -1137,7 +1005,7 @@ def test_every_get_form_on_every_page_has_an_entry(app, world):
     """Renders every GET page of the authorization table as someone allowed, and reads its forms."""
     adapter = app.url_map.bind("lms.test")
     found: dict[str, set[str]] = {}
-    for key, route in ROUTES.items():
+    for route in ROUTES.values():
         if route.method != "GET":
             continue
         persona = next((p for p in reversed(PERSONAS) if route.expected(p) == "ok"), None)
@@ -1340,8 +1208,6 @@ def test_any_search_or_filter_is_answered_clearly_and_changes_nothing(app, make_
 
 
 def test_a_cohort_date_out_of_range_is_explained_on_its_field(app, make_user):
-    from tests.cohorts.helpers import cohort_form
-
     facilitator = make_user("facilitator")
     client = app.test_client()
     login(client, facilitator)
@@ -1425,8 +1291,6 @@ def test_a_nul_character_anywhere_is_refused_before_it_reaches_the_database(app,
 
 def test_a_multipart_part_without_a_usable_name_is_not_a_crash(app, make_user):
     """Found by the generator: a part named "\\n" reaches the view with no name at all."""
-    from tests.cohorts.helpers import schedule
-
     facilitator = make_user("facilitator")
     cohort_id = schedule(app, facilitator)
     client = app.test_client()

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 import lms.models  # noqa: F401
 from lms import migrations
 from lms.db import Base, make_engine
-from tests.conftest import POSTGRES_URL
+from tests.helpers import POSTGRES_URL
 
 
 def test_models_and_migrations_agree(migrated_database):
@@ -59,8 +59,10 @@ def test_accounts_made_before_email_confirmation_count_as_confirmed(tmp_path):
         with engine.begin() as connection:
             connection.execute(
                 text(
-                    "INSERT INTO lms_user (email, display_name, locale, time_zone, is_facilitator, is_admin, affiliate, audience_role, active, created_at)"
-                    " VALUES ('early@example.org', 'Early', 'en', 'UTC', false, false, '', '', true, '2026-01-02 03:04:05')"
+                    "INSERT INTO lms_user (email, display_name, locale, time_zone, is_facilitator,"
+                    " is_admin, affiliate, audience_role, active, created_at)"
+                    " VALUES ('early@example.org', 'Early', 'en', 'UTC', false, false, '', '',"
+                    " true, '2026-01-02 03:04:05')"
                 )
             )
         migrations.upgrade(engine)

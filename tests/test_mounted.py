@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from lms import LMS
 from lms.learning.models import Enrollment, EnrollmentStatus, Reflection, ReflectionStatus
-from tests.conftest import COURSES_DIR
-from tests.learning.conftest import FLAGSHIP, FORTY_WORDS, text_of
+from tests.helpers import COURSES_DIR
+from tests.helpers.learning import FLAGSHIP, FORTY_WORDS, text_of
 
 PREFIX = "/learn"
 PASSWORD = "a long enough password"

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from lms import create_app
-from tests.cohorts.helpers import (
+from tests.helpers import REPO, csrf_token_in, csrf_tokens_in, login
+from tests.helpers.cohorts import (
     COURSE,
     client_for,
     enrollment_of,
@@ -25,7 +26,7 @@ from tests.cohorts.helpers import (
     schedule,
     submit_reflections,
 )
-from tests.conftest import REPO, csrf_token_in, csrf_tokens_in, login
+from tests.helpers.learning import post_segments, start
 
 COURSE_PAGE = f"/courses/{COURSE}"
 REPORT = "/admin/reports/completions"
@@ -224,12 +225,8 @@ def test_a_course_pages_sessions_follow_seats_taken_in_another_worker(
     assert "Registered" in mine and "Sign in to register" not in mine
 
 
-def test_a_course_pages_sessions_follow_the_clock(app, client, make_user, monkeypatch):
+def test_a_course_pages_sessions_follow_the_clock(app, client, make_user, time_machine):
     """Kept until the next moment that changes the list: here, registration closing."""
-    import lms.caching
-    import lms.cohorts.registration
-    import lms.cohorts.scheduling
-    import lms.cohorts.views.panels
     from lms.db import utcnow
 
     facilitator = make_user("facilitator")
@@ -239,14 +236,7 @@ def test_a_course_pages_sessions_follow_the_clock(app, client, make_user, monkey
         as_text=True
     )
 
-    later = closes + timedelta(minutes=1)
-    for module in (
-        lms.caching,
-        lms.cohorts.registration,
-        lms.cohorts.scheduling,
-        lms.cohorts.views.panels,
-    ):
-        monkeypatch.setattr(module, "utcnow", lambda: later)
+    time_machine.move_to(closes + timedelta(minutes=1), tick=False)
     assert "Registration for this session is closed." in client.get(COURSE_PAGE).get_data(
         as_text=True
     )
@@ -334,7 +324,6 @@ def test_each_write_bumps_the_versions_of_what_it_changes_and_no_others(app, mak
     assert after[4] != before[4], "the course's sessions"
 
     # Progress on a recording: the learner's dashboard, not the seats or anyone else's.
-    from tests.learning.conftest import post_segments, start
 
     client = login_as(learner)
     enrollment_id = start(client, COURSE, "recording")

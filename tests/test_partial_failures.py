@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from tests.cohorts.helpers import (
+from tests.helpers.cohorts import (
     client_for,
     cohort_form,
     completed_enrollment,
     enrollment_of,
     schedule,
 )
-from tests.learning.conftest import FORTY_WORDS
-from tests.test_form_properties import ZOOM_HEADER, Stage, snapshot
+from tests.helpers.forms import ZOOM_HEADER, Stage, snapshot
+from tests.helpers.learning import FORTY_WORDS
 
 SECRET = "injected failure 7f3a"  # must never reach the page
 

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from lms import LMS
 from lms.courses.presentation import register_course_panel
-from tests.conftest import COURSES_DIR
+from tests.helpers import COURSES_DIR
 
 FLAGSHIP = "/courses/esp-racial-justice-dialogue"
 

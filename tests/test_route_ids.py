@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from lms.db import MAX_ID
-from tests.conftest import login
+from tests.helpers import login
 
 # <converter(arguments):name> or <name>, as Werkzeug writes rules.
 ARGUMENT = re.compile(

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD, csrf_token_in
+from tests.helpers import TEST_PASSWORD, csrf_token_in
+from tests.helpers.learning import FLAGSHIP
 
 
 @pytest.fixture
@@ -132,8 +133,6 @@ class TestWithCsrf:
         """Behind TLS a valid token is not enough: the Referer must be this site (Flask-WTF's
         strict check), on every state-changing route, the ones that run the check themselves
         included. (Signed out, the language switch needs no token: see lms.courses.views.)"""
-        from tests.learning.conftest import FLAGSHIP
-
         https = {"base_url": "https://lms.test"}
         same_site = {"Referer": "https://lms.test/"}
         client = app.test_client()

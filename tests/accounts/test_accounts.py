@@ -7,7 +7,8 @@ import re
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
-from tests.conftest import TEST_PASSWORD
+from tests.helpers import TEST_PASSWORD
+from tests.helpers.accounts import register
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -15,24 +16,6 @@ NEW_PASSWORD = "a brand new passphrase"
 def same_page(html: str, email: str) -> str:
     """A page with the address typed and the (time-stamped) CSRF tokens taken out."""
     return re.sub(r'value="[^"]*\.[^"]*\.[^"]*"', 'value="token"', html.replace(email, "EMAIL"))
-
-
-def register(
-    client,
-    email: str,
-    password: str = "long enough password",
-    confirm: str | None = None,
-    name: str = "New Learner",
-):
-    return client.post(
-        "/auth/register",
-        data={
-            "display_name": name,
-            "email": email,
-            "password": password,
-            "confirm": confirm or password,
-        },
-    )
 
 
 def test_registration_creates_a_learner_with_a_scrypt_hash(client, in_db, mail_log):

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from lms.accounts.models import User
 from lms.learning.models import Enrollment
-from tests.accounts.test_accounts import register
-from tests.cohorts.helpers import schedule
+from tests.helpers.accounts import register
+from tests.helpers.cohorts import schedule
 
 PASSWORD = "long enough password"
 FLAGSHIP = "/courses/esp-racial-justice-dialogue"

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.helpers.cohorts import completed_enrollment
+
 BASE = "https://courses.example.org"
 
 
@@ -67,7 +69,6 @@ def test_certificate_and_calendar_links_use_the_configured_site(app, make_user):
     from lms.certificates import services
     from lms.db import db_session
     from lms.learning.models import Enrollment
-    from tests.cohorts.helpers import completed_enrollment
 
     facilitator = make_user("facilitator")
     cohort_id, enrollment_id = completed_enrollment(app, facilitator, make_user())

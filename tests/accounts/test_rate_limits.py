@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import TEST_PASSWORD
+
 
 @pytest.fixture
 def app_config(app_config):
@@ -57,8 +59,6 @@ class TestFailedSignInsPerAccount:
         )
 
     def test_failures_from_many_addresses_lock_the_account_for_a_while(self, client, make_user):
-        from tests.conftest import TEST_PASSWORD
-
         user, other = make_user(), make_user()
         statuses = [
             self.sign_in(client, user.email, "wrong", f"198.51.100.{n}").status_code
@@ -85,8 +85,6 @@ class TestFailedSignInsPerAccount:
         )
 
     def test_signing_in_does_not_use_up_the_limit(self, make_user, app):
-        from tests.conftest import TEST_PASSWORD
-
         user = make_user()
         for n in range(5):
             fresh = app.test_client()

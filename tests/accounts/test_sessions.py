@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import TEST_PASSWORD, csrf_token_in
+from tests.helpers import TEST_PASSWORD, csrf_token_in
 
 REMEMBER = "remember_token"  # Flask-Login's cookie name (REMEMBER_COOKIE_NAME)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.audit.models import AuditEvent
 from lms.courses.models import Course, CourseStatus
-from tests.courses.test_loader import VALID, write_course
+from tests.helpers.courses import VALID, write_course
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.audit.models import AuditEvent
-from tests.conftest import TEST_PASSWORD, csrf_token_in
+from tests.helpers import TEST_PASSWORD, csrf_token_in
 
 
 @pytest.fixture

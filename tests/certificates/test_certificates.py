@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.jobs import wait_for_jobs
-from tests.cohorts.helpers import (
+from tests.helpers.cohorts import (
     client_for,
     completed_enrollment,
     download_cohort_zip,
+    enrollment_of,
     register,
     schedule,
 )
@@ -187,7 +188,6 @@ def test_not_completed_is_not_eligible(app, make_user, login_as):
     learner = make_user()
     cohort_id = schedule(app, facilitator)
     register(app, learner, cohort_id)
-    from tests.cohorts.helpers import enrollment_of
 
     enrollment = enrollment_of(app, learner, cohort_id)
     response = login_as(facilitator).post(

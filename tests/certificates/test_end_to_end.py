@@ -15,8 +15,8 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from lms.jobs import wait_for_jobs
-from tests.certificates.helpers import page_text
-from tests.cohorts.helpers import client_for, enrollment_of, schedule_via_client, submit_reflections
+from tests.helpers.certificates import page_text
+from tests.helpers.cohorts import client_for, enrollment_of, schedule_via_client, submit_reflections
 
 ZOOM_CSV = (
     "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\r\n"

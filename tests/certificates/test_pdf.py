@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 from lms.certificates.pdf import CertificateContent, render_bare_page, render_certificate
-from tests.certificates.helpers import page_text
+from tests.helpers.certificates import page_text
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE_WIDTH, PAGE_HEIGHT = 792, 612

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.jobs import wait_for_jobs
-from tests.cohorts.helpers import (
+from tests.helpers.cohorts import (
     client_for,
     cohort_form,
     completed_enrollment,

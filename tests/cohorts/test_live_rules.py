@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.cohorts.helpers import (
+from tests.helpers.cohorts import (
     client_for,
     completed_enrollment,
     enrollment_of,

@@ -8,8 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.cohorts.helpers import client_for, enrollment_of, register, schedule, set_attendance
-from tests.conftest import csrf_token_in
+from tests.helpers import csrf_token_in
+from tests.helpers.cohorts import (
+    client_for,
+    cohort_form,
+    enrollment_of,
+    register,
+    schedule,
+    set_attendance,
+)
 
 
 def _statuses(app, cohort_id):
@@ -61,7 +68,6 @@ def test_waitlist_moves_up_in_order_when_capacity_grows(app, make_user, login_as
     client = login_as(facilitator)
     form = client.get(f"/facilitate/cohorts/{cohort_id}/edit")
     assert form.status_code == 200
-    from tests.cohorts.helpers import cohort_form
 
     with app.test_request_context():
         from lms.cohorts import clock, services

@@ -8,7 +8,8 @@ from datetime import timedelta
 import icalendar
 from sqlalchemy import select
 
-from tests.cohorts.helpers import (
+from tests.helpers import login
+from tests.helpers.cohorts import (
     cohort_form,
     enrollment_of,
     hold_session,
@@ -328,7 +329,6 @@ def test_import_errors_are_clear_and_apply_is_all_or_nothing(app, make_user, log
         == 200
     )
     client_b = app.test_client()
-    from tests.conftest import login
 
     login(client_b, b)
     client_b.post(f"/cohorts/{cohort_id}/withdraw")

@@ -8,7 +8,7 @@ import pytest
 
 from lms.courses.captions import parse_captions
 from lms.courses.loader import check_courses, load_courses
-from tests.courses.test_loader import VALID, write_course
+from tests.helpers.courses import VALID, write_course
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from lms.courses.catalog import CourseCatalog
 from lms.courses.models import Course, CourseStatus
 from lms.learning.models import Enrollment, LearningPath
-from tests.courses.test_loader import VALID, write_course
+from tests.helpers.courses import VALID, write_course
 
 
 @pytest.fixture

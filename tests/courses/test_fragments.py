@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from lms.caching import WorkerCache
-from tests.conftest import COURSES_DIR
+from tests.helpers import COURSES_DIR
+from tests.helpers.cohorts import schedule
 
 FLAGSHIP = "/courses/esp-racial-justice-dialogue"
 FLAGSHIP_TITLE = "A Dialogue with ESPs about Racial Justice in Education"
@@ -68,14 +69,18 @@ def test_each_locale_and_filter_gets_its_own_rendering(client):
     assert "/courses/community-partnerships" in client.get("/").get_data(as_text=True)
 
 
-def test_the_visitor_specific_parts_are_never_kept(client, make_user, login_as):
-    """The header (who is signed in) and the session list stay live around the kept parts."""
+def test_the_visitor_specific_parts_are_never_kept(app, client, make_user, login_as):
+    """The panels that change with who is signed in (starting the course on one's own, the live
+    sessions) are kept only for signed-out visitors: a signed-in visitor after them gets their
+    own. (The page header is never kept at all: it cannot tell.)"""
+    schedule(app, make_user("facilitator"), title="Evening session")
     anonymous = client.get(FLAGSHIP).get_data(as_text=True)
-    assert "Sign in" in anonymous
+    assert "Sign in to start" in anonymous and "Sign in to register" in anonymous
     login_as(make_user(email="reader@example.org"))
     signed_in = client.get(FLAGSHIP).get_data(as_text=True)
-    assert "Sign out" in signed_in and "My learning" in signed_in
-    assert "Sign out" in client.get("/").get_data(as_text=True)
+    assert "Start with the recording" in signed_in and "Sign in to start" not in signed_in
+    assert "Evening session" in signed_in and "Sign in to register" not in signed_in
+    assert ">Register<" in signed_in
 
 
 def test_the_cache_is_bounded_and_least_recently_used_goes_first():

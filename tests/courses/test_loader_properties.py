@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lms.courses.loader import COURSE_FILE, Problem, load_course
-from tests.courses.test_loader import VALID, VALID_CAPTIONS
+from tests.helpers.courses import VALID, VALID_CAPTIONS
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -13,8 +13,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from tests.cohorts.helpers import client_for, submit_reflections
-from tests.credentials.conftest import public_documents
+from tests.helpers.cohorts import client_for, submit_reflections
+from tests.helpers.credentials import public_documents
 
 
 def download(client, code: str) -> dict:
@@ -343,7 +343,7 @@ def test_two_revocations_at_once_both_reach_the_status_list(app, issued, make_us
 
     threads = [
         threading.Thread(target=revoke, args=(client, person.code))
-        for client, person in zip(clients, people)
+        for client, person in zip(clients, people, strict=True)
     ]
     for thread in threads:
         thread.start()

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.settings import CHROMIUM, PASSWORD, REPO, SCREENSHOTS
+from tests.helpers.e2e.settings import CHROMIUM, PASSWORD, REPO, SCREENSHOTS
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -264,7 +264,7 @@ def context_factory(
             except Exception:  # the page may be gone; the failure itself is what matters
                 pass
             if problems:
-                print(
+                print(  # noqa: T201 (shown with the failed test's captured output)
                     f"\nBrowser console for {request.node.name} (page {index}):\n  "
                     + "\n  ".join(problems)
                 )
@@ -272,7 +272,7 @@ def context_factory(
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    from tests.e2e.helpers import AUDITED
+    from tests.helpers.e2e.pages import AUDITED
 
     if AUDITED:
         terminalreporter.write_sep("-", f"axe-core (WCAG 2.x A/AA) checked {len(AUDITED)} page(s)")

@@ -9,9 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.flows import sign_in, unique_email
-from tests.e2e.helpers import check_page, skip_unless_page
-from tests.e2e.settings import FLAGSHIP
+from tests.helpers.e2e.flows import sign_in, unique_email
+from tests.helpers.e2e.pages import check_page, skip_unless_page
+from tests.helpers.e2e.settings import FLAGSHIP
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.e2e.flows import sign_in, switch_language
-from tests.e2e.helpers import check_page
+from tests.helpers.e2e.flows import sign_in, switch_language
+from tests.helpers.e2e.pages import check_page
 
 pytestmark = pytest.mark.e2e
 
@@ -55,4 +55,4 @@ def test_every_page_is_accessible(page, live_server, role):
             assert page.evaluate("document.documentElement.lang") == "es", path
         check_page(page, f"every-{role}-{endpoint.replace('.', '-')}")
         visited.append(f"{path} -> {response.status} {page.url.replace(live_server.url, '')}")
-    print(f"\n{role}: " + "; ".join(visited))
+    print(f"\n{role}: " + "; ".join(visited))  # noqa: T201 (the pages visited, with -s)

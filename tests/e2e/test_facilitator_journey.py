@@ -10,9 +10,9 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.flows import sign_in, unique_email, wait_for
-from tests.e2e.helpers import check_page
-from tests.e2e.settings import FLAGSHIP
+from tests.helpers.e2e.flows import sign_in, unique_email, wait_for
+from tests.helpers.e2e.pages import check_page
+from tests.helpers.e2e.settings import FLAGSHIP
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +62,7 @@ def _submit_reflections(live_server, enrollment_id: int) -> None:
     from lms.db import utcnow
     from lms.learning.models import Reflection, ReflectionStatus
     from lms.learning.progress import count_words
-    from tests.e2e.helpers import words
+    from tests.helpers.e2e.pages import words
 
     def add(session):
         for step_id in ("outcome-1", "outcome-2", "outcome-3"):

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import (
+from tests.helpers.e2e.pages import (
     assert_accessible,
     assert_errors_announced,
     assert_keyboard_operable,
@@ -17,7 +17,7 @@ from tests.e2e.helpers import (
     skip_unless_page,
     type_into,
 )
-from tests.e2e.settings import FLAGSHIP
+from tests.helpers.e2e.settings import FLAGSHIP
 
 pytestmark = pytest.mark.e2e
 
@@ -86,8 +86,8 @@ def test_reflection_by_keyboard(page, live_server):
         pytest.skip(
             "starting a course and reflections (lms_learning.start / .reflection) not merged yet"
         )
-    from tests.e2e.flows import reflection_row, sign_in, unique_email
-    from tests.e2e.helpers import words
+    from tests.helpers.e2e.flows import reflection_row, sign_in, unique_email
+    from tests.helpers.e2e.pages import words
 
     person = live_server.create_person(unique_email("keyboard").split("@")[0])
     sign_in(page, person.email, person.password)
@@ -132,13 +132,15 @@ def test_the_keyboard_checks_catch_what_they_look_for(page, live_server):
         assert_keyboard_operable(page)
     page.reload()
     page.evaluate(
-        "() => { const b = document.createElement('button'); b.textContent = 'No ring'; b.style.outline = 'none'; document.querySelector('main').append(b); }"
+        "() => { const b = document.createElement('button'); b.textContent = 'No ring';"
+        " b.style.outline = 'none'; document.querySelector('main').append(b); }"
     )
     with pytest.raises(AssertionError, match="no visible focus"):
         assert_keyboard_operable(page)
     page.reload()
     page.evaluate(
-        "() => { const a = document.createElement('a'); a.href = '#'; a.textContent = 'Unreachable'; a.tabIndex = -1; document.querySelector('main').append(a); }"
+        "() => { const a = document.createElement('a'); a.href = '#'; a.textContent = 'Unreachable';"
+        " a.tabIndex = -1; document.querySelector('main').append(a); }"
     )
     with pytest.raises(AssertionError, match="not reachable"):
         assert_keyboard_operable(page)

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.flows import (
+from tests.helpers.e2e.flows import (
     enrollment_row,
     reflection_text,
     register,
@@ -19,8 +19,8 @@ from tests.e2e.flows import (
     watch_recording,
     write_reflection,
 )
-from tests.e2e.helpers import check_page, screenshot, skip_unless_page
-from tests.e2e.settings import FLAGSHIP, PASSWORD, REPO
+from tests.helpers.e2e.pages import check_page, screenshot, skip_unless_page
+from tests.helpers.e2e.settings import FLAGSHIP, PASSWORD, REPO
 
 pytestmark = pytest.mark.e2e
 

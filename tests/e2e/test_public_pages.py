@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import axe_version, check_page, screenshot
-from tests.e2e.settings import FLAGSHIP
+from tests.helpers.e2e.pages import axe_version, check_page, screenshot
+from tests.helpers.e2e.settings import FLAGSHIP
 
 pytestmark = pytest.mark.e2e
 
@@ -93,12 +93,13 @@ def test_spanish_browser_gets_spanish_without_choosing(context_factory, live_ser
 
 def test_the_accessibility_check_reports_what_it_finds(page, live_server):
     """The check itself can fail: an image without a text alternative and an unlabelled field."""
-    from tests.e2e.helpers import assert_accessible, axe_violations, format_violations
+    from tests.helpers.e2e.pages import assert_accessible, axe_violations, format_violations
 
     page.goto("/")
     page.evaluate("""() => {
         const main = document.querySelector('main');
-        main.insertAdjacentHTML('beforeend', '<img src="/static/lms-assets/lms/app.css" class="e2e-bad"><input class="e2e-bad" type="text">');
+        main.insertAdjacentHTML('beforeend',
+          '<img src="/static/lms-assets/lms/app.css" class="e2e-bad"><input class="e2e-bad" type="text">');
     }""")
     violations = axe_violations(page)
     found = {v["id"] for v in violations}

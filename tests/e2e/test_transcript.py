@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.flows import sign_in, start_recording_path, switch_language, unique_email
-from tests.e2e.helpers import assert_accessible, check_page, focus_by_tab, screenshot
-from tests.e2e.settings import PASSWORD
+from tests.helpers.e2e.flows import sign_in, start_recording_path, switch_language, unique_email
+from tests.helpers.e2e.pages import assert_accessible, check_page, focus_by_tab, screenshot
+from tests.helpers.e2e.settings import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,8 @@ def _watch_step(page, live_server, lang: str) -> None:
 
 def _current_start(page) -> str | None:
     return page.evaluate(
-        "() => { const c = document.querySelector('#transcript-cues [aria-current=true]'); return c && c.dataset.start; }"
+        "() => { const c = document.querySelector('#transcript-cues [aria-current=true]');"
+        " return c && c.dataset.start; }"
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.jobs import Job, JobStatus, enqueue, wait_for_jobs
-from tests.jobs.sample_jobs import count_to, fail_until, rename_user
+from tests.helpers.jobs import count_to, fail_until, rename_user
 
 
 def _job(app, job_id):
@@ -121,7 +121,7 @@ def test_a_job_that_fails_every_time_is_shown_to_admins_who_can_retry_it(
 
     admin = login_as(make_user("admin"))
     page = admin.get("/admin/jobs?status=failed").get_data(as_text=True)
-    assert "tests.jobs.sample_jobs:fail_until" in page and "attempt 3 fails on purpose" in page
+    assert "tests.helpers.jobs:fail_until" in page and "attempt 3 fails on purpose" in page
     assert f'action="/admin/jobs/{row.id}/retry"' in page
     response = admin.post(f"/admin/jobs/{row.id}/retry")
     assert response.status_code == 303

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from lms.jobs import Job, JobStatus
-from tests.cohorts.helpers import client_for, completed_enrollment
-from tests.conftest import COURSES_DIR, REPO
+from tests.helpers import COURSES_DIR, REPO
+from tests.helpers.cohorts import client_for, completed_enrollment
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
 BASE = "https://courses.example.org"

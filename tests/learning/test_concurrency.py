@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from lms.learning.models import Reflection, ReflectionStatus, StepProgress
-from tests.conftest import login
-from tests.learning.conftest import FORTY_WORDS, SELF_PACED, post_segments, start
+from tests.helpers import login
+from tests.helpers.cohorts import client_for, enrollment_of, hold_session, register, schedule
+from tests.helpers.learning import FORTY_WORDS, SELF_PACED, post_segments, start, submit
 
 SECOND_REQUEST_HEAD_START = 0.5  # seconds; the second request needs a few milliseconds
 
@@ -149,8 +150,6 @@ def test_a_roster_saved_while_a_learner_holds_their_enrollment_waits_and_both_su
     the save goes on and completes the enrollment with everything the learner sent."""
     from lms.cohorts.models import Attendance, AttendanceStatus
     from lms.learning.models import Enrollment, EnrollmentStatus
-    from tests.cohorts.helpers import client_for, enrollment_of, hold_session, register, schedule
-    from tests.learning.test_races import submit
 
     facilitator, before, writer = make_user("facilitator"), make_user(), make_user()
     cohort_id = schedule(app, facilitator)

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from lms.learning.models import Reflection
-from tests.conftest import TEST_PASSWORD, csrf_token_in
-from tests.learning.conftest import FLAGSHIP, FORTY_WORDS
+from tests.helpers import TEST_PASSWORD, csrf_token_in
+from tests.helpers.learning import FLAGSHIP, FORTY_WORDS
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from tests.learning.conftest import FLAGSHIP, SELF_PACED, post_segments, start
+from tests.helpers.learning import FLAGSHIP, SELF_PACED, post_segments, start
 
 
 @contextmanager

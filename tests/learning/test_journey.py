@@ -11,7 +11,7 @@ from lms.learning.models import (
     ReflectionStatus,
     StepProgress,
 )
-from tests.learning.conftest import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
+from tests.helpers.learning import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
 
 UNGRADED = (
     "Completed — informational, ungraded. Recordings do not earn a certificate of completion."
@@ -50,7 +50,7 @@ def test_recording_journey_from_registration_to_ungraded_completion(client, in_d
     assert '<video id="lms-video" controls' in page
     assert f'src="/courses/{FLAGSHIP}/media/recording.mp4"' in page
     assert '<track kind="captions"' in page and 'srclang="en"' in page and "default" in page
-    assert 'data-progress-url="/learn/%d/recording/progress"' % enrollment_id in page
+    assert f'data-progress-url="/learn/{enrollment_id}/recording/progress"' in page
     assert "at least 90% of the recording, actually played" in text_of(page)
     assert "<progress" in page and 'aria-live="polite"' in page
 

@@ -13,8 +13,8 @@ from lms.certificates.models import Certificate
 from lms.cohorts.models import Attendance, AttendanceStatus
 from lms.courses.models import Course
 from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath, Reflection, StepProgress
-from tests.conftest import TEST_PASSWORD
-from tests.learning.conftest import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
+from tests.helpers import TEST_PASSWORD, login
+from tests.helpers.learning import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
 
 
 def add_live_completion_with_certificate(in_db, user_id: int) -> str:
@@ -113,7 +113,6 @@ def test_deleting_an_account_removes_every_record_of_it(
 ):
     other = make_user()
     other_client = app.test_client()
-    from tests.conftest import login
 
     login(other_client, other)
     other_enrollment = start(other_client)

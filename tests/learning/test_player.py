@@ -14,8 +14,8 @@ from lms.learning.models import (
     ReflectionStatus,
     StepProgress,
 )
-from tests.conftest import login
-from tests.learning.conftest import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
+from tests.helpers import login
+from tests.helpers.learning import FLAGSHIP, FORTY_WORDS, post_segments, start, text_of
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_drafts_autosave_and_a_submitted_reflection_is_revised_only_by_submittin
     assert result["saved"] and result["words"] == 4 and result["status"] == "draft"
     page = learner_client.get(f"/learn/{enrollment_id}/outcome-2").get_data(as_text=True)
     assert "First thoughts, not finished" in page
-    assert 'data-draft-url="%s/draft"' % url in page
+    assert f'data-draft-url="{url}/draft"' in page
     assert "Let my facilitator read this reflection" in page
     assert (
         'name="shared" type="checkbox" value="y"' in page

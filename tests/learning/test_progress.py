@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,7 +30,7 @@ def test_words_are_counted_in_any_language():
 @given(st.lists(st.tuples(st.floats(-100, 200), st.floats(-100, 200)), max_size=40))
 def test_merged_segments_never_overlap_and_fraction_stays_in_range(raw):
     merged = merge_segments(raw, duration=100)
-    for (s1, e1), (s2, e2) in zip(merged, merged[1:]):
+    for (_s1, e1), (s2, _e2) in pairwise(merged):
         assert e1 < s2
     assert all(0 <= s < e <= 100 for s, e in merged)
     assert 0 <= played_fraction(merged, 100) <= 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -23,8 +24,15 @@ from lms.learning.models import (
     StepProgress,
 )
 from lms.learning.progress import count_words, load_segments
-from tests.cohorts.helpers import client_for
-from tests.learning.conftest import FORTY_WORDS, post_segments, start
+from tests.helpers.cohorts import (
+    client_for,
+    enrollment_of,
+    hold_session,
+    register,
+    schedule,
+    set_attendance,
+)
+from tests.helpers.learning import FORTY_WORDS, post_segments, start, submit
 
 ROUNDS = 4
 
@@ -76,13 +84,6 @@ def draft(client, enrollment_id: int, step: str, body: str) -> Callable[[], Any]
     return lambda: client.post(
         f"/learn/{enrollment_id}/{step}/reflection/draft", json={"body": body}
     )
-
-
-def submit(
-    client, enrollment_id: int, step: str, body: str, shared: bool = False
-) -> Callable[[], Any]:
-    data = {"body": body, "submit": "Submit", **({"shared": "y"} if shared else {})}
-    return lambda: client.post(f"/learn/{enrollment_id}/{step}/reflection", data=data)
 
 
 def test_first_drafts_from_three_tabs_at_once_make_one_reflection(app, make_user, in_db):
@@ -196,8 +197,8 @@ def test_progress_from_two_tabs_at_once_keeps_both_segments(app, make_user, in_d
         enrollment_id = start(clients[0])
         responses = race(
             [
-                lambda: post_segments(clients[0], enrollment_id, [[0, 10]]),
-                lambda: post_segments(clients[1], enrollment_id, [[15, 25]]),
+                partial(post_segments, clients[0], enrollment_id, [[0, 10]]),
+                partial(post_segments, clients[1], enrollment_id, [[15, 25]]),
             ]
         )
         assert [r.status_code for r in responses] == [200, 200], round_
@@ -219,14 +220,6 @@ def test_the_last_reflection_and_the_attendance_at_once_complete_a_live_enrollme
     app, make_user, in_db
 ):
     """The learner submits while the facilitator corrects the roster: whichever lands last completes it."""
-    from tests.cohorts.helpers import (
-        enrollment_of,
-        hold_session,
-        register,
-        schedule,
-        set_attendance,
-    )
-
     facilitator = make_user("facilitator")
     for round_ in range(ROUNDS):
         learner = make_user()
@@ -244,8 +237,10 @@ def test_the_last_reflection_and_the_attendance_at_once_complete_a_live_enrollme
         responses = race(
             [
                 submit(learner_client, enrollment_id, "outcome-3", FORTY_WORDS),
-                lambda: facilitator_client.post(
-                    f"/facilitate/cohorts/{cohort_id}/attendance", data=roster
+                partial(
+                    facilitator_client.post,
+                    f"/facilitate/cohorts/{cohort_id}/attendance",
+                    data=roster,
                 ),
             ]
         )
@@ -263,7 +258,6 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
     changes, in one order (cohort, then enrollments by id): no request fails, nothing is lost,
     and every learner whose last piece of evidence landed completes."""
     from lms.cohorts.models import Attendance, AttendanceStatus, CohortFacilitator
-    from tests.cohorts.helpers import enrollment_of, hold_session, register, schedule
 
     learners_per_cohort = 5
     first, second = make_user("facilitator"), make_user("facilitator")
@@ -288,9 +282,6 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
         facilitators = [client_for(app, first), client_for(app, second)]
         newcomer = client_for(app, make_user())
 
-        def save_roster(client):
-            return lambda: client.post(f"/facilitate/cohorts/{cohort_id}/attendance", data=roster)
-
         def learner_writes(client, enrollment_id):
             def run():
                 answers = [draft(client, enrollment_id, "outcome-1", "a first thought")()]
@@ -306,10 +297,11 @@ def test_a_whole_rosters_attendance_saved_while_its_learners_write_never_deadloc
                 post_segments(client, enrollment_id, [[n * 5, n * 5 + 5]]) for n in range(3)
             ]
 
-        calls = [save_roster(client) for client in facilitators]
+        url = f"/facilitate/cohorts/{cohort_id}/attendance"
+        calls = [partial(client.post, url, data=roster) for client in facilitators]
         calls += [learner_writes(c, e) for c, e in zip(learner_clients, enrollments, strict=True)]
         calls += [progress(c, e) for c, e in zip(learner_clients, recordings, strict=True)]
-        calls.append(lambda: newcomer.post(f"/cohorts/{cohort_id}/register"))
+        calls.append(partial(newcomer.post, f"/cohorts/{cohort_id}/register"))
         results = race(calls)
 
         assert [r.status_code for r in results[:2]] == [303, 303], (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from tests.learning.conftest import FLAGSHIP, start
+from tests.helpers.learning import FLAGSHIP, start
 
 
 def transcript_of(html: str) -> str:
@@ -20,7 +20,8 @@ def passages(section: str) -> list[tuple[str, str, str]]:
     return [
         (start, clock, re.sub(r"\s+", " ", text).strip())
         for start, clock, text in re.findall(
-            r'<li class="transcript-cue" data-start="([\d.]+)".*?<time[^>]*>([^<]+)</time></a>\s*<span class="transcript-text">(.*?)</span>',
+            r'<li class="transcript-cue" data-start="([\d.]+)".*?<time[^>]*>([^<]+)</time></a>'
+            r'\s*<span class="transcript-text">(.*?)</span>',
             section,
             re.S,
         )

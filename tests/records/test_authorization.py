@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from lms.cohorts.models import Cohort, CohortFacilitator
 from lms.courses.models import Course
 from lms.learning.models import Enrollment
-from tests.conftest import login
+from tests.helpers import login
 
 ROLES = ("anonymous", "learner", "other_learner", "other_facilitator", "facilitator", "admin")
 # (method, url, answers in ROLES order); 302 = to sign-in

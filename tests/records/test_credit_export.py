@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import login
-from tests.reports.data import seed
+from tests.helpers import login
+from tests.helpers.reports import seed
 
 # The credit each (course, path) earns, read straight from the course files' [credit] tables.
 CREDIT_SQL = """

@@ -15,7 +15,7 @@ from lms.cohorts.models import Cohort, CohortFacilitator
 from lms.courses.models import Course
 from lms.learning.models import Enrollment
 from lms.records.models import EvaluationAnswer, EvaluationSubmission
-from tests.conftest import COURSES_DIR, login
+from tests.helpers import COURSES_DIR, login
 
 FLAGSHIP = "esp-racial-justice-dialogue"
 UTC = dt.UTC

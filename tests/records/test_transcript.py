@@ -22,8 +22,8 @@ from lms.courses.loader import load_course
 from lms.courses.models import Course
 from lms.learning.models import Enrollment
 from lms.records.models import Transcript
-from tests.certificates.helpers import document_text
-from tests.conftest import COURSES_DIR
+from tests.helpers import COURSES_DIR
+from tests.helpers.certificates import document_text
 
 UTC = dt.UTC
 FLAGSHIP = "esp-racial-justice-dialogue"  # live 1.0 clock hour, recording informational
@@ -129,7 +129,8 @@ def _broken_course(tmp_path: Path, credit_table: str) -> list[str]:
     [
         (
             '[credit]\ntype = "furlongs"\nlive = 1.0',
-            r"^broken-credit/course\.toml:\d+:1: credit\.type: unknown credit type 'furlongs'; use one of ceu, clock_hours$",
+            r"^broken-credit/course\.toml:\d+:1: "
+            r"credit\.type: unknown credit type 'furlongs'; use one of ceu, clock_hours$",
         ),
         (
             '[credit]\ntype = "clock_hours"\nlive = -1.0',
@@ -137,11 +138,13 @@ def _broken_course(tmp_path: Path, credit_table: str) -> list[str]:
         ),
         (
             '[credit]\ntype = "ceu"\nlive = 0.1\nrecording = 0.5',
-            r"^broken-credit/course\.toml:\d+:1: credit\.recording: a recording is informational and ungraded: it earns no credit",
+            r"^broken-credit/course\.toml:\d+:1: "
+            r"credit\.recording: a recording is informational and ungraded: it earns no credit",
         ),
         (
             '[credit]\ntype = "ceu"\nlive = 0.1\nself_paced = 0.1',
-            r"^broken-credit/course\.toml:\d+:1: credit\.self_paced: path 'self_paced' is not one of the course's paths",
+            r"^broken-credit/course\.toml:\d+:1: "
+            r"credit\.self_paced: path 'self_paced' is not one of the course's paths",
         ),
     ],
 )

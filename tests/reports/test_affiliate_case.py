@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from lms.accounts.models import User, folded
 from lms.courses.models import Course
 from lms.learning.models import Enrollment, EnrollmentStatus, LearningPath
-from tests.conftest import TEST_PASSWORD_HASH
+from tests.helpers import TEST_PASSWORD_HASH
 
 PUERTO_RICO = "Asociación de Maestros de Puerto Rico"
 SPELLINGS = (

@@ -16,7 +16,7 @@ from lms.reports.chart_data import (
     month_starts,
     reflections_by_month,
 )
-from tests.reports.data import seed
+from tests.helpers.reports import seed
 
 
 def test_month_starts_cross_the_year():

@@ -12,7 +12,7 @@ from lms.cli import lms_group
 from lms.learning.models import Enrollment, EnrollmentStatus
 from lms.reports.exports import neutralise, spreadsheet_safe
 from lms.reports.files import id_ranges
-from tests.reports.data import seed
+from tests.helpers.reports import seed
 
 ADMIN_CSV = "/admin/reports/completions.csv"
 ADMIN_XLSX = "/admin/reports/completions.xlsx"

@@ -15,7 +15,7 @@ from lms.reports.queries import (
     completion_query,
     completion_summary,
 )
-from tests.reports.data import START, seed
+from tests.helpers.reports import START, seed
 
 
 def rows_of(db, filters=CompletionFilters(), scope=ReportScope()):

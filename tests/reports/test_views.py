@@ -5,7 +5,7 @@ from html import unescape
 
 import pytest
 
-from tests.reports.data import seed
+from tests.helpers.reports import seed
 
 ADMIN_ROUTES = [
     "/admin/reports/completions",
@@ -121,7 +121,8 @@ def test_cohort_filter_asks_for_a_number_when_there_are_too_many_to_list(
     )
     assert '<select id="f-cohort"' not in html
     field = re.search(
-        r'<input type="text" inputmode="numeric" id="f-cohort" name="cohort" value="(\d+)"[^>]*aria-describedby="f-cohort-hint"',
+        r'<input type="text" inputmode="numeric" id="f-cohort" name="cohort" value="(\d+)"'
+        r'[^>]*aria-describedby="f-cohort-hint"',
         html,
     )
     assert field and field.group(1) == str(data.cohorts["b"]) and 'id="f-cohort-hint"' in html

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import login
+from tests.helpers import login
 
 COURSE = "esp-racial-justice-dialogue"
 REFLECT_STEPS = ("outcome-1", "outcome-2", "outcome-3")

@@ -14,8 +14,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import check_page, words
-from tests.e2e.settings import FLAGSHIP
+from tests.helpers.e2e.pages import check_page, words
+from tests.helpers.e2e.settings import FLAGSHIP
 
 _counter = itertools.count(1)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.settings import SCREENSHOTS
+from tests.helpers.e2e.settings import SCREENSHOTS
 
 # WCAG 2.0, 2.1 and 2.2, levels A and AA (axe-core has no rule tagged wcag22a).
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -76,7 +76,8 @@ def assert_accessible(page: Any, label: str | None = None) -> None:
     AUDITED.append(f"{where} ({page.url}, lang={page.evaluate('document.documentElement.lang')})")
     if violations:
         pytest.fail(
-            f"axe-core found {len(violations)} WCAG A/AA violation(s) on {where} <{page.url}>:\n{format_violations(violations)}",
+            f"axe-core found {len(violations)} WCAG A/AA violation(s) on {where} <{page.url}>:\n"
+            + format_violations(violations),
             pytrace=False,
         )
 
@@ -121,7 +122,8 @@ _DESCRIBE_ACTIVE = r"""() => {
     named: Boolean(
       (el.labels && el.labels.length && [...el.labels].some(l => l.innerText.trim())) ||
       (el.getAttribute('aria-label') || '').trim() ||
-      (el.getAttribute('aria-labelledby') || '').split(/\s+/).some(id => id && document.getElementById(id) && document.getElementById(id).innerText.trim()) ||
+      (el.getAttribute('aria-labelledby') || '').split(/\s+/).some(
+        id => id && document.getElementById(id) && document.getElementById(id).innerText.trim()) ||
       (!['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) && (el.innerText || '').trim()) ||
       (el.tagName === 'INPUT' && ['submit', 'button', 'reset'].includes(el.type) && el.value.trim()) ||
       (el.getAttribute('title') || '').trim()),

@@ -13,7 +13,7 @@ from lms.certificates.models import Certificate
 from lms.cohorts.models import Attendance, Cohort, CohortFacilitator
 from lms.courses.models import Course
 from lms.learning.models import Enrollment, Reflection
-from tests.conftest import TEST_PASSWORD_HASH
+from tests.helpers import TEST_PASSWORD_HASH
 
 UTC = dt.UTC
 START = dt.datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
@@ -32,7 +32,7 @@ class Seeded:
 
 
 def course_ids(db) -> dict[str, int]:
-    return {slug: cid for slug, cid in db.execute(select(Course.slug, Course.id))}
+    return dict(db.execute(select(Course.slug, Course.id)).all())
 
 
 def seed(db, learners: int = 30, names: list[str] | None = None) -> Seeded:

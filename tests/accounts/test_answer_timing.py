@@ -63,8 +63,13 @@ def work(app, monkeypatch):
     engine = app.extensions["lms"].database.engine
     counts = {"statements": 0, "hashes": 0}
 
-    def statement(*_args):
-        counts["statements"] += 1
+    answering = threading.get_ident()  # the test client answers in this thread
+
+    def statement(_conn, _cursor, sql, *_args):
+        # The request's own statements: not those of the mail job the commit hands to another
+        # thread, nor the catalog's periodic look for a newer sync, which any request may make.
+        if threading.get_ident() == answering and "lms_course.synced_at" not in sql:
+            counts["statements"] += 1
 
     def counted_hash(real):
         def hashed(password, *args, **kwargs):

@@ -105,3 +105,11 @@ def test_a_field_form_renders_hidden_fields_bare_and_the_others_labelled(app: Fl
     assert html.endswith(
         '<input class="button" id="submit" name="submit" type="submit" value="Sign in"></form>'
     )
+
+
+def test_the_macros_speak_the_language_of_the_page_that_uses_them(client) -> None:
+    """Imported macros see the page's own-domain gettext: on the Spanish sign-up page the
+    form macro's "(required)" is Spanish (imported without the page's context, the macros fell
+    back to the host's catalog and showed the English words)."""
+    page = client.get("/auth/register", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "(obligatorio)" in page and "(required)" not in page

@@ -16,6 +16,9 @@ kept in the audit log (:func:`reissue_after_revocation`).
 
 Verification shows what the certificate prints and its state. A revocation's reason is private
 (it may concern the person): the public page shows only that it was revoked, and when.
+
+A little over the engine's usual length: issue, revoke and the two reissues share their locking
+and insertion helpers, which keeps them in one module.
 """
 
 from __future__ import annotations

@@ -4,13 +4,17 @@ Everything here runs inside the transaction of the request, command or job that 
 only adds rows: a :class:`MailDelivery` per message and a job (``lms.jobs.enqueue``) that sends
 it after the commit (``lms.notifications.jobs.send_delivery``). Nothing here talks to a relay.
 
-- Registration, waitlist, promotion, withdrawal: called by ``lms.cohorts.services`` under the
-  cohort's lock, one line each.
+- Registration, waitlist, promotion, withdrawal: called by ``lms.cohorts.registration`` and
+  ``lms.cohorts.scheduling`` (through ``lms.cohorts.services.notifications``) under the cohort's
+  lock, one line each.
 - A change of time, length, link or place, and a cancellation: the cohort's calendar SEQUENCE
   goes up here; a job then writes one message per person (a cohort may have 1,000).
 - Certificates: receivers of ``certificate_issued`` / ``certificate_revoked``.
 - Reminders and digests that fall due: ``lms.notifications.schedule``; the links a message
   carries and the calendar file: ``lms.notifications.links``.
+
+A little over the engine's usual length: one hook per cohort and certificate event, each a few
+lines over the shared delivery helpers, read best side by side.
 """
 
 from __future__ import annotations

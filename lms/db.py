@@ -1,6 +1,7 @@
 """Database plumbing: the declarative base, one engine per app, one session per app context.
 
-Services add and flush; the request (see :func:`finish_request`) or the CLI command commits.
+Services add and flush; the request (``lms.extension``, after the view: :func:`commit_if_open`)
+or the CLI command (:func:`transaction`) commits.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def _totals_seconds() -> int:
 
 def _overview(filters: CompletionFilters, scope: ReportScope) -> tuple[dict[str, Any], datetime]:
     """The totals and the filters' choices, counted at most ``LMS_REPORT_TOTALS_SECONDS`` ago
-    (counting reads every enrollment the filters match: half a second at a million), shared by
+    (counting reads every enrollment the filters match, so it grows with the organisation), shared by
     every worker through the page cache's store.
 
     Filed under the viewer's own version as well: after they change something (a revoked

@@ -66,13 +66,14 @@ def opens_at(
 ) -> datetime:
     """When an enrollment's evaluation opens (``NEVER`` if it does not), from its status, its
     path and its live session's start: the one statement of the rule (``is_open`` and the
-    dashboard's list of pending evaluations read it)."""
+    dashboard's list of pending evaluations read it). A live session is evaluated by those who
+    held a seat in it, once it has started; not from the waitlist, nor after withdrawing."""
     if status is EnrollmentStatus.completed:
         return datetime.min.replace(tzinfo=UTC)
     if (
         path is LearningPath.live
         and session_starts_at is not None
-        and status is not EnrollmentStatus.withdrawn
+        and status not in (EnrollmentStatus.withdrawn, EnrollmentStatus.waitlisted)
     ):
         return session_starts_at
     return NEVER

@@ -396,3 +396,20 @@ def test_the_dashboard_offers_the_evaluation_once_the_session_starts_without_a_w
     assert "Evaluate the session" not in client.get("/me").get_data(as_text=True)  # kept
     time_machine.move_to(starts_at + dt.timedelta(minutes=5))
     assert "Evaluate the session" in client.get("/me").get_data(as_text=True)
+
+
+def test_only_those_who_held_a_seat_evaluate_a_live_session(app, client, make_user, session_held):
+    """The session has been held: a learner with a seat is asked for the evaluation; one still
+    on the waitlist, or who withdrew, is not, and cannot open it."""
+    seated, waiting, gone = make_user(), make_user(), make_user()
+    seats = {
+        seated: session_held["seat"](seated, "in_progress"),
+        waiting: session_held["seat"](waiting, "waitlisted"),
+        gone: session_held["seat"](gone, "withdrawn"),
+    }
+    for person, offered in ((seated, True), (waiting, False), (gone, False)):
+        visitor = app.test_client()
+        login(visitor, person)
+        assert ("Evaluate the session" in visitor.get("/me").get_data(as_text=True)) is offered
+        page = visitor.get(f"/learn/{seats[person]}/evaluation")
+        assert ("The session was useful for my work." in page.get_data(as_text=True)) is offered

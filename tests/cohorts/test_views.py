@@ -340,3 +340,16 @@ def test_import_errors_are_clear_and_apply_is_all_or_nothing(app, make_user, log
     other = make_user("admin")
     response = login_as(other).post(url + "/apply", data={"token": token}, follow_redirects=True)
     assert "another cohort or person" in response.get_data(as_text=True)
+
+
+def test_the_roster_links_to_evaluation_results_only_for_a_course_that_has_an_evaluation(
+    app, make_user, login_as
+):
+    facilitator = make_user("facilitator")
+    with_evaluation = schedule(app, facilitator)  # the flagship course has an [evaluation]
+    without = schedule(app, facilitator, course="social-justice-training")
+    client = login_as(facilitator)
+    for cohort_id, linked in ((with_evaluation, True), (without, False)):
+        page = client.get(f"/facilitate/cohorts/{cohort_id}").get_data(as_text=True)
+        assert (f"/facilitate/cohorts/{cohort_id}/evaluation" in page) is linked
+        assert ("Session evaluation results" in page) is linked

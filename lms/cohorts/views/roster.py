@@ -60,9 +60,11 @@ def _render_roster(cohort: Cohort, form: Any = None, status: int = 200) -> Any:
         minimum = attendance.minimum_minutes(cohort)
     except CohortError:
         minimum = None
+    loaded = services.loaded_course(cohort)
     return render_template(
         "lms/cohorts/roster.html",
         cohort=cohort,
+        has_evaluation=loaded is not None and loaded.definition.evaluation is not None,
         lines=lines,
         holders=holders,
         waitlist=[line for line in lines if line.enrollment.status is EnrollmentStatus.waitlisted],

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from lms.db import rollback_if_open
 from lms.i18n import N_, domain
+from lms.links import BaseURLMissing
 from lms.uploads import too_large_answer
 
 
@@ -17,6 +18,7 @@ def register_error_pages(target: Flask | Any) -> None:
     for code in (400, 403, 404, 405, 413, 429):
         target.register_error_handler(code, _http_error)
     target.register_error_handler(CSRFError, _csrf_error)
+    target.register_error_handler(BaseURLMissing, _base_url_missing)
     target.register_error_handler(500, _server_error)
 
 
@@ -64,6 +66,21 @@ def _csrf_error(error: CSRFError) -> Any:
     return render_template(
         "lms/error.html", code=400, title=domain.gettext("Please try again"), message=message
     ), 400
+
+
+def _base_url_missing(error: BaseURLMissing) -> Any:
+    """A page that needs an absolute link (a certificate's QR code, a calendar file) on a site
+    whose address is not configured: a 503 that says what to do, not the generic failure."""
+    rollback_if_open()
+    if wants_json():
+        return {"error": 503, "reason": "base-url"}, 503
+    message = domain.gettext(
+        "This needs the site's own address, which is not configured yet. Please tell the site's "
+        "administrator (the setting is LMS_BASE_URL)."
+    )
+    return render_template(
+        "lms/error.html", code=503, title=domain.gettext("Not available yet"), message=message
+    ), 503
 
 
 def _server_error(error: Exception) -> Any:

@@ -353,3 +353,20 @@ def test_the_roster_links_to_evaluation_results_only_for_a_course_that_has_an_ev
         page = client.get(f"/facilitate/cohorts/{cohort_id}").get_data(as_text=True)
         assert (f"/facilitate/cohorts/{cohort_id}/evaluation" in page) is linked
         assert ("Session evaluation results" in page) is linked
+
+
+def test_a_link_that_needs_the_sites_address_says_so_when_it_is_not_configured(app, make_user):
+    """Without LMS_BASE_URL or SERVER_NAME no absolute link can be built (never from the Host
+    header): the calendar file answers 503 with what to do, in the visitor's language."""
+    cohort_id = schedule(app, make_user("facilitator"))
+    app.config.update(SERVER_NAME=None, LMS_BASE_URL=None)
+    client = app.test_client()
+    response = client.get(f"/cohorts/{cohort_id}.ics", base_url="http://localhost")
+    assert response.status_code == 503
+    assert "LMS_BASE_URL" in response.get_data(as_text=True)
+    spanish = client.get(
+        f"/cohorts/{cohort_id}.ics", base_url="http://localhost", headers={"Accept-Language": "es"}
+    )
+    assert spanish.status_code == 503 and "Avisa a quien administra" in spanish.get_data(
+        as_text=True
+    )

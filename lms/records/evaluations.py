@@ -6,7 +6,7 @@ in a small group is identifiable.
 
 from __future__ import annotations
 
-import random
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -183,7 +183,8 @@ def submit(
         raise AlreadyAnsweredError(
             _("You have already answered this evaluation. Thank you!")
         ) from None
-    # In a shuffled order, so that the answers' ids say nothing about which came from whom.
+    # In a shuffled order, so that the answers' ids say nothing about which came from whom (from
+    # the system's generator: the shared one can be seeded, and is, by the test runner).
     rows = [
         EvaluationAnswer(
             course_id=enrollment.course_id,
@@ -195,7 +196,7 @@ def submit(
         )
         for question_id, (choice, text) in answers.items()
     ]
-    random.shuffle(rows)
+    secrets.SystemRandom().shuffle(rows)
     db_session.add_all(rows)
     db_session.flush()
 

@@ -8,6 +8,7 @@ session, the links, the app's state) is imported here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -258,21 +259,24 @@ def _pybabel(*args: str) -> None:
 @translations_group.command("extract", with_appcontext=False)
 def translations_extract() -> None:
     """Collect every marked string into lms/translations/lms.pot."""
-    _pybabel(
-        "extract",
-        "-F",
-        str(PACKAGE_DIR.parent / "babel.cfg"),
-        "-k",
-        "_l",
-        "-k",
-        "N_",
-        "--sort-by-file",
-        "--project",
-        "lms",
-        "-o",
-        str(PACKAGE_DIR / "translations" / "lms.pot"),
-        str(PACKAGE_DIR),
-    )
+    # From the project's folder, with a relative input: the catalog's locations then read
+    # lms/..., the same on every machine (an absolute input writes this machine's paths).
+    with contextlib.chdir(PACKAGE_DIR.parent):
+        _pybabel(
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "N_",
+            "--sort-by-file",
+            "--project",
+            "lms",
+            "-o",
+            str(Path(PACKAGE_DIR.name) / "translations" / "lms.pot"),
+            PACKAGE_DIR.name,
+        )
 
 
 @translations_group.command("update", with_appcontext=False)
@@ -287,6 +291,7 @@ def translations_update() -> None:
         "-D",
         "lms",
         "--no-fuzzy-matching",
+        "--ignore-obsolete",  # a message no longer in the code leaves the catalog (git keeps it)
     )
 
 

@@ -54,6 +54,7 @@ CACHE_SIZES = {
     "dashboard": 2048,  # one entry per learner who came back recently (~10 KB each)
     "pending-evaluations": 2048,  # one short list per learner
     "report-page": 64,  # a page of report rows (~40 KB) per viewer, filters and page
+    "signed-in": 4096,  # a sign-in's person (a detached ORM object) per browser seen recently
 }
 
 # A version nobody bumped for this long is dropped; the next reader draws a new token, which is
@@ -101,6 +102,18 @@ class WorkerCache(Generic[V]):
         with self._lock:
             self._entries[key] = (value, until(value) if until else None)
         return value
+
+    def peek(self, key: Hashable) -> V | None:
+        """The value kept under ``key`` if it is still true, else None; nothing is computed."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and (entry[1] is None or utcnow() < entry[1]):
+            return entry[0]
+        return None
+
+    def put(self, key: Hashable, value: V, until: datetime | None = None) -> None:
+        with self._lock:
+            self._entries[key] = (value, until)
 
     def clear(self) -> None:
         with self._lock:
@@ -234,6 +247,37 @@ class PageCache:
             if tokens is None:
                 return build()
         return self.worker_cache(kind).get((*key, tokens), build, until=until)
+
+    def kept_under_its_own_version(
+        self,
+        kind: str,
+        key: tuple[Any, ...],
+        build: Callable[[], V],
+        *,
+        version_of: Callable[[V], str | None],
+        until: Callable[[V], datetime | None] | None = None,
+    ) -> V:
+        """A value kept in this worker under ``key`` whose version only the value names (a
+        sign-in's person is known once the sign-in is read).
+
+        The rule of ``kept`` holds, the token read before the records: a first ``build`` keeps
+        nothing but the name ``version_of`` gives (a hint, never served); the next request reads
+        that version's token first, then builds, and keeps the value under the token. A value
+        whose ``version_of`` is None (nothing found) is kept under the version noted before, so a
+        sign-in that ended is not looked up again until that version moves.
+        """
+        cache = self.worker_cache(kind)
+        named = cache.peek(("version", key))
+        if named is None:
+            value = build()
+            version = version_of(value)
+            if version is not None:
+                cache.put(("version", key), version)
+            return value
+        tokens = self.versions((named,))
+        if tokens is None:
+            return build()
+        return cache.get((key, named, tokens), build, until=until)
 
     # -- shared values with a lifetime ----------------------------------------------------
 

@@ -1,7 +1,8 @@
 """What a transaction wrote, as the page versions (``lms.caching``) to bump once it commits.
 
 While a session flushes, the records it writes are noted as versions: the person whose
-dashboard shows them, the course whose live sessions (and seats) they change. They are bumped
+dashboard shows them (or whose account and sign-ins they are: each worker keeps a signed-in
+person under that version too), the course whose live sessions (and seats) they change. They are bumped
 in ``after_commit`` of the outermost transaction, so
 
 - a reader that sees the new token reads records that include the commit (the token is read
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
 from lms import caching
+from lms.accounts.models import SignIn, User
 from lms.certificates.models import Certificate
 from lms.cohorts.models import Attendance, Cohort
 from lms.courses.models import Course
@@ -155,6 +157,10 @@ def written_by(session: Session) -> Written:
             written.course_ids.update({obj.course_id, *_old_values(obj, "course_id")} - {None})
         elif isinstance(obj, Course):
             written.course_ids.add(obj.id)
+        elif isinstance(obj, User) and obj.id is not None:
+            written.user_ids.add(obj.id)  # their name and settings, and the sign-ins kept for them
+        elif isinstance(obj, SignIn):
+            written.user_ids.add(obj.user_id)
     return written
 
 

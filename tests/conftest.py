@@ -24,6 +24,7 @@ from lms import create_app
 from lms.db import Base, make_engine
 from tests.helpers import COURSES_DIR, POSTGRES_URL, TEST_PASSWORD_HASH, login
 from tests.helpers.authorization import World, build_world
+from tests.helpers.stores import PAGE_CACHE_REDIS_URL, page_cache_redis_available
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -80,10 +81,25 @@ def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{path}"
 
 
+@pytest.fixture(params=["files", "redis"])
+def store(request: pytest.FixtureRequest) -> str:
+    """A test that asks for it runs on both shared stores of the page caches: the instance
+    folder's files (the default) and Redis (``LMS_REDIS_URL``), skipped when no Redis answers."""
+    if request.param == "redis":
+        if not page_cache_redis_available():
+            pytest.skip(f"no Redis at {PAGE_CACHE_REDIS_URL}")
+        import redis
+
+        redis.Redis.from_url(PAGE_CACHE_REDIS_URL).flushdb()  # nothing of an earlier test
+    return request.param
+
+
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+def app_config(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
     """Override keys in a test module with its own ``app_config`` fixture wrapping this one."""
+    on_redis = "store" in request.fixturenames and request.getfixturevalue("store") == "redis"
     return {
+        **({"LMS_REDIS_URL": PAGE_CACHE_REDIS_URL} if on_redis else {}),
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SERVER_NAME": "lms.test",
@@ -115,6 +131,16 @@ def app(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
 
     wait_for_jobs(application)  # no in-process job may outlive its test's database
     application.extensions["lms"].database.engine.dispose()
+
+
+@pytest.fixture
+def other_worker(app: Flask, app_config: dict[str, Any], tmp_path: Path, monkeypatch):
+    """A second app on the same database and the same shared store: another gunicorn worker of
+    the same machine (its own memory; the instance folder's store, or Redis, in common)."""
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "other-instance"))
+    worker = create_app({**app_config, "LMS_CACHE_DIR": str(Path(app.instance_path) / "cache")})
+    yield worker
+    worker.extensions["lms"].database.engine.dispose()
 
 
 @pytest.fixture

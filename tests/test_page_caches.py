@@ -11,7 +11,6 @@ import subprocess
 import sys
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,52 +26,10 @@ from tests.helpers.cohorts import (
     submit_reflections,
 )
 from tests.helpers.learning import post_segments, start
+from tests.helpers.stores import PAGE_CACHE_REDIS_URL, page_cache_redis_available
 
 COURSE_PAGE = f"/courses/{COURSE}"
 REPORT = "/admin/reports/completions"
-REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
-
-
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
-    except Exception:
-        return False
-    return True
-
-
-@pytest.fixture(params=["files", "redis"])
-def store(request) -> str:
-    """Each cross-worker test runs on both shared stores: the instance folder's files (the
-    default) and Redis (``LMS_REDIS_URL``), which is skipped when no Redis answers."""
-    if request.param == "redis":
-        if not _redis_available():
-            pytest.skip(f"no Redis at {REDIS_URL}")
-        import redis
-
-        redis.Redis.from_url(
-            REDIS_URL
-        ).flushdb()  # the test Redis database: nothing of an earlier test
-    return request.param
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], request) -> dict[str, Any]:
-    if "store" in request.fixturenames and request.getfixturevalue("store") == "redis":
-        return {**app_config, "LMS_REDIS_URL": REDIS_URL}
-    return app_config
-
-
-@pytest.fixture
-def other_worker(app, app_config: dict[str, Any], tmp_path, monkeypatch):
-    """A second app on the same database and the same shared store: another gunicorn worker of
-    the same machine (its own memory; the instance folder's store, or Redis, in common)."""
-    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "other-instance"))
-    worker = create_app({**app_config, "LMS_CACHE_DIR": str(Path(app.instance_path) / "cache")})
-    yield worker
-    worker.extensions["lms"].database.engine.dispose()
 
 
 def calls_to(monkeypatch, module: Any, name: str) -> list[int]:
@@ -415,11 +372,11 @@ def test_two_deployments_sharing_a_redis_database_do_not_share_totals(
     app_config, tmp_path, monkeypatch
 ):
     """The keys are named after the database: another deployment's report is never served."""
-    if not _redis_available():
-        pytest.skip(f"no Redis at {REDIS_URL}")
+    if not page_cache_redis_available():
+        pytest.skip(f"no Redis at {PAGE_CACHE_REDIS_URL}")
     from lms.caching import PageCache
 
-    first = create_app({**app_config, "LMS_REDIS_URL": REDIS_URL})
+    first = create_app({**app_config, "LMS_REDIS_URL": PAGE_CACHE_REDIS_URL})
     key = ("probe", uuid.uuid4().hex)
     with first.app_context():
         assert (

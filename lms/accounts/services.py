@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 import zoneinfo
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
 from flask_login import config as flask_login_config
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from lms import caching
 from lms.accounts.jobs import (
     mail_email_confirmation,
     mail_existing_account,
@@ -26,19 +29,20 @@ from lms.audit.services import record_event
 from lms.certificates.models import Certificate
 from lms.db import db_session, get_session, utcnow
 from lms.i18n import _
-from lms.invalidation import Written, note
+from lms.invalidation import Written, note, note_person
 from lms.jobs import enqueue
 from lms.learning.models import Enrollment
+from lms.state import lms_state
 
 
 class AccountError(ValueError):
     """An operation on an account that cannot be done; the message is shown to the person."""
 
 
-# The statement of every signed-in request, built once: one made anew on each call is built and
-# keyed again by SQLAlchemy before its compiled form is found.
+# The statement of every signed-in request whose person is not kept, built once: one made anew
+# on each call is built and keyed again by SQLAlchemy before its compiled form is found.
 _SIGNED_IN_USER = (
-    select(User)
+    select(User, SignIn.expires_at)
     .join(SignIn, SignIn.user_id == User.id)
     .where(
         SignIn.token_hash == bindparam("token_hash"),
@@ -48,16 +52,59 @@ _SIGNED_IN_USER = (
 )
 
 
+@dataclass(frozen=True)
+class _KeptSignIn:
+    """A sign-in as a worker keeps it between requests: its person, in no session."""
+
+    person: User
+    expires_at: datetime
+
+
 def load_user(token: str) -> User | None:
-    """Flask-Login's loader: the active person whose unexpired sign-in has ``token``."""
+    """Flask-Login's loader: the active person whose unexpired sign-in has ``token``.
+
+    Each worker keeps the sign-in's person (``lms.caching``), under the person's version: every
+    write to the account or its sign-ins bumps it (``lms.invalidation``: signing out, a new
+    password, deactivation, a new name), and the kept sign-in ends when the sign-in expires. A
+    page built from kept parts then reads nothing from the database. The kept object is a copy
+    of the one the ORM loaded; each request gets it back through ``Session.merge(load=False)``,
+    SQLAlchemy's public way of bringing a cached object into a session without a query.
+    """
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         return None  # among others, the plain ids that sessions carried before sign-in tokens
-    user = get_session().scalar(
-        _SIGNED_IN_USER, {"token_hash": _token_hash(token), "now": utcnow()}
+    session = get_session()
+    loaded: list[User] = []
+
+    def read() -> _KeptSignIn | None:
+        row = session.execute(
+            _SIGNED_IN_USER, {"token_hash": _token_hash(token), "now": utcnow()}
+        ).first()
+        if row is None:
+            return None
+        loaded.append(row[0])
+        return _KeptSignIn(_detached_copy(row[0]), row[1])
+
+    kept = lms_state().page_cache.kept_under_its_own_version(
+        "signed-in",
+        (_token_hash(token),),
+        read,
+        version_of=lambda found: caching.person(found.person.id) if found else None,
+        until=lambda found: found.expires_at if found else None,
     )
-    if user is not None:
-        user.sign_in_token = token
+    if kept is None:
+        return None
+    user = loaded[0] if loaded else session.merge(kept.person, load=False)
+    user.sign_in_token = token
     return user
+
+
+def _detached_copy(user: User) -> User:
+    """A copy of ``user`` in no session, to keep between requests (merged into a session of its
+    own, then let go): the request's own object stays the request's."""
+    with Session() as holder:
+        copy = holder.merge(user, load=False)
+        holder.expunge(copy)
+    return copy
 
 
 # --- sign-ins: what a session and a remember-me cookie stand for ------------------------------
@@ -103,6 +150,7 @@ def end_sign_in(user: User) -> None:
             delete(SignIn).where(SignIn.token_hash == _token_hash(user.sign_in_token)),
             execution_options={"synchronize_session": False},
         )
+        note_person(db_session, user.id)  # every worker forgets the sign-in it kept
         user.sign_in_token = None
 
 
@@ -112,6 +160,7 @@ def end_all_sign_ins(user: User) -> int:
         delete(SignIn).where(SignIn.user_id == user.id),
         execution_options={"synchronize_session": False},
     )
+    note_person(db_session, user.id)  # every worker forgets the sign-ins it kept
     user.sign_in_token = None
     return result.rowcount or 0
 

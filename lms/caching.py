@@ -20,7 +20,9 @@ A key also holds what the part was built from that is not in the database: the c
 generation, the locale, the time zone and where the app is served from. A value that depends on
 the clock (a session that starts, a registration that closes) carries the time it stops being
 true. Nothing that differs between two visitors with the same key is ever kept: no CSRF token,
-no "you are registered", no one's name but the key's owner's.
+no "you are registered", no one's name but the key's owner's. A whole page built from kept parts
+is kept too (``PageCache.kept_whole``) until the first of its parts stops being true; a signed-in
+one keeps a hole where the CSRF token was, filled for each request (``lms.web.caching``).
 
 Totals that are costly to count and may lag by seconds (the report's) are kept in the shared
 store for a short time instead (``shared``), and the page says how old they may be.
@@ -55,6 +57,9 @@ CACHE_SIZES = {
     "pending-evaluations": 2048,  # one short list per learner
     "report-page": 64,  # a page of report rows (~40 KB) per viewer, filters and page
     "signed-in": 4096,  # a sign-in's person (a detached ORM object) per browser seen recently
+    "dashboard-page": 1024,  # a learner's whole dashboard (~15 KB) for those who came back lately
+    "catalog-page": 1024,  # the catalog as signed-out visitors and each signed-in person see it
+    "report-whole": 64,  # a whole page of the report per viewer, filters and page
 }
 
 # A version nobody bumped for this long is dropped; the next reader draws a new token, which is
@@ -92,16 +97,27 @@ class WorkerCache(Generic[V]):
     ) -> V:
         """The value kept under ``key``, else ``compute()`` kept there; ``until(value)`` is when
         it stops being true (None: not before its key changes)."""
+        return self.entry(key, compute, until=until)[0]
+
+    def entry(
+        self,
+        key: Hashable,
+        compute: Callable[[], V],
+        *,
+        until: Callable[[V], datetime | None] | None = None,
+    ) -> tuple[V, datetime | None]:
+        """``get``'s value with the time it stops being true."""
         with self._lock:
             entry = self._entries.get(key)
         if entry is not None and (entry[1] is None or utcnow() < entry[1]):
-            return entry[0]
+            return entry
         # Computed outside the lock: two threads may both compute a missing entry, which is
         # harmless, while one slow computation never holds up the others' hits.
         value = compute()
+        entry = (value, until(value) if until else None)
         with self._lock:
-            self._entries[key] = (value, until(value) if until else None)
-        return value
+            self._entries[key] = entry
+        return entry
 
     def peek(self, key: Hashable) -> V | None:
         """The value kept under ``key`` if it is still true, else None; nothing is computed."""
@@ -161,6 +177,8 @@ class PageCache:
         self._namespace = "lms:" + hashlib.sha256(database_url.encode()).hexdigest()[:12] + ":"
         self._worker_caches: dict[str, WorkerCache[Any]] = {}
         self._lock = threading.Lock()
+        # Where a kept signed-in page had its CSRF token: random, so no text can fake one.
+        self.token_hole = "lms-token-hole-" + secrets.token_hex(12)
 
     def worker_cache(self, kind: str) -> WorkerCache[Any]:
         with self._lock:
@@ -245,8 +263,45 @@ class PageCache:
         if names:
             tokens = self.versions(names)
             if tokens is None:
+                built_for_this_request_only()
                 return build()
-        return self.worker_cache(kind).get((*key, tokens), build, until=until)
+        value, valid_until = self.worker_cache(kind).entry((*key, tokens), build, until=until)
+        for page in _pages_being_built():
+            page.note(valid_until)
+        return value
+
+    def kept_whole(
+        self,
+        kind: str,
+        key: tuple[Any, ...],
+        build: Callable[[], V],
+        *,
+        versions: Iterable[str] = (),
+    ) -> V:
+        """A value built from kept parts (``kept``), itself kept under ``key`` and the tokens of
+        ``versions``, which must name every version its parts are kept under.
+
+        It is kept until the first of its parts stops being true, and not at all when one of
+        them could not be kept or its build called ``built_for_this_request_only``.
+        """
+        names = tuple(versions)
+        tokens = self.versions(names) if names else ()
+        if tokens is None:
+            return build()
+        cache = self.worker_cache(kind)
+        found = cache.peek((*key, tokens))
+        if found is not None:
+            return found
+        parts = _PartsRead()
+        building = _pages_being_built()
+        building.append(parts)
+        try:
+            value = build()
+        finally:
+            building.remove(parts)
+        if parts.keepable:
+            cache.put((*key, tokens), value, parts.until)
+        return value
 
     def kept_under_its_own_version(
         self,
@@ -306,6 +361,31 @@ class PageCache:
 
 
 _VERSIONS_READ = "lms_versions_read"
+_PAGES_BEING_BUILT = "lms_pages_being_built"
+
+
+class _PartsRead:
+    """What the parts of a whole page being built were kept under: when the first of them stops
+    being true, and whether each could be kept at all."""
+
+    def __init__(self) -> None:
+        self.until: datetime | None = None
+        self.keepable = True
+
+    def note(self, until: datetime | None) -> None:
+        if until is not None and (self.until is None or until < self.until):
+            self.until = until
+
+
+def _pages_being_built() -> list[_PartsRead]:
+    return g.setdefault(_PAGES_BEING_BUILT, []) if has_request_context() else []
+
+
+def built_for_this_request_only() -> None:
+    """Say that what is being built holds something read for this request alone (a live list, a
+    form's token): a whole page built around it (``PageCache.kept_whole``) is not kept."""
+    for page in _pages_being_built():
+        page.keepable = False
 
 
 def _new_token() -> str:

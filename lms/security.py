@@ -26,6 +26,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Where the limits a view declares are kept, on the view function itself (not in the process).
 _DECLARED = "lms_rate_limits"
 LIMITER_KEY = "lms_limiter"
+# Flask-Limiter's settings that put a limit on every request, not only on the declared views.
+LIMITS_ON_EVERY_REQUEST = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -142,6 +144,7 @@ def apply_rate_limits(app: Flask) -> None:
     wrappers; the module-level functions, which other apps may also serve, stay as they are.
     """
     limiter = limiter_of(app)
+    limited_endpoints: set[str] = set()
     for endpoint, view in list(app.view_functions.items()):
         declared = getattr(view, _DECLARED, None)
         if not declared:
@@ -150,6 +153,17 @@ def apply_rate_limits(app: Flask) -> None:
         for limit_value, options in reversed(declared):
             limited = limiter.limit(limit_value, **options)(limited)
         app.view_functions[endpoint] = limited
+        limited_endpoints.add(endpoint)
+    if any(app.config.get(name) for name in LIMITS_ON_EVERY_REQUEST):
+        return  # the host limits every request: each goes through the limiter's check
+    limited_endpoints = frozenset(limited_endpoints)
+
+    # Without default or application limits only the declared views have a limit to count, yet
+    # the limiter would resolve the (empty) limits of every other request too; its public
+    # request filter lets those pass untouched, so a page pays nothing for the sign-in's limits.
+    @limiter.request_filter
+    def _no_limit_declared() -> bool:
+        return request.endpoint not in limited_endpoints
 
 
 def _security_headers(response: Any) -> Any:

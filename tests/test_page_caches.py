@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from lms import create_app
-from tests.helpers import REPO, csrf_token_in, csrf_tokens_in, login
+from tests.helpers import REPO, TEST_PASSWORD, csrf_token_in, csrf_tokens_in, login
 from tests.helpers.cohorts import (
     COURSE,
     client_for,
@@ -427,3 +427,83 @@ def test_pages_for_one_visitor_are_never_marked_public(app, client, make_user):
         and not signed_in.cache_control.public
     )
     assert client.get(COURSE_PAGE, headers={"If-None-Match": "*"}).status_code == 200
+
+
+# -- whole pages (lms.web.caching.kept_page) ----------------------------------------------------
+
+
+def test_a_kept_signed_in_page_is_built_once_and_carries_each_sessions_own_working_token(
+    app, make_user, monkeypatch
+):
+    from flask import templating
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    learner = make_user(display_name="Ada Kept")
+    browsers = []
+    for _ in range(2):
+        browser = app.test_client()
+        token = csrf_token_in(browser.get("/auth/login").get_data(as_text=True))
+        signed_in = browser.post(
+            "/auth/login",
+            data={"email": learner.email, "password": TEST_PASSWORD, "csrf_token": token},
+        )
+        assert signed_in.status_code == 303
+        browsers.append(browser)
+    browsers[0].get("/me")  # built here, in this worker
+    renders = calls_to(monkeypatch, templating, "_render")
+    pages = [browser.get("/me").get_data(as_text=True) for browser in browsers]
+    assert renders == [], "both browsers were served the kept page"
+    assert all("Signed in as Ada Kept." in page for page in pages)
+    first, second = (set(csrf_tokens_in(page)) for page in pages)
+    assert len(first) == len(second) == 1 and first != second
+    # The kept page's structure is the built one's: only the token differs.
+    assert pages[0].replace(first.pop(), "T") == pages[1].replace(second.copy().pop(), "T")
+
+    # Each token works for its own session only: the second browser signs out with its own.
+    other_token = csrf_tokens_in(pages[0])[0]
+    refused = browsers[1].post("/auth/logout", data={"csrf_token": other_token})
+    assert refused.status_code == 400
+    own_token = csrf_tokens_in(pages[1])[0]
+    assert browsers[1].post("/auth/logout", data={"csrf_token": own_token}).status_code in (
+        302,
+        303,
+    )
+    assert browsers[1].get("/me").status_code == 302, "signed out: the kept page is not served"
+    assert browsers[0].get("/me").status_code == 200
+
+
+def test_a_kept_page_is_built_again_for_a_message_shown_once(app, make_user):
+    client = client_for(app, make_user())
+    client.get("/me")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Shown on the kept page once")]
+    assert "Shown on the kept page once" in client.get("/me").get_data(as_text=True)
+    assert "Shown on the kept page once" not in client.get("/me").get_data(as_text=True)
+    assert "Shown on the kept page once" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_kept_catalog_follows_each_persons_header(app, store, other_worker, make_user):
+    """Signed out, one catalog for everyone, with no token in it; signed in, the header names
+    what the person may do, kept under their version: a role granted in another worker shows
+    on their next page."""
+    from lms.admin import services as admin
+    from lms.db import db_session
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    anonymous = app.test_client().get("/").get_data(as_text=True)
+    assert csrf_tokens_in(anonymous) == [] and ">Sign in<" in anonymous
+    app.config["WTF_CSRF_ENABLED"] = False  # the helpers sign in without a token
+    admin_user, learner = make_user("admin"), make_user()
+    for_admin = client_for(app, admin_user).get("/").get_data(as_text=True)
+    learner_client = client_for(app, learner)
+    for_learner = learner_client.get("/").get_data(as_text=True)
+    assert ">Admin<" in for_admin and ">Admin<" not in for_learner
+    assert app.test_client().get("/").get_data(as_text=True) == anonymous, "kept as it was"
+
+    with other_worker.test_request_context():
+        User = type(learner)
+        admin.set_role(
+            db_session.get(User, admin_user.id), db_session.get(User, learner.id), "admin", True
+        )
+        db_session.commit()
+    assert ">Admin<" in learner_client.get("/").get_data(as_text=True)

@@ -20,7 +20,7 @@ from lms.db import db_session
 from lms.i18n import current_locale
 from lms.routing import AreaBlueprint
 from lms.state import lms_state
-from lms.web.caching import kept
+from lms.web.caching import kept, kept_page
 from lms.web.guards import safe_next_url
 
 blueprint = AreaBlueprint("lms_courses", __name__)
@@ -30,10 +30,16 @@ blueprint = AreaBlueprint("lms_courses", __name__)
 def catalog():
     catalog = lms_state().catalog
     filters = CatalogFilters.from_args(request.args)
+
     # The results depend only on the course files (and the locale, kept adds it): rendered once
     # per filters until the catalog reloads.
-    results = kept("catalog", (filters,), lambda: Markup(_catalog_results(catalog.all(), filters)))
-    return render_template("lms/courses/catalog.html", results=results)
+    def page() -> str:
+        results = kept(
+            "catalog", (filters,), lambda: Markup(_catalog_results(catalog.all(), filters))
+        )
+        return render_template("lms/courses/catalog.html", results=results)
+
+    return kept_page("catalog-page", (), page)
 
 
 def _catalog_results(courses: list[LoadedCourse], filters: CatalogFilters) -> str:

@@ -46,7 +46,7 @@ from lms.learning.models import EnrollmentStatus, ReflectionStatus, StepState
 from lms.learning.progress import count_words
 from lms.markdown import render_markdown
 from lms.routing import AreaBlueprint
-from lms.web.caching import kept
+from lms.web.caching import kept, kept_page
 from lms.web.guards import request_json
 
 blueprint = AreaBlueprint("lms_learning", __name__)
@@ -484,8 +484,13 @@ def dashboard():
         )
 
     person = current_user._get_current_object()
-    records = kept("dashboard", (person.id,), render, versions=[caching.person(person.id)])
-    return render_template("lms/learning/dashboard.html", records=records)
+
+    def page() -> str:
+        records = kept("dashboard", (person.id,), render, versions=[caching.person(person.id)])
+        return render_template("lms/learning/dashboard.html", records=records)
+
+    # Only the evaluations to answer and the records below the header are read: both kept.
+    return kept_page("dashboard-page", (), page)
 
 
 @blueprint.get("/me/export.json")

@@ -26,7 +26,7 @@ from lms.reports.queries import ReportScope
 from lms.reports.responses import bad_filters, csv_download, request_filters, xlsx_download
 from lms.routing import AreaBlueprint
 from lms.state import lms_state
-from lms.web.caching import kept
+from lms.web.caching import kept, kept_page
 from lms.web.guards import roles_required
 
 blueprint = AreaBlueprint("lms_reports", __name__)
@@ -59,8 +59,9 @@ def _page(kind: str) -> Any:
         return _body(kind, filters, errors, context)
 
     if seconds <= 0:
-        body = build()
-    else:
+        return render_template("lms/reports/completions.html", kind=kind, body=build())
+
+    def whole_page() -> str:
         # The page's rows are read with its totals: kept in this worker while the shared
         # totals are the same count (at most LMS_REPORT_TOTALS_SECONDS), and under the viewer's
         # version, so their own change shows at once. Rendering a page of rows costs far more
@@ -72,7 +73,9 @@ def _page(kind: str) -> Any:
             versions=[caching.person(current_user.id)],
             until=lambda _body: counted_at + timedelta(seconds=seconds),
         )
-    return render_template("lms/reports/completions.html", kind=kind, body=body)
+        return render_template("lms/reports/completions.html", kind=kind, body=body)
+
+    return kept_page("report-whole", (kind, scope, counted_at), whole_page)
 
 
 def _totals_seconds() -> int:

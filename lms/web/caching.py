@@ -8,12 +8,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import current_app, request, session
+from flask import current_app, get_flashed_messages, request, session
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
+from lms import caching
 from lms.i18n import current_locale
 from lms.state import lms_state
-from lms.web.context import select_timezone, served_at
+from lms.web.context import select_timezone, served_at, signed_in_person
 
 V = TypeVar("V")
 
@@ -34,8 +36,55 @@ def kept(
     time zone and where the app is served from.
     """
     state = lms_state()
-    full_key = (*key, state.catalog.generation, current_locale(), select_timezone(), served_at())
-    return state.page_cache.kept(kind, full_key, build, versions=versions, until=until)
+    return state.page_cache.kept(kind, _full_key(key), build, versions=versions, until=until)
+
+
+def kept_page(
+    kind: str, key: tuple[Any, ...], render: Callable[[], str], *, versions: Iterable[str] = ()
+) -> str:
+    """A whole page, header and all, that this worker keeps between requests: ``render()``
+    builds it from parts that are themselves kept (``kept``), whose versions ``versions`` names.
+
+    Kept until the first of its parts stops being true, and not at all when one of them could not
+    be kept or is read for each request (``caching.built_for_this_request_only``). What differs
+    between two requests of one visitor is left out: a page that shows a message once (a flash)
+    is built for its request alone, and a signed-in page keeps a hole where its CSRF token was,
+    filled with the request's own token each time it is served. A signed-in page is the
+    person's own: kept under their id and version, which every write to their account, roles or
+    records bumps. A page for signed-out visitors, shared by all of them, holds no token at all.
+    """
+    if get_flashed_messages():
+        return render()  # the page that shows a message once is this request's alone
+    state = lms_state()
+    key = (*key, request.full_path)  # the language switch returns to the page's own address
+    person = signed_in_person()
+    if person is None:
+        return state.page_cache.kept_whole(
+            kind, _full_key((*key, None)), lambda: _without_token(render()), versions=versions
+        )
+    token = generate_csrf()
+    hole = state.page_cache.token_hole
+    page = state.page_cache.kept_whole(
+        kind,
+        _full_key((*key, person.id)),
+        lambda: render().replace(token, hole),
+        versions=[*versions, caching.person(person.id)],
+    )
+    return page.replace(hole, token)
+
+
+def _without_token(page: str) -> str:
+    # Signed out, the engine's pages carry no form token (it would set a cookie on a first
+    # visit); one that does all the same must not be shared with other visitors.
+    if 'name="csrf_token"' in page or "data-csrf-token" in page:
+        caching.built_for_this_request_only()
+    return page
+
+
+def _full_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What every kept part depends on beyond its own key: the catalog's generation, the locale,
+    the time zone and where the app is served from."""
+    return (*key, lms_state().catalog.generation, current_locale(), select_timezone(), served_at())
 
 
 # Pages every signed-out visitor sees alike, whose answer a browser or a shared cache in front
@@ -75,11 +124,14 @@ def public_page_validators(response: Any) -> Any:
     if response.is_streamed or response.direct_passthrough:
         return response
     max_age = int(current_app.config["LMS_PUBLIC_PAGE_MAX_AGE"])
-    response.cache_control.public = True
-    if max_age > 0:
-        response.cache_control.max_age = max_age
+    # Written as whole header values: no view sets either on these pages, and parsing them into
+    # Werkzeug's header objects to add two words cost more than the rest of a kept page.
+    response.headers["Cache-Control"] = (
+        f"public, max-age={max_age}" if max_age > 0 else "public, no-cache"
+    )
+    if "Vary" in response.headers:
+        response.vary.update(("Cookie", "Accept-Language"))
     else:
-        response.cache_control.no_cache = True
-    response.vary.update(("Cookie", "Accept-Language"))
+        response.headers["Vary"] = "Cookie, Accept-Language"
     response.add_etag()
     return response.make_conditional(request)

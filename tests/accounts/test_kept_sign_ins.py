@@ -176,13 +176,13 @@ def test_a_kept_person_is_each_requests_own_object(app, make_user):
     seen = []
 
     def record(_app, template, context, **_extra) -> None:
-        if template.name == "lms/learning/dashboard.html":
+        if template.name == "lms/accounts/profile.html":  # a page built on every request
             user = context["current_user"]  # the object, as the page saw it
             seen.append((user, user in db_session))
 
     with template_rendered.connected_to(record, app):
         for _ in range(2):
-            assert browser.get("/me").status_code == 200
+            assert browser.get("/auth/profile").status_code == 200
     (first, first_attached), (second, second_attached) = seen
     assert first.id == second.id == person.id and first_attached and second_attached
     assert first is not second

@@ -33,7 +33,7 @@ def test_dashboard_queries_do_not_grow_with_the_courses(app, learner_client):
     learner_client.get("/me")  # warm: first-request work (catalog load) is not counted
     kept_parts = [
         app.extensions["lms"].cache(kind)
-        for kind in ("dashboard", "pending-evaluations", "signed-in")
+        for kind in ("dashboard-page", "dashboard", "pending-evaluations", "signed-in")
     ]
 
     def forget() -> None:  # counted as rendered, not as kept (tests/test_page_caches.py)

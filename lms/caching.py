@@ -267,7 +267,7 @@ class PageCache:
                 return build()
         value, valid_until = self.worker_cache(kind).entry((*key, tokens), build, until=until)
         for page in _pages_being_built():
-            page.note(valid_until)
+            page.note(valid_until, dict(zip(names, tokens, strict=True)))
         return value
 
     def kept_whole(
@@ -279,10 +279,11 @@ class PageCache:
         versions: Iterable[str] = (),
     ) -> V:
         """A value built from kept parts (``kept``), itself kept under ``key`` and the tokens of
-        ``versions``, which must name every version its parts are kept under.
+        ``versions`` (what it shows beyond its parts).
 
-        It is kept until the first of its parts stops being true, and not at all when one of
-        them could not be kept or its build called ``built_for_this_request_only``.
+        Kept with the versions its parts were kept under and their tokens then: served while
+        each still has that token, and until the first part stops being true; not kept at all
+        when a part could not be kept or its build called ``built_for_this_request_only``.
         """
         names = tuple(versions)
         tokens = self.versions(names) if names else ()
@@ -291,7 +292,10 @@ class PageCache:
         cache = self.worker_cache(kind)
         found = cache.peek((*key, tokens))
         if found is not None:
-            return found
+            value, read = found
+            # The parts' tokens are read before anything is served, as each part's own are.
+            if not read or self.versions(read) == tuple(read.values()):
+                return value
         parts = _PartsRead()
         building = _pages_being_built()
         building.append(parts)
@@ -300,7 +304,7 @@ class PageCache:
         finally:
             building.remove(parts)
         if parts.keepable:
-            cache.put((*key, tokens), value, parts.until)
+            cache.put((*key, tokens), (value, parts.versions), parts.until)
         return value
 
     def kept_under_its_own_version(
@@ -365,14 +369,18 @@ _PAGES_BEING_BUILT = "lms_pages_being_built"
 
 
 class _PartsRead:
-    """What the parts of a whole page being built were kept under: when the first of them stops
-    being true, and whether each could be kept at all."""
+    """What the parts of a whole page being built were kept under: the versions and their
+    tokens, when the first part stops being true, and whether each could be kept at all."""
 
     def __init__(self) -> None:
+        self.versions: dict[str, str] = {}
         self.until: datetime | None = None
         self.keepable = True
 
-    def note(self, until: datetime | None) -> None:
+    def note(self, until: datetime | None, versions: dict[str, str]) -> None:
+        for name, token in versions.items():
+            if self.versions.setdefault(name, token) != token:
+                self.keepable = False  # a bump came between two parts: they disagree
         if until is not None and (self.until is None or until < self.until):
             self.until = until
 

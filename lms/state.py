@@ -34,6 +34,9 @@ class LMSState:
     # Sections other areas (or the host) add to a course page, in the order they were
     # registered (lms.courses.presentation.register_course_panel).
     course_panels: list[Callable[[Any], str]] = field(default_factory=list)
+    # Those of them that build what they show from kept parts, or say when they cannot
+    # (lms.caching.built_for_this_request_only): a course page of such panels only is kept whole.
+    panels_of_kept_parts: set[Callable[[Any], str]] = field(default_factory=set)
 
     def cache(self, kind: str) -> WorkerCache[Any]:
         """This worker's cache of one kind of page part (``lms.caching.PageCache.kept``)."""

@@ -507,3 +507,20 @@ def test_the_kept_catalog_follows_each_persons_header(app, store, other_worker, 
         )
         db_session.commit()
     assert ">Admin<" in learner_client.get("/").get_data(as_text=True)
+
+
+def test_a_course_page_is_kept_whole_only_while_every_panel_keeps_its_parts(app, client):
+    from lms.courses.presentation import register_course_panel
+
+    app.config["LMS_PUBLIC_PAGE_MAX_AGE"] = 0
+    visits = []
+
+    def visit_counter(course) -> str:  # a host's panel that reads something on every request
+        visits.append(1)
+        return f"<p>Visit number {len(visits)}</p>"
+
+    kept_page = client.get(COURSE_PAGE).get_data(as_text=True)
+    assert client.get(COURSE_PAGE).get_data(as_text=True) == kept_page
+    register_course_panel(app, visit_counter)
+    assert "Visit number 1" in client.get(COURSE_PAGE).get_data(as_text=True)
+    assert "Visit number 2" in client.get(COURSE_PAGE).get_data(as_text=True)

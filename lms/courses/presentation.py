@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from lms.caching import built_for_this_request_only
 from lms.courses.loader import LoadedCourse
 from lms.i18n import _, _l, current_locale
 from lms.markdown import render_markdown
@@ -178,15 +179,22 @@ def filter_courses(courses: Iterable[LoadedCourse], filters: CatalogFilters) -> 
 CoursePanel = Callable[[LoadedCourse], str]
 
 
-def register_course_panel(app: Flask, panel: CoursePanel) -> CoursePanel:
+def register_course_panel(
+    app: Flask, panel: CoursePanel, *, of_kept_parts: bool = False
+) -> CoursePanel:
     """Show ``panel`` on this app's course pages, after the panels registered before it.
 
     The engine's areas register theirs when their blueprint is registered on the app; a host
     may add its own after ``LMS.init_app``. Another app in the same process is not affected.
+    ``of_kept_parts``: the panel builds what it shows from parts it keeps
+    (``lms.web.caching.kept``), and calls ``lms.caching.built_for_this_request_only`` when it
+    reads something for the request alone; while every panel does, the whole page is kept.
     """
-    panels = lms_state(app).course_panels
-    if panel not in panels:
-        panels.append(panel)
+    state = lms_state(app)
+    if panel not in state.course_panels:
+        state.course_panels.append(panel)
+    if of_kept_parts:
+        state.panels_of_kept_parts.add(panel)
     return panel
 
 
@@ -215,7 +223,10 @@ def course_details_context(course: LoadedCourse) -> dict[str, Any]:
 
 
 def course_panels(course: LoadedCourse) -> list[str]:
-    return [html for panel in lms_state().course_panels if (html := panel(course))]
+    state = lms_state()
+    if not state.panels_of_kept_parts.issuperset(state.course_panels):
+        built_for_this_request_only()  # a panel that keeps nothing may show anything
+    return [html for panel in state.course_panels if (html := panel(course))]
 
 
 def content_lang_attr(course: LoadedCourse) -> str:

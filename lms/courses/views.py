@@ -64,20 +64,27 @@ def course(slug: str):
     loaded = lms_state().catalog.get(slug)
     if loaded is None:
         abort(404)
-    locale = current_locale()
-    details = kept(
-        "course-details",
-        (slug,),
-        lambda: Markup(
-            render_template("lms/courses/_course_details.html", **course_details_context(loaded))
-        ),
-    )
-    return render_template(
-        "lms/courses/course.html",
-        title=loaded.localized("title", locale),
-        details=details,
-        panels=course_panels(loaded),
-    )
+
+    def page() -> str:
+        details = kept(
+            "course-details",
+            (slug,),
+            lambda: Markup(
+                render_template(
+                    "lms/courses/_course_details.html", **course_details_context(loaded)
+                )
+            ),
+        )
+        return render_template(
+            "lms/courses/course.html",
+            title=loaded.localized("title", current_locale()),
+            details=details,
+            panels=course_panels(loaded),
+        )
+
+    # Kept whole while every panel is kept (as they are for signed-out visitors), under the
+    # panels the app shows (a host may add one later).
+    return kept_page("course-page", (slug, tuple(lms_state().course_panels)), page)
 
 
 @blueprint.post("/language")

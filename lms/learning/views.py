@@ -89,7 +89,7 @@ def _refused_by_csrf() -> bool:
 
 @blueprint.record_once
 def _add_course_panel(state) -> None:
-    register_course_panel(state.app, start_panel)
+    register_course_panel(state.app, start_panel, of_kept_parts=True)
 
 
 # --- starting a course ----------------------------------------------------------------------
@@ -121,6 +121,7 @@ def start_panel(course) -> Markup:
         )
 
     if current_user.is_authenticated:
+        caching.built_for_this_request_only()  # the person's own enrollments, read live
         return Markup(render())
     # Signed out, the panel is the course file's paths with sign-in links: the same for everyone.
     return kept("start-panel", (course.slug,), lambda: Markup(render()))

@@ -43,10 +43,12 @@ def kept_page(
     kind: str, key: tuple[Any, ...], render: Callable[[], str], *, versions: Iterable[str] = ()
 ) -> str:
     """A whole page, header and all, that this worker keeps between requests: ``render()``
-    builds it from parts that are themselves kept (``kept``), whose versions ``versions`` names.
+    builds it from parts that are themselves kept (``kept``); ``versions`` names what it shows
+    beyond them.
 
-    Kept until the first of its parts stops being true, and not at all when one of them could not
-    be kept or is read for each request (``caching.built_for_this_request_only``). What differs
+    Served while every part's version still has the token it was built under, until the first
+    part stops being true; not kept at all when a part could not be kept or is read for each
+    request (``caching.built_for_this_request_only``). What differs
     between two requests of one visitor is left out: a page that shows a message once (a flash)
     is built for its request alone, and a signed-in page keeps a hole where its CSRF token was,
     filled with the request's own token each time it is served. A signed-in page is the

@@ -34,6 +34,7 @@ def cohorts_course_panel(course: LoadedCourse) -> str:
         return ""
     show_all = request.args.get("sessions") == "all"
     if current_user.is_authenticated:
+        caching.built_for_this_request_only()  # the person's own registrations, read live
         return _sessions_panel(course, show_all).html
     # Every visitor who is not signed in sees the same list: it is kept until a session or a
     # seat of this course changes (the course's version, read before the sessions) or the
@@ -107,7 +108,7 @@ def my_cohorts_panel() -> str:
 
 @blueprint.record_once
 def _add_course_panel(state) -> None:
-    register_course_panel(state.app, cohorts_course_panel)
+    register_course_panel(state.app, cohorts_course_panel, of_kept_parts=True)
 
 
 @blueprint.app_context_processor

@@ -120,10 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     def writes(database: Path | str) -> Any:
         if args.no_writes:
             return None
-        return lambda: writing(
+        return lambda cache_dir: writing(
             database if isinstance(database, str) else f"sqlite:///{database}",
             work_dir,
             learners=args.writers,
+            cache_dir=cache_dir,
         )
 
     measure(

@@ -144,9 +144,9 @@ def server_log_problems(text: str) -> list[str]:
 
 
 @contextmanager
-def _app_context(url: str, instance_dir: Path) -> Iterator[Any]:
+def _app_context(url: str, instance_dir: Path, cache_dir: Path | None = None) -> Iterator[Any]:
     """The app on the database at ``url`` in this process, for preparing and checking the data
-    through its own services."""
+    through its own services (``cache_dir``: the page caches' store its writes bump)."""
     from lms import create_app
 
     # create_app reads the instance folder from the environment only.
@@ -160,6 +160,7 @@ def _app_context(url: str, instance_dir: Path) -> Iterator[Any]:
                 "LMS_COURSES_DIR": str(COURSES_DIR),
                 "LMS_MAIL_BACKEND": "log",
                 "LMS_BASE_URL": "http://127.0.0.1",  # the preparation's mail (confirmations) is only logged
+                **({"LMS_CACHE_DIR": str(cache_dir)} if cache_dir is not None else {}),
             }
         )
     finally:
@@ -174,10 +175,13 @@ def _app_context(url: str, instance_dir: Path) -> Iterator[Any]:
         app.extensions["lms"].database.engine.dispose()
 
 
-def prepare(url: str, instance_dir: Path, learners: int) -> dict[str, Any]:
+def prepare(
+    url: str, instance_dir: Path, learners: int, cache_dir: Path | None = None
+) -> dict[str, Any]:
     """Bring the database to the head migration and the shipped courses, then add the load's
     people and cohorts through the app's own services (as ``flask lms demo`` does); what the
-    people need to know, as the plan ``bench.crowd`` reads."""
+    people need to know, as the plan ``bench.crowd`` reads. ``cache_dir``: the page caches'
+    store of the servers that will serve them, which these writes bump."""
     from lms import migrations
     from lms.accounts.services import create_user, find_user_by_email
     from lms.cohorts.registration import register
@@ -189,7 +193,7 @@ def prepare(url: str, instance_dir: Path, learners: int) -> dict[str, Any]:
     engine = make_engine(url)
     migrations.upgrade(engine)
     engine.dispose()
-    with _app_context(url, instance_dir), transaction():
+    with _app_context(url, instance_dir, cache_dir), transaction():
         catalog = lms_state().catalog
         report = catalog.sync(db_session)
         if report.problems:
@@ -672,12 +676,16 @@ def crowd_plan(plan: dict[str, Any], **settings: Any) -> dict[str, Any]:
     }
 
 
-def server_environment(url: str, instance_dir: Path, relay: SlowRelay) -> dict[str, str]:
+def server_environment(
+    url: str, instance_dir: Path, relay: SlowRelay, cache_dir: Path | None = None
+) -> dict[str, str]:
     """The app's environment for the load: the rate limits raised (everybody comes from
-    127.0.0.1), mail over SMTP to the slow relay."""
+    127.0.0.1), mail over SMTP to the slow relay; ``cache_dir``: the page caches' store of
+    another server of the site to share (else the instance folder's own)."""
     return lms_environment(
         url,
         instance_dir,
+        **({"LMS_CACHE_DIR": str(cache_dir)} if cache_dir is not None else {}),
         LMS_LOGIN_RATE_LIMIT=RAISED_RATE_LIMIT,
         LMS_ACCOUNT_RATE_LIMIT=RAISED_RATE_LIMIT,
         LMS_MAIL_BACKEND="smtp",
@@ -704,21 +712,25 @@ def writing(
     workers: int = 2,
     threads: int = 4,
     think: float = 1.0,
+    cache_dir: Path | None = None,
 ) -> Iterator[Writing]:
     """The mixed load (``bench.crowd``) writing to the database at ``url`` from a gunicorn of its
     own until the block ends, as another app server of the same site would: for measuring pages
-    while people write. The people and cohorts it needs are added to the database first."""
+    while people write. The people and cohorts it needs are added to the database first.
+
+    ``cache_dir`` is the page caches' store of the server being measured: shared, as the servers
+    of one site share theirs, so every write's bump reaches its kept pages."""
     work = work_dir / "writers"
     shutil.rmtree(work, ignore_errors=True)
     (work / "instance").mkdir(parents=True)
-    plan = prepare(url, work / "instance", learners)
+    plan = prepare(url, work / "instance", learners, cache_dir)
     stop_file, plan_file, result_file = work / "stop", work / "plan.json", work / "crowd.json"
     state = Writing()
     with (
         SlowRelay(0.0) as relay,
         gunicorn(
             "lms:create_app()",
-            server_environment(url, work / "instance", relay),
+            server_environment(url, work / "instance", relay, cache_dir),
             work / "gunicorn.log",
             workers=workers,
             threads=threads,

@@ -30,6 +30,9 @@ GROUP = "pages"
 USER_AGENT = "lms-bench/1 (wrk)"  # the same on login and under wrk: Flask-Login's strong session protection hashes it
 WORKERS = 2
 CONNECTIONS = 16
+# Under writes a page and the bare app take turns of this many seconds (wrk takes whole seconds),
+# as many as make twice the read-only run's length for each.
+TURN_SECONDS = 2
 THREADS = 2
 P99_LIMIT_MS = 100.0
 MIN_SHARE_UNDER_WRITES = (
@@ -189,7 +192,7 @@ def run(
     seconds: float = 10.0,
     warmup: float = 2.0,
     group: str = GROUP,
-    writes: Callable[[], AbstractContextManager[Any]] | None = None,
+    writes: Callable[[Path], AbstractContextManager[Any]] | None = None,
 ) -> list[Row]:
     """Both servers run side by side (an idle one costs nothing); the bare app is measured before
     the first page and after each page, and each page's baseline is the mean of the bare runs
@@ -198,7 +201,10 @@ def run(
     ``database`` is the SQLite file or a PostgreSQL URL. With ``writes`` (a context manager that
     keeps the mixed load writing to the same database, ``bench.load.writing``), every page is
     measured again while it runs, against the bare app measured under the same load, and each
-    page's ratio under writes is compared with its read-only ratio."""
+    page's ratio under writes is compared with its read-only ratio. The writers' server shares
+    the measured server's page-cache store (``cache_dir``), as two servers of one site do: their
+    bumps reach its kept pages, so a cache thrown away by the writes shows here."""
+    cache_dir = work_dir / "instance" / "cache"
     settings = (
         f"wrk -t{THREADS} -c{CONNECTIONS} -d{seconds:g}s --latency; gunicorn -w {WORKERS} (sync)"
     )
@@ -222,7 +228,7 @@ def run(
             ) as bare,
             gunicorn(
                 "lms:create_app()",
-                lms_environment(database, work_dir / "instance"),
+                lms_environment(database, work_dir / "instance", LMS_CACHE_DIR=str(cache_dir)),
                 work_dir / "gunicorn-lms.log",
                 workers=WORKERS,
             ) as lms,
@@ -237,7 +243,7 @@ def run(
                 under_group = f"{group} under writes"
                 under_runs: list[dict[str, Any]] = []
                 under_rows: list[Row] = []
-                with writes() as writing:
+                with writes(cache_dir) as writing:
                     under = _measure(
                         under_group,
                         bare,
@@ -248,6 +254,7 @@ def run(
                         warmup,
                         under_runs,
                         under_rows,
+                        slices=max(1, round(seconds / TURN_SECONDS)) * 2,
                     )
                 note = getattr(writing, "note", "")
                 if under_runs:
@@ -264,7 +271,10 @@ def run(
                                 filter(
                                     None,
                                     [
-                                        ", ".join(f"{r['rps']:.0f}" for r in under_runs) + " req/s",
+                                        f"{len(under_runs)} runs of {TURN_SECONDS} s, taking "
+                                        "turns with the pages: "
+                                        f"{min(r['rps'] for r in under_runs):.0f} to "
+                                        f"{max(r['rps'] for r in under_runs):.0f} req/s",
                                         note,
                                     ],
                                 )
@@ -328,11 +338,18 @@ def _measure(
     warmup: float,
     bare_runs: list[dict[str, Any]],
     rows: list[Row],
+    slices: int = 1,
 ) -> dict[str, float]:
     """Every page once, the bare app before the first and after each; the rows, and each
-    measured page's ratio to the bare app."""
-    log(f"{group}: bare Flask app")
-    bare_runs.append(run_wrk(bare + "/", seconds))
+    measured page's ratio to the bare app.
+
+    With ``slices`` above one, each page and the bare app take turns instead, ``slices`` runs
+    each of ``TURN_SECONDS``, and the page's baseline is the bare runs between its own: under
+    a load that changes from one second to the next (the mixed load's exports come and go), runs
+    ten seconds apart see different loads, and a ratio between them is mostly that difference."""
+    if slices == 1:
+        log(f"{group}: bare Flask app")
+        bare_runs.append(run_wrk(bare + "/", seconds))
     ratios: dict[str, float] = {}
     for page in PAGES:
         row_name, target = f"{page.name} req/s", f">= {page.min_ratio} of bare"
@@ -356,7 +373,10 @@ def _measure(
                 )
             log(f"{group}: {page.name} ({page.path})")
             warmups = warm_up(lms + page.path, warmup, cookie)
-            result = run_wrk(lms + page.path, seconds, cookie)
+            if slices > 1:
+                result, neighbours = _take_turns(bare + "/", lms + page.path, cookie, slices)
+            else:
+                result = run_wrk(lms + page.path, seconds, cookie)
             result["warmup_rps"] = warmups
             # wrk counts a 3xx as a success: a lost session would measure the login redirect.
             result["page_bytes"] = len(body.encode())
@@ -374,13 +394,53 @@ def _measure(
         except Exception as error:
             rows.append(failed(group, row_name, f"{type(error).__name__}: {error}", target))
             continue
-        log(f"{group}: bare Flask app")
-        bare_runs.append(run_wrk(bare + "/", seconds))
-        page_rows = _page_rows(page, result, bare_runs[-2:], group)
+        if slices > 1:
+            bare_runs.extend(neighbours)
+        else:
+            log(f"{group}: bare Flask app")
+            bare_runs.append(run_wrk(bare + "/", seconds))
+            neighbours = bare_runs[-2:]
+        page_rows = _page_rows(page, result, neighbours, group)
         rows.extend(page_rows)
         if page_rows[0].ratio is not None:
             ratios[page.name] = page_rows[0].ratio
     return ratios
+
+
+def _take_turns(
+    bare: str, page: str, cookie: str | None, slices: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The bare app and the page in turns, ``slices`` runs of each lasting ``TURN_SECONDS``: the
+    page's runs as one result (its rate the mean rate, the slowest run's latencies) and the bare
+    app's runs."""
+    length = TURN_SECONDS
+    bare_runs: list[dict[str, Any]] = []
+    page_runs: list[dict[str, Any]] = []
+    for _ in range(slices):
+        bare_runs.append(run_wrk(bare, length))
+        page_runs.append(run_wrk(page, length, cookie))
+    socket_errors: dict[str, int] = {}
+    for run in page_runs:
+        for kind, count in run["socket_errors"].items():
+            socket_errors[kind] = socket_errors.get(kind, 0) + count
+    sizes = [run["bytes_per_response"] for run in page_runs if run["bytes_per_response"]]
+
+    def slowest(key: str) -> float | None:
+        values = [run[key] for run in page_runs if run[key] is not None]
+        return max(values) if values else None
+
+    combined = {
+        "rps": sum(run["rps"] for run in page_runs) / slices,
+        "requests": sum(run["requests"] for run in page_runs),
+        "non_2xx_3xx": sum(run["non_2xx_3xx"] for run in page_runs),
+        "socket_errors": socket_errors,
+        "bytes_per_response": sum(sizes) / len(sizes) if sizes else None,
+        "p50_ms": slowest("p50_ms"),
+        "p90_ms": slowest("p90_ms"),
+        "p99_ms": slowest("p99_ms"),
+        "runs_rps": [run["rps"] for run in page_runs],
+    }
+    return combined, bare_runs
 
 
 def _page_rows(

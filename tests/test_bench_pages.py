@@ -74,3 +74,28 @@ def test_the_warm_up_rates_are_reported_with_the_page():
     result = parse_wrk(HEALTHY) | {"warmup_rps": [300.0, 1400.0, 1420.0]}
     rate_row = _page_rows(PAGES[0], result, [BARE])[0]
     assert "warm-up runs: 300, 1400, 1420 req/s" in rate_row.note
+
+
+def test_under_writes_the_page_and_the_bare_app_take_turns(monkeypatch):
+    # Under a load that changes by the second, each page run has a bare run beside it.
+    calls: list[str] = []
+    page_rates = iter([400.0, 600.0, 500.0])
+    bare_rates = iter([1000.0, 1400.0, 1200.0])
+
+    def fake_wrk(url: str, seconds: float, cookie: str | None = None, **_: object) -> dict:
+        calls.append(url)
+        run = parse_wrk(HEALTHY)
+        run["rps"] = next(page_rates if "page" in url else bare_rates)
+        if url.endswith("page") and len(calls) == 4:
+            run["p99_ms"], run["socket_errors"] = 80.0, {"timeout": 2}
+        return run
+
+    monkeypatch.setattr(pages, "run_wrk", fake_wrk)
+    result, bare_runs = pages._take_turns("http://bare/", "http://lms/page", "c=1", 3)
+    assert calls == ["http://bare/", "http://lms/page"] * 3
+    assert [run["rps"] for run in bare_runs] == [1000.0, 1400.0, 1200.0]
+    assert result["rps"] == 500.0 and result["requests"] == 3 * 14280
+    assert result["p99_ms"] == 80.0, "the slowest run's latency, not an average"
+    assert result["socket_errors"]["timeout"] == 2
+    rate = _page_rows(PAGES[0], result, bare_runs)[0]
+    assert rate.ratio == 500.0 / 1200.0

@@ -345,6 +345,7 @@ def gunicorn(
             start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
+    _SERVER_PIDS[base] = process.pid
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -363,6 +364,7 @@ def gunicorn(
                 time.sleep(0.1)
         yield base
     finally:
+        _SERVER_PIDS.pop(base, None)
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)  # the master stops its own workers
             try:
@@ -370,6 +372,23 @@ def gunicorn(
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+# The master process of each gunicorn that ``gunicorn`` serves, by its base URL.
+_SERVER_PIDS: dict[str, int] = {}
+
+
+def server_cpu_seconds(base: str) -> float | None:
+    """The CPU time (user and system) the gunicorn at ``base`` and its workers have used so far;
+    None when it cannot be read (psutil comes with Locust, in the ``bench`` extra)."""
+    try:
+        import psutil
+
+        master = psutil.Process(_SERVER_PIDS[base])
+        processes = [master, *master.children(recursive=True)]
+        return sum(sum(p.cpu_times()[:2]) for p in processes)
+    except Exception:
+        return None
 
 
 def tail(path: Path, lines: int = 15) -> str:

@@ -22,6 +22,7 @@ from bench.common import (
     gunicorn,
     lms_environment,
     log,
+    server_cpu_seconds,
     skipped,
     verdict,
 )
@@ -238,7 +239,20 @@ def run(
                 raise RuntimeError(f"the bare app answered {status}")
             run_wrk(bare + "/", warmup, connections=4)
             browsers: dict[str, Browser] = {}  # one per person, logged in once
-            read_only = _measure(group, bare, lms, meta, browsers, seconds, warmup, bare_runs, rows)
+            cpu_read_only: dict[str, float] = {}
+            cpu_under: dict[str, float] = {}
+            read_only = _measure(
+                group,
+                bare,
+                lms,
+                meta,
+                browsers,
+                seconds,
+                warmup,
+                bare_runs,
+                rows,
+                cpu=cpu_read_only,
+            )
             if writes is not None:
                 under_group = f"{group} under writes"
                 under_runs: list[dict[str, Any]] = []
@@ -255,6 +269,7 @@ def run(
                         under_runs,
                         under_rows,
                         slices=max(1, round(seconds / TURN_SECONDS)) * 2,
+                        cpu=cpu_under,
                     )
                 note = getattr(writing, "note", "")
                 if under_runs:
@@ -303,7 +318,8 @@ def run(
                                 f">= {MIN_SHARE_UNDER_WRITES:g} of read-only",
                                 verdict(share is not None and share >= MIN_SHARE_UNDER_WRITES),
                                 f"ratio to the bare app {after:.2f} while the mixed load writes, "
-                                f"{before:.2f} read-only",
+                                f"{before:.2f} read-only"
+                                + _cpu_note(cpu_read_only.get(page.name), cpu_under.get(page.name)),
                             )
                         )
     except Exception as error:
@@ -339,6 +355,7 @@ def _measure(
     bare_runs: list[dict[str, Any]],
     rows: list[Row],
     slices: int = 1,
+    cpu: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Every page once, the bare app before the first and after each; the rows, and each
     measured page's ratio to the bare app.
@@ -346,7 +363,9 @@ def _measure(
     With ``slices`` above one, each page and the bare app take turns instead, ``slices`` runs
     each of ``TURN_SECONDS``, and the page's baseline is the bare runs between its own: under
     a load that changes from one second to the next (the mixed load's exports come and go), runs
-    ten seconds apart see different loads, and a ratio between them is mostly that difference."""
+    ten seconds apart see different loads, and a ratio between them is mostly that difference.
+    ``cpu`` gets each page's CPU time per request in the LMS server, in microseconds."""
+    cpu = {} if cpu is None else cpu
     if slices == 1:
         log(f"{group}: bare Flask app")
         bare_runs.append(run_wrk(bare + "/", seconds))
@@ -373,11 +392,17 @@ def _measure(
                 )
             log(f"{group}: {page.name} ({page.path})")
             warmups = warm_up(lms + page.path, warmup, cookie)
+            cpu_before = server_cpu_seconds(lms)
             if slices > 1:
                 result, neighbours = _take_turns(bare + "/", lms + page.path, cookie, slices)
             else:
                 result = run_wrk(lms + page.path, seconds, cookie)
             result["warmup_rps"] = warmups
+            # What the LMS server spent per request (it is idle while the bare app runs): a
+            # kept page thrown away by writes shows here, whatever else competes for the cores.
+            cpu_after = server_cpu_seconds(lms)
+            if cpu_before is not None and cpu_after is not None and result["requests"]:
+                result["server_cpu_us"] = 1e6 * (cpu_after - cpu_before) / result["requests"]
             # wrk counts a 3xx as a success: a lost session would measure the login redirect.
             result["page_bytes"] = len(body.encode())
             if result["bytes_per_response"] is not None and result[
@@ -404,7 +429,18 @@ def _measure(
         rows.extend(page_rows)
         if page_rows[0].ratio is not None:
             ratios[page.name] = page_rows[0].ratio
+            if "server_cpu_us" in result:
+                cpu[page.name] = result["server_cpu_us"]
     return ratios
+
+
+def _cpu_note(read_only: float | None, under_writes: float | None) -> str:
+    if read_only is None or under_writes is None:
+        return ""
+    return (
+        f"; the LMS server's CPU per request {under_writes:,.0f} µs under writes, "
+        f"{read_only:,.0f} µs read-only ({under_writes / read_only:.2f} ×)"
+    )
 
 
 def _take_turns(
@@ -488,7 +524,18 @@ def _page_rows(
             ratio,
             f">= {page.min_ratio} of bare",
             verdict(ratio is not None and ratio >= page.min_ratio and not problems),
-            "; ".join(filter(None, [*problems, warmup_note])),
+            "; ".join(
+                filter(
+                    None,
+                    [
+                        *problems,
+                        warmup_note,
+                        f"the LMS server's CPU {result['server_cpu_us']:,.0f} µs per request"
+                        if "server_cpu_us" in result
+                        else "",
+                    ],
+                )
+            ),
             extra,
         ),
         Row(

@@ -241,31 +241,22 @@ def run(
             browsers: dict[str, Browser] = {}  # one per person, logged in once
             cpu_read_only: dict[str, float] = {}
             cpu_under: dict[str, float] = {}
-            read_only = _measure(
-                group,
-                bare,
-                lms,
-                meta,
-                browsers,
-                seconds,
-                warmup,
-                bare_runs,
-                rows,
-                cpu=cpu_read_only,
-            )
+
+            def measure(
+                label: str, runs: list[dict[str, Any]], into: list[Row], **options: Any
+            ) -> dict[str, float]:
+                return _measure(
+                    label, bare, lms, meta, browsers, seconds, warmup, runs, into, **options
+                )
+
+            read_only = measure(group, bare_runs, rows, cpu=cpu_read_only)
             if writes is not None:
                 under_group = f"{group} under writes"
                 under_runs: list[dict[str, Any]] = []
                 under_rows: list[Row] = []
                 with writes(cache_dir) as writing:
-                    under = _measure(
+                    under = measure(
                         under_group,
-                        bare,
-                        lms,
-                        meta,
-                        browsers,
-                        seconds,
-                        warmup,
                         under_runs,
                         under_rows,
                         slices=max(1, round(seconds / TURN_SECONDS)) * 2,
